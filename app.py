@@ -1,0 +1,32 @@
+"""linkhub's Chalice app: registers blueprints, schedules and queue handlers. No logic here."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from chalice import Chalice
+
+from chalicelib import logs
+from chalicelib.auth.hub.routes import hub_routes
+from chalicelib.web.routes import web_routes
+
+app = Chalice(app_name="linkhub")
+app.register_blueprint(web_routes)
+app.register_blueprint(hub_routes, url_prefix="/hub")
+
+
+@app.middleware("http")
+def request_log(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """One JSON line per request: method, route, status, duration (never bodies or cookies)."""
+    started = time.perf_counter()
+    response = get_response(event)
+    logs.event(
+        "request",
+        method=event.method,
+        route=event.path,
+        status=response.status_code,
+        ms=round((time.perf_counter() - started) * 1000, 1),
+        request_id=(event.context or {}).get("requestId"),
+    )
+    return response

@@ -1,0 +1,1 @@
+"""linkhub: Unified Login hub, Partner Portal and IT Docs with SaaS Protection sync."""

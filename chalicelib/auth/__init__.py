@@ -1,0 +1,1 @@
+"""Authentication shared by the hub and the modules: passwords, throttling."""

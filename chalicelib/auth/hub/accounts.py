@@ -1,0 +1,161 @@
+"""Hub companies and users: creation, status changes, MFA reset, module access, audit."""
+
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.auth import names, passwords
+from chalicelib.auth.hub import events, sessions
+from chalicelib.auth.hub.policy import MODULES, ROLES, can
+from chalicelib.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.runtime import Runtime
+from chalicelib.storage import hub as store
+from chalicelib.storage.hub import AuditEntry, HubCompany, HubUser
+
+STATUSES = ("active", "deactivated", "deleted")
+
+
+def create_company(rt: Runtime, name: str, company_id: str | None = None) -> HubCompany:
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("Enter a company name (up to 120 characters).", field="company")
+    company = HubCompany(
+        company_id=company_id or uuid.uuid4().hex, name=name, created_at=rt.clock.now()
+    )
+    store.create_company(company, names.name_key(name))
+    return company
+
+
+def create_user(
+    rt: Runtime,
+    company: HubCompany,
+    *,
+    username: str,
+    email: str,
+    name: str,
+    password: str,
+    role: str = "User",
+    modules: list[str] | None = None,
+    actor: HubUser | None = None,
+) -> HubUser:
+    """Create a user (by a Master, or by setup code when `actor` is None)."""
+    if actor is not None and not can(actor, "user.create"):
+        raise Forbidden()
+    if actor is not None and actor.company_id != company.company_id:
+        raise NotFound("No such company.")
+    username = username.strip()
+    email = email.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise InvalidInput("Usernames are 1–64 characters without spaces.", field="username")
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput("Enter a valid email address.", field="email")
+    if role not in ROLES:
+        raise InvalidInput("Choose a role.", field="role")
+    chosen = [m for m in (modules or []) if m in MODULES]
+    user = HubUser(
+        user_id=uuid.uuid4().hex,
+        company_id=company.company_id,
+        company_name=company.name,
+        username=username,
+        email=email,
+        name=name.strip() or username,
+        role=role,
+        status="active",
+        password_hash=passwords.hash_password(password),
+        created_at=rt.clock.now(),
+        modules=chosen,
+    )
+    store.create_user(user, names.login_key(company.name, username))
+    audit(rt, company.company_id, actor, "user.create", f"{username} ({role})")
+    return user
+
+
+def managed_user(actor: HubUser, user_id: str, action: str) -> HubUser:
+    """The target user, if the actor may act on them; another company's user is NotFound."""
+    target = store.get_user(user_id)
+    if target.company_id != actor.company_id:
+        raise NotFound("No such user.")
+    if not can(actor, action, target):
+        raise Forbidden()
+    return target
+
+
+def set_status(rt: Runtime, actor: HubUser, user_id: str, status: str) -> HubUser:
+    """Deactivate, reactivate or delete; sessions end at once and modules hear of it."""
+    action = {"deactivated": "user.deactivate", "active": "user.reactivate",
+              "deleted": "user.delete"}.get(status)
+    if action is None:
+        raise InvalidInput("Unknown status.")
+    target = managed_user(actor, user_id, action)
+    if target.status == "deleted" and status != "deleted":
+        raise InvalidInput("A deleted user cannot be reactivated.")
+    updated = store.update_user(user_id, status=status)
+    if status != "active":
+        sessions.end_all_for_user(user_id)
+    kind = {"deactivated": "user.deactivated", "active": "user.reactivated",
+            "deleted": "user.deleted"}[status]
+    publish(rt, kind, updated)
+    audit(rt, actor.company_id, actor, action, target.username)
+    return updated
+
+
+def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
+    """Forget the user's TOTP secret (and push devices); they enroll again at next login."""
+    target = managed_user(actor, user_id, "user.reset_mfa")
+    updated = store.update_user(user_id, totp_secret=None, totp_pending=None, totp_last_step=0)
+    sessions.end_all_for_user(user_id)
+    audit(rt, actor.company_id, actor, "user.reset_mfa", target.username)
+    return updated
+
+
+def set_module_access(
+    rt: Runtime, actor: HubUser, user_id: str, module: str, granted: bool
+) -> HubUser:
+    if module not in MODULES:
+        raise InvalidInput("Unknown module.")
+    target = managed_user(actor, user_id, "user.grant_module" if granted else "user.revoke_module")
+    modules = [m for m in target.modules if m != module] + ([module] if granted else [])
+    updated = store.update_user(user_id, modules=sorted(modules))
+    if not granted and module in target.modules:
+        publish(rt, "access.revoked", updated, module=module)
+    audit(rt, actor.company_id, actor, "user.grant_module" if granted else "user.revoke_module",
+          f"{target.username}: {MODULES[module]}")
+    return updated
+
+
+def publish(rt: Runtime, kind: str, user: HubUser, **detail: str) -> None:
+    events.bus(rt).publish(
+        events.LifecycleEvent(
+            event_id=uuid.uuid4().hex,
+            kind=kind,
+            issuer=rt.settings.hub_issuer,
+            hub_company_id=user.company_id,
+            subject=user.user_id,
+            at=rt.clock.now(),
+            detail={"email": user.email, "username": user.username, **detail},
+        )
+    )
+
+
+def audit(rt: Runtime, company_id: str, actor: HubUser | None, action: str, detail: str) -> None:
+    now = rt.clock.now()
+    store.add_audit(
+        company_id,
+        f"{now.isoformat()}#{rt.random.hex(4)}",
+        actor.username if actor else "system",
+        action,
+        detail,
+        now,
+    )
+
+
+def audit_log(actor: HubUser) -> list[AuditEntry]:
+    if not can(actor, "company.view_audit"):
+        raise Forbidden()
+    return store.audit_of_company(actor.company_id)
+
+
+def company_users(actor: HubUser) -> list[HubUser]:
+    if not can(actor, "user.create"):
+        raise Forbidden()
+    return list(store.users_of_company(actor.company_id))

@@ -1,0 +1,149 @@
+"""The hub's three-step login: (company, username) → password → 2FA token (or TOTP enrollment).
+
+The attempt's state travels in a signed, expiring cookie, so step one touches no table and says
+nothing about whether the account exists. Failures and locks are per user and survive new attempts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.auth import names, passwords, throttle
+from chalicelib.auth.hub import sessions, totp
+from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated, TooManyRequests
+from chalicelib.runtime import Runtime
+from chalicelib.signing import BadSignature
+from chalicelib.storage import hub as store
+from chalicelib.storage.hub import HubSession, HubUser
+
+ATTEMPT_PURPOSE = "hub-login"
+ATTEMPT_MAX_AGE = 10 * 60
+CODE_ERROR = "That code is not valid. Check your authenticator and try again."
+
+
+@dataclass
+class Attempt:
+    """Where a login attempt stands: step is 'password', 'totp' or 'enroll'."""
+
+    step: str
+    company: str
+    username: str
+    user_id: str = ""
+    next: str = "/hub/"
+    attempt_id: str = ""
+
+    def as_payload(self) -> dict[str, str]:
+        return {"s": self.step, "c": self.company, "u": self.username, "i": self.user_id,
+                "n": self.next, "a": self.attempt_id}
+
+
+def seal(rt: Runtime, attempt: Attempt) -> str:
+    return rt.signer.sign(ATTEMPT_PURPOSE, attempt.as_payload(), ATTEMPT_MAX_AGE)  # type: ignore[union-attr]
+
+
+def unseal(rt: Runtime, token: str | None, step: str) -> Attempt:
+    try:
+        data = rt.signer.unsign(ATTEMPT_PURPOSE, token)  # type: ignore[union-attr]
+    except BadSignature as exc:
+        raise NotAuthenticated("Your sign-in expired. Please start again.") from exc
+    attempt = Attempt(step=data["s"], company=data["c"], username=data["u"], user_id=data["i"],
+                      next=data["n"], attempt_id=data["a"])
+    if attempt.step != step:
+        raise NotAuthenticated("Please start your sign-in again.")
+    return attempt
+
+
+def begin(rt: Runtime, company: str, username: str, next_path: str) -> Attempt:
+    """Step 1: remember who is signing in. No lookup happens here (no enumeration)."""
+    company, username = company.strip(), username.strip()
+    if not company or not username:
+        raise InvalidInput("Enter your username and company name.")
+    if len(company) > 120 or len(username) > 64:
+        raise InvalidInput("That username or company name is too long.")
+    return Attempt("password", company, username, next=next_path, attempt_id=rt.random.hex(12))
+
+
+def check_password(rt: Runtime, attempt: Attempt, password: str) -> Attempt:
+    """Step 2: one generic error for unknown company/user, wrong password, locked or inactive.
+
+    DynamoDB calls: index query, then one update (failure count, or pending TOTP secret).
+    """
+    user = store.user_by_login(names.login_key(attempt.company, attempt.username))
+    now = rt.clock.now()
+    password_ok = passwords.verify(user.password_hash if user else None, password[:256])
+    if user is None:
+        raise LoginFailed()
+    if throttle.is_locked(user.failures, user.last_failure_at, now) or user.status != "active":
+        raise LoginFailed()
+    if not password_ok:
+        store.record_login_failure(user.user_id, now)
+        raise LoginFailed()
+    if user.totp_secret:
+        return Attempt("totp", attempt.company, attempt.username, user.user_id, attempt.next,
+                       attempt.attempt_id)
+    pending = rt.box.encrypt(totp.new_secret().encode(), f"totp:{user.user_id}")  # type: ignore[union-attr]
+    store.record_password_ok(user.user_id, pending)
+    return Attempt("enroll", attempt.company, attempt.username, user.user_id, attempt.next,
+                   attempt.attempt_id)
+
+
+def _active_user(rt: Runtime, attempt: Attempt) -> HubUser:
+    user = store.get_user(attempt.user_id)
+    now = rt.clock.now()
+    if user.status != "active":
+        raise LoginFailed()
+    wait = throttle.seconds_left(user.failures, user.last_failure_at, now)
+    if wait:
+        raise TooManyRequests(
+            f"Too many failed attempts. Try again in {max(1, wait // 60)} minute(s).",
+            retry_after=wait,
+        )
+    return user
+
+
+def _accept_code(rt: Runtime, user: HubUser, secret: str, code: str, enroll: str | None) -> None:
+    now = rt.clock.now()
+    step = totp.matching_step(secret, code, now)
+    if step is None or step <= user.totp_last_step:
+        store.record_login_failure(user.user_id, now)
+        raise InvalidInput(CODE_ERROR if step is None else
+                           "That code was already used. Wait for the next code.", field="code")
+    if not store.accept_totp_step(user.user_id, step, now, enroll_secret=enroll):
+        store.record_login_failure(user.user_id, now)
+        raise InvalidInput("That code was already used. Wait for the next code.", field="code")
+
+
+def verify_code(
+    rt: Runtime, attempt: Attempt, code: str, previous_token: str | None
+) -> tuple[str, HubSession, HubUser]:
+    """Step 3: a fresh TOTP step completes the login and starts a new session."""
+    user = _active_user(rt, attempt)
+    if not user.totp_secret:
+        raise NotAuthenticated("Please start your sign-in again.")
+    secret = rt.box.decrypt(user.totp_secret, f"totp:{user.user_id}").decode()  # type: ignore[union-attr]
+    _accept_code(rt, user, secret, code, enroll=None)
+    token, session = sessions.start(rt, user, previous_token)
+    return token, session, user
+
+
+def enrollment(rt: Runtime, attempt: Attempt) -> tuple[str, str]:
+    """The pending secret's otpauth:// URI and QR code for the enrollment page."""
+    user = _active_user(rt, attempt)
+    if not user.totp_pending:
+        raise NotAuthenticated("Please start your sign-in again.")
+    secret = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}").decode()  # type: ignore[union-attr]
+    uri = totp.provisioning_uri(secret, user.username, user.company_name)
+    return uri, totp.qr_data_uri(uri)
+
+
+def complete_enrollment(
+    rt: Runtime, attempt: Attempt, code: str, previous_token: str | None
+) -> tuple[str, HubSession, HubUser]:
+    """Enrollment's first code proves the authenticator; the pending secret becomes the secret."""
+    user = _active_user(rt, attempt)
+    if not user.totp_pending:
+        raise NotAuthenticated("Please start your sign-in again.")
+    secret = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}").decode()  # type: ignore[union-attr]
+    _accept_code(rt, user, secret, code, enroll=user.totp_pending)
+    token, session = sessions.start(rt, user, previous_token)
+    return token, session, user

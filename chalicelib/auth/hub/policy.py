@@ -1,0 +1,41 @@
+"""Who may do what in the hub: a pure function, tested without HTTP."""
+
+from __future__ import annotations
+
+from chalicelib.storage.hub import HubUser
+
+MASTER = "Master"
+USER = "User"
+ROLES = (MASTER, USER)
+MODULES = {"portal": "Partner Portal", "itdocs": "IT Docs"}
+
+MASTER_ACTIONS = {
+    "user.create",
+    "user.deactivate",
+    "user.reactivate",
+    "user.delete",
+    "user.reset_mfa",
+    "user.grant_module",
+    "user.revoke_module",
+    "client.register",
+    "client.list",
+    "company.view_audit",
+}
+
+
+def can(actor: HubUser, action: str, target: HubUser | None = None) -> bool:
+    """Masters manage users of their own company (never themselves into lock-out); users use modules."""
+    if actor.status != "active":
+        return False
+    if target is not None and target.company_id != actor.company_id:
+        return False
+    if action == "module.use":
+        return True
+    if action not in MASTER_ACTIONS or actor.role != MASTER:
+        return False
+    if target is not None and target.user_id == actor.user_id and action in {
+        "user.deactivate",
+        "user.delete",
+    }:
+        return False  # a Master cannot remove their own access
+    return True

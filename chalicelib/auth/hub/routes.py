@@ -1,0 +1,178 @@
+"""Hub pages: three-step login, logout, dashboard, user administration."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.auth.hub import accounts, login, sessions
+from chalicelib.auth.hub.policy import MODULES, ROLES, can
+from chalicelib.errors import AlreadyExists, InvalidInput, LoginFailed
+from chalicelib.storage import hub as store
+from chalicelib.storage.hub import HubUser
+from chalicelib.web import http
+from chalicelib.web.page import Page
+from chalicelib.web.routing import page_route
+
+hub_routes = Blueprint(__name__)
+LOGIN_COOKIE = "login"
+
+
+def signed_in(page: Page) -> HubUser:
+    """The page's hub user, or NotAuthenticated (redirects GETs to the login page)."""
+    _, user = sessions.resume(page.runtime, page.read_cookie(sessions.COOKIE))
+    page.banner = {"user": user, "is_master": can(user, "user.create")}
+    return user
+
+
+def _start_session(page: Page, token: str, next_path: str) -> Response:
+    page.clear_cookie(LOGIN_COOKIE)
+    page.set_cookie(sessions.COOKIE, token)
+    return page.redirect(http.local_path(next_path, "/hub/"))
+
+
+# -- login -----------------------------------------------------------------------------------------
+@page_route(hub_routes, "/login", "hub")
+def login_form(page: Page) -> Response:
+    next_path = http.local_path(page.query().get("next"), "/hub/")
+    return page.render("hub/login_start.html", next=next_path, error=None, values={})
+
+
+@page_route(hub_routes, "/login", "hub", methods=["POST"])
+def login_start(page: Page) -> Response:
+    form = page.form()
+    next_path = http.local_path(form.get("next"), "/hub/")
+    try:
+        attempt = login.begin(page.runtime, form.get("company", ""), form.get("username", ""),
+                              next_path)
+    except InvalidInput as error:
+        return page.render("hub/login_start.html", status=400, next=next_path,
+                           error=error.message, values=form)
+    page.set_cookie(LOGIN_COOKIE, login.seal(page.runtime, attempt), max_age=login.ATTEMPT_MAX_AGE)
+    return page.redirect("/hub/login/password")
+
+
+@page_route(hub_routes, "/login/password", "hub")
+def password_form(page: Page) -> Response:
+    attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), "password")
+    return page.render("hub/login_password.html", attempt=attempt, error=None)
+
+
+@page_route(hub_routes, "/login/password", "hub", methods=["POST"])
+def password_submit(page: Page) -> Response:
+    form = page.form()
+    attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), "password")
+    try:
+        attempt = login.check_password(page.runtime, attempt, form.get("password", ""))
+    except LoginFailed as error:
+        return page.render("hub/login_password.html", status=401, attempt=attempt,
+                           error=error.message)
+    page.set_cookie(LOGIN_COOKIE, login.seal(page.runtime, attempt), max_age=login.ATTEMPT_MAX_AGE)
+    return page.redirect("/hub/login/verify" if attempt.step == "totp" else "/hub/login/enroll")
+
+
+@page_route(hub_routes, "/login/verify", "hub")
+def verify_form(page: Page) -> Response:
+    attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), "totp")
+    return page.render("hub/login_verify.html", attempt=attempt, error=None)
+
+
+@page_route(hub_routes, "/login/verify", "hub", methods=["POST"])
+def verify_submit(page: Page) -> Response:
+    form = page.form()
+    attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), "totp")
+    try:
+        token, _, _ = login.verify_code(page.runtime, attempt, form.get("code", ""),
+                                        page.read_cookie(sessions.COOKIE))
+    except InvalidInput as error:
+        return page.render("hub/login_verify.html", status=400, attempt=attempt,
+                           error=error.message)
+    return _start_session(page, token, attempt.next)
+
+
+@page_route(hub_routes, "/login/enroll", "hub")
+def enroll_form(page: Page) -> Response:
+    attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), "enroll")
+    uri, qr = login.enrollment(page.runtime, attempt)
+    return page.render("hub/login_enroll.html", attempt=attempt, uri=uri, qr=qr, error=None)
+
+
+@page_route(hub_routes, "/login/enroll", "hub", methods=["POST"])
+def enroll_submit(page: Page) -> Response:
+    form = page.form()
+    attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), "enroll")
+    try:
+        token, _, _ = login.complete_enrollment(page.runtime, attempt, form.get("code", ""),
+                                                page.read_cookie(sessions.COOKIE))
+    except InvalidInput as error:
+        uri, qr = login.enrollment(page.runtime, attempt)
+        return page.render("hub/login_enroll.html", status=400, attempt=attempt, uri=uri, qr=qr,
+                           error=error.message)
+    return _start_session(page, token, attempt.next)
+
+
+@page_route(hub_routes, "/logout", "hub", methods=["POST"])
+def logout(page: Page) -> Response:
+    page.form()
+    sessions.end(page.read_cookie(sessions.COOKIE))
+    page.clear_cookie(sessions.COOKIE)
+    return page.redirect("/hub/login")
+
+
+# -- dashboard -------------------------------------------------------------------------------------
+@page_route(hub_routes, "/", "hub")
+def dashboard(page: Page) -> Response:
+    user = signed_in(page)
+    company = store.get_company(user.company_id)
+    modules = [
+        {"key": key, "title": MODULES[key], "url": link.get("launch_url", "")}
+        for key, link in sorted(company.linked_modules.items())
+        if key in user.modules and key in MODULES
+    ]
+    return page.render("hub/dashboard.html", user=user, company=company, modules=modules,
+                       insights=[])
+
+
+# -- user administration (Master users) ------------------------------------------------------------
+@page_route(hub_routes, "/admin/users", "hub")
+def users_page(page: Page) -> Response:
+    user = signed_in(page)
+    return page.render("hub/users.html", users=accounts.company_users(user), roles=ROLES,
+                       modules=MODULES, error=None, created=None,
+                       flash=page.query().get("done", ""))
+
+
+@page_route(hub_routes, "/admin/users", "hub", methods=["POST"])
+def users_create(page: Page) -> Response:
+    form = page.form()
+    actor = signed_in(page)
+    company = store.get_company(actor.company_id)
+    try:
+        created = accounts.create_user(
+            page.runtime, company, username=form.get("username", ""), email=form.get("email", ""),
+            name=form.get("name", ""), password=form.get("password", ""),
+            role=form.get("role", "User"),
+            modules=[m for m in MODULES if form.get(f"module_{m}") == "on"], actor=actor)
+    except (InvalidInput, AlreadyExists) as error:
+        return page.render("hub/users.html", status=400, users=accounts.company_users(actor),
+                           roles=ROLES, modules=MODULES, error=error.message, created=None,
+                           flash="")
+    return page.redirect(f"/hub/admin/users?done=Created+{created.username}")
+
+
+@page_route(hub_routes, "/admin/users/{user_id}", "hub", methods=["POST"])
+def users_change(page: Page, user_id: str) -> Response:
+    form = page.form()
+    actor = signed_in(page)
+    action = form.get("action", "")
+    rt = page.runtime
+    if action in {"deactivate", "reactivate", "delete"}:
+        status = {"deactivate": "deactivated", "reactivate": "active", "delete": "deleted"}[action]
+        target = accounts.set_status(rt, actor, user_id, status)
+    elif action == "reset_mfa":
+        target = accounts.reset_mfa(rt, actor, user_id)
+    elif action in {"grant", "revoke"}:
+        target = accounts.set_module_access(rt, actor, user_id, form.get("module", ""),
+                                            action == "grant")
+    else:
+        raise InvalidInput("Unknown action.")
+    return page.redirect(f"/hub/admin/users?done={action.replace('_', '+')}+{target.username}")

@@ -1,0 +1,68 @@
+"""Every environment variable linkhub reads, typed, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; explicit arguments beat the environment."""
+
+    stage: str = "dev"
+    region: str = "us-east-1"
+    table_prefix: str = "linkhub-dev-"
+    # DynamoDB endpoint: DynamoDB Local or moto server; empty means AWS (or moto's in-process mock).
+    dynamodb_endpoint: str = ""
+    # Public base URL of the app, used for the OIDC issuer and redirect URIs.
+    base_url: str = "http://localhost:8000"
+    # Signs cookies, CSRF tokens and login-attempt state. Locally derived from the key file.
+    signing_secret: str = field(default="", repr=False)
+    # Local encryption key (hex, 32 bytes) for secrets at rest when no KMS key is configured.
+    local_key_hex: str = field(default="", repr=False)
+    local_key_file: str = ".devstack/local.key"
+    kms_key_id: str = ""
+    sync_queue_url: str = ""
+    lifecycle_queue_url: str = ""
+    # Base URL of the SaaS Protection REST API that IT Docs syncs from.
+    saas_api_base_url: str = "http://localhost:8000/api/v1"
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Cookies are Secure everywhere except a local plain-HTTP stage."""
+        return not self.base_url.startswith("http://")
+
+    @property
+    def hub_issuer(self) -> str:
+        return self.base_url.rstrip("/") + "/hub"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment (the Chalice stage config sets these)."""
+    env = os.environ if environ is None else environ
+    stage = env.get("LINKHUB_STAGE", "dev")
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        table_prefix=env.get("LINKHUB_TABLE_PREFIX", f"linkhub-{stage}-"),
+        dynamodb_endpoint=env.get("LINKHUB_DYNAMODB_ENDPOINT", ""),
+        base_url=env.get("LINKHUB_BASE_URL", "http://localhost:8000"),
+        signing_secret=env.get("LINKHUB_SIGNING_SECRET", ""),
+        local_key_hex=env.get("LINKHUB_LOCAL_KEY", ""),
+        local_key_file=env.get("LINKHUB_LOCAL_KEY_FILE", ".devstack/local.key"),
+        kms_key_id=env.get("LINKHUB_KMS_KEY_ID", ""),
+        sync_queue_url=env.get("LINKHUB_SYNC_QUEUE_URL", ""),
+        lifecycle_queue_url=env.get("LINKHUB_LIFECYCLE_QUEUE_URL", ""),
+        saas_api_base_url=env.get("LINKHUB_SAAS_API_BASE_URL", "http://localhost:8000/api/v1"),
+    )

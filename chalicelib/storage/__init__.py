@@ -1,0 +1,1 @@
+"""Storage: the only layer that knows PynamoDB and botocore. One module per context."""

@@ -1,0 +1,60 @@
+"""Shared storage helpers: datetime attributes, error translation, TTL values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from typing import Iterator
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.attributes import UTCDateTimeAttribute
+from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException
+
+from chalicelib.errors import StorageUnavailable
+
+
+def aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """PynamoDB returns aware UTC already; this guards values built elsewhere."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def ttl_after(moment: dt.datetime, seconds: int) -> int:
+    """Epoch seconds for a DynamoDB TTL attribute."""
+    return int(moment.timestamp()) + seconds
+
+
+def is_condition_failure(exc: BaseException) -> bool:
+    """True when a PynamoDB error was caused by a failed condition or cancelled transaction."""
+    cause = getattr(exc, "cause_response_code", None)
+    if cause in {"ConditionalCheckFailedException", "TransactionCanceledException"}:
+        return True
+    inner = exc.__cause__
+    if isinstance(inner, ClientError):
+        return inner.response.get("Error", {}).get("Code") in {
+            "ConditionalCheckFailedException",
+            "TransactionCanceledException",
+        }
+    return False
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Turn connection failures into StorageUnavailable (callers handle condition failures)."""
+    try:
+        yield
+    except PynamoDBConnectionError as exc:
+        raise StorageUnavailable() from exc
+    except (BotoCoreError,) as exc:
+        raise StorageUnavailable() from exc
+
+
+__all__ = [
+    "UTCDateTimeAttribute",
+    "PynamoDBException",
+    "aware",
+    "ttl_after",
+    "is_condition_failure",
+    "translated",
+]

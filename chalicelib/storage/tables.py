@@ -1,0 +1,124 @@
+"""Table configuration and creation for every PynamoDB model in chalicelib.storage.
+
+Each context's module declares models with `Meta.logical_name`; `configure()` points them all at one
+endpoint and table prefix, and `create_tables()` creates whatever is missing (idempotent).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+
+from chalicelib.settings import Settings
+
+_models: list[type[Model]] | None = None
+_lock = threading.Lock()
+
+
+def all_models() -> list[type[Model]]:
+    """Every model declared in a chalicelib.storage module (imported once, in name order)."""
+    global _models
+    with _lock:
+        if _models is None:
+            import chalicelib.storage as package
+
+            found: list[type[Model]] = []
+            for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+                module = importlib.import_module(f"chalicelib.storage.{info.name}")
+                for value in vars(module).values():
+                    if (
+                        isinstance(value, type)
+                        and issubclass(value, Model)
+                        and value.__module__ == module.__name__
+                        and hasattr(value.Meta, "logical_name")
+                    ):
+                        found.append(value)
+            _models = found
+    return _models
+
+
+_connection: Connection | None = None
+
+
+def configure(settings: Settings) -> None:
+    """Point every model at the configured endpoint, region and table prefix."""
+    global _connection
+    _connection = Connection(region=settings.region, host=settings.dynamodb_endpoint or None)
+    for model in all_models():
+        meta = model.Meta
+        meta.table_name = settings.table_prefix + meta.logical_name  # type: ignore[attr-defined]
+        meta.host = settings.dynamodb_endpoint or None
+        meta.region = settings.region
+        meta.billing_mode = "PAY_PER_REQUEST"
+        model._connection = None
+
+
+def connection() -> Connection:
+    """The connection transactions run on (same endpoint as the models)."""
+    if _connection is None:
+        raise RuntimeError("storage is not configured")
+    return _connection
+
+
+def create_tables(wait: bool = True) -> list[str]:
+    """Create the missing tables (and their TTL settings); returns the names created."""
+    created = []
+    for model in all_models():
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
+            created.append(model.Meta.table_name)
+            ttl = getattr(model.Meta, "ttl_attribute", None)
+            if ttl:
+                _client(model).update_time_to_live(
+                    TableName=model.Meta.table_name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
+                )
+    return created
+
+
+def delete_tables() -> None:
+    for model in all_models():
+        if model.exists():
+            model.delete_table()
+
+
+def _client(model: type[Model]) -> Any:
+    return model._get_connection().connection.client
+
+
+class CallCounter:
+    """Counts DynamoDB API calls by operation name (for benchmarks and call-budget tests)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    @property
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+    def _on_call(self, model: Any = None, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+
+@contextmanager
+def counting_calls() -> Iterator[CallCounter]:
+    """Count every DynamoDB call made through the models while the block runs (botocore hooks)."""
+    counter = CallCounter()
+    clients = {id(c): c for c in (_client(m) for m in all_models())}.values()
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", counter._on_call)
+    try:
+        yield counter
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call.dynamodb", counter._on_call)

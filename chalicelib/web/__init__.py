@@ -1,0 +1,1 @@
+"""Web layer: templates, responses, cookies, CSRF and the one table mapping errors to statuses."""

@@ -1,0 +1,114 @@
+"""One request's page state: cookies to set, the CSRF token, rendering and redirects."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from chalice.app import Request, Response
+
+from chalicelib import runtime
+from chalicelib.errors import CsrfRejected
+from chalicelib.signing import BadSignature
+from chalicelib.web import http
+from chalicelib.web.templates import render_template
+
+SCOPES = {
+    "hub": {"path": "/hub", "title": "Hub", "login": "/hub/login"},
+    "portal": {"path": "/portal", "title": "Partner Portal", "login": "/portal/login"},
+    "itdocs": {"path": "/itdocs", "title": "IT Docs", "login": "/itdocs/login"},
+    "api": {"path": "/api", "title": "SaaS Protection API", "login": "/"},
+}
+CSRF_MAX_AGE = 12 * 3600
+
+
+class Page:
+    """Built per request by the routing decorator; handed to every page view."""
+
+    def __init__(self, request: Request, scope: str) -> None:
+        self.request = request
+        self.scope = scope
+        self.runtime = runtime.current()
+        self.cookies = http.cookies(request)
+        self.set_cookies: list[str] = []
+        self.banner: dict[str, Any] = {}
+        self.login_url = SCOPES[scope]["login"]
+        self._csrf_seed: str | None = None
+
+    # -- cookies -------------------------------------------------------------------------------
+    @property
+    def cookie_path(self) -> str:
+        return SCOPES[self.scope]["path"]
+
+    def cookie_name(self, name: str) -> str:
+        return f"lh_{self.scope}_{name}"
+
+    def read_cookie(self, name: str) -> str | None:
+        return self.cookies.get(self.cookie_name(name))
+
+    def set_cookie(self, name: str, value: str, max_age: int | None = None) -> None:
+        self.set_cookies.append(
+            http.cookie(
+                self.cookie_name(name),
+                value,
+                path=self.cookie_path,
+                secure=self.runtime.settings.cookie_secure,
+                max_age=max_age,
+            )
+        )
+
+    def clear_cookie(self, name: str) -> None:
+        self.set_cookies.append(
+            http.expired_cookie(
+                self.cookie_name(name),
+                path=self.cookie_path,
+                secure=self.runtime.settings.cookie_secure,
+            )
+        )
+
+    # -- CSRF (signed double submit: the form token names the cookie's random value) -----------
+    @property
+    def csrf_token(self) -> str:
+        if self._csrf_seed is None:
+            seed = self.read_cookie("csrf")
+            if not seed or len(seed) < 20:
+                seed = self.runtime.random.token(24)
+                self.set_cookie("csrf", seed)
+            self._csrf_seed = seed
+        return self.runtime.signer.sign(  # type: ignore[union-attr]
+            f"csrf:{self.scope}", {"r": self._csrf_seed}, CSRF_MAX_AGE
+        )
+
+    def verify_csrf(self, form: dict[str, str]) -> None:
+        seed = self.read_cookie("csrf") or ""
+        try:
+            data = self.runtime.signer.unsign(  # type: ignore[union-attr]
+                f"csrf:{self.scope}", form.get("csrf_token")
+            )
+        except BadSignature as exc:
+            raise CsrfRejected() from exc
+        if not seed or not hmac.compare_digest(str(data.get("r", "")), seed):
+            raise CsrfRejected()
+
+    def form(self) -> dict[str, str]:
+        """The posted form, after its CSRF token has been checked."""
+        data = http.form(self.request)
+        self.verify_csrf(data)
+        return data
+
+    def query(self) -> dict[str, str]:
+        return http.query(self.request)
+
+    # -- responses -----------------------------------------------------------------------------
+    def render(self, template: str, *, status: int = 200, **context: Any) -> Response:
+        body = render_template(
+            template,
+            page=self,
+            scope=SCOPES[self.scope],
+            csrf_token=self.csrf_token,
+            **context,
+        )
+        return http.response(body, status=status, set_cookies=self.set_cookies)
+
+    def redirect(self, location: str) -> Response:
+        return http.redirect(location, set_cookies=self.set_cookies)

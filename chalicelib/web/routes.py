@@ -1,0 +1,31 @@
+"""Routes shared by every context: the front door and static assets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.web import http
+
+web_routes = Blueprint(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+@web_routes.route("/")
+def front_door() -> Response:
+    return http.redirect("/hub/", status=302)
+
+
+@web_routes.route("/static/{name}")
+def static_asset(name: str) -> Response:
+    path = STATIC_DIR / name
+    if "/" in name or name.startswith(".") or path.suffix not in STATIC_TYPES or not path.is_file():
+        return http.response("Not found", status=404, content_type="text/plain")
+    return http.response(
+        path.read_text(),
+        content_type=STATIC_TYPES[path.suffix],
+        headers={"Cache-Control": "public, max-age=300"},
+    )

@@ -1,0 +1,1 @@
+"""Local development stack: DynamoDB Local, tables, demo data, the scheduler tick. Never deployed."""
