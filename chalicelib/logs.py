@@ -19,9 +19,9 @@ if not _logger.handlers:
 _REDACTED = {"password", "secret", "token", "code", "authorization", "cookie", "secret_key", "totp"}
 
 
-def event(kind: str, **fields: Any) -> dict[str, Any]:
+def event(event_name: str, **fields: Any) -> dict[str, Any]:
     """Write one JSON log line; returns the record (tests read it back)."""
-    record = {"event": kind}
+    record = {"event": event_name}
     for key, value in fields.items():
         record[key] = "[redacted]" if key.lower() in _REDACTED else value
     _logger.info(json.dumps(record, default=str, separators=(",", ":")))

@@ -61,7 +61,7 @@ class EventBus:
         self._queue_url = queue_url
 
     def publish(self, event: LifecycleEvent) -> None:
-        logs.event("lifecycle_event", kind=event.kind, event_id=event.event_id, subject=event.subject)
+        logs.event("lifecycle_event", event_kind=event.kind, event_id=event.event_id, subject=event.subject)
         if self._sqs is not None and self._queue_url:
             self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=event.to_json())
         else:

@@ -1,0 +1,136 @@
+"""What a Master user does on the Users page, and what the affected user notices."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.auth.hub import events
+from chalicelib.storage import hub as store
+from tests.auth.hub.helpers import PASSWORD, log_in, make_account
+from tests.web_client import WebClient
+
+
+@pytest.fixture
+def received():
+    got: list[events.LifecycleEvent] = []
+    events.subscribe(got.append)
+    yield got
+    events._subscribers.remove(got.append)
+
+
+def _user_row_action(client, user_id, action, **extra):
+    client.get("/hub/admin/users")
+    return client.post(f"/hub/admin/users/{user_id}", {"action": action, **extra})
+
+
+def test_master_creates_a_user_who_enrolls_at_first_login(client):
+    master = make_account()
+    log_in(client, master)
+    client.get("/hub/admin/users")
+    reply = client.post("/hub/admin/users", {
+        "username": "dave", "email": "dave@example.com", "name": "Dave", "password": PASSWORD,
+        "role": "User", "module_portal": "on"})
+    assert reply.status == 303
+    page = client.get("/hub/admin/users")
+    assert "dave" in page.text and "not set up" in page.text
+    dave = store.user_by_login(f"acme msp/dave")
+    assert dave.modules == ["portal"] and dave.role == "User"
+
+
+def test_username_is_unique_within_a_company_ignoring_case(client):
+    master = make_account()
+    log_in(client, master)
+    client.get("/hub/admin/users")
+    reply = client.post("/hub/admin/users", {
+        "username": "ALICE", "email": "a2@example.com", "name": "A2", "password": PASSWORD,
+        "role": "User"})
+    assert reply.status == 400 and "already taken" in reply.text
+
+
+def test_same_username_allowed_in_another_company(aws):
+    make_account("Acme MSP", "alice")
+    other = make_account("Beta IT", "alice")
+    assert other.user.username == "alice"
+
+
+def test_plain_user_cannot_open_the_users_page(client):
+    account = make_account(username="bob", role="User")
+    log_in(client, account)
+    assert client.get("/hub/admin/users").status == 403
+
+
+def test_deactivation_ends_the_users_live_session_and_tells_modules(client, aws, received):
+    master = make_account()
+    bob = make_account(username="bob", role="User", company=master.company)
+    bob_browser = WebClient(__import__("app").app)
+    log_in(bob_browser, bob)
+    assert bob_browser.get("/hub/").status == 200
+    log_in(client, master)
+    assert _user_row_action(client, bob.user.user_id, "deactivate").status == 303
+    assert bob_browser.get("/hub/").location.startswith("/hub/login")
+    assert [e.kind for e in received] == ["user.deactivated"]
+    assert received[0].subject == bob.user.user_id
+    bob_browser.cookies.clear()
+    assert log_in(bob_browser, bob).status == 401
+
+
+def test_reactivate_and_delete(client, received):
+    master = make_account()
+    bob = make_account(username="bob", role="User", company=master.company)
+    log_in(client, master)
+    _user_row_action(client, bob.user.user_id, "deactivate")
+    _user_row_action(client, bob.user.user_id, "reactivate")
+    assert store.get_user(bob.user.user_id).status == "active"
+    _user_row_action(client, bob.user.user_id, "delete")
+    assert store.get_user(bob.user.user_id).status == "deleted"
+    assert [e.kind for e in received] == ["user.deactivated", "user.reactivated", "user.deleted"]
+    refused = _user_row_action(client, bob.user.user_id, "reactivate")
+    assert refused.status == 400
+
+
+def test_reset_mfa_makes_the_user_enroll_again(client):
+    master = make_account()
+    bob = make_account(username="bob", role="User", company=master.company)
+    log_in(client, master)
+    _user_row_action(client, bob.user.user_id, "reset_mfa")
+    other = WebClient(__import__("app").app)
+    other.get("/hub/login")
+    other.post("/hub/login", {"username": "bob", "company": "Acme MSP"})
+    other.get("/hub/login/password")
+    assert other.post("/hub/login/password", {"password": PASSWORD}).location == "/hub/login/enroll"
+
+
+def test_revoking_module_access_is_announced(client, received):
+    master = make_account()
+    bob = make_account(username="bob", role="User", company=master.company)
+    log_in(client, master)
+    _user_row_action(client, bob.user.user_id, "revoke", module="portal")
+    assert store.get_user(bob.user.user_id).modules == ["itdocs"]
+    assert received[-1].kind == "access.revoked" and received[-1].detail["module"] == "portal"
+    _user_row_action(client, bob.user.user_id, "grant", module="portal")
+    assert store.get_user(bob.user.user_id).modules == ["itdocs", "portal"]
+
+
+def test_another_companys_user_is_not_found(client):
+    master = make_account()
+    stranger = make_account("Beta IT", "eve", role="User")
+    log_in(client, master)
+    assert _user_row_action(client, stranger.user.user_id, "deactivate").status == 404
+    assert store.get_user(stranger.user.user_id).status == "active"
+
+
+def test_master_cannot_deactivate_themselves(client):
+    master = make_account()
+    log_in(client, master)
+    assert _user_row_action(client, master.user.user_id, "deactivate").status == 403
+
+
+def test_my_modules_lists_linked_modules_the_user_may_use(client):
+    account = make_account(modules=["portal"])
+    store.set_company_module(account.company.company_id, "portal",
+                             {"tenant_id": "p1", "launch_url": "/portal/sso/start"})
+    store.set_company_module(account.company.company_id, "itdocs",
+                             {"tenant_id": "i1", "launch_url": "/itdocs/sso/start"})
+    log_in(client, account)
+    page = client.get("/hub/")
+    assert 'data-module="portal"' in page.text and 'data-module="itdocs"' not in page.text
