@@ -1,0 +1,71 @@
+"""What every page sends: security headers, cookie attributes, errors without internals."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib.errors import NotFound
+from chalicelib.web.http import local_path
+from chalicelib.web.routing import page_route
+
+
+def test_pages_carry_security_headers(client):
+    reply = client.get("/hub/login")
+    assert "frame-ancestors 'none'" in reply.headers["content-security-policy"]
+    assert "script-src 'self'" in reply.headers["content-security-policy"]
+    assert reply.headers["x-frame-options"] == "DENY"
+    assert reply.headers["cache-control"] == "no-store"
+    assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+def test_cookies_are_httponly_lax_and_scoped_to_their_context(client):
+    reply = client.get("/hub/login")
+    cookie = reply.headers["set-cookie"]
+    cookie = cookie if isinstance(cookie, str) else cookie[0]
+    assert cookie.startswith("lh_hub_csrf=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/hub" in cookie
+    assert "Secure" not in cookie  # local plain-HTTP stage
+
+
+def test_cookies_are_secure_outside_local(aws):
+    from chalicelib.web.http import cookie
+
+    settings = aws.settings.with_overrides(base_url="https://linkhub.example.com")
+    assert settings.cookie_secure
+    assert "Secure" in cookie("x", "y", path="/hub", secure=settings.cookie_secure)
+
+
+def test_unknown_failures_show_no_stack_trace(aws):
+    from chalice import Chalice
+
+    from tests.web_client import WebClient
+
+    bp = Blueprint("boom")
+
+    @page_route(bp, "/boom", "hub")
+    def boom(page):
+        raise RuntimeError("secret internals /etc/passwd")
+
+    @page_route(bp, "/missing", "hub")
+    def missing(page):
+        raise NotFound("No such thing.")
+
+    app = Chalice("boom")
+    app.register_blueprint(bp)
+    browser = WebClient(app)
+    reply = browser.get("/boom")
+    assert reply.status == 500 and "internals" not in reply.text and "Traceback" not in reply.text
+    assert "Something went wrong" in reply.text
+    assert browser.get("/missing").status == 404
+
+
+def test_return_to_accepts_only_local_paths():
+    assert local_path("/hub/admin/users?x=1", "/") == "/hub/admin/users?x=1"
+    for bad in ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
+                "hub/", "/x\n"]:
+        assert local_path(bad, "/hub/") == "/hub/"
+
+
+def test_static_assets_are_served_and_nothing_else(client):
+    assert client.get("/static/app.css").status == 200
+    assert client.get("/static/..%2Fpage.py").status == 404
