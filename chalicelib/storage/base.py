@@ -39,12 +39,25 @@ def is_condition_failure(exc: BaseException) -> bool:
     return False
 
 
+# Codes meaning "DynamoDB cannot serve this now"; None is a connection that never got an answer.
+_UNAVAILABLE = {
+    None,
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
 @contextmanager
 def translated() -> Iterator[None]:
     """Turn connection failures into StorageUnavailable (callers handle condition failures)."""
     try:
         yield
     except PynamoDBConnectionError as exc:
+        if getattr(exc, "cause_response_code", None) not in _UNAVAILABLE:
+            raise  # conditions are the caller's to interpret; anything else is a bug to see
         raise StorageUnavailable() from exc
     except (BotoCoreError,) as exc:
         raise StorageUnavailable() from exc
