@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib import runtime
 from chalicelib.auth.hub import accounts, login
-from chalicelib.errors import AlreadyExists, InvalidInput, LoginFailed
+from chalicelib.errors import AlreadyExists, InvalidInput, LoginFailed, TooManyRequests
 from chalicelib.storage import hub as store
 from tests.auth.hub.helpers import PASSWORD, current_code, log_in, make_account
 from tests.conftest import unique
@@ -47,11 +47,13 @@ def test_wrong_codes_from_parallel_attempts_share_one_counter(ddb):
         try:
             login.verify_code(ddb, attempt, "000000", None)
         except InvalidInput:
-            pass
+            return "wrong code"
+        except TooManyRequests:
+            return "locked"
 
     with ThreadPoolExecutor(6) as pool:
-        list(pool.map(submit, attempts))
-    assert store.get_user(account.user.user_id).failures == 6
+        outcomes = list(pool.map(submit, attempts))
+    assert store.get_user(account.user.user_id).failures == outcomes.count("wrong code") >= 5
     with pytest.raises(LoginFailed):
         _attempt_at_code_step(account)  # locked: even the right password is refused
 
