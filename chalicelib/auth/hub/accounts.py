@@ -7,6 +7,7 @@ import uuid
 from chalicelib.auth import names, passwords
 from chalicelib.auth.hub import events, sessions
 from chalicelib.auth.hub.policy import MODULES, ROLES, can
+from chalicelib.auth.hub.push import devices as push_devices
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.runtime import Runtime
 from chalicelib.storage import hub as store
@@ -103,6 +104,7 @@ def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
     """Forget the user's TOTP secret (and push devices); they enroll again at next login."""
     target = managed_user(actor, user_id, "user.reset_mfa")
     updated = store.update_user(user_id, totp_secret=None, totp_pending=None, totp_last_step=0)
+    push_devices.reset(rt, user_id)
     sessions.end_all_for_user(user_id)
     audit(rt, actor.company_id, actor, "user.reset_mfa", target.username)
     return updated

@@ -1,4 +1,5 @@
-"""The hub's three-step login: (company, username) → password → 2FA token (or TOTP enrollment).
+"""The hub's three-step login: (company, username) → password → push approval or 2FA token
+(or TOTP enrollment).
 
 The attempt's state travels in a signed, expiring cookie, so step one touches no table and says
 nothing about whether the account exists. Failures and locks are per user and survive new attempts.
@@ -6,10 +7,11 @@ nothing about whether the account exists. Failures and locks are per user and su
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chalicelib.auth import names, passwords, throttle
 from chalicelib.auth.hub import sessions, totp
+from chalicelib.auth.hub.push import challenges
 from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated, TooManyRequests
 from chalicelib.runtime import Runtime
 from chalicelib.signing import BadSignature
@@ -23,7 +25,11 @@ CODE_ERROR = "That code is not valid. Check your authenticator and try again."
 
 @dataclass
 class Attempt:
-    """Where a login attempt stands: step is 'password', 'totp' or 'enroll'."""
+    """Where a login attempt stands: step is 'password', 'push', 'totp' or 'enroll'.
+
+    At the push step, `challenge_id` names the challenge sent for this attempt ("" when the push
+    limit stopped one from being sent).
+    """
 
     step: str
     company: str
@@ -31,10 +37,11 @@ class Attempt:
     user_id: str = ""
     next: str = "/hub/"
     attempt_id: str = ""
+    challenge_id: str = ""
 
     def as_payload(self) -> dict[str, str]:
         return {"s": self.step, "c": self.company, "u": self.username, "i": self.user_id,
-                "n": self.next, "a": self.attempt_id}
+                "n": self.next, "a": self.attempt_id, "p": self.challenge_id}
 
 
 def seal(rt: Runtime, attempt: Attempt) -> str:
@@ -47,7 +54,7 @@ def unseal(rt: Runtime, token: str | None, step: str) -> Attempt:
     except BadSignature as exc:
         raise NotAuthenticated("Your sign-in expired. Please start again.") from exc
     attempt = Attempt(step=data["s"], company=data["c"], username=data["u"], user_id=data["i"],
-                      next=data["n"], attempt_id=data["a"])
+                      next=data["n"], attempt_id=data["a"], challenge_id=data.get("p", ""))
     if attempt.step != step:
         raise NotAuthenticated("Please start your sign-in again.")
     return attempt
@@ -63,10 +70,12 @@ def begin(rt: Runtime, company: str, username: str, next_path: str) -> Attempt:
     return Attempt("password", company, username, next=next_path, attempt_id=rt.random.hex(12))
 
 
-def check_password(rt: Runtime, attempt: Attempt, password: str) -> Attempt:
+def check_password(rt: Runtime, attempt: Attempt, password: str, user_agent: str = "") -> Attempt:
     """Step 2: one generic error for unknown company/user, wrong password, locked or inactive.
 
-    DynamoDB calls: index query, then one update (failure count, or pending TOTP secret).
+    DynamoDB calls: index query, then one update (failure count, or pending TOTP secret); for a
+    user with TOTP, the push registration read and, with a push device, one transaction sending
+    the push (3 in all).
     """
     user = store.user_by_login(names.login_key(attempt.company, attempt.username))
     now = rt.clock.now()
@@ -79,12 +88,63 @@ def check_password(rt: Runtime, attempt: Attempt, password: str) -> Attempt:
         store.record_login_failure(user.user_id, now)
         raise LoginFailed()
     if user.totp_secret:
-        return Attempt("totp", attempt.company, attempt.username, user.user_id, attempt.next,
-                       attempt.attempt_id)
+        code_step = Attempt("totp", attempt.company, attempt.username, user.user_id,
+                            attempt.next, attempt.attempt_id)
+        return _push_step(rt, code_step, user_agent)
     pending = rt.box.encrypt(totp.new_secret().encode(), f"totp:{user.user_id}")  # type: ignore[union-attr]
     store.record_password_ok(user.user_id, pending)
     return Attempt("enroll", attempt.company, attempt.username, user.user_id, attempt.next,
                    attempt.attempt_id)
+
+
+def _push_step(rt: Runtime, code_step: Attempt, user_agent: str) -> Attempt:
+    """Push is the default second factor once a device is enrolled; else the 2FA token step."""
+    try:
+        challenge = challenges.send(rt, code_step.user_id, code_step.attempt_id, user_agent)
+    except challenges.PushLimited:
+        return replace(code_step, step="push", challenge_id="")
+    if challenge is None:
+        return code_step
+    return replace(code_step, step="push", challenge_id=challenge.challenge_id)
+
+
+def push_state(rt: Runtime, attempt: Attempt) -> challenges.PushState:
+    """Where this attempt's push stands (one read)."""
+    return challenges.state_of(rt, attempt.challenge_id, attempt.attempt_id, attempt.user_id)
+
+
+def send_push_again(rt: Runtime, attempt: Attempt, user_agent: str) -> Attempt:
+    """A new push for this attempt, after the last one expired (or was never sent: push limit).
+
+    A denied or approved challenge cannot be replaced: a denial is final. DynamoDB calls: the
+    old challenge's conditional withdrawal, the registration read, one transaction.
+    """
+    if attempt.challenge_id and not challenges.withdraw(attempt.challenge_id):
+        state = push_state(rt, attempt)
+        if state.state != "expired":
+            raise InvalidInput(state.message)
+    return _push_step(rt, replace(attempt, step="totp", challenge_id=""), user_agent)
+
+
+def use_code_instead(attempt: Attempt) -> Attempt:
+    """'Use a 2FA token instead': the push is withdrawn and the attempt moves to the code step."""
+    challenges.withdraw(attempt.challenge_id)
+    return replace(attempt, step="totp", challenge_id="")
+
+
+def complete_push(
+    rt: Runtime, attempt: Attempt, previous_token: str | None
+) -> tuple[str, HubSession, HubUser]:
+    """The device approved: re-check on the server that the approval is for this attempt, then
+    start a new session. DynamoDB calls: user read, one transaction, session write.
+    """
+    user = _active_user(rt, attempt)
+    if not user.totp_secret or not challenges.use_approval(
+        rt, attempt.challenge_id, attempt.attempt_id, user.user_id
+    ):
+        raise InvalidInput("This sign-in has not been approved on your device.")
+    token, session = sessions.start(rt, user, previous_token)
+    return token, session, user
 
 
 def _active_user(rt: Runtime, attempt: Attempt) -> HubUser:

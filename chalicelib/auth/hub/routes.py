@@ -15,6 +15,8 @@ from chalicelib.web.routing import page_route
 
 hub_routes = Blueprint(__name__)
 LOGIN_COOKIE = "login"
+LOGIN_STEP_PAGES = {"push": "/hub/login/push", "totp": "/hub/login/verify",
+                    "enroll": "/hub/login/enroll"}
 
 
 def signed_in(page: Page) -> HubUser:
@@ -24,7 +26,8 @@ def signed_in(page: Page) -> HubUser:
     return user
 
 
-def _start_session(page: Page, token: str, next_path: str) -> Response:
+def finish_login(page: Page, token: str, next_path: str) -> Response:
+    """The second factor passed: the attempt ends and the new session's cookie is set."""
     page.clear_cookie(LOGIN_COOKIE)
     page.set_cookie(sessions.COOKIE, token)
     return page.redirect(http.local_path(next_path, "/hub/"))
@@ -62,12 +65,18 @@ def password_submit(page: Page) -> Response:
     form = page.form()
     attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), "password")
     try:
-        attempt = login.check_password(page.runtime, attempt, form.get("password", ""))
+        attempt = login.check_password(page.runtime, attempt, form.get("password", ""),
+                                       http.user_agent(page.request))
     except LoginFailed as error:
         return page.render("hub/login_password.html", status=401, attempt=attempt,
                            error=error.message)
+    return to_login_step(page, attempt)
+
+
+def to_login_step(page: Page, attempt: login.Attempt) -> Response:
+    """Remember the attempt and go to the page of its step (push, 2FA token or enrollment)."""
     page.set_cookie(LOGIN_COOKIE, login.seal(page.runtime, attempt), max_age=login.ATTEMPT_MAX_AGE)
-    return page.redirect("/hub/login/verify" if attempt.step == "totp" else "/hub/login/enroll")
+    return page.redirect(LOGIN_STEP_PAGES[attempt.step])
 
 
 @page_route(hub_routes, "/login/verify", "hub")
@@ -86,7 +95,7 @@ def verify_submit(page: Page) -> Response:
     except InvalidInput as error:
         return page.render("hub/login_verify.html", status=400, attempt=attempt,
                            error=error.message)
-    return _start_session(page, token, attempt.next)
+    return finish_login(page, token, attempt.next)
 
 
 @page_route(hub_routes, "/login/enroll", "hub")
@@ -107,7 +116,7 @@ def enroll_submit(page: Page) -> Response:
         uri, qr = login.enrollment(page.runtime, attempt)
         return page.render("hub/login_enroll.html", status=400, attempt=attempt, uri=uri, qr=qr,
                            error=error.message)
-    return _start_session(page, token, attempt.next)
+    return finish_login(page, token, attempt.next)
 
 
 @page_route(hub_routes, "/logout", "hub", methods=["POST"])

@@ -1,0 +1,1 @@
+"""Push multi-factor authentication for the hub: devices, challenges with number matching."""

@@ -1,0 +1,157 @@
+"""Push devices: one-time enrollment credentials, registering a device's public key, the account
+page's list and Remove, MFA reset, and authenticating a device's signed requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chalicelib import logs
+from chalicelib.auth.hub import totp
+from chalicelib.auth.hub.push import challenges, protocol
+from chalicelib.clock import epoch_seconds
+from chalicelib.errors import ConcurrentChange, InvalidInput, NotAuthenticated
+from chalicelib.runtime import Runtime
+from chalicelib.storage import hub_push as store
+from chalicelib.storage.hub import HubUser
+from chalicelib.storage.hub_push import PushDevice, PushRegistration
+
+ENROLLMENT_LIFETIME = dt.timedelta(minutes=10)
+MAX_DEVICES = 5
+# A signed device request is accepted this many seconds either side of the server's clock.
+REQUEST_MAX_SKEW = 60
+ENROLLMENT_REFUSED = (
+    "This enrollment code is not valid: it was already used, replaced by a newer one, or has "
+    "expired. Create a new one on your account page."
+)
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """What the account page shows to add a device: the payload, its QR code, its expiry."""
+
+    payload: str
+    qr: str
+    expires_at: dt.datetime
+
+
+def _credential_hash(credential: str) -> str:
+    return hashlib.sha256(credential.encode()).hexdigest()
+
+
+def start_enrollment(rt: Runtime, user: HubUser) -> Enrollment:
+    """Issue a one-time, short-lived enrollment credential (replacing any earlier one)."""
+    if not user.totp_secret:
+        raise InvalidInput("Set up a 2FA token before adding a push device.")
+    credential = rt.random.token(32)
+    expires_at = rt.clock.now() + ENROLLMENT_LIFETIME
+    store.issue_enrollment(user.user_id, user.company_id, user.company_name, user.username,
+                           _credential_hash(credential), expires_at)
+    payload = protocol.encode_payload({
+        "v": 1,
+        "url": rt.settings.base_url.rstrip("/"),
+        "user_id": user.user_id,
+        "credential": credential,
+        "company": user.company_name,
+        "username": user.username,
+        "expires_at": expires_at.isoformat(),
+    })
+    logs.event("push_enrollment_issued", user_id=user.user_id)
+    return Enrollment(payload=payload, qr=totp.qr_data_uri(payload), expires_at=expires_at)
+
+
+def device_name(name: str) -> str:
+    name = unicodedata.normalize("NFKC", name or "").strip()
+    if not name or len(name) > 60 or any(unicodedata.category(c).startswith("C") for c in name):
+        raise InvalidInput("Name the device in 1–60 printable characters.", field="name")
+    return name
+
+
+def enroll(
+    rt: Runtime, *, user_id: str, credential: str, algorithm: str, public_key: str, name: str
+) -> tuple[PushRegistration, PushDevice]:
+    """Register a device's public key with a valid enrollment credential (which is used up).
+
+    DynamoDB calls: registration read, one conditional update.
+    """
+    protocol.load_public_key(algorithm, public_key)
+    name = device_name(name)
+    registration = store.get_registration(user_id) if user_id else None
+    now = rt.clock.now()
+    if (
+        registration is None
+        or not registration.enrollment_key_hash
+        or not hmac.compare_digest(registration.enrollment_key_hash, _credential_hash(credential))
+        or registration.enrollment_expires_at is None
+        or now >= registration.enrollment_expires_at
+    ):
+        raise NotAuthenticated(ENROLLMENT_REFUSED)
+    if len(registration.devices) >= MAX_DEVICES:
+        raise InvalidInput(f"You already have {MAX_DEVICES} push devices. Remove one first.")
+    device = PushDevice(device_id=rt.random.hex(8), name=name, algorithm=algorithm,
+                        public_key=public_key, added_at=now)
+    try:
+        updated = store.add_device(user_id, _credential_hash(credential), device, now, MAX_DEVICES)
+    except ConcurrentChange as exc:
+        raise NotAuthenticated(ENROLLMENT_REFUSED) from exc
+    logs.event("push_device_added", user_id=user_id, device_id=device.device_id)
+    return updated, device
+
+
+def devices_of(user: HubUser) -> list[PushDevice]:
+    """The user's devices, oldest first (the account page's list)."""
+    registration = store.get_registration(user.user_id)
+    if registration is None:
+        return []
+    return sorted(registration.devices.values(), key=lambda d: d.added_at)
+
+
+def remove(rt: Runtime, user: HubUser, device_id: str) -> None:
+    """Remove one of the user's own devices; its open sign-in requests are withdrawn."""
+    store.remove_device(user.user_id, device_id)
+    challenges.withdraw_in_flight(rt, user.user_id)
+    logs.event("push_device_removed", user_id=user.user_id, device_id=device_id)
+
+
+def reset(rt: Runtime, user_id: str) -> None:
+    """MFA reset: forget every push device of the user and withdraw their open requests."""
+    store.delete_registration(user_id)
+    challenges.withdraw_in_flight(rt, user_id)
+
+
+def authenticate_request(
+    rt: Runtime, headers: Mapping[str, str], action: str
+) -> tuple[PushRegistration, PushDevice]:
+    """The device that signed this request, or NotAuthenticated (bad, old or replayed).
+
+    DynamoDB calls: registration read, then the nonce's conditional put.
+    """
+    lowered = {key.lower(): value for key, value in headers.items()}
+    user_id = lowered.get(protocol.USER_HEADER, "")
+    device_id = lowered.get(protocol.DEVICE_HEADER, "")
+    nonce = lowered.get(protocol.NONCE_HEADER, "")
+    signature = lowered.get(protocol.SIGNATURE_HEADER, "")
+    try:
+        timestamp = int(lowered.get(protocol.TIMESTAMP_HEADER, ""))
+    except ValueError as exc:
+        raise NotAuthenticated("The request is not signed.") from exc
+    if not (user_id and device_id and signature) or not 16 <= len(nonce) <= 64:
+        raise NotAuthenticated("The request is not signed.")
+    now = rt.clock.now()
+    if abs(epoch_seconds(now) - timestamp) > REQUEST_MAX_SKEW:
+        raise NotAuthenticated("The request is too old. Check the device's clock.")
+    registration = store.get_registration(user_id)
+    device = registration.devices.get(device_id) if registration else None
+    if registration is None or device is None:
+        raise NotAuthenticated("This device is not registered.")
+    message = protocol.request_message(action, user_id, device_id, timestamp, nonce)
+    if not protocol.verify(device.algorithm, device.public_key, signature, message):
+        raise NotAuthenticated("The request's signature is not valid.")
+    keep_until = now + dt.timedelta(seconds=2 * REQUEST_MAX_SKEW)
+    if not store.remember_request_nonce(f"{user_id}:{device_id}:{nonce}", keep_until):
+        raise NotAuthenticated("This request was already received (replayed).")
+    return registration, device

@@ -1,0 +1,475 @@
+"""Hub push MFA storage: each user's push registration (devices, enrollment, recent pushes),
+the sign-in challenges sent to devices, and the nonces of device requests already seen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.storage import tables
+from chalicelib.storage.base import is_condition_failure, translated, ttl_after
+from chalicelib.storage.hub import HubUserModel
+
+# How long an answered or expired challenge is kept (for the device's and the browser's view).
+CHALLENGE_RETENTION = 24 * 3600
+
+# --------------------------------------------------------------------------------------------------
+# Models
+
+
+class HubPushRegistrationModel(Model):
+    """One record per user: devices by id, the outstanding enrollment, recent push times."""
+
+    class Meta:
+        logical_name = "hub_push_registrations"
+        table_name = "hub_push_registrations"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    company_id = UnicodeAttribute()
+    company_name = UnicodeAttribute()
+    username = UnicodeAttribute()
+    # device id -> {"name", "algorithm", "public_key", "added_at", "last_used_at"} (times ISO UTC)
+    devices = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    # {"key_hash": sha256 of the one-time credential, "expires_at": ISO UTC}; at most one at a time
+    enrollment = MapAttribute(null=True)  # type: ignore[var-annotated]
+    # epoch seconds of the pushes sent in the last rate-limit window
+    push_times = ListAttribute(of=NumberAttribute, null=True)  # type: ignore[var-annotated]
+
+
+class ChallengeByUser(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_user"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class HubPushChallengeModel(Model):
+    class Meta:
+        logical_name = "hub_push_challenges"
+        table_name = "hub_push_challenges"
+        ttl_attribute = "expires_ttl"
+
+    challenge_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    attempt_id = UnicodeAttribute()
+    nonce = UnicodeAttribute()
+    number = NumberAttribute()
+    choices = ListAttribute(of=NumberAttribute)  # type: ignore[var-annotated]
+    # pending -> approved -> consumed; pending -> denied | cancelled (expiry is derived from time)
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    company_name = UnicodeAttribute()
+    username = UnicodeAttribute()
+    user_agent = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    answered_at = UTCDateTimeAttribute(null=True)
+    answered_by = UnicodeAttribute(null=True)
+    expires_ttl = NumberAttribute()
+    by_user = ChallengeByUser()
+
+
+class HubPushNonceModel(Model):
+    """Nonces of signed device requests already accepted (replay protection)."""
+
+    class Meta:
+        logical_name = "hub_push_request_nonces"
+        table_name = "hub_push_request_nonces"
+        ttl_attribute = "expires_ttl"
+
+    nonce_key = UnicodeAttribute(hash_key=True)
+    expires_ttl = NumberAttribute()
+
+
+# --------------------------------------------------------------------------------------------------
+# Plain records
+
+
+@dataclass
+class PushDevice:
+    device_id: str
+    name: str
+    algorithm: str
+    public_key: str  # base64url DER SubjectPublicKeyInfo
+    added_at: dt.datetime
+    last_used_at: dt.datetime | None = None
+
+
+@dataclass
+class PushRegistration:
+    user_id: str
+    company_id: str
+    company_name: str
+    username: str
+    devices: dict[str, PushDevice] = field(default_factory=dict)
+    enrollment_key_hash: str | None = None
+    enrollment_expires_at: dt.datetime | None = None
+    # As stored (None when never written): conditional writes compare against this exact value.
+    push_times: list[int] | None = None
+
+
+@dataclass
+class PushChallenge:
+    challenge_id: str
+    user_id: str
+    attempt_id: str
+    nonce: str
+    number: int
+    choices: list[int]
+    status: str
+    company_name: str
+    username: str
+    user_agent: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    reason: str | None = None
+    answered_at: dt.datetime | None = None
+    answered_by: str | None = None
+
+
+def _iso(moment: dt.datetime) -> str:
+    """Fixed-width UTC text, so conditions can compare times as strings."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def _device(device_id: str, raw: dict[str, Any]) -> PushDevice:
+    return PushDevice(
+        device_id=device_id,
+        name=str(raw["name"]),
+        algorithm=str(raw["algorithm"]),
+        public_key=str(raw["public_key"]),
+        added_at=_time(raw["added_at"]),  # type: ignore[arg-type]
+        last_used_at=_time(raw.get("last_used_at") or None),
+    )
+
+
+def _registration(m: HubPushRegistrationModel) -> PushRegistration:
+    devices = m.devices.as_dict() if m.devices else {}
+    enrollment = m.enrollment.as_dict() if m.enrollment else {}
+    return PushRegistration(
+        user_id=m.user_id,
+        company_id=m.company_id,
+        company_name=m.company_name,
+        username=m.username,
+        devices={key: _device(key, value) for key, value in devices.items()},
+        enrollment_key_hash=enrollment.get("key_hash"),
+        enrollment_expires_at=_time(enrollment.get("expires_at")),
+        push_times=None if m.push_times is None else [int(t) for t in m.push_times],
+    )
+
+
+def _challenge(m: HubPushChallengeModel) -> PushChallenge:
+    return PushChallenge(
+        challenge_id=m.challenge_id,
+        user_id=m.user_id,
+        attempt_id=m.attempt_id,
+        nonce=m.nonce,
+        number=int(m.number),
+        choices=[int(c) for c in m.choices],
+        status=m.status,
+        company_name=m.company_name,
+        username=m.username,
+        user_agent=m.user_agent or "",
+        created_at=m.created_at,
+        expires_at=m.expires_at,
+        reason=m.reason,
+        answered_at=m.answered_at,
+        answered_by=m.answered_by,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Registrations: devices and enrollment
+
+
+def get_registration(user_id: str) -> PushRegistration | None:
+    try:
+        with translated():
+            return _registration(HubPushRegistrationModel.get(user_id))
+    except HubPushRegistrationModel.DoesNotExist:
+        return None
+
+
+def issue_enrollment(
+    user_id: str, company_id: str, company_name: str, username: str, key_hash: str,
+    expires_at: dt.datetime,
+) -> None:
+    """Store a new one-time enrollment credential (replacing any earlier one) for the user."""
+    model = HubPushRegistrationModel
+    with translated():
+        model(user_id).update(
+            actions=[
+                model.company_id.set(company_id),
+                model.company_name.set(company_name),
+                model.username.set(username),
+                model.enrollment.set({"key_hash": key_hash, "expires_at": _iso(expires_at)}),
+                model.devices.set(model.devices | {}),
+            ]
+        )
+
+
+def add_device(
+    user_id: str, key_hash: str, device: PushDevice, now: dt.datetime, max_devices: int
+) -> PushRegistration:
+    """Register a device with the enrollment credential, using the credential up in the same write.
+
+    Conditions: the credential is the outstanding one and unexpired (so a second use, or a use
+    after a newer credential was issued, fails) and the user has fewer than `max_devices`.
+    """
+    model = HubPushRegistrationModel
+    record = model(user_id)
+    entry = {
+        "name": device.name,
+        "algorithm": device.algorithm,
+        "public_key": device.public_key,
+        "added_at": _iso(device.added_at),
+        "last_used_at": "",
+    }
+    condition = (
+        (model.enrollment["key_hash"] == key_hash)  # type: ignore[index]
+        & (model.enrollment["expires_at"] > _iso(now))  # type: ignore[index]
+        & (size(model.devices) < max_devices)
+        & model.devices[device.device_id].does_not_exist()  # type: ignore[index]
+    )
+    try:
+        with translated():
+            record.update(
+                actions=[model.devices[device.device_id].set(entry),  # type: ignore[index]
+                         model.enrollment.remove()],
+                condition=condition,
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise ConcurrentChange("The enrollment credential is no longer valid.") from exc
+        raise
+    return _registration(record)
+
+
+def remove_device(user_id: str, device_id: str) -> None:
+    model = HubPushRegistrationModel
+    try:
+        with translated():
+            model(user_id).update(
+                actions=[model.devices[device_id].remove()],  # type: ignore[index]
+                condition=model.devices[device_id].exists(),  # type: ignore[index]
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such device.") from exc
+        raise
+
+
+def delete_registration(user_id: str) -> None:
+    """Forget every device, the enrollment credential and the push history of a user."""
+    with translated():
+        try:
+            HubPushRegistrationModel(user_id).delete()
+        except DeleteError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+
+# --------------------------------------------------------------------------------------------------
+# Challenges
+
+
+def _challenge_model(challenge: PushChallenge) -> HubPushChallengeModel:
+    return HubPushChallengeModel(
+        challenge.challenge_id,
+        user_id=challenge.user_id,
+        attempt_id=challenge.attempt_id,
+        nonce=challenge.nonce,
+        number=challenge.number,
+        choices=challenge.choices,
+        status=challenge.status,
+        company_name=challenge.company_name,
+        username=challenge.username,
+        user_agent=challenge.user_agent,
+        created_at=challenge.created_at,
+        expires_at=challenge.expires_at,
+        expires_ttl=ttl_after(challenge.expires_at, CHALLENGE_RETENTION),
+    )
+
+
+def create_challenge(
+    challenge: PushChallenge, seen_push_times: list[int] | None, push_times: list[int]
+) -> None:
+    """Send a challenge and count it against the user's push limit, in one transaction.
+
+    The registration's push_times must still be exactly what the caller read (`seen_push_times`),
+    so two sign-ins racing for the last free push cannot both get it: one raises ConcurrentChange.
+    """
+    registration = HubPushRegistrationModel
+    unchanged = (
+        registration.push_times.does_not_exist()
+        if seen_push_times is None
+        else registration.push_times == seen_push_times
+    )
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            tx.update(
+                registration(challenge.user_id),
+                actions=[registration.push_times.set(push_times)],
+                condition=registration.user_id.exists() & unchanged,
+            )
+            tx.save(_challenge_model(challenge),
+                    condition=HubPushChallengeModel.challenge_id.does_not_exist())
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            raise ConcurrentChange("Another sign-in sent a push at the same time.") from exc
+        raise
+
+
+def get_challenge(challenge_id: str) -> PushChallenge | None:
+    try:
+        with translated():
+            return _challenge(HubPushChallengeModel.get(challenge_id))
+    except HubPushChallengeModel.DoesNotExist:
+        return None
+
+
+def answer_challenge(
+    challenge: PushChallenge, status: str, reason: str | None, device_id: str, now: dt.datetime
+) -> None:
+    """Record the device's answer once: only a pending, unexpired challenge can be answered.
+
+    An approval marks the device as used; a denial counts as a failed login of the user, in the
+    same transaction. A second answer (a replay, or a race) raises ConcurrentChange.
+    """
+    model = HubPushChallengeModel
+    registration = HubPushRegistrationModel
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            tx.update(
+                model(challenge.challenge_id),
+                actions=[model.status.set(status), model.reason.set(reason),
+                         model.answered_at.set(now), model.answered_by.set(device_id)],
+                condition=(model.status == "pending") & (model.expires_at > now)
+                & (model.user_id == challenge.user_id) & (model.nonce == challenge.nonce),
+            )
+            if status == "approved":
+                tx.update(
+                    registration(challenge.user_id),
+                    actions=[registration.devices[device_id]["last_used_at"].set(  # type: ignore[index]
+                        _iso(now))],
+                    condition=registration.devices[device_id].exists(),  # type: ignore[index]
+                )
+            else:
+                tx.update(
+                    HubUserModel(challenge.user_id),
+                    actions=[HubUserModel.failures.add(1), HubUserModel.last_failure_at.set(now)],
+                    condition=HubUserModel.user_id.exists(),
+                )
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            raise ConcurrentChange("That sign-in request was already answered.") from exc
+        raise
+
+
+def consume_approval(
+    challenge_id: str, attempt_id: str, user_id: str, now: dt.datetime, approved_since: dt.datetime
+) -> bool:
+    """Use an approval to finish its own login attempt, once; resets the user's failures.
+
+    Conditions: approved (not yet consumed), bound to this attempt and user, approved recently.
+    Returns False when any of them fails.
+    """
+    model = HubPushChallengeModel
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            tx.update(
+                model(challenge_id),
+                actions=[model.status.set("consumed")],
+                condition=(model.status == "approved") & (model.attempt_id == attempt_id)
+                & (model.user_id == user_id) & (model.answered_at >= approved_since),
+            )
+            tx.update(
+                HubUserModel(user_id),
+                actions=[HubUserModel.failures.set(0), HubUserModel.last_login_at.set(now)],
+                condition=HubUserModel.user_id.exists(),
+            )
+    except TransactWriteError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def cancel_challenge(challenge_id: str, from_statuses: tuple[str, ...] = ("pending",)) -> bool:
+    """Withdraw a challenge that is still in one of `from_statuses`; False when it was not."""
+    model = HubPushChallengeModel
+    try:
+        with translated():
+            model(challenge_id).update(
+                actions=[model.status.set("cancelled")],
+                condition=model.status.is_in(*from_statuses),
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def recent_challenges(user_id: str, since: dt.datetime) -> list[PushChallenge]:
+    """The user's challenges created at or after `since`, oldest first (index query)."""
+    with translated():
+        return [
+            _challenge(m)
+            for m in HubPushChallengeModel.by_user.query(
+                user_id, HubPushChallengeModel.created_at >= since
+            )
+        ]
+
+
+def pending_challenges(user_id: str, since: dt.datetime, now: dt.datetime) -> list[PushChallenge]:
+    """The user's unanswered, unexpired challenges (one index query, filtered by DynamoDB)."""
+    model = HubPushChallengeModel
+    with translated():
+        return [
+            _challenge(m)
+            for m in model.by_user.query(
+                user_id,
+                model.created_at >= since,
+                filter_condition=(model.status == "pending") & (model.expires_at > now),
+            )
+        ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Device request nonces
+
+
+def remember_request_nonce(nonce_key: str, keep_until: dt.datetime) -> bool:
+    """Record a signed request's nonce; False when it was already seen (a replay)."""
+    try:
+        with translated():
+            HubPushNonceModel(nonce_key, expires_ttl=ttl_after(keep_until, 0)).save(
+                condition=HubPushNonceModel.nonce_key.does_not_exist()
+            )
+    except PutError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
