@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import chalicelib
@@ -34,10 +35,10 @@ class TickJob:
     run: Callable[[Runtime], object]
 
 
-def discover_jobs() -> list[TickJob]:
-    """Every `tick(rt)` in a `chalicelib` module named `scheduled`, in module-name order."""
+def discover_jobs(package: ModuleType = chalicelib) -> list[TickJob]:
+    """Every `tick(rt)` in a module named `scheduled` under `package`, in module-name order."""
     jobs = []
-    for info in pkgutil.walk_packages(chalicelib.__path__, prefix="chalicelib."):
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
         if info.name.rsplit(".", 1)[-1] != "scheduled":
             continue
         module = importlib.import_module(info.name)
