@@ -1,0 +1,283 @@
+"""The hub's cold start and login: import time of `app` against its dependencies, then each login
+step's time and DynamoDB calls, in-process (chalice.test.Client) against DynamoDB Local.
+
+The call budget of a login request is 3 DynamoDB calls and no Scan; the last column says whether
+each request kept it (counted through botocore's event hooks, transactions included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import median, percentile, table
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPENDENCIES = ["chalice", "pynamodb", "jwt", "pyotp", "argon2", "cryptography", "jinja2", "segno"]
+IMPORT_RUNS = 7
+LOGINS = 15
+CALL_BUDGET = 3
+PASSWORD = "bench-login-password-7"
+COMPANY = "Bench MSP"
+
+
+# -- import time -----------------------------------------------------------------------------------
+def import_ms(statement: str, before: str = "", runs: int = IMPORT_RUNS) -> list[float]:
+    """Milliseconds `statement` takes in fresh interpreters, after `before` (untimed).
+
+    One extra, untimed run first compiles any missing bytecode.
+    """
+    code = (f"{before}\nimport time\nstarted = time.perf_counter()\n{statement}\n"
+            "print((time.perf_counter() - started) * 1000)")
+    samples = []
+    for run in range(runs + 1):
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_import_env(),
+                             check=True, capture_output=True, text=True).stdout
+        if run:
+            samples.append(float(out.strip().splitlines()[-1]))
+    return samples
+
+
+def _import_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def import_cost_by_package(statement: str = "import app", top: int = 8) -> list[list[object]]:
+    """Where `statement`'s import time goes: `-X importtime` self times summed per top package."""
+    err = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], cwd=ROOT,
+                         env=_import_env(), check=True, capture_output=True, text=True).stderr
+    per_package: Counter[str] = Counter()
+    modules: Counter[str] = Counter()
+    for line in err.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[0].strip().split()[-1].isdigit():
+            continue
+        package = parts[2].strip().split(".")[0]
+        per_package[package] += int(parts[0].split()[-1])
+        modules[package] += 1
+    return [[package, micros / 1000, modules[package]]
+            for package, micros in per_package.most_common(top)]
+
+
+def import_table() -> str:
+    rows: list[list[object]] = []
+    every = "; ".join(f"import {name}" for name in DEPENDENCIES)
+    for label, statement, before in [(f"import {n}", f"import {n}", "") for n in DEPENDENCIES] + [
+        ("all eight dependencies", every, ""),
+        ("import app", "import app", ""),
+        ("import app, the eight already loaded", "import app", every),
+    ]:
+        samples = import_ms(statement, before)
+        rows.append([label, median(samples), min(samples), max(samples)])
+    deps, app_alone, app_after = rows[-3][1], rows[-2][1], rows[-1][1]
+    note = (f"app imports in {app_alone:.0f} ms from cold; the eight bare imports are {deps:.0f} "
+            f"ms of that, and the rest ({app_after:.0f} ms) is their submodules (botocore under "
+            "pynamodb, cryptography's primitives...) and linkhub's own modules.\n")
+    by_package = table("Where `import app` spends its time (-X importtime self time, one run)",
+                       ["top-level package", "ms", "modules"], import_cost_by_package())
+    return table(f"Import time, median of {IMPORT_RUNS} fresh interpreters (ms)",
+                 ["import", "median", "min", "max"], rows) + note + "\n" + by_package
+
+
+# -- login steps -----------------------------------------------------------------------------------
+@dataclass
+class StepFigures:
+    """Every sample of one request of the login flow."""
+
+    name: str
+    ms: list[float] = field(default_factory=list)
+    calls: list[Counter[str]] = field(default_factory=list)
+
+    def row(self) -> list[object]:
+        worst = max(self.calls, key=lambda c: sum(c.values()))
+        operations = Counter[str]()
+        for counted in self.calls:
+            operations.update(counted.keys())
+        ops = ", ".join(sorted(operations)) or "none"
+        kept = all(sum(c.values()) <= CALL_BUDGET and "Scan" not in c for c in self.calls)
+        return [self.name, median(self.ms), percentile(self.ms, 0.9),
+                median([sum(c.values()) for c in self.calls]), sum(worst.values()), ops,
+                "yes" if kept else "NO"]
+
+    @property
+    def kept_budget(self) -> bool:
+        return self.row()[-1] == "yes"
+
+
+@contextmanager
+def counting_every_call() -> Iterator[Counter[str]]:
+    """DynamoDB calls by operation: the models' clients and the transactions' connection."""
+    from chalicelib.storage import tables
+
+    with tables.counting_calls() as counter:
+        transactions = tables.connection().client
+        transactions.meta.events.register("before-call.dynamodb", counter._on_call)
+        try:
+            yield counter.calls
+        finally:
+            transactions.meta.events.unregister("before-call.dynamodb", counter._on_call)
+
+
+class LoginRecorder:
+    """Times and counts each request of a login made through the WebClient."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.steps: dict[str, StepFigures] = {}
+        self.recording = True
+
+    def __call__(self, name: str, request: Callable[[], Any], status: int) -> Any:
+        with counting_every_call() as calls:
+            started = time.perf_counter()
+            reply = request()
+            elapsed = (time.perf_counter() - started) * 1000
+        if reply.status != status:
+            raise RuntimeError(f"{name}: expected {status}, got {reply!r}")
+        if self.recording:
+            figures = self.steps.setdefault(name, StepFigures(name))
+            figures.ms.append(elapsed)
+            figures.calls.append(Counter(calls))
+        return reply
+
+
+def log_in_with_code(record: LoginRecorder, username: str, code: str) -> None:
+    client = record.client
+    client.cookies.clear()
+    record("1 GET  /hub/login", lambda: client.get("/hub/login"), 200)
+    record("1 POST /hub/login  (Username, Company Name: Next)",
+           lambda: client.post("/hub/login", {"username": username, "company": COMPANY}), 303)
+    record("2 GET  /hub/login/password", lambda: client.get("/hub/login/password"), 200)
+    record("2 POST /hub/login/password  (Log In)",
+           lambda: client.post("/hub/login/password", {"password": PASSWORD}), 303)
+    record("3 GET  /hub/login/verify", lambda: client.get("/hub/login/verify"), 200)
+    record("3 POST /hub/login/verify  (2FA token: Verify)",
+           lambda: client.post("/hub/login/verify", {"code": code}), 303)
+    record("   GET  /hub/  (My Modules)", lambda: client.get("/hub/"), 200)
+
+
+def enroll_at_first_login(record: LoginRecorder, username: str,
+                          code_of_pending: Callable[[str], str]) -> None:
+    client = record.client
+    client.cookies.clear()
+    client.get("/hub/login")
+    client.post("/hub/login", {"username": username, "company": COMPANY})
+    client.get("/hub/login/password")
+    record("2 POST /hub/login/password  (no 2FA yet)",
+           lambda: client.post("/hub/login/password", {"password": PASSWORD}), 303)
+    record("3 GET  /hub/login/enroll  (QR code)", lambda: client.get("/hub/login/enroll"), 200)
+    code = code_of_pending(username)  # read before counting: the authenticator app's side
+    record("3 POST /hub/login/enroll  (first code: Verify)",
+           lambda: client.post("/hub/login/enroll", {"code": code}), 303)
+
+
+def database() -> tuple[str, AbstractContextManager[Any], Callable[[], None]]:
+    """(endpoint, context, stop): DynamoDB Local in memory, or moto in-process without Java."""
+    from devstack import dynamodb_local
+
+    if dynamodb_local.java_available():
+        port = dynamodb_local.free_port()
+        process = dynamodb_local.start(port)
+        return f"http://127.0.0.1:{port}", nullcontext(), lambda: dynamodb_local.stop(process)
+    from moto import mock_aws
+
+    print("!!! Java or DynamoDB Local's jar missing: measuring on moto in-process instead.\n")
+    return "", mock_aws(), lambda: None
+
+
+def login_table() -> str:
+    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(name, value)
+    from chalicelib import runtime, settings
+    from chalicelib.auth import names
+    from chalicelib.auth.hub import accounts, totp
+    from chalicelib.clock import FrozenClock
+    from chalicelib.storage import hub as store
+    from chalicelib.storage import tables
+    from tests.web_client import WebClient
+
+    endpoint, context, stop = database()
+    try:
+        with context:
+            clock = FrozenClock(dt.datetime.now(dt.UTC))
+            rt = runtime.install(runtime.Runtime(
+                settings=settings.from_environment().with_overrides(
+                    dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
+                    local_key_hex=secrets.token_hex(32), base_url="http://localhost:8000"),
+                clock=clock))
+            tables.create_tables()
+            company = accounts.create_company(rt, COMPANY)
+            secret = totp.new_secret()
+            alice = accounts.create_user(rt, company, username="alice", role="Master",
+                                         email="alice@bench.example", name="Alice",
+                                         password=PASSWORD)
+            store.update_user(alice.user_id,
+                              totp_secret=rt.box.encrypt(secret.encode(), f"totp:{alice.user_id}"))
+            newcomers = [accounts.create_user(rt, company, username=f"new{i}", name=f"New {i}",
+                                              email=f"new{i}@bench.example", password=PASSWORD)
+                         for i in range(LOGINS + 1)]
+
+            def pending_code(username: str) -> str:
+                user = store.user_by_login(names.login_key(COMPANY, username))
+                assert user is not None and user.totp_pending
+                sealed = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}")
+                return totp.code_at(sealed.decode(), clock.now())
+
+            from app import app
+
+            record = LoginRecorder(WebClient(app))
+            for i in range(LOGINS + 1):
+                record.recording = i > 0  # the first login warms caches and is not counted
+                clock.advance(seconds=totp.PERIOD + 1)  # a fresh TOTP step for every login
+                log_in_with_code(record, "alice", totp.code_at(secret, clock.now()))
+                enroll_at_first_login(record, newcomers[i].username, pending_code)
+    finally:
+        runtime.reset()
+        stop()
+
+    backend = "DynamoDB Local" if endpoint else "moto (in-process)"
+    rows = [figures.row() for figures in record.steps.values()]
+    verdict = ("Every request kept the budget: at most 3 DynamoDB calls and no Scan."
+               if all(f.kept_budget for f in record.steps.values())
+               else "SOME REQUESTS BROKE THE BUDGET (more than 3 calls, or a Scan): see NO above.")
+    return table(
+        f"Login steps in-process on {backend}, {LOGINS} logins (ms; DynamoDB calls per request)",
+        ["request", "median ms", "p90 ms", "calls", "max calls", "operations",
+         f"<={CALL_BUDGET}, no Scan"],
+        rows,
+    ) + verdict + "\n"
+
+
+@contextmanager
+def quiet_request_log() -> Iterator[None]:
+    """The app logs one JSON line per request; thousands of them would bury the tables."""
+    import chalicelib.logs  # noqa: F401 (sets the logger up first, so the level below sticks)
+
+    logger = logging.getLogger("linkhub")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def main() -> None:
+    print(import_table(), flush=True)
+    with quiet_request_log():
+        print(login_table(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
