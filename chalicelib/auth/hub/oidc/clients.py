@@ -1,0 +1,226 @@
+"""OIDC clients of the hub: the built-in modules (Partner Portal, IT Docs) and registered ones.
+
+Built-in clients live in code with secrets derived from the deployment's key; registered clients are
+stored with an argon2id hash of their secret, shown to the Master once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from chalicelib.auth import passwords
+from chalicelib.auth.hub.policy import MODULES, can
+from chalicelib.errors import Forbidden, InvalidInput, OAuthError
+from chalicelib.runtime import Runtime
+from chalicelib.secretbox import derived_secret
+from chalicelib.settings import Settings
+from chalicelib.storage import hub_oidc as store
+from chalicelib.storage.hub import HubUser
+from chalicelib.storage.hub_oidc import RegisteredClient
+
+REGISTERED_PREFIX = "hc_"
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 2000
+MAX_NAME_LENGTH = 80
+LOCAL_STAGES = {"dev", "test"}
+CACHE_FOR = dt.timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    module: str | None = None  # built in: the module a user must have been granted
+    company_id: str | None = None  # registered: the company whose users may sign in
+    secret_hash: str | None = None
+    created_at: dt.datetime | None = None
+    created_by: str = ""
+
+    @property
+    def builtin(self) -> bool:
+        return self.module is not None
+
+    def may_sign_in(self, user: HubUser) -> bool:
+        """Active users granted the module (built in), or of the owning company (registered)."""
+        if user.status != "active":
+            return False
+        if self.module is not None:
+            return self.module in user.modules
+        return user.company_id == self.company_id
+
+
+# -- built-in clients ------------------------------------------------------------------------------
+def _builtin_secret(settings: Settings, module: str) -> str:
+    return derived_secret(settings, f"oidc-client:{module}")
+
+
+def _builtin(settings: Settings, module: str) -> Client:
+    base = settings.base_url.rstrip("/")
+    return Client(
+        client_id=module,
+        name=MODULES[module],
+        redirect_uris=(f"{base}/{module}/sso/callback",),
+        post_logout_redirect_uris=(f"{base}/{module}/", f"{base}/{module}/login"),
+        module=module,
+    )
+
+
+def builtin_client(settings: Settings, module: str) -> tuple[str, str, str]:
+    """A built-in module's (client_id, client_secret, redirect_uri), for that module's sign-in."""
+    if module not in MODULES:
+        raise KeyError(module)
+    client = _builtin(settings, module)
+    return client.client_id, _builtin_secret(settings, module), client.redirect_uris[0]
+
+
+def builtin_clients(settings: Settings) -> list[Client]:
+    return [_builtin(settings, module) for module in MODULES]
+
+
+# -- the runtime's directory of clients ------------------------------------------------------------
+def _from_record(record: RegisteredClient) -> Client:
+    return Client(
+        client_id=record.client_id,
+        name=record.name,
+        redirect_uris=record.redirect_uris,
+        post_logout_redirect_uris=record.redirect_uris,
+        company_id=record.company_id,
+        secret_hash=record.secret_hash,
+        created_at=record.created_at,
+        created_by=record.created_by,
+    )
+
+
+class ClientDirectory:
+    """Registered clients cached for `CACHE_FOR`, with the secret digests already verified."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+        self._clients: dict[str, tuple[Client, dt.datetime]] = {}
+        self._verified: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def find(self, client_id: str) -> Client | None:
+        if client_id in MODULES:
+            return _builtin(self._rt.settings, client_id)
+        if not client_id.startswith(REGISTERED_PREFIX) or len(client_id) > 64:
+            return None
+        now = self._rt.clock.now()
+        with self._lock:
+            cached = self._clients.get(client_id)
+        if cached is not None and now - cached[1] < CACHE_FOR:
+            return cached[0]
+        record = store.get_client(client_id)
+        if record is None:
+            return None
+        client = _from_record(record)
+        with self._lock:
+            self._clients[client_id] = (client, now)
+        return client
+
+    def secret_matches(self, client: Client, secret: str) -> bool:
+        if client.module is not None:
+            expected = _builtin_secret(self._rt.settings, client.module)
+            return hmac.compare_digest(secret.encode(), expected.encode())
+        digest = hashlib.sha256(f"{client.secret_hash}:{secret}".encode()).hexdigest()
+        with self._lock:
+            if digest in self._verified.get(client.client_id, set()):
+                return True
+        if not passwords.verify(client.secret_hash, secret):
+            return False
+        with self._lock:
+            self._verified.setdefault(client.client_id, set()).add(digest)
+        return True
+
+    def remember(self, client: Client) -> None:
+        with self._lock:
+            self._clients[client.client_id] = (client, self._rt.clock.now())
+
+
+def directory(rt: Runtime) -> ClientDirectory:
+    return rt.component("hub.oidc.clients", ClientDirectory)
+
+
+def find(rt: Runtime, client_id: str) -> Client | None:
+    return directory(rt).find(client_id)
+
+
+def authenticate(rt: Runtime, client_id: str, secret: str) -> Client:
+    """The client whose id and secret these are, or invalid_client (401)."""
+    client = directory(rt).find(client_id) if client_id else None
+    if client is None or not secret or not directory(rt).secret_matches(client, secret):
+        raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+    return client
+
+
+# -- registration by a Master user -----------------------------------------------------------------
+def parse_redirect_uris(settings: Settings, text: str) -> tuple[str, ...]:
+    """One URI per line: https (http://localhost on a local stage); no fragment or credentials."""
+    uris: list[str] = []
+    for line in text.splitlines():
+        uri = line.strip()
+        if not uri or uri in uris:
+            continue
+        if len(uri) > MAX_URI_LENGTH or any(ch.isspace() or ord(ch) < 32 for ch in uri):
+            raise InvalidInput(f"{uri[:80]} is not a valid redirect URI.", field="redirect_uris")
+        parts = urlsplit(uri)
+        local = (
+            parts.scheme == "http"
+            and parts.hostname == "localhost"
+            and settings.stage in LOCAL_STAGES
+        )
+        if not (parts.scheme == "https" or local) or not parts.hostname:
+            raise InvalidInput(
+                f"{uri} must use https (http://localhost only on a local stage).",
+                field="redirect_uris",
+            )
+        if parts.fragment or "#" in uri or "@" in parts.netloc:
+            raise InvalidInput(
+                f"{uri} must not contain a fragment or credentials.", field="redirect_uris"
+            )
+        uris.append(uri)
+    if not uris:
+        raise InvalidInput("Enter at least one redirect URI.", field="redirect_uris")
+    if len(uris) > MAX_REDIRECT_URIS:
+        raise InvalidInput(f"At most {MAX_REDIRECT_URIS} redirect URIs.", field="redirect_uris")
+    return tuple(uris)
+
+
+def register(rt: Runtime, actor: HubUser, name: str, redirect_uris_text: str) -> tuple[Client, str]:
+    """A new client of the actor's company; returns it with its secret (shown only this once)."""
+    if not can(actor, "client.register"):
+        raise Forbidden()
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"Give the client a name of 1–{MAX_NAME_LENGTH} characters.",
+                           field="name")
+    uris = parse_redirect_uris(rt.settings, redirect_uris_text)
+    secret = rt.random.token(32)
+    record = RegisteredClient(
+        client_id=REGISTERED_PREFIX + rt.random.hex(12),
+        company_id=actor.company_id,
+        name=name,
+        redirect_uris=uris,
+        secret_hash=passwords.hash_secret(secret),
+        created_at=rt.clock.now(),
+        created_by=actor.username,
+    )
+    store.create_client(record)
+    client = _from_record(record)
+    directory(rt).remember(client)
+    return client, secret
+
+
+def company_clients(rt: Runtime, actor: HubUser) -> list[Client]:
+    """The clients a Master sees: the built-in modules, then the company's own (no secrets)."""
+    if not can(actor, "client.list"):
+        raise Forbidden()
+    registered = sorted(store.clients_of_company(actor.company_id), key=lambda c: c.created_at)
+    return builtin_clients(rt.settings) + [_from_record(r) for r in registered]
