@@ -8,16 +8,16 @@ from typing import Any, Callable
 from chalice import Chalice
 
 from chalicelib import logs
-from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.oidc.routes import oidc_routes
+from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
 from chalicelib.web.routes import web_routes
 
 app = Chalice(app_name="linkhub")
 app.register_blueprint(web_routes)
 app.register_blueprint(hub_routes, url_prefix="/hub")
-app.register_blueprint(oidc_routes, url_prefix="/hub")
 app.register_blueprint(push_routes, url_prefix="/hub")
+app.register_blueprint(oidc_routes, url_prefix="/hub")
 
 
 @app.middleware("http")
