@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 
 def code_now(secret: str) -> str:
-    return totp.code_at(secret, dt.datetime.now(dt.timezone.utc))
+    return totp.code_at(secret, dt.datetime.now(dt.UTC))
 
 
 def enter_username_and_password(page: Page, account: Account) -> None:
