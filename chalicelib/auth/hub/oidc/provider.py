@@ -20,7 +20,7 @@ from chalicelib.auth.hub import accounts
 from chalicelib.auth.hub.oidc import clients, keys
 from chalicelib.auth.hub.oidc.clients import Client
 from chalicelib.auth.hub.policy import MODULES
-from chalicelib.errors import Forbidden, LinkhubError, OAuthError
+from chalicelib.errors import Forbidden, InvalidInput, OAuthError
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
 from chalicelib.storage import hub as hub_store
@@ -39,7 +39,7 @@ _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 section 4.1
 
 
-class UntrustedRedirect(LinkhubError):
+class UntrustedRedirect(InvalidInput):
     """The client_id or redirect_uri is not registered: shown to the user, never redirected."""
 
     public_message = "This sign-in link is not valid."
