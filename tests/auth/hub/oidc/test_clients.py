@@ -1,0 +1,124 @@
+"""Client registration by a Master user, with the secret shown once and stored only as a hash."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chalicelib.auth.hub.oidc import clients
+from chalicelib.errors import InvalidInput
+from chalicelib.storage import hub_oidc as oidc_store
+from tests.auth.hub.helpers import log_in, make_account
+from tests.auth.hub.oidc.flow import Rp, pkce_pair, signed_in, verify_id_token
+
+CALLBACK = "https://wiki.example.com/oidc/callback"
+
+
+def register(client, name="Team Wiki", uris=CALLBACK):
+    client.get("/hub/admin/clients")
+    return client.post("/hub/admin/clients", {"name": name, "redirect_uris": uris})
+
+
+def created(reply) -> tuple[str, str]:
+    client_id = re.search(r'id="client-id">([^<]+)<', reply.text).group(1)
+    secret = re.search(r'id="client-secret">([^<]+)<', reply.text).group(1)
+    return client_id, secret
+
+
+def test_master_registers_a_client_and_sees_its_secret_once(client):
+    account = signed_in(client)
+    listing = client.get("/hub/admin/clients")
+    assert listing.status == 200
+    assert "Partner Portal" in listing.text and "IT Docs" in listing.text
+    assert "/portal/sso/callback" in listing.text
+
+    reply = register(client, uris=f"{CALLBACK}\n\n  https://wiki.example.com/alt  \n")
+    assert reply.status == 201
+    client_id, secret = created(reply)
+    assert client_id.startswith("hc_") and len(secret) >= 40
+
+    again = client.get("/hub/admin/clients")
+    assert client_id in again.text and "Team Wiki" in again.text
+    assert "https://wiki.example.com/alt" in again.text
+    assert secret not in again.text
+    (stored,) = oidc_store.clients_of_company(account.company.company_id)
+    assert stored.secret_hash.startswith("$argon2id$") and secret not in stored.secret_hash
+    assert stored.redirect_uris == (CALLBACK, "https://wiki.example.com/alt")
+
+
+def test_registered_client_completes_the_flow_with_its_secret(client):
+    signed_in(client)
+    client_id, secret = created(register(client))
+    verifier, challenge = pkce_pair()
+    rp = Rp(client_id, secret, CALLBACK, verifier, challenge)
+    for method in ("basic", "post"):
+        reply = rp.token(client, rp.code(client), method=method)
+        assert reply.status == 200, reply.text
+        assert verify_id_token(client, reply.json["id_token"], audience=client_id)["sub"]
+    wrong = Rp(client_id, secret[:-2] + "zz", CALLBACK, verifier, challenge)
+    assert wrong.token(client, rp.code(client)).status == 401
+    assert rp.token(client, rp.code(client, redirect_uri=CALLBACK)).status == 200
+    refused = client.get(rp.authorize_path(redirect_uri="https://wiki.example.com/oidc"))
+    assert refused.status == 400
+
+
+def test_users_of_another_company_cannot_use_a_registered_client(client):
+    signed_in(client)
+    client_id, secret = created(register(client))
+    client.cookies.clear()
+    signed_in(client, company_name="Other MSP", username="olga")
+    rp = Rp(client_id, secret, CALLBACK, *pkce_pair())
+    reply = client.get(rp.authorize_path())
+    assert reply.status == 403 and "another company" in reply.text
+
+
+def test_only_a_master_may_register_or_list_clients(client):
+    master = make_account()
+    user = make_account(username="bob", role="User", company=master.company)
+    assert log_in(client, user).status == 303
+    assert client.get("/hub/admin/clients").status == 403
+    client.get("/hub/")
+    reply = client.post("/hub/admin/clients", {"name": "Sneaky", "redirect_uris": CALLBACK})
+    assert reply.status == 403
+    assert oidc_store.clients_of_company(master.company.company_id) == []
+
+
+def test_registration_needs_the_csrf_token(client):
+    account = signed_in(client)
+    reply = client.post("/hub/admin/clients", {"name": "X", "redirect_uris": CALLBACK}, csrf=None)
+    assert reply.status == 403
+    assert oidc_store.clients_of_company(account.company.company_id) == []
+
+
+@pytest.mark.parametrize("uris", [
+    "http://wiki.example.com/cb",
+    "https://wiki.example.com/cb#frag",
+    "https://user:pw@wiki.example.com/cb",
+    "wiki.example.com/cb",
+    "javascript:alert(1)",
+    "",
+])
+def test_unsafe_redirect_uris_are_refused(client, uris):
+    signed_in(client)
+    reply = register(client, uris=uris)
+    assert reply.status == 400 and 'role="alert"' in reply.text
+    assert "hc_" not in reply.text
+
+
+def test_http_localhost_only_on_a_local_stage(aws):
+    local = "http://localhost:3000/callback"
+    assert clients.parse_redirect_uris(aws.settings, local) == (local,)
+    with pytest.raises(InvalidInput):
+        clients.parse_redirect_uris(aws.settings.with_overrides(stage="prod"), local)
+    with pytest.raises(InvalidInput):
+        clients.parse_redirect_uris(aws.settings, "http://127.0.0.1.evil.example/cb")
+
+
+def test_builtin_client_credentials_for_the_modules(aws):
+    client_id, secret, redirect_uri = clients.builtin_client(aws.settings, "itdocs")
+    assert client_id == "itdocs"
+    assert redirect_uri == aws.settings.base_url + "/itdocs/sso/callback"
+    assert clients.authenticate(aws, client_id, secret).name == "IT Docs"
+    other = aws.settings.with_overrides(signing_secret="another-deployment")
+    assert clients.builtin_client(other, "itdocs")[1] != secret
