@@ -17,13 +17,16 @@ customer named like either.
 
 `suggestion_key` is for ranking only and never decides a match on its own: it folds case, strips
 accents, spells "&" as "and", drops punctuation, a leading "The" and trailing legal-form suffixes
-(Inc., LLC, Ltd, GmbH, "& Co", Pty Ltd, S.A., ...), and collapses whitespace.
+(Inc., LLC, Ltd, GmbH, "& Co", Pty Ltd, S.A., ..., and long ones mistyped by a letter, such as
+"Corporration"), and collapses whitespace.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from rapidfuzz import fuzz, process
 
 # Format characters that render as nothing; pasted names often carry them.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
@@ -49,6 +52,10 @@ LEGAL_SUFFIXES: frozenset[tuple[str, ...]] = frozenset(
     ).split("|")
 )
 _LONGEST_SUFFIX = max(len(suffix) for suffix in LEGAL_SUFFIXES)
+
+# Long legal forms are often mistyped ("Corporration", "Limted"); one slip still counts as the form.
+_MISTYPABLE_SUFFIXES = ("limited", "company", "corporation", "incorporated")
+_MISTYPED_SUFFIX_SCORE = 85
 
 
 def exact_key(name: str) -> str:
@@ -87,4 +94,17 @@ def _without_legal_suffixes(words: list[str]) -> list[str]:
                 words = words[:-size]
                 stripped = True
                 break
+        if not stripped and len(words) > 1 and _is_mistyped_suffix(words[-1]):
+            words = words[:-1]
+            stripped = True
     return words
+
+
+def _is_mistyped_suffix(word: str) -> bool:
+    """Whether a word of six letters or more is a long legal form with one letter off."""
+    if len(word) < 6:
+        return False
+    found = process.extractOne(
+        word, _MISTYPABLE_SUFFIXES, scorer=fuzz.ratio, score_cutoff=_MISTYPED_SUFFIX_SCORE
+    )
+    return found is not None

@@ -1,34 +1,48 @@
 """How similar two organization names are, as a score from 0 to 100 shown to the user.
 
-The score of two names is the smaller of two numbers, both computed on their suggestion keys with
-the word "and" left out (so "&", "and" and nothing at all agree):
+Names are compared as their suggestion keys without the word "and" (so "&", "and" and nothing at
+all agree), in two forms: as written and with the words sorted. The score is the smaller of:
 
-- the **name similarity**: rapidfuzz's `fuzz.token_sort_ratio` (Indel similarity of the words
-  sorted alphabetically), so reordered words cost nothing and a typo costs a little. On its own it
-  rates "North Star Legal" against "South Star Legal" 88 and "Lakeside Veterinary Clinic" against
-  "Lakeview Veterinary Clinic" 92: a long shared tail hides a different distinctive word;
-- the **weakest word pair**: words are paired greedily, most similar first, each pair scored with
-  `fuzz.ratio`; the weakest pair caps the score. "north"/"south" is 60, "lakeside"/"lakeview" 75,
-  "east"/"west" 75, while a doubled letter ("contosso"/"contoso", 93) or a plural
-  ("trader"/"traders", 92) stays high. Words without a partner (an extra word in the longer name)
-  are already paid for by the name similarity ("Fabrikam" against "Fabrikam Holdings" scores 64).
+- the **name similarity**: the better of rapidfuzz's `fuzz.token_sort_ratio` (Indel similarity of
+  the sorted words, so reordered words cost nothing) and `fuzz.ratio` of the words as written
+  (which rescues a typo that moves a word in the sorted order: "MMeadowbrook Family Medicine"
+  sorts "mmeadowbrook" last, token_sort alone scores it 65 against "Meadowbrook Family Medicine",
+  as written it scores 98). On its own it rates "North Star Legal" against "South Star Legal" 88
+  and "Lakeside Veterinary Clinic" against "Lakeview Veterinary Clinic" 92: a long shared tail
+  hides a different distinctive word;
+- the **weakest word**: words both names share are set aside; each remaining word of the name
+  with fewer of them (both names when equal) is scored against its most similar remaining word in
+  the other with `fuzz.ratio`, and the worst caps the score. "north"/"south" is 60,
+  "lakeside"/"lakeview" 75, "east"/"west" 75, while a doubled letter ("contosso"/"contoso", 93)
+  or a plural ("trader"/"traders", 92) stays high. Extra words in the longer name are already
+  paid for by the name similarity ("Fabrikam" against "Fabrikam Holdings" scores 64).
 
-Both parts are symmetric, so the score is too. `compare_form` is the sorted word form the bulk
-ranking feeds to `rapidfuzz.process.cdist` with `fuzz.ratio`: `token_sort_ratio` on the keys.
+Every part is symmetric, so the score is too, and it never exceeds the name similarity, which is
+what `rapidfuzz.process.cdist` computes in bulk (`fuzz.ratio` on each form).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from rapidfuzz import fuzz
 
-from chalicelib.matching.names import suggestion_key
+from chalicelib.matching.names import exact_key, suggestion_key
 
 IGNORED_WORDS = frozenset({"and"})
 
 
-def compare_form(key: str) -> str:
-    """A suggestion key's words without "and", sorted, as the similarity compares them."""
-    return " ".join(sorted(word for word in key.split() if word not in IGNORED_WORDS))
+class Forms(NamedTuple):
+    """A name as the score compares it: words as written and sorted, without "and"."""
+
+    written: str
+    alphabetical: str
+
+
+def compare_forms(key: str) -> Forms:
+    """The compare forms of a suggestion key; both empty when it has no words to compare."""
+    words = [word for word in key.split() if word not in IGNORED_WORDS]
+    return Forms(" ".join(words), " ".join(sorted(words)))
 
 
 def rounded(score: float) -> int:
@@ -36,41 +50,49 @@ def rounded(score: float) -> int:
     return int(score + 0.5)
 
 
-def weakest_word_pair(form_a: str, form_b: str) -> int:
-    """The lowest `fuzz.ratio` of words paired most-similar-first; 100 when a side has none."""
-    words_a, words_b = form_a.split(), form_b.split()
-    if not words_a or not words_b:
-        return 100
-    pairs = sorted(
-        (-fuzz.ratio(a, b), min(a, b), max(a, b), i, j)
-        for i, a in enumerate(words_a)
-        for j, b in enumerate(words_b)
+def name_similarity(forms_a: Forms, forms_b: Forms) -> int:
+    """The better of token_sort_ratio (alphabetical forms) and ratio (written forms), rounded."""
+    return max(
+        rounded(fuzz.ratio(forms_a.alphabetical, forms_b.alphabetical)),
+        rounded(fuzz.ratio(forms_a.written, forms_b.written)),
     )
-    used_a: set[int] = set()
-    used_b: set[int] = set()
+
+
+def weakest_word(alphabetical_a: str, alphabetical_b: str) -> int:
+    """How well the unshared words of the name with fewer of them find a partner (the worst)."""
+    unshared_b = alphabetical_b.split()
+    unshared_a = []
+    for word in alphabetical_a.split():
+        if word in unshared_b:
+            unshared_b.remove(word)
+        else:
+            unshared_a.append(word)
+    if not unshared_a or not unshared_b:
+        return 100
     weakest = 100.0
-    for negative_ratio, _, _, i, j in pairs:
-        if i in used_a or j in used_b:
-            continue
-        used_a.add(i)
-        used_b.add(j)
-        weakest = min(weakest, -negative_ratio)
-        if len(used_a) == len(words_a) or len(used_b) == len(words_b):
-            break
+    if len(unshared_a) <= len(unshared_b):
+        weakest = min(max(fuzz.ratio(a, b) for b in unshared_b) for a in unshared_a)
+    if len(unshared_b) <= len(unshared_a):
+        weakest = min(weakest, min(max(fuzz.ratio(b, a) for a in unshared_a) for b in unshared_b))
     return rounded(weakest)
 
 
-def form_score(form_a: str, form_b: str, name_similarity: int | None = None) -> int:
-    """The score of two compare forms; pass `name_similarity` when a bulk ranking already has it."""
-    if not form_a or not form_b:
+def forms_score(forms_a: Forms, forms_b: Forms, similarity: int | None = None) -> int:
+    """The score of two names' forms; pass `similarity` when a bulk ranking already has it."""
+    if not forms_a.written or not forms_b.written:
         return 0
-    if name_similarity is None:
-        name_similarity = rounded(fuzz.ratio(form_a, form_b))
-    if name_similarity == 0:
+    if similarity is None:
+        similarity = name_similarity(forms_a, forms_b)
+    if similarity == 0:
         return 0
-    return min(name_similarity, weakest_word_pair(form_a, form_b))
+    return min(similarity, weakest_word(forms_a.alphabetical, forms_b.alphabetical))
 
 
 def name_score(name_a: str, name_b: str) -> int:
     """How alike two organization names are, 0-100; names with nothing comparable score 0."""
-    return form_score(compare_form(suggestion_key(name_a)), compare_form(suggestion_key(name_b)))
+    return forms_score(compare_forms(suggestion_key(name_a)), compare_forms(suggestion_key(name_b)))
+
+
+def literal_similarity(name_a: str, name_b: str) -> float:
+    """Similarity of the names as written, case aside: orders candidates that tie on score."""
+    return fuzz.ratio(exact_key(name_a).casefold(), exact_key(name_b).casefold())

@@ -1,10 +1,11 @@
 """Suggested matches: for each unmatched customer, the organizations with the most similar names.
 
-`suggest_matches` ranks N customers against M organizations in bulk: every customer's compare form
-(see scoring.py) against every organization's with `rapidfuzz.process.cdist` (`fuzz.ratio`, which
-on sorted words is `token_sort_ratio`), into uint8 matrices of at most `CHUNK_CELLS` cells at a
-time, on all cores, with scores under the floor zeroed by rapidfuzz. Each customer's best few are
-then scored in full (weakest word pair) and ranked. Identical names are compared once.
+`suggest_matches` ranks N customers against M organizations in bulk: the name similarity (see
+scoring.py) of every customer against every organization comes from two
+`rapidfuzz.process.cdist` runs with `fuzz.ratio`, on the sorted and the written forms, into uint8
+matrices of at most `CHUNK_CELLS` cells at a time, on all cores, with scores under the floor
+zeroed by rapidfuzz. Each customer's most similar few (`SHORTLIST`) are then scored in full
+(weakest word) and ranked. Identical names are compared once.
 
 `similar_names` (the "Create Organization" duplicate warning) and `search` (the "Match To" picker)
 look up one name against the organizations.
@@ -20,7 +21,13 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from chalicelib.matching.names import exact_key, suggestion_key
-from chalicelib.matching.scoring import compare_form, form_score, rounded
+from chalicelib.matching.scoring import (
+    Forms,
+    compare_forms,
+    forms_score,
+    literal_similarity,
+    rounded,
+)
 
 SUGGESTION_THRESHOLD = 90
 """Lowest score that makes a candidate the customer's suggested match (and lets "Accept All
@@ -41,11 +48,13 @@ SIMILAR_NAME_FLOOR = 80
 SEARCH_FLOOR = 60
 """Lowest `fuzz.WRatio` for a "Match To" search hit that does not contain the query outright."""
 
-CHUNK_CELLS = 16_000_000
-"""Most scores held at once (bytes of one uint8 matrix): 5,000 x 20,000 runs in 16 MB slices."""
+CHUNK_CELLS = 8_000_000
+"""Cells of one uint8 score matrix (two are held at once): 5,000 x 20,000 runs in 8 MB slices."""
 
-SHORTLIST = 40
-"""Most candidates per customer, by name similarity, that are scored in full."""
+SHORTLIST = 10
+"""Most candidates per customer, by name similarity, that are scored in full: the alternatives
+are the best of these, which differs from the best of all only when more than ten organizations
+are more similar by name than one that scores higher in full."""
 
 
 @dataclass(frozen=True)
@@ -90,16 +99,18 @@ class OrganizationIndex:
 
     def __init__(self, organizations: Mapping[str, str]) -> None:
         self.names: dict[str, str] = dict(organizations)
-        grouped: defaultdict[str, list[str]] = defaultdict(list)
+        grouped: defaultdict[Forms, list[str]] = defaultdict(list)
         for organization_id, name in self.names.items():
-            form = compare_form(suggestion_key(name))
-            if form:
-                grouped[form].append(organization_id)
-        self.forms: list[str] = sorted(grouped)
-        self.ids_by_form: list[tuple[str, ...]] = [tuple(grouped[form]) for form in self.forms]
+            forms = compare_forms(suggestion_key(name))
+            if forms.written:
+                grouped[forms].append(organization_id)
+        self.forms: list[Forms] = sorted(grouped)
+        self.written: list[str] = [forms.written for forms in self.forms]
+        self.alphabetical: list[str] = [forms.alphabetical for forms in self.forms]
+        self.ids_by_form: list[tuple[str, ...]] = [tuple(grouped[forms]) for forms in self.forms]
 
     def candidates(self, form_index: int, score: int) -> list[Candidate]:
-        """Every organization with the compare form at `form_index`, at `score`."""
+        """Every organization with the compare forms at `form_index`, at `score`."""
         return [
             Candidate(organization_id, self.names[organization_id], score)
             for organization_id in self.ids_by_form[form_index]
@@ -127,11 +138,12 @@ def suggest_matches(
 ) -> dict[str, CustomerSuggestions]:
     """Rank organizations for each customer id -> organizationName: `limit` best from `floor`."""
     index = as_index(organizations)
-    customer_ids_by_form: defaultdict[str, list[str]] = defaultdict(list)
+    customer_ids_by_forms: defaultdict[Forms, list[str]] = defaultdict(list)
     for customer_id, organization_name in customers.items():
-        customer_ids_by_form[compare_form(suggestion_key(organization_name))].append(customer_id)
-    queries = sorted(form for form in customer_ids_by_form if form)
-    ranked: dict[str, tuple[list[Candidate], bool]] = {}
+        forms = compare_forms(suggestion_key(organization_name))
+        customer_ids_by_forms[forms].append(customer_id)
+    queries = sorted(forms for forms in customer_ids_by_forms if forms.written)
+    ranked: dict[Forms, tuple[list[Candidate], bool]] = {}
     if queries and index.forms:
         rows_per_chunk = max(1, CHUNK_CELLS // len(index.forms))
         cutoff = min(floor, threshold)
@@ -140,74 +152,112 @@ def suggest_matches(
             rankings = _rank_chunk(chunk, index, cutoff, limit, workers)
             ranked.update(zip(chunk, rankings, strict=True))
     suggestions: dict[str, CustomerSuggestions] = {}
-    for form, customer_ids in customer_ids_by_form.items():
-        candidates, tied = ranked.get(form, ([], False))
+    for forms, customer_ids in customer_ids_by_forms.items():
+        candidates, tied = ranked.get(forms, ([], False))
         for customer_id in customer_ids:
-            suggestions[customer_id] = CustomerSuggestions(
-                customer_id, tuple(candidates), threshold, tied
-            )
+            listed = _for_customer(customers[customer_id], candidates)[:limit]
+            suggestions[customer_id] = CustomerSuggestions(customer_id, listed, threshold, tied)
     return suggestions
 
 
 def _rank_chunk(
-    queries: Sequence[str], index: OrganizationIndex, floor: int, limit: int, workers: int
+    queries: Sequence[Forms], index: OrganizationIndex, floor: int, limit: int, workers: int
 ) -> Iterable[tuple[list[Candidate], bool]]:
     """Score a slice of customers against every organization; yield each one's ranking in order."""
-    similarities = process.cdist(
-        queries,
-        index.forms,
-        scorer=fuzz.ratio,
-        dtype=np.uint8,
-        score_cutoff=floor,
-        workers=workers,
+    similarities = _similarities(
+        [q.alphabetical for q in queries], index.alphabetical, floor, workers
     )
-    rows, columns = np.nonzero(similarities)
-    values = similarities[rows, columns]
+    as_written = _similarities([q.written for q in queries], index.written, floor, workers)
+    np.maximum(similarities, as_written, out=similarities)
+    del as_written
+    rows, columns, values = _nonzero_cells(similarities)
     # Row by row, most similar first; np.nonzero already lists columns in ascending order.
     order = np.lexsort((-values.astype(np.int16), rows))
     rows, columns, values = rows[order], columns[order], values[order]
     bounds = np.searchsorted(rows, np.arange(len(queries) + 1))
-    for row, form in enumerate(queries):
+    for row, forms in enumerate(queries):
         start, end = int(bounds[row]), min(int(bounds[row + 1]), int(bounds[row]) + SHORTLIST)
-        shortlist, similarities_listed = columns[start:end].tolist(), values[start:end].tolist()
-        yield _best(form, shortlist, similarities_listed, index, floor, limit)
+        shortlist, shortlist_similarities = columns[start:end].tolist(), values[start:end].tolist()
+        yield _best(forms, shortlist, shortlist_similarities, index, floor, limit)
+
+
+def _similarities(queries: list[str], choices: list[str], floor: int, workers: int) -> np.ndarray:
+    """`fuzz.ratio` of every query against every choice, rounded; under `floor` becomes 0."""
+    return process.cdist(
+        queries, choices, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=floor, workers=workers
+    )
+
+
+def _nonzero_cells(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and values of a uint8 matrix's non-zero cells, row by row, left to right."""
+    flat = matrix.reshape(-1)
+    whole = flat.size - flat.size % 8
+    # Mostly zeros: test eight cells at a time as one 64-bit word, then look inside the hits.
+    blocks = np.flatnonzero(flat[:whole].view(np.uint64))
+    positions = np.concatenate(
+        [(blocks[:, None] * 8 + np.arange(8)).reshape(-1), np.arange(whole, flat.size)]
+    )
+    positions = positions[flat[positions] != 0]
+    rows, columns = np.divmod(positions, matrix.shape[1])
+    return rows, columns, flat[positions]
 
 
 def _best(
-    form: str,
+    forms: Forms,
     columns: list[int],
     similarities: list[int],
     index: OrganizationIndex,
     floor: int,
     limit: int,
 ) -> tuple[list[Candidate], bool]:
-    """Full scores for a customer's shortlist, most similar first, until no later one can place."""
+    """Full scores for a shortlist, most similar first, until no later one can place or tie."""
     found: list[Candidate] = []
     for column, similarity in zip(columns, similarities, strict=True):
         # A full score never exceeds the name similarity, and the shortlist is sorted by it.
         if len(found) >= limit and similarity < found[limit - 1].score:
             break
-        score = form_score(form, index.forms[column], similarity)
+        score = forms_score(forms, index.forms[column], similarity)
         if score >= floor:
             found.extend(index.candidates(column, score))
-            found.sort(key=_ranking_order)
+            found.sort(key=lambda candidate: -candidate.score)
     tied = len(found) > 1 and found[0].score == found[1].score
-    return found[:limit], tied
+    # Keep ties with the last listed place: the customer's own name orders them.
+    cut = found[limit - 1].score if len(found) >= limit else floor
+    return [candidate for candidate in found if candidate.score >= cut], tied
 
 
-def _ranking_order(candidate: Candidate) -> tuple[int, str, str, str]:
-    """Best score first; equal scores alphabetically by name, then by id, for a stable order."""
-    return (-candidate.score, candidate.name.casefold(), candidate.name, candidate.organization_id)
+def _for_customer(organization_name: str, candidates: list[Candidate]) -> tuple[Candidate, ...]:
+    """Best score first; ties by closeness to the name as the customer writes it, then by name."""
+    return tuple(
+        sorted(
+            candidates,
+            key=lambda candidate: (
+                -candidate.score,
+                -literal_similarity(organization_name, candidate.name),
+                candidate.name.casefold(),
+                candidate.organization_id,
+            ),
+        )
+    )
+
+
+def _by_score_then_name(candidate: Candidate) -> tuple[int, str, str]:
+    """Best score first, then alphabetically, for one-name look-ups."""
+    return (-candidate.score, candidate.name.casefold(), candidate.organization_id)
 
 
 def similar_names(name: str, organizations: Organizations, limit: int = 5) -> list[Candidate]:
     """Existing organizations with names like `name` (exact duplicates score 100), best first."""
     index = as_index(organizations)
-    form = compare_form(suggestion_key(name))
+    forms = compare_forms(suggestion_key(name))
     found: list[Candidate] = []
-    if form:
+    if forms.written:
         hits = process.extract(
-            form, index.forms, scorer=fuzz.WRatio, score_cutoff=SIMILAR_NAME_FLOOR, limit=None
+            forms.written,
+            index.written,
+            scorer=fuzz.WRatio,
+            score_cutoff=SIMILAR_NAME_FLOOR,
+            limit=None,
         )
         for _, score, column in hits:
             found.extend(index.candidates(column, rounded(score)))
@@ -216,24 +266,24 @@ def similar_names(name: str, organizations: Organizations, limit: int = 5) -> li
         Candidate(c.organization_id, c.name, 100) if key and exact_key(c.name) == key else c
         for c in found
     ]
-    return sorted(found, key=_ranking_order)[:limit]
+    return sorted(found, key=_by_score_then_name)[:limit]
 
 
 def search(query: str, organizations: Organizations, limit: int = 10) -> list[Candidate]:
     """Organizations for the "Match To" box: names containing every query word, then similar."""
     index = as_index(organizations)
-    form = compare_form(suggestion_key(query))
-    if not form:
+    words = compare_forms(suggestion_key(query)).written.split()
+    if not words:
         return []
+    written = " ".join(words)
     scores: dict[int, float] = {
         column: score
         for _, score, column in process.extract(
-            form, index.forms, scorer=fuzz.WRatio, score_cutoff=SEARCH_FLOOR, limit=None
+            written, index.written, scorer=fuzz.WRatio, score_cutoff=SEARCH_FLOOR, limit=None
         )
     }
-    words = form.split()
     containing = {
-        column for column, other in enumerate(index.forms) if all(word in other for word in words)
+        column for column, other in enumerate(index.written) if all(word in other for word in words)
     }
     ranked = sorted(
         containing | scores.keys(),
@@ -241,6 +291,6 @@ def search(query: str, organizations: Organizations, limit: int = 10) -> list[Ca
     )
     found: list[Candidate] = []
     for column in ranked[:limit]:
-        score = rounded(scores.get(column, fuzz.WRatio(form, index.forms[column])))
+        score = rounded(scores.get(column, fuzz.WRatio(written, index.written[column])))
         found.extend(index.candidates(column, score))
     return found[:limit]
