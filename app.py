@@ -11,11 +11,15 @@ from chalicelib import logs
 from chalicelib.auth.hub.oidc.routes import oidc_routes
 from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
+from chalicelib.portal.api_routes import api_routes
+from chalicelib.portal.routes import portal_routes
 from chalicelib.web.routes import web_routes
 
 app = Chalice(app_name="linkhub")
 app.register_blueprint(web_routes)
 app.register_blueprint(hub_routes, url_prefix="/hub")
+app.register_blueprint(portal_routes, url_prefix="/portal")
+app.register_blueprint(api_routes, url_prefix="/api/v1")
 app.register_blueprint(push_routes, url_prefix="/hub")
 app.register_blueprint(oidc_routes, url_prefix="/hub")
 

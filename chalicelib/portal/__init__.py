@@ -1,0 +1,1 @@
+"""Partner Portal: partner companies, users, organizations, SaaS Protection data, REST API."""

@@ -1,0 +1,127 @@
+"""REST API keys: a public key and a secret shown once, stored only as an argon2id hash.
+
+Successful verifications are remembered in-process, keyed by a SHA-256 of the presented
+credentials and bound to the stored hash, so the API does not pay for argon2 on every call while
+a revoked or replaced key still fails at once (the key record is read on every call).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from chalicelib import logs
+from chalicelib.auth import passwords
+from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated
+from chalicelib.portal.policy import can
+from chalicelib.runtime import Runtime
+from chalicelib.storage import portal as store
+from chalicelib.storage.portal import ApiKey, PortalUser
+
+TOUCH_EVERY = dt.timedelta(minutes=1)
+CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A key just created: the only moment its secret exists outside the caller's hands."""
+
+    key: ApiKey
+    secret: str
+
+
+class VerifiedSecrets:
+    """A bounded in-process map: SHA-256(public:secret) -> the argon2 hash it verified against."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def digest(public_key: str, secret: str) -> str:
+        return hashlib.sha256(f"{public_key}:{secret}".encode()).hexdigest()
+
+    def holds(self, digest: str, secret_hash: str) -> bool:
+        with self._lock:
+            cached = self._entries.get(digest)
+            if cached is None:
+                return False
+            self._entries.move_to_end(digest)
+        return hmac.compare_digest(cached, secret_hash)
+
+    def remember(self, digest: str, secret_hash: str) -> None:
+        with self._lock:
+            self._entries[digest] = secret_hash
+            self._entries.move_to_end(digest)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def verified_secrets(rt: Runtime) -> VerifiedSecrets:
+    return rt.component("portal.verified_api_secrets", lambda _: VerifiedSecrets())
+
+
+def issue(rt: Runtime, company_id: str, label: str, created_by: str, *,
+          public_key: str | None = None, secret: str | None = None) -> NewApiKey:
+    """Create a key pair for a company (setup code may fix both values, e.g. demo data)."""
+    label = " ".join(label.split()) or "API key"
+    if len(label) > 80:
+        raise InvalidInput("Use at most 80 characters for the description.", field="label")
+    secret = secret or rt.random.token(32)
+    key = ApiKey(public_key=public_key or rt.random.hex(16), company_id=company_id,
+                 secret_hash=passwords.hash_secret(secret), label=label, created_by=created_by,
+                 created_at=rt.clock.now())
+    store.create_api_key(key)
+    logs.event("api_key_created", company_id=company_id, public_key=key.public_key)
+    return NewApiKey(key, secret)
+
+
+def create(rt: Runtime, actor: PortalUser, label: str) -> NewApiKey:
+    """An admin creates a key for their own company; the secret is returned once."""
+    if not can(actor, "api_key.create"):
+        raise Forbidden()
+    return issue(rt, actor.company_id, label, actor.username)
+
+
+def keys_for(actor: PortalUser) -> list[ApiKey]:
+    """The company's keys, newest first (revoked ones included, marked)."""
+    if not can(actor, "api_key.list"):
+        raise Forbidden()
+    return sorted(store.api_keys_of_company(actor.company_id), key=lambda k: k.created_at,
+                  reverse=True)
+
+
+def revoke(rt: Runtime, actor: PortalUser, public_key: str) -> None:
+    """Revoke one of the company's keys; the next API call with it is refused."""
+    if not can(actor, "api_key.revoke"):
+        raise Forbidden()
+    store.revoke_api_key(actor.company_id, public_key, rt.clock.now())
+    logs.event("api_key_revoked", company_id=actor.company_id, public_key=public_key)
+
+
+def verify(rt: Runtime, public_key: str, secret: str) -> ApiKey:
+    """The live key these credentials name, or NotAuthenticated. One GetItem per call."""
+    if not public_key or not secret or len(public_key) > 128 or len(secret) > 256:
+        raise NotAuthenticated("Missing or invalid API credentials.")
+    key = store.get_api_key(public_key)
+    cache = verified_secrets(rt)
+    digest = VerifiedSecrets.digest(public_key, secret)
+    if key is None or key.revoked_at is not None:
+        passwords.verify(None, secret)  # an unknown key costs as much as a wrong secret
+        raise NotAuthenticated("Missing or invalid API credentials.")
+    if not cache.holds(digest, key.secret_hash):
+        if not passwords.verify(key.secret_hash, secret):
+            raise NotAuthenticated("Missing or invalid API credentials.")
+        cache.remember(digest, key.secret_hash)
+    now = rt.clock.now()
+    if key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY:
+        store.mark_api_key_used(public_key, now)
+    return key

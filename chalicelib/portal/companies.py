@@ -1,0 +1,34 @@
+"""Partner companies (resellers / MSPs): each owns its users, organizations, customers and keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.auth import names
+from chalicelib.errors import InvalidInput
+from chalicelib.runtime import Runtime
+from chalicelib.storage import portal as store
+from chalicelib.storage.portal import PortalCompany
+
+# Weighted REST API cost a partner may spend per hour (see rate_limit.py for the weights).
+DEFAULT_HOURLY_BUDGET = 10_000
+
+
+def create_company(rt: Runtime, name: str, *, company_id: str | None = None,
+                   hourly_budget: int = DEFAULT_HOURLY_BUDGET) -> PortalCompany:
+    """A new partner company; a name taken (case- and space-insensitively) raises AlreadyExists."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("Enter a company name (up to 120 characters).", field="company")
+    if hourly_budget < 1:
+        raise InvalidInput("The hourly API budget must be positive.", field="budget")
+    company = PortalCompany(company_id=company_id or uuid.uuid4().hex, name=name,
+                            created_at=rt.clock.now(), api_hourly_budget=hourly_budget)
+    store.create_company(company, names.name_key(name))
+    return company
+
+
+def company_named(name: str) -> PortalCompany | None:
+    """The partner company with this name, if any (one consistent read, one GetItem)."""
+    company_id = store.company_id_by_name_key(names.name_key(name))
+    return store.get_company(company_id) if company_id else None

@@ -1,0 +1,64 @@
+"""Portal sessions: a random cookie token stored as its SHA-256, with idle and absolute limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from chalicelib.errors import NotAuthenticated
+from chalicelib.runtime import Runtime
+from chalicelib.storage import portal as store
+from chalicelib.storage.portal import PortalSession, PortalUser
+
+COOKIE = "session"
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+ABSOLUTE_LIFETIME = dt.timedelta(hours=12)
+TOUCH_EVERY = dt.timedelta(minutes=5)
+
+
+def session_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start(rt: Runtime, user: PortalUser,
+          previous_token: str | None = None) -> tuple[str, PortalSession]:
+    """A new session id at every login; the previous one (if any) ends."""
+    if previous_token:
+        store.delete_session(session_key(previous_token))
+    now = rt.clock.now()
+    token = rt.random.token(32)
+    session = PortalSession(session_key=session_key(token), user_id=user.user_id,
+                            company_id=user.company_id, created_at=now, last_seen_at=now,
+                            expires_at=now + ABSOLUTE_LIFETIME)
+    store.create_session(session)
+    return token, session
+
+
+def resume(rt: Runtime, token: str | None) -> tuple[PortalSession, PortalUser]:
+    """The live session and its active user, or NotAuthenticated (expired, idle, deactivated)."""
+    if not token:
+        raise NotAuthenticated()
+    key = session_key(token)
+    session = store.get_session(key)
+    now = rt.clock.now()
+    if session is None or now >= session.expires_at or now - session.last_seen_at >= IDLE_TIMEOUT:
+        if session is not None:
+            store.delete_session(key)
+        raise NotAuthenticated()
+    user = store.get_user(session.user_id)
+    if user.status != "active":
+        store.delete_session(key)
+        raise NotAuthenticated()
+    if now - session.last_seen_at >= TOUCH_EVERY:
+        store.touch_session(key, now)
+    return session, user
+
+
+def end(token: str | None) -> None:
+    if token:
+        store.delete_session(session_key(token))
+
+
+def end_all_for_user(user_id: str) -> int:
+    """End every session of a user at once (deactivation, deletion, deprovisioning)."""
+    return store.delete_sessions_of_user(user_id)

@@ -1,0 +1,82 @@
+"""Portal users: creation, the admins' user list, deactivation, reactivation and deletion."""
+
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.auth import names, passwords
+from chalicelib.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.portal import sessions
+from chalicelib.portal.policy import ROLES, SECURITY_ADMIN, can
+from chalicelib.runtime import Runtime
+from chalicelib.storage import portal as store
+from chalicelib.storage.portal import PortalCompany, PortalUser
+
+ACTIVE, DEACTIVATED, DELETED = "active", "deactivated", "deleted"
+STATUSES = (ACTIVE, DEACTIVATED, DELETED)
+
+
+def email_key(email: str) -> str:
+    return email.strip().casefold()
+
+
+def username_key(username: str) -> str:
+    return names.name_key(username)
+
+
+def create_user(rt: Runtime, company: PortalCompany, *, username: str, email: str, name: str,
+                role: str, password: str | None, actor: PortalUser | None = None) -> PortalUser:
+    """Create a user (by an admin, or by setup code when `actor` is None).
+
+    `password` None makes an account that cannot log in locally (e.g. created from the hub).
+    """
+    username, email = username.strip(), email.strip()
+    if not username or len(username) > 64 or "@" in username or any(c.isspace() for c in username):
+        raise InvalidInput("Usernames are 1–64 characters, without spaces or @.", field="username")
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise InvalidInput("Enter a valid email address.", field="email")
+    if role not in ROLES:
+        raise InvalidInput("Choose a role.", field="role")
+    user = PortalUser(
+        user_id=uuid.uuid4().hex, company_id=company.company_id, company_name=company.name,
+        username=username, email=email, name=name.strip() or username, role=role, status=ACTIVE,
+        password_hash=passwords.hash_password(password) if password is not None else None,
+        created_at=rt.clock.now(),
+    )
+    if actor is not None and not can(actor, "user.create", user):
+        raise Forbidden()
+    store.create_user(user, username_key(username), email_key(email))
+    return user
+
+
+def company_users(actor: PortalUser) -> list[PortalUser]:
+    """The actor's company's users (admins only), deleted users last."""
+    if not can(actor, "user.list"):
+        raise Forbidden()
+    found = list(store.users_of_company(actor.company_id))
+    return sorted(found, key=lambda u: (u.status == DELETED, u.username.casefold()))
+
+
+def set_status(rt: Runtime, actor: PortalUser, user_id: str, status: str) -> PortalUser:
+    """Deactivate, reactivate or delete a user; every session of theirs ends at once."""
+    if status not in STATUSES:
+        raise InvalidInput("Unknown status.")
+    target = store.get_user(user_id)
+    if target.company_id != actor.company_id:
+        raise NotFound("No such user.")
+    if not can(actor, "user.manage", target):
+        raise Forbidden()
+    if target.status == DELETED:
+        raise InvalidInput("A deleted user cannot be changed.")
+    if status != ACTIVE and target.role == SECURITY_ADMIN and _last_security_admin(target):
+        raise InvalidInput("The company's last active Security Admin must stay active.")
+    updated = store.update_user(user_id, status=status)
+    if status != ACTIVE:
+        sessions.end_all_for_user(user_id)
+    return updated
+
+
+def _last_security_admin(target: PortalUser) -> bool:
+    others = [u for u in store.users_of_company(target.company_id)
+              if u.role == SECURITY_ADMIN and u.status == ACTIVE and u.user_id != target.user_id]
+    return not others

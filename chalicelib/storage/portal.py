@@ -1,0 +1,576 @@
+"""Partner Portal storage: companies, users, sessions, organizations, API keys, API usage, ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
+from chalicelib.storage import tables
+from chalicelib.storage.base import is_condition_failure, translated, ttl_after
+
+# --------------------------------------------------------------------------------------------------
+# Models
+
+
+class PortalCompanyModel(Model):
+    class Meta:
+        logical_name = "portal_companies"
+        table_name = "portal_companies"
+
+    company_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    name_key = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    # Weighted REST API budget per hour for the whole partner (every key shares it).
+    api_hourly_budget = NumberAttribute()
+
+
+class PortalUserByEmail(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_email"
+        projection = AllProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+
+
+class PortalUserByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_company"
+        projection = AllProjection()
+
+    company_id = UnicodeAttribute(hash_key=True)
+    username_key = UnicodeAttribute(range_key=True)
+
+
+class PortalUserModel(Model):
+    class Meta:
+        logical_name = "portal_users"
+        table_name = "portal_users"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    company_id = UnicodeAttribute()
+    company_name = UnicodeAttribute()
+    username = UnicodeAttribute()
+    username_key = UnicodeAttribute()
+    email = UnicodeAttribute()
+    email_key = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()
+    password_hash = UnicodeAttribute(null=True)  # users who only sign in with the hub have none
+    failures = NumberAttribute(default=0)
+    last_failure_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    last_login_at = UTCDateTimeAttribute(null=True)
+    by_email = PortalUserByEmail()
+    by_company = PortalUserByCompany()
+
+
+class PortalUniqueModel(Model):
+    """Uniqueness markers (company name, username, email per company) written with their record."""
+
+    class Meta:
+        logical_name = "portal_unique"
+        table_name = "portal_unique"
+
+    key = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+
+
+class PortalSessionByUser(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_user"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+
+
+class PortalSessionModel(Model):
+    class Meta:
+        logical_name = "portal_sessions"
+        table_name = "portal_sessions"
+        ttl_attribute = "expires_ttl"
+
+    session_key = UnicodeAttribute(hash_key=True)  # sha256 of the cookie token
+    user_id = UnicodeAttribute()
+    company_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_seen_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    expires_ttl = NumberAttribute()
+    by_user = PortalSessionByUser()
+
+
+class OrganizationModel(Model):
+    class Meta:
+        logical_name = "portal_organizations"
+        table_name = "portal_organizations"
+
+    company_id = UnicodeAttribute(hash_key=True)
+    organization_id = NumberAttribute(range_key=True)
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class ApiKeyByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_company"
+        projection = AllProjection()
+
+    company_id = UnicodeAttribute(hash_key=True)
+    public_key = UnicodeAttribute(range_key=True)
+
+
+class ApiKeyModel(Model):
+    class Meta:
+        logical_name = "portal_api_keys"
+        table_name = "portal_api_keys"
+
+    public_key = UnicodeAttribute(hash_key=True)
+    company_id = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()  # argon2id; the secret itself is never stored
+    label = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_used_at = UTCDateTimeAttribute(null=True)
+    revoked_at = UTCDateTimeAttribute(null=True)
+    by_company = ApiKeyByCompany()
+
+
+class ApiUsageModel(Model):
+    """One atomic counter per partner per hour: the weighted cost spent so far."""
+
+    class Meta:
+        logical_name = "portal_api_usage"
+        table_name = "portal_api_usage"
+        ttl_attribute = "expires_ttl"
+
+    company_id = UnicodeAttribute(hash_key=True)
+    hour = UnicodeAttribute(range_key=True)  # e.g. 2026-01-05T09
+    used = NumberAttribute(default=0)
+    expires_ttl = NumberAttribute()
+
+
+class PortalCounterModel(Model):
+    """Integer id sequences (SaaS customer ids, organization ids), allocated in blocks."""
+
+    class Meta:
+        logical_name = "portal_counters"
+        table_name = "portal_counters"
+
+    name = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute()
+
+
+# --------------------------------------------------------------------------------------------------
+# Plain records
+
+
+@dataclass
+class PortalCompany:
+    company_id: str
+    name: str
+    created_at: dt.datetime
+    api_hourly_budget: int
+
+
+@dataclass
+class PortalUser:
+    user_id: str
+    company_id: str
+    company_name: str
+    username: str
+    email: str
+    name: str
+    role: str
+    status: str
+    password_hash: str | None
+    created_at: dt.datetime
+    failures: int = 0
+    last_failure_at: dt.datetime | None = None
+    last_login_at: dt.datetime | None = None
+
+
+@dataclass
+class PortalSession:
+    session_key: str
+    user_id: str
+    company_id: str
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime
+
+
+@dataclass
+class Organization:
+    company_id: str
+    organization_id: int
+    name: str
+    created_at: dt.datetime
+
+
+@dataclass
+class ApiKey:
+    public_key: str
+    company_id: str
+    secret_hash: str
+    label: str
+    created_by: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+def _company(m: PortalCompanyModel) -> PortalCompany:
+    return PortalCompany(m.company_id, m.name, m.created_at, int(m.api_hourly_budget))
+
+
+_USER_FIELDS = list(PortalUser.__dataclass_fields__)
+
+
+def _user(m: PortalUserModel) -> PortalUser:
+    values = {name: getattr(m, name) for name in _USER_FIELDS}
+    values["failures"] = int(m.failures or 0)
+    return PortalUser(**values)
+
+
+def _session(m: PortalSessionModel) -> PortalSession:
+    return PortalSession(m.session_key, m.user_id, m.company_id, m.created_at, m.last_seen_at,
+                         m.expires_at)
+
+
+def _organization(m: OrganizationModel) -> Organization:
+    return Organization(m.company_id, int(m.organization_id), m.name, m.created_at)
+
+
+def _api_key(m: ApiKeyModel) -> ApiKey:
+    return ApiKey(m.public_key, m.company_id, m.secret_hash, m.label, m.created_by, m.created_at,
+                  m.last_used_at, m.revoked_at)
+
+
+# --------------------------------------------------------------------------------------------------
+# Companies and users
+
+
+def create_company(company: PortalCompany, name_key: str) -> None:
+    """Company and its name marker in one transaction; a taken name raises AlreadyExists."""
+    model = PortalCompanyModel(company.company_id, name=company.name, name_key=name_key,
+                               created_at=company.created_at,
+                               api_hourly_budget=company.api_hourly_budget)
+    marker = PortalUniqueModel(f"company#{name_key}", owner_id=company.company_id)
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            tx.save(marker, condition=PortalUniqueModel.key.does_not_exist())
+            tx.save(model, condition=PortalCompanyModel.company_id.does_not_exist())
+    except TransactWriteError as exc:
+        raise AlreadyExists(f"A partner company named {company.name!r} already exists.") from exc
+
+
+def company_id_by_name_key(name_key: str) -> str | None:
+    return _marker_owner(f"company#{name_key}")
+
+
+def get_company(company_id: str) -> PortalCompany:
+    try:
+        with translated():
+            return _company(PortalCompanyModel.get(company_id))
+    except PortalCompanyModel.DoesNotExist as exc:
+        raise NotFound("No such partner company.") from exc
+
+
+def set_company_budget(company_id: str, budget: int) -> None:
+    with translated():
+        PortalCompanyModel(company_id).update(
+            actions=[PortalCompanyModel.api_hourly_budget.set(budget)],
+            condition=PortalCompanyModel.company_id.exists(),
+        )
+
+
+def _marker_owner(key: str) -> str | None:
+    try:
+        with translated():
+            return str(PortalUniqueModel.get(key, consistent_read=True).owner_id)
+    except PortalUniqueModel.DoesNotExist:
+        return None
+
+
+def create_user(user: PortalUser, username_key: str, email_key: str) -> None:
+    """User with its username marker (global) and email marker (per company), in one transaction."""
+    model = PortalUserModel(user.user_id, username_key=username_key, email_key=email_key)
+    for name in _USER_FIELDS:
+        setattr(model, name, getattr(user, name))
+    markers = [
+        PortalUniqueModel(f"username#{username_key}", owner_id=user.user_id),
+        PortalUniqueModel(f"email#{user.company_id}#{email_key}", owner_id=user.user_id),
+    ]
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            for marker in markers:
+                tx.save(marker, condition=PortalUniqueModel.key.does_not_exist())
+            tx.save(model, condition=PortalUserModel.user_id.does_not_exist())
+    except TransactWriteError as exc:
+        raise AlreadyExists(
+            "That username is taken, or that email already has an account in this company."
+        ) from exc
+
+
+def user_id_by_username_key(username_key: str) -> str | None:
+    return _marker_owner(f"username#{username_key}")
+
+
+def users_by_email_key(email_key: str, limit: int = 10) -> list[PortalUser]:
+    """Every account with this email, across partner companies (one index query)."""
+    with translated():
+        return [_user(m) for m in PortalUserModel.by_email.query(email_key, limit=limit)]
+
+
+def get_user(user_id: str) -> PortalUser:
+    try:
+        with translated():
+            return _user(PortalUserModel.get(user_id))
+    except PortalUserModel.DoesNotExist as exc:
+        raise NotFound("No such user.") from exc
+
+
+def users_of_company(company_id: str) -> Iterator[PortalUser]:
+    with translated():
+        for m in PortalUserModel.by_company.query(company_id):
+            yield _user(m)
+
+
+def record_login_failure(user_id: str, now: dt.datetime) -> None:
+    """Atomically count one more consecutive failure (the lock is derived from the count)."""
+    with translated():
+        PortalUserModel(user_id).update(
+            actions=[PortalUserModel.failures.add(1), PortalUserModel.last_failure_at.set(now)],
+            condition=PortalUserModel.user_id.exists(),
+        )
+
+
+def record_login_success(user_id: str, now: dt.datetime) -> None:
+    with translated():
+        PortalUserModel(user_id).update(
+            actions=[PortalUserModel.failures.set(0), PortalUserModel.last_login_at.set(now)],
+            condition=PortalUserModel.user_id.exists(),
+        )
+
+
+def update_user(user_id: str, **changes: Any) -> PortalUser:
+    """Set plain fields (status, role, ...). None removes an attribute."""
+    actions = []
+    for name, value in changes.items():
+        attr = getattr(PortalUserModel, name)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    model = PortalUserModel(user_id)
+    try:
+        with translated():
+            model.update(actions=actions, condition=PortalUserModel.user_id.exists())
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such user.") from exc
+        raise
+    return _user(model)
+
+
+# --------------------------------------------------------------------------------------------------
+# Sessions
+
+
+def create_session(session: PortalSession) -> None:
+    model = PortalSessionModel(
+        session.session_key, user_id=session.user_id, company_id=session.company_id,
+        created_at=session.created_at, last_seen_at=session.last_seen_at,
+        expires_at=session.expires_at, expires_ttl=ttl_after(session.expires_at, 0),
+    )
+    try:
+        with translated():
+            model.save(condition=PortalSessionModel.session_key.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise ConcurrentChange("session id collision") from exc
+        raise
+
+
+def get_session(session_key: str) -> PortalSession | None:
+    try:
+        with translated():
+            return _session(PortalSessionModel.get(session_key))
+    except PortalSessionModel.DoesNotExist:
+        return None
+
+
+def touch_session(session_key: str, now: dt.datetime) -> None:
+    try:
+        with translated():
+            PortalSessionModel(session_key).update(
+                actions=[PortalSessionModel.last_seen_at.set(now)],
+                condition=PortalSessionModel.session_key.exists(),
+            )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+
+
+def delete_session(session_key: str) -> None:
+    try:
+        with translated():
+            PortalSessionModel(session_key).delete()
+    except DeleteError:
+        pass
+
+
+def delete_sessions_of_user(user_id: str) -> int:
+    """End every session of a user at once (one index query, one batch delete)."""
+    with translated():
+        keys = [m.session_key for m in PortalSessionModel.by_user.query(user_id)]
+        with PortalSessionModel.batch_write() as batch:
+            for key in keys:
+                batch.delete(PortalSessionModel(key))
+    return len(keys)
+
+
+# --------------------------------------------------------------------------------------------------
+# Id sequences and organizations
+
+
+def allocate_ids(sequence: str, count: int, first: int = 100_001) -> range:
+    """Reserve `count` consecutive integers of a sequence with one atomic update."""
+    model = PortalCounterModel(sequence)
+    with translated():
+        model.update(actions=[
+            PortalCounterModel.value.set((PortalCounterModel.value | first - 1) + count)
+        ])
+    end = int(model.value)
+    return range(end - count + 1, end + 1)
+
+
+def create_organization(organization: Organization) -> None:
+    model = OrganizationModel(organization.company_id, organization.organization_id,
+                              name=organization.name, created_at=organization.created_at)
+    try:
+        with translated():
+            model.save(condition=OrganizationModel.organization_id.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise AlreadyExists("That organization already exists.") from exc
+        raise
+
+
+def save_organizations(organizations: list[Organization]) -> None:
+    """Bulk load (demo data, generated partners): batch writes, no conditions."""
+    with translated(), OrganizationModel.batch_write() as batch:
+        for org in organizations:
+            batch.save(OrganizationModel(org.company_id, org.organization_id, name=org.name,
+                                         created_at=org.created_at))
+
+
+def get_organization(company_id: str, organization_id: int) -> Organization:
+    try:
+        with translated():
+            return _organization(OrganizationModel.get(company_id, organization_id))
+    except OrganizationModel.DoesNotExist as exc:
+        raise NotFound("No such organization.") from exc
+
+
+def organizations_of_company(company_id: str) -> list[Organization]:
+    with translated():
+        return [_organization(m) for m in OrganizationModel.query(company_id)]
+
+
+# --------------------------------------------------------------------------------------------------
+# API keys
+
+
+def create_api_key(key: ApiKey) -> None:
+    model = ApiKeyModel(key.public_key, company_id=key.company_id, secret_hash=key.secret_hash,
+                        label=key.label, created_by=key.created_by, created_at=key.created_at)
+    try:
+        with translated():
+            model.save(condition=ApiKeyModel.public_key.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise AlreadyExists("That public key already exists.") from exc
+        raise
+
+
+def get_api_key(public_key: str) -> ApiKey | None:
+    try:
+        with translated():
+            return _api_key(ApiKeyModel.get(public_key))
+    except ApiKeyModel.DoesNotExist:
+        return None
+
+
+def api_keys_of_company(company_id: str) -> list[ApiKey]:
+    with translated():
+        return [_api_key(m) for m in ApiKeyModel.by_company.query(company_id)]
+
+
+def revoke_api_key(company_id: str, public_key: str, now: dt.datetime) -> None:
+    """Revoke a key of this company (another company's key is NotFound); idempotent."""
+    try:
+        with translated():
+            ApiKeyModel(public_key).update(
+                actions=[ApiKeyModel.revoked_at.set(ApiKeyModel.revoked_at | now)],
+                condition=ApiKeyModel.company_id == company_id,
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such API key.") from exc
+        raise
+
+
+def mark_api_key_used(public_key: str, now: dt.datetime) -> None:
+    try:
+        with translated():
+            ApiKeyModel(public_key).update(
+                actions=[ApiKeyModel.last_used_at.set(now)],
+                condition=ApiKeyModel.public_key.exists(),
+            )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+
+
+# --------------------------------------------------------------------------------------------------
+# API usage (rate limiting)
+
+
+def spend_api_budget(company_id: str, hour: str, cost: int, budget: int,
+                     expires_ttl: int) -> int | None:
+    """Add `cost` to this hour's counter unless that would pass `budget`.
+
+    One conditional UpdateItem: the condition (no counter yet, or used + cost <= budget) and the
+    increment are atomic, so concurrent calls can never overspend. Returns the new total, or None
+    when the budget would be exceeded (nothing is added then).
+    """
+    model = ApiUsageModel(company_id, hour)
+    condition = ApiUsageModel.used.does_not_exist() | (ApiUsageModel.used <= budget - cost)
+    try:
+        with translated():
+            model.update(
+                actions=[ApiUsageModel.used.add(cost), ApiUsageModel.expires_ttl.set(expires_ttl)],
+                condition=condition,
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return None
+        raise
+    return int(model.used)
+
+
+def api_usage(company_id: str, hour: str) -> int:
+    try:
+        with translated():
+            return int(ApiUsageModel.get(company_id, hour, consistent_read=True).used)
+    except ApiUsageModel.DoesNotExist:
+        return 0
