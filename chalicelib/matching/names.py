@@ -78,9 +78,9 @@ def suggestion_key(name: str) -> str:
 
 
 def _without_leading_article(words: list[str]) -> list[str]:
-    """Drop a leading "the" ("The Contoso Group" ranks like "Contoso Group")."""
-    if len(words) > 1 and words[0] == "the":
-        return words[1:]
+    """Drop leading "the"s ("The Contoso Group" ranks like "Contoso Group"), keeping one word."""
+    while len(words) > 1 and words[0] == "the":
+        words = words[1:]
     return words
 
 

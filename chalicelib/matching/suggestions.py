@@ -135,8 +135,12 @@ def suggest_matches(
     limit: int = 5,
     floor: int = ALTERNATIVE_FLOOR,
     workers: int = -1,
+    chunk_cells: int = CHUNK_CELLS,
 ) -> dict[str, CustomerSuggestions]:
-    """Rank organizations for each customer id -> organizationName: `limit` best from `floor`."""
+    """Rank organizations for each customer id -> organizationName: `limit` best from `floor`.
+
+    `workers` is rapidfuzz's thread count (-1: every core); `chunk_cells` bounds the score matrix.
+    """
     index = as_index(organizations)
     customer_ids_by_forms: defaultdict[Forms, list[str]] = defaultdict(list)
     for customer_id, organization_name in customers.items():
@@ -145,7 +149,7 @@ def suggest_matches(
     queries = sorted(forms for forms in customer_ids_by_forms if forms.written)
     ranked: dict[Forms, tuple[list[Candidate], bool]] = {}
     if queries and index.forms:
-        rows_per_chunk = max(1, CHUNK_CELLS // len(index.forms))
+        rows_per_chunk = max(1, chunk_cells // len(index.forms))
         cutoff = min(floor, threshold)
         for start in range(0, len(queries), rows_per_chunk):
             chunk = queries[start : start + rows_per_chunk]
@@ -155,7 +159,7 @@ def suggest_matches(
     for forms, customer_ids in customer_ids_by_forms.items():
         candidates, tied = ranked.get(forms, ([], False))
         for customer_id in customer_ids:
-            listed = _for_customer(customers[customer_id], candidates)[:limit]
+            listed = _closest_first(customers[customer_id], candidates)[:limit]
             suggestions[customer_id] = CustomerSuggestions(customer_id, listed, threshold, tied)
     return suggestions
 
@@ -226,7 +230,7 @@ def _best(
     return [candidate for candidate in found if candidate.score >= cut], tied
 
 
-def _for_customer(organization_name: str, candidates: list[Candidate]) -> tuple[Candidate, ...]:
+def _closest_first(organization_name: str, candidates: list[Candidate]) -> tuple[Candidate, ...]:
     """Best score first; ties by closeness to the name as the customer writes it, then by name."""
     return tuple(
         sorted(
@@ -241,13 +245,12 @@ def _for_customer(organization_name: str, candidates: list[Candidate]) -> tuple[
     )
 
 
-def _by_score_then_name(candidate: Candidate) -> tuple[int, str, str]:
-    """Best score first, then alphabetically, for one-name look-ups."""
-    return (-candidate.score, candidate.name.casefold(), candidate.organization_id)
-
-
 def similar_names(name: str, organizations: Organizations, limit: int = 5) -> list[Candidate]:
-    """Existing organizations with names like `name` (exact duplicates score 100), best first."""
+    """Existing organizations with names like `name`, best first; an exact duplicate leads at 100.
+
+    Scored with `fuzz.WRatio`, which also rates a name contained in another highly ("Contoso" in
+    "Contoso East"): a warning should rather list one name too many than miss a duplicate.
+    """
     index = as_index(organizations)
     forms = compare_forms(suggestion_key(name))
     found: list[Candidate] = []
@@ -266,20 +269,24 @@ def similar_names(name: str, organizations: Organizations, limit: int = 5) -> li
         Candidate(c.organization_id, c.name, 100) if key and exact_key(c.name) == key else c
         for c in found
     ]
-    return sorted(found, key=_by_score_then_name)[:limit]
+    return list(_closest_first(name, found)[:limit])
 
 
 def search(query: str, organizations: Organizations, limit: int = 10) -> list[Candidate]:
-    """Organizations for the "Match To" box: names containing every query word, then similar."""
+    """Organizations for the "Match To" box, each scored with `fuzz.WRatio` against the query.
+
+    Names containing every word typed come first, those the query covers most first ("conto"
+    lists "Contoso" before "Contoso East"); then names merely similar, best score first.
+    """
     index = as_index(organizations)
     words = compare_forms(suggestion_key(query)).written.split()
     if not words:
         return []
-    written = " ".join(words)
+    typed = " ".join(words)
     scores: dict[int, float] = {
         column: score
         for _, score, column in process.extract(
-            written, index.written, scorer=fuzz.WRatio, score_cutoff=SEARCH_FLOOR, limit=None
+            typed, index.written, scorer=fuzz.WRatio, score_cutoff=SEARCH_FLOOR, limit=None
         )
     }
     containing = {
@@ -287,10 +294,15 @@ def search(query: str, organizations: Organizations, limit: int = 10) -> list[Ca
     }
     ranked = sorted(
         containing | scores.keys(),
-        key=lambda column: (column not in containing, -scores.get(column, 0.0), column),
+        key=lambda column: (
+            column not in containing,
+            -fuzz.ratio(typed, index.written[column]) if column in containing else 0.0,
+            -scores.get(column, 0.0),
+            column,
+        ),
     )
     found: list[Candidate] = []
     for column in ranked[:limit]:
-        score = rounded(scores.get(column, fuzz.WRatio(written, index.written[column])))
+        score = rounded(scores.get(column, fuzz.WRatio(typed, index.written[column])))
         found.extend(index.candidates(column, score))
     return found[:limit]
