@@ -135,3 +135,20 @@ def test_authorize_makes_at_most_three_dynamodb_calls(client):
         reply = client.get(rp.authorize_path())
     assert reply.status == 303
     assert counter.total <= 3 and "Scan" not in counter.calls, counter.calls
+
+
+def test_authorize_accepts_a_form_post(client):
+    signed_in(client)
+    rp = Rp.builtin()
+    params = query_of(rp.authorize_path())
+    reply = client.post("/hub/oidc/authorize", params, csrf=None)
+    assert reply.status == 303 and reply.location.startswith(rp.redirect_uri)
+    assert query_of(reply.location)["state"] == "state-123"
+
+
+def test_a_repeated_client_id_or_redirect_uri_is_refused_on_the_page(client):
+    signed_in(client)
+    rp = Rp.builtin()
+    twice = rp.authorize_path() + "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
+    reply = client.get(twice)
+    assert reply.status == 400 and "location" not in reply.headers
