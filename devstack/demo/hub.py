@@ -73,9 +73,9 @@ def ensure_user(rt: Runtime, company: HubCompany, demo: DemoUser) -> bool:
 def load(rt: Runtime) -> list[str]:
     """Create what is missing; returns the logins to print."""
     company = demo_company(rt)
-    for demo in USERS:
-        ensure_user(rt, company, demo)
-    lines = [f'Hub ({rt.settings.base_url}/hub/login), Company Name "{company.name}":']
+    created = [demo.username for demo in USERS if ensure_user(rt, company, demo)]
+    state = f"created {', '.join(created)}" if created else "found from an earlier run"
+    lines = [f'Hub ({rt.settings.base_url}/hub/login), Company Name "{company.name}" ({state}):']
     for demo in USERS:
         mfa = "2FA enrolled" if demo.enrolled else "sets up 2FA at first login"
         lines.append(f"  {demo.username:<6} password {demo.password:<16} {demo.role}, {mfa}")

@@ -31,9 +31,9 @@ def test_demo_company_has_alice_master_and_two_users_with_carol_not_enrolled(aws
 
 
 def test_loading_twice_keeps_the_first_runs_accounts(aws):
-    hub_demo.load(aws)
+    assert "created alice, bob, carol" in hub_demo.load(aws)[0]
     first = demo_user("alice")
-    hub_demo.load(aws)
+    assert "found from an earlier run" in hub_demo.load(aws)[0]
     again = demo_user("alice")
     assert (again.user_id, again.totp_secret) == (first.user_id, first.totp_secret)
     assert len(list(store.users_of_company(first.company_id))) == 3
