@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import traceback
 from types import ModuleType
 
 from chalicelib.runtime import Runtime
@@ -27,8 +28,16 @@ def loaders() -> list[ModuleType]:
 
 
 def load_all(rt: Runtime) -> list[str]:
-    """Run every loader; returns the lines they want printed (logins, passwords, hints)."""
+    """Run every loader; returns the lines they want printed (logins, passwords, hints).
+
+    A loader that fails does not stop the others or the stack: its traceback goes to stderr and
+    a line saying so joins the printed lines.
+    """
     lines: list[str] = []
     for module in loaders():
-        lines.extend(module.load(rt))
+        try:
+            lines.extend(module.load(rt))
+        except Exception as exc:  # one context's broken demo data must not keep the stack down
+            traceback.print_exc()
+            lines.append(f"!!! {module.__name__}.load failed: {type(exc).__name__}: {exc}")
     return lines

@@ -76,3 +76,15 @@ def test_authenticator_command_prints_the_code_and_refuses_unknown_users(aws, ca
 
     assert authenticator.main(["totp", "--company", "Acme MSP", "--user", "zed"], aws) == 1
     assert "No hub user 'zed'" in capsys.readouterr().err
+
+
+def test_a_failing_loader_is_reported_and_the_others_still_load(aws, tmp_path, monkeypatch):
+    broken = tmp_path / "broken_demo.py"
+    broken.write_text("ORDER = 99\n\ndef load(rt):\n    raise ValueError('no seats')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(demo, "__path__", [*demo.__path__, str(tmp_path)])
+
+    lines = demo.load_all(aws)
+
+    assert any("created alice" in line for line in lines)
+    assert lines[-1] == "!!! devstack.demo.broken_demo.load failed: ValueError: no seats"
