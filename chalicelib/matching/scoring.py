@@ -17,8 +17,9 @@ all agree), in two forms: as written and with the words sorted. The score is the
   or a plural ("trader"/"traders", 92) stays high. Extra words in the longer name are already
   paid for by the name similarity ("Fabrikam" against "Fabrikam Holdings" scores 64).
 
-Every part is symmetric, so the score is too, and it never exceeds the name similarity, which is
-what `rapidfuzz.process.cdist` computes in bulk (`fuzz.ratio` on each form).
+Every part is symmetric, so the score is too, and it never exceeds the name similarity. The bulk
+ranking (suggestions.py) shortlists with `rapidfuzz.process.cdist` and `fuzz.ratio` on these
+forms, then scores the shortlist here.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Suggested matches: for each unmatched customer, the organizations with the most similar names.
 
-`suggest_matches` ranks N customers against M organizations in bulk: the name similarity (see
-scoring.py) of every customer against every organization comes from two
-`rapidfuzz.process.cdist` runs with `fuzz.ratio`, on the sorted and the written forms, into uint8
-matrices of at most `CHUNK_CELLS` cells at a time, on all cores, with scores under the floor
-zeroed by rapidfuzz. Each customer's most similar few (`SHORTLIST`) are then scored in full
-(weakest word) and ranked. Identical names are compared once.
+`suggest_matches` ranks N customers against M organizations in bulk. `rapidfuzz.process.cdist`
+with `fuzz.ratio` on the sorted compare forms (token_sort_ratio, see scoring.py) rates every
+customer against every organization into a uint8 matrix of at most `CHUNK_CELLS` cells at a time,
+on all cores, with scores under the floor zeroed by rapidfuzz. Each customer's most similar few
+(`SHORTLIST`) are scored in full and ranked. Customers left without a suggestion get a second
+shortlist from the names as written (a typo can move a word in the sorted order), which costs a
+fraction of a second pass. Identical names are compared once.
 
 `similar_names` (the "Create Organization" duplicate warning) and `search` (the "Match To" picker)
 look up one name against the organizations.
@@ -14,7 +15,7 @@ look up one name against the organizations.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,9 +53,9 @@ CHUNK_CELLS = 8_000_000
 """Cells of one uint8 score matrix (two are held at once): 5,000 x 20,000 runs in 8 MB slices."""
 
 SHORTLIST = 10
-"""Most candidates per customer, by name similarity, that are scored in full: the alternatives
-are the best of these, which differs from the best of all only when more than ten organizations
-are more similar by name than one that scores higher in full."""
+"""Most candidates per customer and pass that are scored in full. The alternatives are the best of
+these, which differs from the best of all only when more than ten organizations are more similar
+by sorted words than one that scores higher in full."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ def suggest_matches(
 
     `workers` is rapidfuzz's thread count (-1: every core); `chunk_cells` bounds the score matrix.
     """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
     index = as_index(organizations)
     customer_ids_by_forms: defaultdict[Forms, list[str]] = defaultdict(list)
     for customer_id, organization_name in customers.items():
@@ -153,7 +156,7 @@ def suggest_matches(
         cutoff = min(floor, threshold)
         for start in range(0, len(queries), rows_per_chunk):
             chunk = queries[start : start + rows_per_chunk]
-            rankings = _rank_chunk(chunk, index, cutoff, limit, workers)
+            rankings = _rank_chunk(chunk, index, cutoff, threshold, limit, workers)
             ranked.update(zip(chunk, rankings, strict=True))
     suggestions: dict[str, CustomerSuggestions] = {}
     for forms, customer_ids in customer_ids_by_forms.items():
@@ -165,24 +168,39 @@ def suggest_matches(
 
 
 def _rank_chunk(
-    queries: Sequence[Forms], index: OrganizationIndex, floor: int, limit: int, workers: int
-) -> Iterable[tuple[list[Candidate], bool]]:
-    """Score a slice of customers against every organization; yield each one's ranking in order."""
-    similarities = _similarities(
+    queries: Sequence[Forms],
+    index: OrganizationIndex,
+    floor: int,
+    threshold: int,
+    limit: int,
+    workers: int,
+) -> list[tuple[list[Candidate], bool]]:
+    """Rank a slice of customers against every organization, in the order of `queries`."""
+    sorted_similarities = _similarities(
         [q.alphabetical for q in queries], index.alphabetical, floor, workers
     )
-    as_written = _similarities([q.written for q in queries], index.written, floor, workers)
-    np.maximum(similarities, as_written, out=similarities)
-    del as_written
-    rows, columns, values = _nonzero_cells(similarities)
-    # Row by row, most similar first; np.nonzero already lists columns in ascending order.
-    order = np.lexsort((-values.astype(np.int16), rows))
-    rows, columns, values = rows[order], columns[order], values[order]
-    bounds = np.searchsorted(rows, np.arange(len(queries) + 1))
-    for row, forms in enumerate(queries):
-        start, end = int(bounds[row]), min(int(bounds[row + 1]), int(bounds[row]) + SHORTLIST)
-        shortlist, shortlist_similarities = columns[start:end].tolist(), values[start:end].tolist()
-        yield _best(forms, shortlist, shortlist_similarities, index, floor, limit)
+    shortlists = _shortlists(sorted_similarities)
+    del sorted_similarities
+    rankings = [
+        _best(forms, shortlist, index, floor, limit)
+        for forms, shortlist in zip(queries, shortlists, strict=True)
+    ]
+    # A typo can move a word in the sorted order ("MMeadowbrook" sorts last): where nothing
+    # reached the threshold, shortlist by the names as written too.
+    retry = [row for row, (found, _) in enumerate(rankings) if not _reaches(found, threshold)]
+    if retry:
+        written_similarities = _similarities(
+            [queries[row].written for row in retry], index.written, floor, workers
+        )
+        for row, shortlist in zip(retry, _shortlists(written_similarities), strict=True):
+            columns = list(dict.fromkeys([*shortlists[row], *shortlist]))
+            rankings[row] = _best(queries[row], columns, index, floor, limit)
+    return rankings
+
+
+def _reaches(found: list[Candidate], threshold: int) -> bool:
+    """Whether a ranking's best candidate is a suggestion."""
+    return bool(found) and found[0].score >= threshold
 
 
 def _similarities(queries: list[str], choices: list[str], floor: int, workers: int) -> np.ndarray:
@@ -190,6 +208,20 @@ def _similarities(queries: list[str], choices: list[str], floor: int, workers: i
     return process.cdist(
         queries, choices, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=floor, workers=workers
     )
+
+
+def _shortlists(similarities: np.ndarray) -> list[list[int]]:
+    """Per row, the columns of the `SHORTLIST` most similar non-zero cells, most similar first."""
+    rows, columns, values = _nonzero_cells(similarities)
+    # Stable sort: row by row, most similar first, equal ones left to right.
+    order = np.lexsort((-values.astype(np.int16), rows))
+    rows, columns = rows[order], columns[order]
+    bounds = np.searchsorted(rows, np.arange(similarities.shape[0] + 1)).tolist()
+    listed = columns.tolist()
+    return [
+        listed[start : min(end, start + SHORTLIST)]
+        for start, end in zip(bounds, bounds[1:], strict=False)
+    ]
 
 
 def _nonzero_cells(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -207,25 +239,17 @@ def _nonzero_cells(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def _best(
-    forms: Forms,
-    columns: list[int],
-    similarities: list[int],
-    index: OrganizationIndex,
-    floor: int,
-    limit: int,
+    forms: Forms, columns: list[int], index: OrganizationIndex, floor: int, limit: int
 ) -> tuple[list[Candidate], bool]:
-    """Full scores for a shortlist, most similar first, until no later one can place or tie."""
+    """Full scores for a shortlist: candidates from `floor`, best first, ties kept at the cut."""
     found: list[Candidate] = []
-    for column, similarity in zip(columns, similarities, strict=True):
-        # A full score never exceeds the name similarity, and the shortlist is sorted by it.
-        if len(found) >= limit and similarity < found[limit - 1].score:
-            break
-        score = forms_score(forms, index.forms[column], similarity)
+    for column in columns:
+        score = forms_score(forms, index.forms[column])
         if score >= floor:
             found.extend(index.candidates(column, score))
-            found.sort(key=lambda candidate: -candidate.score)
+    found.sort(key=lambda candidate: -candidate.score)
     tied = len(found) > 1 and found[0].score == found[1].score
-    # Keep ties with the last listed place: the customer's own name orders them.
+    # Keep ties with the last listed place: each customer's own name orders them.
     cut = found[limit - 1].score if len(found) >= limit else floor
     return [candidate for candidate in found if candidate.score >= cut], tied
 
