@@ -1,0 +1,93 @@
+"""Portal test helpers: a partner with an admin, organizations, customers, seats and a key."""
+
+from __future__ import annotations
+
+import base64
+import random
+import uuid
+from dataclasses import dataclass, field
+
+from chalicelib import runtime
+from chalicelib.portal import api_keys, catalog, companies, users
+from chalicelib.portal.policy import SECURITY_ADMIN
+from chalicelib.storage import portal as store
+from chalicelib.storage import portal_saas as saas_store
+from chalicelib.storage.portal import Organization, PortalCompany, PortalUser
+from chalicelib.storage.portal_saas import SaasCustomer, Seat
+from devstack.generate_partner import build_customer, build_seats, domain_for, with_summary
+from tests.web_client import Reply, WebClient
+
+PASSWORD = "blue-harbour-lantern-42"
+
+
+@dataclass
+class Partner:
+    company: PortalCompany
+    admin: PortalUser
+    public_key: str
+    secret: str
+    customers: list[SaasCustomer] = field(default_factory=list)
+    seats: dict[int, list[Seat]] = field(default_factory=dict)
+    organizations: list[Organization] = field(default_factory=list)
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        return self.public_key, self.secret
+
+    @property
+    def authorization(self) -> str:
+        return basic(self.public_key, self.secret)
+
+
+def basic(public_key: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{public_key}:{secret}".encode()).decode()
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix} {uuid.uuid4().hex[:8]}"
+
+
+def make_user(company: PortalCompany, username: str | None = None, role: str = SECURITY_ADMIN,
+              email: str | None = None, password: str = PASSWORD) -> PortalUser:
+    username = username or f"user{uuid.uuid4().hex[:10]}"
+    return users.create_user(runtime.current(), company, username=username,
+                             email=email or f"{username}@example.com", name=username.title(),
+                             role=role, password=password)
+
+
+def make_partner(name: str | None = None, *, customers: tuple[tuple[str, int, bool], ...] = (
+        (catalog.OFFICE365, 6, True), (catalog.GOOGLE_WORKSPACE, 4, False)),
+        budget: int = companies.DEFAULT_HOURLY_BUDGET) -> Partner:
+    """A partner with an admin, an API key and customers of (product, seats, linked?)."""
+    rt = runtime.current()
+    company = companies.create_company(rt, name or unique_name("Partner"), hourly_budget=budget)
+    admin = make_user(company)
+    key = api_keys.issue(rt, company.company_id, "tests", admin.username)
+    partner = Partner(company, admin, key.key.public_key, key.secret)
+    now = rt.clock.now()
+    ids = store.allocate_ids("saas_customer_id", len(customers)) if customers else range(0)
+    rng = random.Random(company.name)
+    for saas_customer_id, (product, seat_count, linked) in zip(ids, customers, strict=True):
+        org = None
+        if linked:
+            (org_id,) = store.allocate_ids("organization_id", 1)
+            org = Organization(company.company_id, org_id, f"Org {saas_customer_id}, Inc.", now)
+            store.create_organization(org)
+            partner.organizations.append(org)
+        customer = build_customer(company.company_id, saas_customer_id,
+                                  f"Customer {saas_customer_id}",
+                                  domain_for(f"c{saas_customer_id}", product), product, "ICR", now,
+                                  org)
+        seat_list = build_seats(rng, customer, seat_count, now)
+        saas_store.save_seats(seat_list)
+        saas_store.create_customer(with_summary(customer, seat_list, now))
+        partner.customers.append(customer)
+        partner.seats[saas_customer_id] = seat_list
+    return partner
+
+
+def log_in(client: WebClient, identifier: str, password: str = PASSWORD) -> Reply:
+    client.get("/portal/login")
+    return client.post("/portal/login", {"identifier": identifier, "password": password})
+
+
