@@ -222,8 +222,10 @@ def login_table() -> str:
             alice = accounts.create_user(rt, company, username="alice", role="Master",
                                          email="alice@bench.example", name="Alice",
                                          password=PASSWORD)
+            box = rt.box
+            assert box is not None
             store.update_user(alice.user_id,
-                              totp_secret=rt.box.encrypt(secret.encode(), f"totp:{alice.user_id}"))
+                              totp_secret=box.encrypt(secret.encode(), f"totp:{alice.user_id}"))
             newcomers = [accounts.create_user(rt, company, username=f"new{i}", name=f"New {i}",
                                               email=f"new{i}@bench.example", password=PASSWORD)
                          for i in range(LOGINS + 1)]
@@ -231,7 +233,7 @@ def login_table() -> str:
             def pending_code(username: str) -> str:
                 user = store.user_by_login(names.login_key(COMPANY, username))
                 assert user is not None and user.totp_pending
-                sealed = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}")
+                sealed = box.decrypt(user.totp_pending, f"totp:{user.user_id}")
                 return totp.code_at(sealed.decode(), clock.now())
 
             from app import app

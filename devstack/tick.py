@@ -56,16 +56,12 @@ def run_once(rt: Runtime, jobs: list[TickJob], log: LogLine = logs.event) -> lis
     records = []
     for job in jobs:
         started = time.perf_counter()
+        fields: dict[str, Any] = {"job": job.name, "outcome": "ok"}
         try:
             job.run(rt)
         except Exception as exc:  # a scheduler survives its jobs' bugs; the line says what broke
-            outcome, error = "error", f"{type(exc).__name__}: {exc}"
-        else:
-            outcome, error = "ok", None
-        ms = round((time.perf_counter() - started) * 1000, 1)
-        fields: dict[str, Any] = {"job": job.name, "outcome": outcome, "ms": ms}
-        if error is not None:
-            fields["error"] = error
+            fields.update(outcome="error", error=f"{type(exc).__name__}: {exc}")
+        fields["ms"] = round((time.perf_counter() - started) * 1000, 1)
         records.append(log("tick", **fields))
     return records
 
