@@ -42,12 +42,13 @@ _JOINING_PUNCTUATION = re.compile(r"[.'\u2019\u02bc`]")
 _SEPARATORS = re.compile(r"[\W_]+")
 
 # Legal-form suffixes removed from the end of a name, as word sequences after punctuation removal.
-# Only removed while at least one other word remains, so "Limited" alone stays "limited".
+# Only removed while at least one other word remains, so "Limited" alone stays "limited". Words
+# that are also trades ("Spa" for S.p.A.) are left out: "Serenity Spa" is not "Serenity Salon".
 LEGAL_SUFFIXES: frozenset[tuple[str, ...]] = frozenset(
     tuple(suffix.split())
     for suffix in (
         "inc|incorporated|corp|corporation|co|company|llc|llp|lp|ltd|limited|plc|gmbh|mbh|ag|kg|ug|"
-        "bv|nv|sa|sas|sarl|srl|spa|oy|ab|as|aps|pty|pte|pvt|bhd|sdn|kk|"
+        "bv|nv|sa|sas|sarl|srl|oy|ab|as|aps|pty|pte|pvt|bhd|sdn|kk|"
         "and co|pty ltd|pvt ltd|co ltd|private limited|l l c|s a|a s"
     ).split("|")
 )

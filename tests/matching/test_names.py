@@ -95,6 +95,7 @@ def test_suggestion_key_folds_what_people_write_differently(name: str, key: str)
         ("Co Op Bank", "co op bank"),
         ("Contoso Companies", "contoso companies"),
         ("Acme Compass", "acme compass"),
+        ("Serenity Spa", "serenity spa"),
     ],
 )
 def test_suggestion_key_keeps_words_that_are_the_name(name: str, key: str) -> None:
