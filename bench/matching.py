@@ -65,8 +65,11 @@ TRADES = (
     "Financial Advisors|Wealth Management|Marketing|IT Services|Software|Manufacturing|Printing|"
     "Catering|Fitness|Eye Care|Pediatrics|Orthodontics|Hospitality|Properties|Holdings|Partners"
 ).split("|")
-SUFFIXES = ("", "", "", "", "Inc.", "Inc", "LLC", "L.L.C.", "Ltd", "Ltd.", "Limited", "GmbH")
-SUFFIXES += ("Corp.", "Corporation", "Co.", "& Co.", "PLC", "LLP", "Pty Ltd", "S.A.", "AG", "BV")
+# Four entries in 22 are no legal suffix at all.
+SUFFIXES = (
+    "||||Inc.|Inc|LLC|L.L.C.|Ltd|Ltd.|Limited|GmbH|Corp.|Corporation|Co.|& Co.|PLC|LLP|"
+    "Pty Ltd|S.A.|AG|BV"
+).split("|")
 
 
 @dataclass(frozen=True)
