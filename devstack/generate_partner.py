@@ -55,12 +55,13 @@ def domain_for(stem: str, product_type: str) -> str:
     return f"{stem}.onmicrosoft.com" if product_type == catalog.OFFICE365 else f"{stem}.com"
 
 
-def build_customer(company_id: str, saas_customer_id: int, name: str, domain: str,
-                   product_type: str, retention_type: str, now: dt.datetime,
+def build_customer(company_id: str, saas_customer_id: int, name: str, *, product_type: str,
+                   domain_stem: str, retention_type: str, now: dt.datetime,
                    organization: Organization | None) -> SaasCustomer:
     prefix = catalog.SUBSCRIPTION_PREFIX[product_type]
     return SaasCustomer(
-        company_id=company_id, saas_customer_id=saas_customer_id, name=name, domain=domain,
+        company_id=company_id, saas_customer_id=saas_customer_id, name=name,
+        domain=domain_for(domain_stem, product_type),
         product_type=product_type, retention_type=retention_type,
         external_subscription_id=f"{prefix}{saas_customer_id + 400_000}", created_at=now,
         organization_id=organization.organization_id if organization else None,
@@ -188,8 +189,9 @@ def generate(rt: Runtime, customers: int = 2000, seat_total: int = 100_000, *,
             orgs.append(organization)
         stem = f"{label.replace(' ', '').lower()}{index}"
         customer = build_customer(company.company_id, saas_customer_id, label,
-                                  domain_for(stem, product), rng.choice(catalog.RETENTION_TYPES),
-                                  now, organization)
+                                  product_type=product, domain_stem=stem,
+                                  retention_type=rng.choice(catalog.RETENTION_TYPES), now=now,
+                                  organization=organization)
         customer_seats = build_seats(rng, customer, counts[index], now)
         built_customers.append(with_summary(customer, customer_seats, now))
         all_seats.extend(customer_seats)

@@ -18,7 +18,7 @@ from chalicelib.secretbox import derived_secret
 from chalicelib.storage import portal as store
 from chalicelib.storage import portal_saas as saas_store
 from chalicelib.storage.portal import Organization, PortalCompany
-from devstack.generate_partner import build_customer, build_seats, domain_for, with_summary
+from devstack.generate_partner import build_customer, build_seats, with_summary
 
 ORDER = 10  # after the hub's loader
 NORTHWIND = "Northwind Partners"
@@ -159,8 +159,9 @@ def ensure_customers(rt: Runtime, company: PortalCompany, rows: tuple, extra_org
     for saas_customer_id, (name, stem, product, org_name, count) in zip(ids, missing, strict=True):
         rng = random.Random(f"{company.name}/{name}")
         customer = build_customer(company.company_id, saas_customer_id, name,
-                                  domain_for(stem, product), rng.choice(catalog.RETENTION_TYPES),
-                                  now, orgs[org_name] if org_name else None)
+                                  product_type=product, domain_stem=stem,
+                                  retention_type=rng.choice(catalog.RETENTION_TYPES), now=now,
+                                  organization=orgs[org_name] if org_name else None)
         customer_seats = build_seats(rng, customer, count, now)
         saas_store.save_seats(customer_seats)
         saas_store.create_customer(with_summary(customer, customer_seats, now))

@@ -14,7 +14,7 @@ from chalicelib.storage import portal as store
 from chalicelib.storage import portal_saas as saas_store
 from chalicelib.storage.portal import Organization, PortalCompany, PortalUser
 from chalicelib.storage.portal_saas import SaasCustomer, Seat
-from devstack.generate_partner import build_customer, build_seats, domain_for, with_summary
+from devstack.generate_partner import build_customer, build_seats, with_summary
 from tests.web_client import Reply, WebClient
 
 PASSWORD = "blue-harbour-lantern-42"
@@ -75,9 +75,9 @@ def make_partner(name: str | None = None, *, customers: tuple[tuple[str, int, bo
             store.create_organization(org)
             partner.organizations.append(org)
         customer = build_customer(company.company_id, saas_customer_id,
-                                  f"Customer {saas_customer_id}",
-                                  domain_for(f"c{saas_customer_id}", product), product, "ICR", now,
-                                  org)
+                                  f"Customer {saas_customer_id}", product_type=product,
+                                  domain_stem=f"c{saas_customer_id}", retention_type="ICR",
+                                  now=now, organization=org)
         seat_list = build_seats(rng, customer, seat_count, now)
         saas_store.save_seats(seat_list)
         saas_store.create_customer(with_summary(customer, seat_list, now))

@@ -1,0 +1,75 @@
+"""Demo data (idempotent, realistic) and the large-partner generator."""
+
+from __future__ import annotations
+
+import random
+
+from chalicelib.portal import catalog, companies, portal_login
+from chalicelib.storage import portal as store
+from chalicelib.storage import portal_saas as saas_store
+from devstack import generate_partner
+from devstack.demo import portal as demo
+
+
+def _snapshot(rt):
+    northwind = companies.company_named(demo.NORTHWIND)
+    customers = list(saas_store.customers_of_company(northwind.company_id))
+    seats = {c.saas_customer_id: list(saas_store.seats_of_customer(c.saas_customer_id))
+             for c in customers}
+    return (
+        sorted((c.saas_customer_id, c.name, c.organization_name) for c in customers),
+        sorted((s.remote_id, s.seat_state, s.date_added) for v in seats.values() for s in v),
+        sorted(o.name for o in store.organizations_of_company(northwind.company_id)),
+        sorted(u.username for u in store.users_of_company(northwind.company_id)),
+    )
+
+
+def test_demo_loads_a_realistic_partner_and_a_second_run_changes_nothing(aws, frozen_time):
+    lines = demo.load(aws)
+    first = _snapshot(aws)
+    frozen_time.advance(hours=5)
+    assert demo.load(aws) == lines
+    assert _snapshot(aws) == first
+    customers, seats, organizations, usernames = first
+    assert 35 <= len(customers) <= 45 and 200 <= len(seats) <= 600
+    assert sum(1 for c in customers if c[2] is None) >= 3
+    assert {"Bluebird Dental, LLC", "Bluebird Dental LLC"} <= set(organizations)
+    assert {s[1] for s in seats} == set(catalog.SEAT_STATES)
+    northwind = companies.company_named(demo.NORTHWIND)
+    products = {c.product_type for c in saas_store.customers_of_company(northwind.company_id)}
+    assert products == {catalog.OFFICE365, catalog.GOOGLE_WORKSPACE}
+    assert {"nadia", "peter", "alice.archer", "bob.baker"} <= set(usernames)
+
+
+def test_demo_logins_and_api_key_work(aws, client):
+    lines = demo.load(aws)
+    public = next(line.split()[-1] for line in lines if "public key" in line)
+    secret = next(line.split()[-1] for line in lines if "secret key" in line)
+    from tests.portal.helpers import basic
+
+    reply = client.get("/api/v1/saas/domains", headers={"authorization": basic(public, secret)})
+    assert reply.status == 200 and len(reply.json) == len(demo.NORTHWIND_CUSTOMERS)
+    assert secret not in store.get_api_key(public).secret_hash
+    for user in demo.NORTHWIND_USERS + demo.CONTOSO_USERS:
+        assert portal_login.check_password(aws, user.username, user.password)
+    bob = portal_login.check_password(aws, "bob@acme-msp.example", "contoso-bob-demo")
+    assert [u.company_name for u in bob] == [demo.CONTOSO]
+    assert len(store.users_by_email_key("bob@acme-msp.example")) == 2
+
+
+def test_generator_makes_the_requested_partner(aws):
+    made = generate_partner.generate(aws, customers=30, seat_total=700, threads=2)
+    customers = list(saas_store.customers_of_company(made.company.company_id))
+    assert len(customers) == 30
+    seat_total = sum(len(list(saas_store.seats_of_customer(c.saas_customer_id)))
+                     for c in customers)
+    assert seat_total == sum(made.seat_counts) == 700
+    unlinked = [c for c in customers if c.organization_id is None]
+    assert 0 < len(unlinked) < 30
+    assert all(c.seats_used <= len(list(saas_store.seats_of_customer(c.saas_customer_id)))
+               for c in customers)
+
+
+def test_seat_counts_are_uneven_but_exact():
+    counts = generate_partner.seat_counts(random.Random(1), 2000, 100_000)
+    assert sum(counts) == 100_000 and min(counts) >= 1 and max(counts) > 10 * min(counts)
