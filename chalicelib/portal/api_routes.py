@@ -105,7 +105,8 @@ def saas_applications(saasCustomerId: str) -> Response:  # noqa: N803
 @_route("/saas/{saasCustomerId}/{externalSubscriptionId}/bulkSeatChange")
 def saas_bulk_seat_change(saasCustomerId: str,  # noqa: N803
                           externalSubscriptionId: str) -> Response:  # noqa: N803
-    body = api_routes.current_request.raw_body
+    raw = api_routes.current_request.raw_body
+    body = raw.encode() if isinstance(raw, str) else raw
     return serve("PUT", "bulkSeatChange", lambda rt, caller: rest_api.bulk_seat_change(
         rt, caller, unquote(saasCustomerId), unquote(externalSubscriptionId), body))
 

@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound
@@ -184,7 +185,8 @@ def first_customer(company_id: str) -> SaasCustomer | None:
 def set_customer_organization(company_id: str, saas_customer_id: int, organization_id: int | None,
                               organization_name: str | None) -> SaasCustomer:
     """Link (or, with None, unlink) a customer to an organization in one conditional write."""
-    if organization_id is None:
+    actions: list[Action]
+    if organization_id is None or organization_name is None:
         actions = [SaasCustomerModel.organization_id.remove(),
                    SaasCustomerModel.organization_name.remove()]
     else:
@@ -256,7 +258,7 @@ def seats_of_customer(saas_customer_id: int, seat_types: Iterable[str] = ()) -> 
 def update_seat(saas_customer_id: int, remote_id: str, seat_type: str, seat_state: str,
                 billable: str | None) -> bool:
     """Set a seat's state (and billable flag) if the seat exists with this type; else False."""
-    actions = [SaasSeatModel.seat_state.set(seat_state)]
+    actions: list[Action] = [SaasSeatModel.seat_state.set(seat_state)]
     if billable is not None:
         actions.append(SaasSeatModel.billable.set(billable))
     condition = SaasSeatModel.remote_id.exists() & (SaasSeatModel.seat_type == seat_type)
