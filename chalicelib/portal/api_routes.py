@@ -5,8 +5,8 @@ credentials; then HTTP Basic credentials (401); then the partner's hourly budget
 endpoint. Every response, errors included, carries X-Request-Id and the rate-limit headers.
 
 API Gateway and `chalice local` answer paths no route matches themselves (403 "Missing
-Authentication Token"), so catch-all routes cover the unknown paths around the real ones: a greedy
-`{proxy+}` wherever a level has no other variable segment, and every intermediate resource.
+Authentication Token"), so catch-all routes (see `unknown_paths`) cover the unknown paths around
+the real ones, up to six segments deep.
 """
 
 from __future__ import annotations
@@ -111,18 +111,36 @@ def saas_bulk_seat_change(saasCustomerId: str,  # noqa: N803
         rt, caller, unquote(saasCustomerId), unquote(externalSubscriptionId), body))
 
 
-UNKNOWN_PATHS = (
-    "/",
-    "/{proxy+}",
-    "/saas",
-    "/saas/domains/{proxy+}",
-    "/saas/{saasCustomerId}",
-    "/saas/{saasCustomerId}/seats/{proxy+}",
-    "/saas/{saasCustomerId}/applications/{proxy+}",
-    "/saas/{saasCustomerId}/{externalSubscriptionId}",
-    "/saas/{saasCustomerId}/{externalSubscriptionId}/{proxy+}",
-    "/saas/{saasCustomerId}/{externalSubscriptionId}/bulkSeatChange/{proxy+}",
+KNOWN_PATHS = (
+    "saas/domains",
+    "saas/{saasCustomerId}/seats",
+    "saas/{saasCustomerId}/applications",
+    "saas/{saasCustomerId}/{externalSubscriptionId}/bulkSeatChange",
 )
+MAX_DEPTH = 6
+
+
+def unknown_paths(known: tuple[str, ...] = KNOWN_PATHS, max_depth: int = MAX_DEPTH) -> list[str]:
+    """Routes that answer every other path up to `max_depth` segments with the contract's 404.
+
+    Every resource on the way to a real endpoint gets one; below a resource with no variable
+    child, a chain of variables `{pN}` covers each further depth. One variable name per level
+    keeps the tree valid for API Gateway, and unlike a greedy `{proxy+}` it works the same in
+    `chalice local` (which matches segment by segment) and in Lambda (whose greedy parameter name
+    Chalice would look up with its `+`).
+    """
+    nodes = {tuple(path.split("/")[:depth]) for path in known
+             for depth in range(len(path.split("/")) + 1)}
+    endpoints = {tuple(path.split("/")) for path in known}
+    found = []
+    for node in sorted(nodes):
+        if node not in endpoints:
+            found.append(node)
+        children = [n[-1] for n in nodes if len(n) == len(node) + 1 and n[:-1] == node]
+        if not any(child.startswith("{") for child in children):
+            found += [node + tuple(f"{{p{d}}}" for d in range(len(node) + 1, depth + 1))
+                      for depth in range(len(node) + 1, max_depth + 1)]
+    return ["/" + "/".join(segments) for segments in found]
 
 
 def unknown_route(**_: str) -> Response:
@@ -130,6 +148,6 @@ def unknown_route(**_: str) -> Response:
     return serve("", None, None)
 
 
-for _path in UNKNOWN_PATHS:
+for _path in unknown_paths():
     api_routes.route(_path, methods=METHODS, content_types=CONTENT_TYPES,
                      name="unknown" + re.sub(r"\W+", "_", _path).rstrip("_"))(unknown_route)

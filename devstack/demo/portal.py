@@ -202,8 +202,9 @@ def load(rt: Runtime) -> list[str]:
     lines += [
         f"  {NORTHWIND}: {len(NORTHWIND_CUSTOMERS)} SaaS Protection customers, "
         f"{unlinked} not linked to an organization",
-        f"SaaS Protection API ({base}/api/v1), {NORTHWIND}'s key:",
+        f"SaaS Protection API ({base}/api/v1), API key of {NORTHWIND}:",
         f"  public key {public_key}",
         f"  secret key {secret}",
+        f"  try: curl -u {public_key}:{secret} {base}/api/v1/saas/domains",
     ]
     return lines

@@ -244,7 +244,8 @@ def test_bulk_seat_change_unknown_subscription_is_404(live_server, partner):
 @pytest.mark.parametrize("path", [
     "/api/v1", "/api/v1/nothing", "/api/v1/saas", "/api/v1/saas/123", "/api/v1/saas/123/nothing",
     "/api/v1/saas/domains/extra", "/api/v1/saas/123/seats/extra", "/api/v1/saas/1/2/3",
-    "/api/v1/saas/1/2/bulkSeatChange/4",
+    "/api/v1/saas/1/2/bulkSeatChange/4", "/api/v1/a/b", "/api/v1/a/b/c/d/e/f",
+    "/api/v1/saas/1/2/3/4/5", "/api/v1/saas/domains/a/b/c/d",
 ])
 def test_unknown_route_is_404_before_auth(live_server, path):
     body = assert_error(requests.get(live_server.url(path), timeout=10), 404)
