@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 from chalicelib.portal import api_keys, catalog, companies, organizations, seats
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as portal_store
 from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.portal import Organization, PortalCompany
-from chalicelib.storage.portal_saas import SaasCustomer, Seat
+from chalicelib.storage.portal import PortalCompany
+from chalicelib.storage.portal_saas import Organization, SaasCustomer, Seat
 
 FIRST = ("Ada", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kira",
          "Liam", "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor",
@@ -173,8 +172,8 @@ def generate(rt: Runtime, customers: int = 2000, seat_total: int = 100_000, *,
     company = companies.create_company(
         rt, name or f"Generated Partner {rt.random.hex(3)}", hourly_budget=hourly_budget)
     key = api_keys.issue(rt, company.company_id, "benchmark", "generator")
-    customer_ids = list(portal_store.allocate_ids("saas_customer_id", customers))
-    org_ids = iter(portal_store.allocate_ids(organizations.ID_SEQUENCE, customers))
+    customer_ids = list(saas_store.allocate_ids("saas_customer_id", customers))
+    org_ids = iter(saas_store.allocate_ids(organizations.ID_SEQUENCE, customers))
     counts = seat_counts(rng, customers, seat_total)
     orgs: list[Organization] = []
     built_customers: list[SaasCustomer] = []
@@ -195,7 +194,7 @@ def generate(rt: Runtime, customers: int = 2000, seat_total: int = 100_000, *,
         customer_seats = build_seats(rng, customer, counts[index], now)
         built_customers.append(with_summary(customer, customer_seats, now))
         all_seats.extend(customer_seats)
-    portal_store.save_organizations(orgs)
+    saas_store.save_organizations(orgs)
     saas_store.save_customers(built_customers)
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(saas_store.save_seats, _chunks(all_seats, 1000)))

@@ -19,8 +19,9 @@ from chalicelib.auth import passwords
 from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated
 from chalicelib.portal.policy import can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as store
-from chalicelib.storage.portal import ApiKey, PortalUser
+from chalicelib.storage import portal_api as store
+from chalicelib.storage.portal import PortalUser
+from chalicelib.storage.portal_api import ApiKey
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
 CACHE_SIZE = 4096

@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalicelib.errors import Forbidden, InvalidInput
 from chalicelib.portal.policy import can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as store
-from chalicelib.storage.portal import Organization, PortalUser
+from chalicelib.storage import portal_saas as store
+from chalicelib.storage.portal import PortalUser
+from chalicelib.storage.portal_saas import Organization
 
 ID_SEQUENCE = "organization_id"
 

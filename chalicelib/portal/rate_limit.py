@@ -16,6 +16,7 @@ from chalicelib.errors import TooManyRequests
 from chalicelib.portal.companies import DEFAULT_HOURLY_BUDGET
 from chalicelib.runtime import Runtime
 from chalicelib.storage import portal as store
+from chalicelib.storage import portal_api as usage_store
 from chalicelib.storage.base import ttl_after
 
 COSTS = {"domains": 1, "seats": 1, "applications": 2, "bulkSeatChange": 5}
@@ -101,9 +102,10 @@ def charge(rt: Runtime, company_id: str, endpoint: str) -> Usage:
     hour, resets_at = hour_window(now)
     used = None
     if cost <= limit:
-        used = store.spend_api_budget(company_id, hour, cost, limit, ttl_after(resets_at, 3600))
+        used = usage_store.spend_api_budget(company_id, hour, cost, limit,
+                                            ttl_after(resets_at, 3600))
     if used is None:
-        remaining = limit - store.api_usage(company_id, hour)
+        remaining = limit - usage_store.api_usage(company_id, hour)
         retry_after = max(1, math.ceil((resets_at - now).total_seconds()))
         raise BudgetExceeded(Usage(limit, remaining, resets_at, cost), retry_after)
     return Usage(limit, limit - used, resets_at, cost)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from chalicelib.errors import Forbidden
 from chalicelib.portal.policy import can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as store
 from chalicelib.storage import portal_saas as saas_store
 from chalicelib.storage.portal import PortalUser
 from chalicelib.storage.portal_saas import SaasCustomer, Seat
@@ -60,7 +59,7 @@ def link(rt: Runtime, actor: PortalUser, saas_customer_id: int,
     """Link a customer to one of the company's organizations (replacing any earlier link)."""
     if not can(actor, "saas.link"):
         raise Forbidden()
-    organization = store.get_organization(actor.company_id, organization_id)
+    organization = saas_store.get_organization(actor.company_id, organization_id)
     return saas_store.set_customer_organization(actor.company_id, saas_customer_id,
                                                 organization.organization_id, organization.name)
 

@@ -1,4 +1,4 @@
-"""Partner Portal storage: companies, users, sessions, organizations, API keys, API usage, ids."""
+"""Partner Portal storage: partner companies, users, uniqueness markers and sessions."""
 
 from __future__ import annotations
 
@@ -110,67 +110,6 @@ class PortalSessionModel(Model):
     by_user = PortalSessionByUser()
 
 
-class OrganizationModel(Model):
-    class Meta:
-        logical_name = "portal_organizations"
-        table_name = "portal_organizations"
-
-    company_id = UnicodeAttribute(hash_key=True)
-    organization_id = NumberAttribute(range_key=True)
-    name = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-
-
-class ApiKeyByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
-    class Meta:
-        index_name = "by_company"
-        projection = AllProjection()
-
-    company_id = UnicodeAttribute(hash_key=True)
-    public_key = UnicodeAttribute(range_key=True)
-
-
-class ApiKeyModel(Model):
-    class Meta:
-        logical_name = "portal_api_keys"
-        table_name = "portal_api_keys"
-
-    public_key = UnicodeAttribute(hash_key=True)
-    company_id = UnicodeAttribute()
-    secret_hash = UnicodeAttribute()  # argon2id; the secret itself is never stored
-    label = UnicodeAttribute()
-    created_by = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    last_used_at = UTCDateTimeAttribute(null=True)
-    revoked_at = UTCDateTimeAttribute(null=True)
-    by_company = ApiKeyByCompany()
-
-
-class ApiUsageModel(Model):
-    """One atomic counter per partner per hour: the weighted cost spent so far."""
-
-    class Meta:
-        logical_name = "portal_api_usage"
-        table_name = "portal_api_usage"
-        ttl_attribute = "expires_ttl"
-
-    company_id = UnicodeAttribute(hash_key=True)
-    hour = UnicodeAttribute(range_key=True)  # e.g. 2026-01-05T09
-    used = NumberAttribute(default=0)
-    expires_ttl = NumberAttribute()
-
-
-class PortalCounterModel(Model):
-    """Integer id sequences (SaaS customer ids, organization ids), allocated in blocks."""
-
-    class Meta:
-        logical_name = "portal_counters"
-        table_name = "portal_counters"
-
-    name = UnicodeAttribute(hash_key=True)
-    value = NumberAttribute()
-
-
 # --------------------------------------------------------------------------------------------------
 # Plain records
 
@@ -210,26 +149,6 @@ class PortalSession:
     expires_at: dt.datetime
 
 
-@dataclass
-class Organization:
-    company_id: str
-    organization_id: int
-    name: str
-    created_at: dt.datetime
-
-
-@dataclass
-class ApiKey:
-    public_key: str
-    company_id: str
-    secret_hash: str
-    label: str
-    created_by: str
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None = None
-    revoked_at: dt.datetime | None = None
-
-
 def _company(m: PortalCompanyModel) -> PortalCompany:
     return PortalCompany(m.company_id, m.name, m.created_at, int(m.api_hourly_budget))
 
@@ -246,15 +165,6 @@ def _user(m: PortalUserModel) -> PortalUser:
 def _session(m: PortalSessionModel) -> PortalSession:
     return PortalSession(m.session_key, m.user_id, m.company_id, m.created_at, m.last_seen_at,
                          m.expires_at)
-
-
-def _organization(m: OrganizationModel) -> Organization:
-    return Organization(m.company_id, int(m.organization_id), m.name, m.created_at)
-
-
-def _api_key(m: ApiKeyModel) -> ApiKey:
-    return ApiKey(m.public_key, m.company_id, m.secret_hash, m.label, m.created_by, m.created_at,
-                  m.last_used_at, m.revoked_at)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -436,141 +346,3 @@ def delete_sessions_of_user(user_id: str) -> int:
             for key in keys:
                 batch.delete(PortalSessionModel(key))
     return len(keys)
-
-
-# --------------------------------------------------------------------------------------------------
-# Id sequences and organizations
-
-
-def allocate_ids(sequence: str, count: int, first: int = 100_001) -> range:
-    """Reserve `count` consecutive integers of a sequence with one atomic update."""
-    model = PortalCounterModel(sequence)
-    with translated():
-        model.update(actions=[
-            PortalCounterModel.value.set((PortalCounterModel.value | first - 1) + count)
-        ])
-    end = int(model.value)
-    return range(end - count + 1, end + 1)
-
-
-def create_organization(organization: Organization) -> None:
-    model = OrganizationModel(organization.company_id, organization.organization_id,
-                              name=organization.name, created_at=organization.created_at)
-    try:
-        with translated():
-            model.save(condition=OrganizationModel.organization_id.does_not_exist())
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise AlreadyExists("That organization already exists.") from exc
-        raise
-
-
-def save_organizations(organizations: list[Organization]) -> None:
-    """Bulk load (demo data, generated partners): batch writes, no conditions."""
-    with translated(), OrganizationModel.batch_write() as batch:
-        for org in organizations:
-            batch.save(OrganizationModel(org.company_id, org.organization_id, name=org.name,
-                                         created_at=org.created_at))
-
-
-def get_organization(company_id: str, organization_id: int) -> Organization:
-    try:
-        with translated():
-            return _organization(OrganizationModel.get(company_id, organization_id))
-    except OrganizationModel.DoesNotExist as exc:
-        raise NotFound("No such organization.") from exc
-
-
-def organizations_of_company(company_id: str) -> list[Organization]:
-    with translated():
-        return [_organization(m) for m in OrganizationModel.query(company_id)]
-
-
-# --------------------------------------------------------------------------------------------------
-# API keys
-
-
-def create_api_key(key: ApiKey) -> None:
-    model = ApiKeyModel(key.public_key, company_id=key.company_id, secret_hash=key.secret_hash,
-                        label=key.label, created_by=key.created_by, created_at=key.created_at)
-    try:
-        with translated():
-            model.save(condition=ApiKeyModel.public_key.does_not_exist())
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise AlreadyExists("That public key already exists.") from exc
-        raise
-
-
-def get_api_key(public_key: str) -> ApiKey | None:
-    try:
-        with translated():
-            return _api_key(ApiKeyModel.get(public_key))
-    except ApiKeyModel.DoesNotExist:
-        return None
-
-
-def api_keys_of_company(company_id: str) -> list[ApiKey]:
-    with translated():
-        return [_api_key(m) for m in ApiKeyModel.by_company.query(company_id)]
-
-
-def revoke_api_key(company_id: str, public_key: str, now: dt.datetime) -> None:
-    """Revoke a key of this company (another company's key is NotFound); idempotent."""
-    try:
-        with translated():
-            ApiKeyModel(public_key).update(
-                actions=[ApiKeyModel.revoked_at.set(ApiKeyModel.revoked_at | now)],
-                condition=ApiKeyModel.company_id == company_id,
-            )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            raise NotFound("No such API key.") from exc
-        raise
-
-
-def mark_api_key_used(public_key: str, now: dt.datetime) -> None:
-    try:
-        with translated():
-            ApiKeyModel(public_key).update(
-                actions=[ApiKeyModel.last_used_at.set(now)],
-                condition=ApiKeyModel.public_key.exists(),
-            )
-    except UpdateError as exc:
-        if not is_condition_failure(exc):
-            raise
-
-
-# --------------------------------------------------------------------------------------------------
-# API usage (rate limiting)
-
-
-def spend_api_budget(company_id: str, hour: str, cost: int, budget: int,
-                     expires_ttl: int) -> int | None:
-    """Add `cost` to this hour's counter unless that would pass `budget`.
-
-    One conditional UpdateItem: the condition (no counter yet, or used + cost <= budget) and the
-    increment are atomic, so concurrent calls can never overspend. Returns the new total, or None
-    when the budget would be exceeded (nothing is added then).
-    """
-    model = ApiUsageModel(company_id, hour)
-    condition = ApiUsageModel.used.does_not_exist() | (ApiUsageModel.used <= budget - cost)
-    try:
-        with translated():
-            model.update(
-                actions=[ApiUsageModel.used.add(cost), ApiUsageModel.expires_ttl.set(expires_ttl)],
-                condition=condition,
-            )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return None
-        raise
-    return int(model.used)
-
-
-def api_usage(company_id: str, hour: str) -> int:
-    try:
-        with translated():
-            return int(ApiUsageModel.get(company_id, hour, consistent_read=True).used)
-    except ApiUsageModel.DoesNotExist:
-        return 0

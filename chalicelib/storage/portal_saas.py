@@ -1,4 +1,5 @@
-"""SaaS Protection storage: customers (keyed by partner) and seats (keyed by customer)."""
+"""SaaS Protection storage: organizations, customers (keyed by partner), seats (keyed by customer),
+and the integer id sequences."""
 
 from __future__ import annotations
 
@@ -22,6 +23,28 @@ from chalicelib.storage.base import is_condition_failure, translated
 
 # --------------------------------------------------------------------------------------------------
 # Models
+
+
+class OrganizationModel(Model):
+    class Meta:
+        logical_name = "portal_organizations"
+        table_name = "portal_organizations"
+
+    company_id = UnicodeAttribute(hash_key=True)
+    organization_id = NumberAttribute(range_key=True)
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class PortalCounterModel(Model):
+    """Integer id sequences (SaaS customer ids, organization ids), allocated in blocks."""
+
+    class Meta:
+        logical_name = "portal_counters"
+        table_name = "portal_counters"
+
+    name = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute()
 
 
 class SaasCustomerModel(Model):
@@ -69,6 +92,14 @@ class SaasSeatModel(Model):
 
 
 @dataclass
+class Organization:
+    company_id: str
+    organization_id: int
+    name: str
+    created_at: dt.datetime
+
+
+@dataclass
 class SaasCustomer:
     company_id: str
     saas_customer_id: int
@@ -105,6 +136,10 @@ _CUSTOMER_INTS = {"saas_customer_id", "seats_used", "active_services", "recent_b
                   "seats_version"}
 
 
+def _organization(m: OrganizationModel) -> Organization:
+    return Organization(m.company_id, int(m.organization_id), m.name, m.created_at)
+
+
 def _customer(m: SaasCustomerModel) -> SaasCustomer:
     values = {name: getattr(m, name) for name in _CUSTOMER_FIELDS}
     for name in _CUSTOMER_INTS:
@@ -134,6 +169,54 @@ def _seat_model(s: Seat) -> SaasSeatModel:
     for name in _SEAT_FIELDS:
         setattr(model, name, getattr(s, name))
     return model
+
+
+# --------------------------------------------------------------------------------------------------
+# Id sequences and organizations
+
+
+def allocate_ids(sequence: str, count: int, first: int = 100_001) -> range:
+    """Reserve `count` consecutive integers of a sequence with one atomic update."""
+    model = PortalCounterModel(sequence)
+    with translated():
+        model.update(actions=[
+            PortalCounterModel.value.set((PortalCounterModel.value | first - 1) + count)
+        ])
+    end = int(model.value)
+    return range(end - count + 1, end + 1)
+
+
+def create_organization(organization: Organization) -> None:
+    model = OrganizationModel(organization.company_id, organization.organization_id,
+                              name=organization.name, created_at=organization.created_at)
+    try:
+        with translated():
+            model.save(condition=OrganizationModel.organization_id.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise AlreadyExists("That organization already exists.") from exc
+        raise
+
+
+def save_organizations(organizations: list[Organization]) -> None:
+    """Bulk load (demo data, generated partners): batch writes, no conditions."""
+    with translated(), OrganizationModel.batch_write() as batch:
+        for org in organizations:
+            batch.save(OrganizationModel(org.company_id, org.organization_id, name=org.name,
+                                         created_at=org.created_at))
+
+
+def get_organization(company_id: str, organization_id: int) -> Organization:
+    try:
+        with translated():
+            return _organization(OrganizationModel.get(company_id, organization_id))
+    except OrganizationModel.DoesNotExist as exc:
+        raise NotFound("No such organization.") from exc
+
+
+def organizations_of_company(company_id: str) -> list[Organization]:
+    with translated():
+        return [_organization(m) for m in OrganizationModel.query(company_id)]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from chalicelib.runtime import Runtime
 from chalicelib.secretbox import derived_secret
 from chalicelib.storage import portal as store
 from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.portal import Organization, PortalCompany
+from chalicelib.storage.portal import PortalCompany
+from chalicelib.storage.portal_api import get_api_key
+from chalicelib.storage.portal_saas import Organization
 from devstack.generate_partner import build_customer, build_seats, with_summary
 
 ORDER = 10  # after the hub's loader
@@ -136,13 +138,13 @@ def ensure_user(rt: Runtime, company: PortalCompany, demo: DemoUser) -> None:
 def ensure_organizations(rt: Runtime, company: PortalCompany,
                          names: list[str]) -> dict[str, Organization]:
     """The company's organizations by name, creating the missing ones."""
-    by_name = {o.name: o for o in store.organizations_of_company(company.company_id)}
+    by_name = {o.name: o for o in saas_store.organizations_of_company(company.company_id)}
     missing = [n for n in dict.fromkeys(names) if n not in by_name]
-    ids = store.allocate_ids("organization_id", len(missing)) if missing else range(0)
+    ids = saas_store.allocate_ids("organization_id", len(missing)) if missing else range(0)
     now = rt.clock.now()
     created = [Organization(company.company_id, i, n, now)
                for i, n in zip(ids, missing, strict=True)]
-    store.save_organizations(created)
+    saas_store.save_organizations(created)
     by_name.update({o.name: o for o in created})
     return by_name
 
@@ -153,7 +155,7 @@ def ensure_customers(rt: Runtime, company: PortalCompany, rows: tuple, extra_org
     orgs = ensure_organizations(rt, company, [r[3] for r in rows if r[3]] + list(extra_orgs))
     have = {c.name for c in saas_store.customers_of_company(company.company_id)}
     missing = [r for r in rows if r[0] not in have]
-    ids = store.allocate_ids("saas_customer_id", len(missing)) if missing else range(0)
+    ids = saas_store.allocate_ids("saas_customer_id", len(missing)) if missing else range(0)
     now = rt.clock.now()
     seat_total = 0
     for saas_customer_id, (name, stem, product, org_name, count) in zip(ids, missing, strict=True):
@@ -173,7 +175,7 @@ def demo_api_key(rt: Runtime, company: PortalCompany) -> tuple[str, str]:
     """A fixed key pair for the demo (the secret derives from the local key, never stored)."""
     public_key = derived_secret(rt.settings, "portal-demo-api-public-key")[:32]
     secret = derived_secret(rt.settings, "portal-demo-api-secret-key")
-    if store.get_api_key(public_key) is None:
+    if get_api_key(public_key) is None:
         try:
             api_keys.issue(rt, company.company_id, "Demo key (IT Docs integration)", "demo",
                            public_key=public_key, secret=secret)

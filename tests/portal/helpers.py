@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from chalicelib import runtime
 from chalicelib.portal import api_keys, catalog, companies, users
 from chalicelib.portal.policy import SECURITY_ADMIN
-from chalicelib.storage import portal as store
 from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.portal import Organization, PortalCompany, PortalUser
-from chalicelib.storage.portal_saas import SaasCustomer, Seat
+from chalicelib.storage.portal import PortalCompany, PortalUser
+from chalicelib.storage.portal_saas import Organization, SaasCustomer, Seat
 from devstack.generate_partner import build_customer, build_seats, with_summary
 from tests.web_client import Reply, WebClient
 
@@ -65,14 +64,14 @@ def make_partner(name: str | None = None, *, customers: tuple[tuple[str, int, bo
     key = api_keys.issue(rt, company.company_id, "tests", admin.username)
     partner = Partner(company, admin, key.key.public_key, key.secret)
     now = rt.clock.now()
-    ids = store.allocate_ids("saas_customer_id", len(customers)) if customers else range(0)
+    ids = saas_store.allocate_ids("saas_customer_id", len(customers)) if customers else range(0)
     rng = random.Random(company.name)
     for saas_customer_id, (product, seat_count, linked) in zip(ids, customers, strict=True):
         org = None
         if linked:
-            (org_id,) = store.allocate_ids("organization_id", 1)
+            (org_id,) = saas_store.allocate_ids("organization_id", 1)
             org = Organization(company.company_id, org_id, f"Org {saas_customer_id}, Inc.", now)
-            store.create_organization(org)
+            saas_store.create_organization(org)
             partner.organizations.append(org)
         customer = build_customer(company.company_id, saas_customer_id,
                                   f"Customer {saas_customer_id}", product_type=product,

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from chalicelib.portal import api_keys, rate_limit
-from chalicelib.storage import portal as store
+from chalicelib.storage import portal_api as store
 from tests.portal.helpers import make_partner
 
 pytestmark = pytest.mark.ddblocal

@@ -7,6 +7,7 @@ import random
 from chalicelib.portal import catalog, companies, portal_login
 from chalicelib.storage import portal as store
 from chalicelib.storage import portal_saas as saas_store
+from chalicelib.storage.portal_api import get_api_key
 from devstack import generate_partner
 from devstack.demo import portal as demo
 
@@ -19,7 +20,7 @@ def _snapshot(rt):
     return (
         sorted((c.saas_customer_id, c.name, c.organization_name) for c in customers),
         sorted((s.remote_id, s.seat_state, s.date_added) for v in seats.values() for s in v),
-        sorted(o.name for o in store.organizations_of_company(northwind.company_id)),
+        sorted(o.name for o in saas_store.organizations_of_company(northwind.company_id)),
         sorted(u.username for u in store.users_of_company(northwind.company_id)),
     )
 
@@ -49,7 +50,7 @@ def test_demo_logins_and_api_key_work(aws, client):
 
     reply = client.get("/api/v1/saas/domains", headers={"authorization": basic(public, secret)})
     assert reply.status == 200 and len(reply.json) == len(demo.NORTHWIND_CUSTOMERS)
-    assert secret not in store.get_api_key(public).secret_hash
+    assert secret not in get_api_key(public).secret_hash
     for user in demo.NORTHWIND_USERS + demo.CONTOSO_USERS:
         assert portal_login.check_password(aws, user.username, user.password)
     bob = portal_login.check_password(aws, "bob@acme-msp.example", "contoso-bob-demo")

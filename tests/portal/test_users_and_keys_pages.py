@@ -7,6 +7,7 @@ import re
 from chalicelib.portal import companies
 from chalicelib.portal.policy import ADMINISTRATOR, SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage import portal as store
+from chalicelib.storage.portal_api import get_api_key
 from tests.portal.helpers import PASSWORD, basic, log_in, make_user
 from tests.web_client import WebClient
 
@@ -129,7 +130,7 @@ def test_api_keys_of_another_company_cannot_be_revoked(client, aws):
     client.get("/portal/admin/api-keys")
     reply = client.post(f"/portal/admin/api-keys/{theirs.key.public_key}/revoke", {})
     assert reply.status == 404
-    assert store.get_api_key(theirs.key.public_key).revoked_at is None
+    assert get_api_key(theirs.key.public_key).revoked_at is None
 
 
 def test_secret_is_stored_only_as_argon2id_and_never_logged(client, aws, capsys):
@@ -142,6 +143,6 @@ def test_secret_is_stored_only_as_argon2id_and_never_logged(client, aws, capsys)
 
     WebClient(app).get("/api/v1/saas/domains",
                        headers={"authorization": basic(public_key, secret)})
-    stored = store.get_api_key(public_key)
+    stored = get_api_key(public_key)
     assert stored.secret_hash.startswith("$argon2id$") and secret not in stored.secret_hash
     assert secret not in capsys.readouterr().out
