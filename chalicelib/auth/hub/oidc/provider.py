@@ -20,7 +20,7 @@ from chalicelib.auth.hub import accounts
 from chalicelib.auth.hub.oidc import clients, keys
 from chalicelib.auth.hub.oidc.clients import Client
 from chalicelib.auth.hub.policy import MODULES
-from chalicelib.errors import Forbidden, InvalidInput, OAuthError
+from chalicelib.errors import Forbidden, InvalidInput, NotFound, OAuthError
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
 from chalicelib.storage import hub as hub_store
@@ -327,7 +327,10 @@ def userinfo(rt: Runtime, authorization: str | None) -> dict[str, Any]:
     record = store.get_access_token(digest(token.strip()))
     if record is None or record.revoked or rt.clock.now() >= record.expires_at:
         raise OAuthError("invalid_token", "The access token is not valid.", status=401)
-    user = hub_store.get_user(record.user_id)
+    try:
+        user = hub_store.get_user(record.user_id)
+    except NotFound as exc:
+        raise OAuthError("invalid_token", "The access token is not valid.", status=401) from exc
     if user.status != "active" or (record.client_id in MODULES
                                    and record.client_id not in user.modules):
         raise OAuthError("invalid_token", "The access token is not valid.", status=401)
