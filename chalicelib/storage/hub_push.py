@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -175,7 +175,8 @@ def _registration(m: HubPushRegistrationModel) -> PushRegistration:
         devices={key: _device(key, value) for key, value in devices.items()},
         enrollment_key_hash=enrollment.get("key_hash"),
         enrollment_expires_at=_time(enrollment.get("expires_at")),
-        push_times=None if m.push_times is None else [int(t) for t in m.push_times],
+        push_times=(None if m.push_times is None
+                    else [int(t) for t in cast(list[float], m.push_times)]),
     )
 
 
@@ -186,7 +187,7 @@ def _challenge(m: HubPushChallengeModel) -> PushChallenge:
         attempt_id=m.attempt_id,
         nonce=m.nonce,
         number=int(m.number),
-        choices=[int(c) for c in m.choices],
+        choices=[int(c) for c in cast(list[float], m.choices)],
         status=m.status,
         company_name=m.company_name,
         username=m.username,
@@ -330,7 +331,7 @@ def create_challenge(
         with translated(), TransactWrite(connection=tables.connection()) as tx:
             tx.update(
                 registration(challenge.user_id),
-                actions=[registration.push_times.set(push_times)],
+                actions=[registration.push_times.set(cast(Any, push_times))],
                 condition=registration.user_id.exists() & unchanged,
             )
             tx.save(_challenge_model(challenge),
@@ -363,7 +364,8 @@ def answer_challenge(
         with translated(), TransactWrite(connection=tables.connection()) as tx:
             tx.update(
                 model(challenge.challenge_id),
-                actions=[model.status.set(status), model.reason.set(reason),
+                actions=[model.status.set(status),
+                         model.reason.set(reason) if reason else model.reason.remove(),
                          model.answered_at.set(now), model.answered_by.set(device_id)],
                 condition=(model.status == "pending") & (model.expires_at > now)
                 & (model.user_id == challenge.user_id) & (model.nonce == challenge.nonce),

@@ -86,7 +86,7 @@ def push_use_token(page: Page) -> Response:
 # -- account page: push devices --------------------------------------------------------------------
 def _account_page(page: Page, **context: Any) -> Response:
     user = signed_in(page)
-    values = {"user": user, "devices": devices.devices_of(user), "error": None,
+    values: dict[str, Any] = {"user": user, "devices": devices.devices_of(user), "error": None,
               "flash": page.query().get("done", "")}
     values.update(context)
     return page.render("hub/account.html", **values)
