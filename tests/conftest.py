@@ -52,6 +52,10 @@ def client(aws: runtime.Runtime) -> WebClient:
     return WebClient(app)
 
 
+# The tables the session's DynamoDB Local holds (moto tests use "t-"; the two never mix).
+DDBLOCAL_PREFIX = f"it-{uuid.uuid4().hex[:6]}-"
+
+
 @pytest.fixture(scope="session")
 def ddblocal_endpoint() -> Iterator[str]:
     """One in-memory DynamoDB Local per test process, with the tables created once."""
@@ -59,7 +63,7 @@ def ddblocal_endpoint() -> Iterator[str]:
     process = dynamodb_local.start(port)
     endpoint = f"http://127.0.0.1:{port}"
     settings = from_environment().with_overrides(
-        table_prefix=f"it-{uuid.uuid4().hex[:6]}-", dynamodb_endpoint=endpoint
+        table_prefix=DDBLOCAL_PREFIX, dynamodb_endpoint=endpoint
     )
     tables.configure(settings)
     tables.create_tables()
@@ -70,11 +74,10 @@ def ddblocal_endpoint() -> Iterator[str]:
 @pytest.fixture
 def ddb(ddblocal_endpoint: str, frozen_time: FrozenClock) -> Iterator[runtime.Runtime]:
     """A runtime on DynamoDB Local; tests isolate themselves by using fresh ids and names."""
-    settings = from_environment().with_overrides(dynamodb_endpoint=ddblocal_endpoint)
-    prefix = tables.all_models()[0].Meta.table_name.split("hub_")[0]
-    rt = runtime.install(
-        runtime.Runtime(settings=settings.with_overrides(table_prefix=prefix), clock=frozen_time)
+    settings = from_environment().with_overrides(
+        dynamodb_endpoint=ddblocal_endpoint, table_prefix=DDBLOCAL_PREFIX
     )
+    rt = runtime.install(runtime.Runtime(settings=settings, clock=frozen_time))
     yield rt
     runtime.reset()
 
