@@ -14,14 +14,14 @@ class SystemClock:
     """The real clock, always aware UTC."""
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
 
 class FrozenClock:
     """A clock that only moves when told to (tests, benchmarks)."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        self._now = start or dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
+        self._now = start or dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
     def now(self) -> dt.datetime:
         return self._now
@@ -39,4 +39,4 @@ def epoch_seconds(moment: dt.datetime) -> int:
 
 
 def from_epoch(seconds: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)

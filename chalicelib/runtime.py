@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from chalicelib import settings as settings_module
 from chalicelib.clock import Clock, SystemClock

@@ -1,6 +1,7 @@
 """Signed, expiring, purpose-bound tokens (cookies, CSRF, login-attempt state).
 
-Like itsdangerous: HMAC-SHA256 over a compact JSON payload; a list of keys allows rotation (the first
+Like itsdangerous: HMAC-SHA256 over a compact JSON payload; a list of keys allows rotation (the
+first
 signs, all verify); signatures are compared with `hmac.compare_digest`.
 """
 
@@ -10,7 +11,8 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chalicelib.clock import Clock, epoch_seconds
 from chalicelib.errors import LinkhubError

@@ -1,1 +1,1 @@
-"""Local development stack: DynamoDB Local, tables, demo data, the scheduler tick. Never deployed."""
+"""Local stack: DynamoDB Local, tables, demo data, the scheduler tick. Never deployed."""

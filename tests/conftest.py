@@ -1,10 +1,10 @@
-"""Fixtures: `aws` (moto), `frozen_time`, `client` (chalice.test + cookies), `ddb` (DynamoDB Local)."""
+"""Fixtures: `aws` (moto), `frozen_time`, `client` (cookie-keeping), `ddb` (DynamoDB Local)."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -1,7 +1,8 @@
 """Per-account throttling, derived from the consecutive-failure count and the last failure time.
 
 After 5 consecutive failures each further attempt waits 1 minute, doubling per failure, capped at
-15 minutes. The lock is never permanent (so nobody, Security Admins and Primary users included, can be
+15 minutes. The lock is never permanent (so nobody, Security Admins and Primary users included,
+can be
 locked out for good), and the cap bounds failures to well under 100 an hour per account.
 """
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import UTCDateTimeAttribute
@@ -17,7 +17,7 @@ def aware(moment: dt.datetime | None) -> dt.datetime | None:
     """PynamoDB returns aware UTC already; this guards values built elsewhere."""
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def ttl_after(moment: dt.datetime, seconds: int) -> int:
@@ -59,7 +59,7 @@ def translated() -> Iterator[None]:
         if getattr(exc, "cause_response_code", None) not in _UNAVAILABLE:
             raise  # conditions are the caller's to interpret; anything else is a bug to see
         raise StorageUnavailable() from exc
-    except (BotoCoreError,) as exc:
+    except BotoCoreError as exc:
         raise StorageUnavailable() from exc
 
 

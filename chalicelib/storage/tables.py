@@ -10,8 +10,9 @@ import importlib
 import pkgutil
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.models import Model
@@ -48,9 +49,13 @@ _connection: Connection | None = None
 
 
 def configure(settings: Settings) -> None:
-    """Point every model at the configured endpoint, region and table prefix."""
+    """Point every model at the configured endpoint, region and table prefix.
+
+    All models share one Connection (one botocore client): cheaper to build, and every call, a
+    transaction's included, passes through the same client's event hooks.
+    """
     global _connection
-    _connection = Connection(region=settings.region, host=settings.dynamodb_endpoint or None)
+    shared = Connection(region=settings.region, host=settings.dynamodb_endpoint or None)
     for model in all_models():
         meta = model.Meta
         meta.table_name = settings.table_prefix + meta.logical_name  # type: ignore[attr-defined]
@@ -58,6 +63,10 @@ def configure(settings: Settings) -> None:
         meta.region = settings.region
         meta.billing_mode = "PAY_PER_REQUEST"
         model._connection = None
+        table_connection = model._get_connection()
+        shared.add_meta_table(table_connection.get_meta_table())
+        table_connection.connection = shared
+    _connection = shared
 
 
 def connection() -> Connection:
@@ -114,7 +123,7 @@ class CallCounter:
 def counting_calls() -> Iterator[CallCounter]:
     """Count every DynamoDB call made through the models while the block runs (botocore hooks)."""
     counter = CallCounter()
-    clients = {id(c): c for c in (_client(m) for m in all_models())}.values()
+    clients = [connection().client]
     for client in clients:
         client.meta.events.register("before-call.dynamodb", counter._on_call)
     try:

@@ -7,7 +7,8 @@ mapping wraps each view here.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from chalice.app import Blueprint, Response
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from chalicelib.auth import throttle
 
-T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
 def test_first_five_failures_cost_nothing():

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib import logs
 
@@ -61,7 +62,9 @@ class EventBus:
         self._queue_url = queue_url
 
     def publish(self, event: LifecycleEvent) -> None:
-        logs.event("lifecycle_event", event_kind=event.kind, event_id=event.event_id, subject=event.subject)
+        logs.event(
+            "lifecycle_event", event_kind=event.kind, event_id=event.event_id, subject=event.subject
+        )
         if self._sqs is not None and self._queue_url:
             self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=event.to_json())
         else:

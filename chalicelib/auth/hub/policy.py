@@ -24,7 +24,7 @@ MASTER_ACTIONS = {
 
 
 def can(actor: HubUser, action: str, target: HubUser | None = None) -> bool:
-    """Masters manage users of their own company (never themselves into lock-out); users use modules."""
+    """Masters manage their company's users (never locking themselves out); users use modules."""
     if actor.status != "active":
         return False
     if target is not None and target.company_id != actor.company_id:

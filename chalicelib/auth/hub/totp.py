@@ -1,4 +1,4 @@
-"""TOTP (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step) with single use enforced by the caller's store."""
+"""TOTP (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step); single use is enforced by the store."""
 
 from __future__ import annotations
 

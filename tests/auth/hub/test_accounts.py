@@ -33,7 +33,7 @@ def test_master_creates_a_user_who_enrolls_at_first_login(client):
     assert reply.status == 303
     page = client.get("/hub/admin/users")
     assert "dave" in page.text and "not set up" in page.text
-    dave = store.user_by_login(f"acme msp/dave")
+    dave = store.user_by_login("acme msp/dave")
     assert dave.modules == ["portal"] and dave.role == "User"
 
 

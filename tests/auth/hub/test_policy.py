@@ -11,7 +11,7 @@ from chalicelib.storage.hub import HubUser
 def user(user_id="u1", role="User", company="c1", status="active"):
     return HubUser(user_id=user_id, company_id=company, company_name="Acme", username=user_id,
                    email=f"{user_id}@x.example", name=user_id, role=role, status=status,
-                   password_hash="", created_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+                   password_hash="", created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
 
 def test_master_manages_users_of_own_company():
