@@ -117,16 +117,11 @@ class StepFigures:
 
 @contextmanager
 def counting_every_call() -> Iterator[Counter[str]]:
-    """DynamoDB calls by operation: the models' clients and the transactions' connection."""
+    """DynamoDB calls by operation (models and transactions share one client)."""
     from chalicelib.storage import tables
 
     with tables.counting_calls() as counter:
-        transactions = tables.connection().client
-        transactions.meta.events.register("before-call.dynamodb", counter._on_call)
-        try:
-            yield counter.calls
-        finally:
-            transactions.meta.events.unregister("before-call.dynamodb", counter._on_call)
+        yield counter.calls
 
 
 class LoginRecorder:

@@ -23,14 +23,9 @@ from tests.web_client import WebClient
 
 @contextmanager
 def dynamodb_calls() -> Iterator[tables.CallCounter]:
-    """Count every DynamoDB call, transactions included (they run on the shared connection)."""
+    """Count every DynamoDB call, transactions included (all models share one client)."""
     with tables.counting_calls() as counter:
-        events = tables.connection().client.meta.events
-        events.register("before-call.dynamodb", counter._on_call)
-        try:
-            yield counter
-        finally:
-            events.unregister("before-call.dynamodb", counter._on_call)
+        yield counter
 
 
 @pytest.fixture
