@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.hub import accounts, login, sessions
+from chalicelib.auth.hub.oidc import provider
 from chalicelib.auth.hub.policy import MODULES, ROLES, can
-from chalicelib.errors import AlreadyExists, InvalidInput, LoginFailed
+from chalicelib.errors import AlreadyExists, InvalidInput, LoginFailed, NotAuthenticated
 from chalicelib.storage import hub as store
 from chalicelib.storage.hub import HubUser
 from chalicelib.web import http
@@ -122,7 +123,13 @@ def enroll_submit(page: Page) -> Response:
 @page_route(hub_routes, "/logout", "hub", methods=["POST"])
 def logout(page: Page) -> Response:
     page.form()
-    sessions.end(page.read_cookie(sessions.COOKIE))
+    token = page.read_cookie(sessions.COOKIE)
+    try:
+        session, user = sessions.resume(page.runtime, token)
+    except NotAuthenticated:
+        sessions.end(token)
+    else:  # modules hear `session.ended` and end the sessions this one started
+        provider.end_session(page.runtime, session, user)
     page.clear_cookie(sessions.COOKIE)
     return page.redirect("/hub/login")
 

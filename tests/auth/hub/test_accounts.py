@@ -134,3 +134,13 @@ def test_my_modules_lists_linked_modules_the_user_may_use(client):
     log_in(client, account)
     page = client.get("/hub/")
     assert 'data-module="portal"' in page.text and 'data-module="itdocs"' not in page.text
+
+
+def test_logout_ends_the_session_and_tells_modules(client, received):
+    account = make_account()
+    log_in(client, account)
+    client.get("/hub/")
+    reply = client.post("/hub/logout", {})
+    assert reply.location == "/hub/login"
+    assert client.get("/hub/").location.startswith("/hub/login")
+    assert received[-1].kind == "session.ended" and received[-1].detail["sid"]
