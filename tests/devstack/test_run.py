@@ -25,6 +25,6 @@ def test_banner_lists_the_urls_the_demo_logins_and_the_authenticator():
     stack = run.Stack(notes=["DynamoDB Local on port 8001"])
     text = run.banner(stack, ['Hub, Company Name "Acme MSP":', "  alice password x"])
     for expected in ("http://localhost:8000/hub/login", "http://localhost:8000/portal/",
-                     "http://localhost:8000/itdocs/", "http://localhost:8000/api/v1/",
+                     "http://localhost:8000/api/v1/",
                      "alice password x", "devstack.authenticator totp", "Ctrl-C"):
         assert expected in text
