@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-
+from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, is_live, needs_touch, session_key
 from chalicelib.errors import NotAuthenticated
 from chalicelib.runtime import Runtime
 from chalicelib.storage import hub as store
 from chalicelib.storage.hub import HubSession, HubUser
 
 COOKIE = "session"
-IDLE_TIMEOUT = dt.timedelta(minutes=30)
-ABSOLUTE_LIFETIME = dt.timedelta(hours=12)
-TOUCH_EVERY = dt.timedelta(minutes=5)
-
-
-def session_key(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start(rt: Runtime, user: HubUser, previous_token: str | None = None) -> tuple[str, HubSession]:
@@ -45,7 +36,7 @@ def resume(rt: Runtime, token: str | None) -> tuple[HubSession, HubUser]:
     key = session_key(token)
     session = store.get_session(key)
     now = rt.clock.now()
-    if session is None or now >= session.expires_at or now - session.last_seen_at >= IDLE_TIMEOUT:
+    if session is None or not is_live(session, now):
         if session is not None:
             store.delete_session(key)
         raise NotAuthenticated()
@@ -53,7 +44,7 @@ def resume(rt: Runtime, token: str | None) -> tuple[HubSession, HubUser]:
     if user.status != "active":
         store.delete_session(key)
         raise NotAuthenticated()
-    if now - session.last_seen_at >= TOUCH_EVERY:
+    if needs_touch(session, now):
         store.touch_session(key, now)
     return session, user
 
