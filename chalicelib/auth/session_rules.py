@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Protocol
+from typing import Any, Protocol
+
+from chalicelib.errors import NotAuthenticated
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_LIFETIME = dt.timedelta(hours=12)
@@ -29,3 +31,37 @@ def is_live(session: TimedSession, now: dt.datetime) -> bool:
 def needs_touch(session: TimedSession, now: dt.datetime) -> bool:
     """Last-seen is refreshed at most every few minutes, to spare a write per request."""
     return now - session.last_seen_at >= TOUCH_EVERY
+
+
+class SessionStore(Protocol):
+    """What a context's storage module offers for sessions (hub and portal both do)."""
+
+    def get_session(self, session_key: str) -> Any: ...
+
+    def get_user(self, user_id: str) -> Any: ...
+
+    def delete_session(self, session_key: str) -> None: ...
+
+    def touch_session(self, session_key: str, now: dt.datetime) -> None: ...
+
+
+def resume(store: SessionStore, token: str | None, now: dt.datetime) -> tuple[Any, Any]:
+    """The live session and its active user; an expired, idle or deprovisioned one is deleted.
+
+    DynamoDB calls: get session, get user, and a last-seen update at most every few minutes.
+    """
+    if not token:
+        raise NotAuthenticated()
+    key = session_key(token)
+    session = store.get_session(key)
+    if session is None or not is_live(session, now):
+        if session is not None:
+            store.delete_session(key)
+        raise NotAuthenticated()
+    user = store.get_user(session.user_id)
+    if user.status != "active":
+        store.delete_session(key)
+        raise NotAuthenticated()
+    if needs_touch(session, now):
+        store.touch_session(key, now)
+    return session, user

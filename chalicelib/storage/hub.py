@@ -15,6 +15,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -325,7 +326,7 @@ def record_login_failure(user_id: str, now: dt.datetime) -> HubUser:
 
 def record_password_ok(user_id: str, pending_totp: str | None) -> None:
     """The password step passed; store a pending enrollment secret if one was made."""
-    actions = []
+    actions: list[Action] = []
     if pending_totp is not None:
         actions.append(HubUserModel.totp_pending.set(pending_totp))
     if actions:
@@ -341,7 +342,7 @@ def accept_totp_step(
     With `enroll_secret`, the pending secret becomes the user's secret in the same write, on the
     condition that it is still the pending one. Returns False when the condition failed.
     """
-    actions = [
+    actions: list[Action] = [
         HubUserModel.totp_last_step.set(step),
         HubUserModel.failures.set(0),
         HubUserModel.last_login_at.set(now),
@@ -366,7 +367,7 @@ def accept_totp_step(
 
 def update_user(user_id: str, **changes: Any) -> HubUser:
     """Set plain fields (status, role, modules, MFA reset...). None removes an attribute."""
-    actions = []
+    actions: list[Action] = []
     for name, value in changes.items():
         attr = getattr(HubUserModel, name)
         actions.append(attr.remove() if value is None else attr.set(value))

@@ -22,16 +22,16 @@ SECURITY_HEADERS = {
 }
 
 
+def form_lists(request: Request) -> dict[str, list[str]]:
+    """The urlencoded form body, every value of each field."""
+    raw = request.raw_body or b""
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    return parse_qs(text, keep_blank_values=True)
+
+
 def form(request: Request) -> dict[str, str]:
     """The urlencoded form body (first value of each field)."""
-    raw = request.raw_body or b""
-    parsed = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
-    return {key: values[0] for key, values in parsed.items()}
-
-
-def form_lists(request: Request) -> dict[str, list[str]]:
-    raw = request.raw_body or b""
-    return parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return {key: values[0] for key, values in form_lists(request).items()}
 
 
 def query(request: Request) -> dict[str, str]:

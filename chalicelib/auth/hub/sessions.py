@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, is_live, needs_touch, session_key
-from chalicelib.errors import NotAuthenticated
+from chalicelib.auth import session_rules
+from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, session_key
 from chalicelib.runtime import Runtime
 from chalicelib.storage import hub as store
 from chalicelib.storage.hub import HubSession, HubUser
@@ -31,22 +31,7 @@ def start(rt: Runtime, user: HubUser, previous_token: str | None = None) -> tupl
 
 def resume(rt: Runtime, token: str | None) -> tuple[HubSession, HubUser]:
     """The live session and its active user, or NotAuthenticated (expired, idle, deprovisioned)."""
-    if not token:
-        raise NotAuthenticated()
-    key = session_key(token)
-    session = store.get_session(key)
-    now = rt.clock.now()
-    if session is None or not is_live(session, now):
-        if session is not None:
-            store.delete_session(key)
-        raise NotAuthenticated()
-    user = store.get_user(session.user_id)
-    if user.status != "active":
-        store.delete_session(key)
-        raise NotAuthenticated()
-    if needs_touch(session, now):
-        store.touch_session(key, now)
-    return session, user
+    return session_rules.resume(store, token, rt.clock.now())  # type: ignore[arg-type]
 
 
 def end(token: str | None) -> None:
