@@ -12,8 +12,11 @@ from chalicelib import logs
 from chalicelib.auth.hub.oidc.routes import oidc_routes
 from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
+from chalicelib.itdocs.routes import itdocs_routes
 from chalicelib.portal.api_routes import api_routes
 from chalicelib.portal.routes import portal_routes
+from chalicelib.portal.sso_routes import portal_sso_routes
+from chalicelib.sync.api_routes import sync_api_routes
 from chalicelib.web.routes import web_routes
 
 app = Chalice(app_name="linkhub")
@@ -23,6 +26,9 @@ app.register_blueprint(portal_routes, url_prefix="/portal")
 app.register_blueprint(api_routes, url_prefix="/api/v1")
 app.register_blueprint(push_routes, url_prefix="/hub")
 app.register_blueprint(oidc_routes, url_prefix="/hub")
+app.register_blueprint(portal_sso_routes, url_prefix="/portal")
+app.register_blueprint(itdocs_routes, url_prefix="/itdocs")
+app.register_blueprint(sync_api_routes, url_prefix="/itdocs/api")
 
 
 @app.middleware("http")

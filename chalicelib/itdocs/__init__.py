@@ -1,0 +1,1 @@
+"""IT Docs: accounts, users, organizations, contacts, integrations and the SaaS Protection card."""
