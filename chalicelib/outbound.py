@@ -1,0 +1,96 @@
+"""Outbound HTTP (OIDC back-channel, hub services, the SaaS Protection REST API) behind one seam.
+
+Production and `make run` use the standard library's client; unit tests install a transport that
+hands requests for the app's own base URL to the app in-process (tests/loopback.py), so the whole
+chain runs without a network and without mocks.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chalicelib.errors import UpstreamError
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A received response; header names are lower case."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+class Unreachable(UpstreamError):
+    """The remote host could not be reached or did not answer in time."""
+
+    public_message = "The remote service could not be reached."
+
+
+class Transport(Protocol):
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> HttpResponse: ...
+
+
+class UrllibTransport:
+    """The standard library's HTTP client; every status is returned, never raised."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> HttpResponse:
+        if not url.startswith(("http://", "https://")):
+            raise Unreachable(f"Not an HTTP URL: {url[:80]}")
+        req = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as raw:  # noqa: S310
+                return HttpResponse(raw.status, raw.read(), _lower(raw.headers.items()))
+        except urllib.error.HTTPError as exc:
+            return HttpResponse(exc.code, exc.read(), _lower(exc.headers.items()))
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            raise Unreachable(f"{_host(url)} could not be reached: {_reason(exc)}") from exc
+
+
+def transport(rt: Any) -> Transport:
+    """The runtime's transport (tests replace it with `install_transport`)."""
+    return rt.component("outbound.transport", lambda _rt: UrllibTransport())  # type: ignore[no-any-return]
+
+
+def install_transport(rt: Any, replacement: Transport) -> None:
+    """Use `replacement` for this runtime's outbound requests (tests, benchmarks)."""
+    with rt._lock:
+        rt._components["outbound.transport"] = replacement
+
+
+def _lower(items: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in items}
+
+
+def _host(url: str) -> str:
+    return url.split("//", 1)[-1].split("/", 1)[0]
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", exc)
+    return str(reason) or type(exc).__name__
