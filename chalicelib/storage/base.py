@@ -39,6 +39,22 @@ def is_condition_failure(exc: BaseException) -> bool:
     return False
 
 
+def transaction_outcome(exc: BaseException) -> str:
+    """Why a transaction was cancelled: "condition" (an item's condition failed), "conflict" (a
+    concurrent transaction touched the same items), "unavailable" (throttled) or "other" (a bug)."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    codes = {getattr(reason, "code", None) for reason in reasons if reason}
+    if "ConditionalCheckFailed" in codes:
+        return "condition"
+    if "TransactionConflict" in codes or getattr(exc, "cause_response_code", None) == (
+        "TransactionConflictException"
+    ):
+        return "conflict"
+    if codes & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
+        return "unavailable"
+    return "other"
+
+
 # Codes meaning "DynamoDB cannot serve this now"; None is a connection that never got an answer.
 _UNAVAILABLE = {
     None,
@@ -69,5 +85,6 @@ __all__ = [
     "aware",
     "ttl_after",
     "is_condition_failure",
+    "transaction_outcome",
     "translated",
 ]

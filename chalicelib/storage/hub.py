@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -20,9 +20,14 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
+from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound, StorageUnavailable
 from chalicelib.storage import tables
-from chalicelib.storage.base import is_condition_failure, translated, ttl_after
+from chalicelib.storage.base import (
+    is_condition_failure,
+    transaction_outcome,
+    translated,
+    ttl_after,
+)
 
 # --------------------------------------------------------------------------------------------------
 # Models
@@ -243,7 +248,20 @@ def create_company(company: HubCompany, name_key: str) -> None:
             tx.save(marker, condition=HubUniqueModel.key.does_not_exist())
             tx.save(model, condition=HubCompanyModel.company_id.does_not_exist())
     except TransactWriteError as exc:
-        raise AlreadyExists(f"A company named {company.name!r} already exists.") from exc
+        taken = AlreadyExists(f"A company named {company.name!r} already exists.")
+        _raise_for_cancelled(exc, taken)
+
+
+def _raise_for_cancelled(exc: TransactWriteError, taken: AlreadyExists) -> NoReturn:
+    """A failed uniqueness condition is `taken`; a conflicting transaction is a retryable change."""
+    outcome = transaction_outcome(exc)
+    if outcome == "condition":
+        raise taken from exc
+    if outcome == "conflict":
+        raise ConcurrentChange() from exc
+    if outcome == "unavailable":
+        raise StorageUnavailable() from exc
+    raise exc
 
 
 def company_by_name_key(name_key: str) -> HubCompany | None:
@@ -289,7 +307,8 @@ def create_user(user: HubUser, login_key: str) -> None:
             tx.save(marker, condition=HubUniqueModel.key.does_not_exist())
             tx.save(model, condition=HubUserModel.user_id.does_not_exist())
     except TransactWriteError as exc:
-        raise AlreadyExists(f"The username {user.username!r} is already taken.") from exc
+        taken = AlreadyExists(f"The username {user.username!r} is already taken.")
+        _raise_for_cancelled(exc, taken)
 
 
 def user_by_login(login_key: str) -> HubUser | None:
