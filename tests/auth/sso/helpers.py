@@ -1,0 +1,48 @@
+"""SSO test helpers: the loopback transport, and one hub sign-in walked through the test client."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from chalicelib import outbound, runtime
+from chalicelib.auth.sso import relying_party
+from chalicelib.auth.sso.relying_party import HubIdentity
+from tests.loopback import LoopbackTransport
+from tests.web_client import WebClient
+
+
+def use_loopback(app: object | None = None) -> LoopbackTransport:
+    """Outbound requests to the app's own base URL are served in-process."""
+    if app is None:
+        from app import app as chalice_app
+
+        app = chalice_app
+    rt = runtime.current()
+    transport = LoopbackTransport(app, rt.settings.base_url)
+    outbound.install_transport(rt, transport)
+    return transport
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def callback_query(browser: WebClient, module: str = "portal", *, return_to: str = "/portal/",
+                   purpose: str = "login") -> tuple[dict[str, str], str]:
+    """A sign-in authorized by a browser with a hub session: (callback query, cookie)."""
+    url, cookie = relying_party.start(runtime.current(), module, return_to=return_to,
+                                      purpose=purpose)
+    reply = browser.get(path_of(url))
+    assert reply.status == 303, reply
+    assert f"/{module}/sso/callback" in reply.location, reply
+    return query_of(reply.location), cookie
+
+
+def sign_in(browser: WebClient, module: str = "portal", **kwargs: str) -> HubIdentity:
+    query, cookie = callback_query(browser, module, **kwargs)
+    return relying_party.finish(runtime.current(), module, query=query, state_cookie=cookie)
