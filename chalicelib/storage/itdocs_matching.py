@@ -1,0 +1,294 @@
+"""IT Docs matching storage: one record per (integration, backup customer) and the audit trail.
+
+A record holds the customer as the last sync saw it, its status (Unmatched / Matched / Ignored),
+the organization it is matched to, the suggested organization with its score, and who decided
+what and when. Every write is conditional on the record's `version` (a new record on its absence),
+so a sync and a person editing the same customer never overwrite each other. Matched records carry
+`organization_key` ("<account>#<organization>"), a sparse index the organization's SaaS
+Protection card reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import ConcurrentChange, NotFound, StorageUnavailable
+from chalicelib.storage import tables
+from chalicelib.storage.base import is_condition_failure, transaction_outcome, translated
+
+UNMATCHED = "Unmatched"
+MATCHED = "Matched"
+IGNORED = "Ignored"
+STATUSES = (UNMATCHED, MATCHED, IGNORED)
+
+TRANSACTION_ITEMS = 100
+"""DynamoDB's limit of items in one transaction: reconcile writes changed records in such chunks."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Models
+
+
+class CustomerMatchByOrganization(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_organization"
+        projection = KeysOnlyProjection()
+
+    organization_key = UnicodeAttribute(hash_key=True)
+    integration_id = UnicodeAttribute(range_key=True)
+
+
+class CustomerMatchModel(Model):
+    class Meta:
+        logical_name = "itdocs_customer_matches"
+        table_name = "itdocs_customer_matches"
+
+    integration_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+    account_id = UnicodeAttribute()
+    customer_name = UnicodeAttribute()
+    domain = UnicodeAttribute(default="")
+    product = UnicodeAttribute(default="")
+    status = UnicodeAttribute()
+    organization_id = UnicodeAttribute(null=True)
+    organization_key = UnicodeAttribute(null=True)
+    matched_by = UnicodeAttribute(null=True)
+    suggested_organization_id = UnicodeAttribute(null=True)
+    suggested_organization_name = UnicodeAttribute(null=True)
+    suggested_score = NumberAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    held = BooleanAttribute(default=False)
+    absent_since = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute()
+    by_organization = CustomerMatchByOrganization()
+
+
+class MatchingAuditModel(Model):
+    """Who changed which customer's match, how and when; newest last in key order."""
+
+    class Meta:
+        logical_name = "itdocs_matching_audit"
+        table_name = "itdocs_matching_audit"
+
+    integration_id = UnicodeAttribute(hash_key=True)
+    entry_key = UnicodeAttribute(range_key=True)  # ISO time + "#" + random, unique and ordered
+    account_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    customer_name = UnicodeAttribute()
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    organization_id = UnicodeAttribute(null=True)
+    organization_name = UnicodeAttribute(null=True)
+    previous_organization_id = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+
+
+# --------------------------------------------------------------------------------------------------
+# Plain records
+
+
+@dataclass(frozen=True)
+class CustomerMatch:
+    """One backup customer of one integration and what it is matched to."""
+
+    integration_id: str
+    customer_id: str
+    account_id: str
+    customer_name: str
+    domain: str
+    product: str
+    status: str
+    organization_id: str | None
+    matched_by: str | None
+    """"exact", "suggestion" (accepted automatically) or "person"; None unless Matched."""
+    suggested_organization_id: str | None
+    suggested_organization_name: str | None
+    suggested_score: int | None
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    held: bool
+    """Unmatched by a person: syncs leave it Unmatched (they still refresh the suggestion)."""
+    absent_since: dt.datetime | None
+    """Set when a sync no longer received the customer; hidden and not counted while set."""
+    updated_at: dt.datetime
+    version: int
+    """1 for a new record; each write stores the next version and expects the one before."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One matching change: who did what to which customer, and when."""
+
+    integration_id: str
+    entry_key: str
+    account_id: str
+    customer_id: str
+    customer_name: str
+    action: str
+    actor: str
+    organization_id: str | None
+    organization_name: str | None
+    previous_organization_id: str | None
+    at: dt.datetime
+
+
+_MATCH_FIELDS = [name for name in CustomerMatch.__dataclass_fields__]
+_AUDIT_FIELDS = [name for name in AuditEntry.__dataclass_fields__]
+
+
+def organization_key(account_id: str, organization_id: str) -> str:
+    """The index key of an organization's matched customers."""
+    return f"{account_id}#{organization_id}"
+
+
+def _match(m: CustomerMatchModel) -> CustomerMatch:
+    values = {name: getattr(m, name) for name in _MATCH_FIELDS}
+    values["version"] = int(m.version)
+    values["held"] = bool(m.held)
+    values["domain"] = m.domain or ""
+    values["product"] = m.product or ""
+    if m.suggested_score is not None:
+        values["suggested_score"] = int(m.suggested_score)
+    return CustomerMatch(**values)
+
+
+def _match_model(record: CustomerMatch) -> CustomerMatchModel:
+    values = {name: getattr(record, name) for name in _MATCH_FIELDS}
+    listed = record.status == MATCHED and record.organization_id and record.absent_since is None
+    values["organization_key"] = (
+        organization_key(record.account_id, record.organization_id)  # type: ignore[arg-type]
+        if listed
+        else None
+    )
+    return CustomerMatchModel(**values)
+
+
+def _audit(m: MatchingAuditModel) -> AuditEntry:
+    return AuditEntry(**{name: getattr(m, name) for name in _AUDIT_FIELDS})
+
+
+def _audit_model(entry: AuditEntry) -> MatchingAuditModel:
+    return MatchingAuditModel(**{name: getattr(entry, name) for name in _AUDIT_FIELDS})
+
+
+def _write_condition(record: CustomerMatch):  # type: ignore[no-untyped-def]
+    """A new record must not exist yet; a changed one must still have the version read."""
+    if record.version == 1:
+        return CustomerMatchModel.customer_id.does_not_exist()
+    return CustomerMatchModel.version == record.version - 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading
+
+
+def matches_of_integration(integration_id: str) -> list[CustomerMatch]:
+    """Every customer record of an integration (one Query, paged), absent ones included."""
+    with translated():
+        return [_match(m) for m in CustomerMatchModel.query(integration_id)]
+
+
+def get_match(integration_id: str, customer_id: str) -> CustomerMatch:
+    try:
+        with translated():
+            return _match(CustomerMatchModel.get(integration_id, customer_id))
+    except CustomerMatchModel.DoesNotExist as exc:
+        raise NotFound("No such customer in this integration.") from exc
+
+
+def customers_of_organization(account_id: str, organization_id: str) -> list[tuple[str, str]]:
+    """(integration id, customer id) of the customers matched to an organization (the index)."""
+    key = organization_key(account_id, organization_id)
+    with translated():
+        found = CustomerMatchModel.by_organization.query(key)
+        return sorted((m.integration_id, m.customer_id) for m in found)
+
+
+def audit_trail(integration_id: str, limit: int = 50) -> list[AuditEntry]:
+    """The integration's latest matching changes, newest first."""
+    with translated():
+        found = MatchingAuditModel.query(integration_id, scan_index_forward=False, limit=limit)
+        return [_audit(m) for m in found]
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_reconciled(records: Iterable[CustomerMatch]) -> list[str]:
+    """Write a sync's changed records in transactions of up to 100, each conditional on the
+    version it read. Returns the customer ids that lost to a concurrent change (left as they are).
+
+    A chunk cancelled by a condition is retried record by record, so one customer a person is
+    editing at that moment costs a few extra calls and never loses the others' writes.
+    """
+    pending = list(records)
+    lost: list[str] = []
+    for start in range(0, len(pending), TRANSACTION_ITEMS):
+        chunk = pending[start : start + TRANSACTION_ITEMS]
+        try:
+            with translated(), TransactWrite(connection=tables.connection()) as tx:
+                for record in chunk:
+                    tx.save(_match_model(record), condition=_write_condition(record))
+        except TransactWriteError as exc:
+            outcome = transaction_outcome(exc)
+            if outcome == "unavailable":
+                raise StorageUnavailable() from exc
+            if outcome not in {"condition", "conflict"}:
+                raise
+            lost.extend(_write_one_by_one(chunk))
+    return lost
+
+
+def _write_one_by_one(records: list[CustomerMatch]) -> list[str]:
+    lost = []
+    for record in records:
+        try:
+            with translated():
+                _match_model(record).save(condition=_write_condition(record))
+        except PutError as exc:
+            if not is_condition_failure(exc):
+                raise
+            lost.append(record.customer_id)
+    return lost
+
+
+def save_decision(record: CustomerMatch, entry: AuditEntry) -> None:
+    """A person's change and its audit entry in one transaction; ConcurrentChange if the record
+    changed since it was read."""
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            tx.save(_match_model(record), condition=_write_condition(record))
+            tx.save(_audit_model(entry), condition=MatchingAuditModel.entry_key.does_not_exist())
+    except TransactWriteError as exc:
+        outcome = transaction_outcome(exc)
+        if outcome in {"condition", "conflict"}:
+            raise ConcurrentChange(
+                f"{record.customer_name} was changed by someone else at the same time. "
+                "Reload the page and try again."
+            ) from exc
+        if outcome == "unavailable":
+            raise StorageUnavailable() from exc
+        raise
+
+
+def add_audit_entries(entries: Iterable[AuditEntry]) -> None:
+    """Append audit entries (unique keys) in batches."""
+    with translated(), MatchingAuditModel.batch_write() as batch:
+        for entry in entries:
+            batch.save(_audit_model(entry))
