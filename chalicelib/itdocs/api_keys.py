@@ -1,0 +1,122 @@
+"""IT Docs API keys: one string `itd_<id>.<secret>`, shown once, stored as an argon2id hash.
+
+`verify` answers who a presented key acts for. It reads the key and its user on every call, so a
+revoked key or a deactivated user fails at once; argon2 itself runs once per key and process,
+remembered by a SHA-256 of the presented key bound to the stored hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass
+
+from chalicelib import logs
+from chalicelib.auth import passwords
+from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from chalicelib.itdocs import audit
+from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser
+from chalicelib.itdocs.policy import can
+from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs as store
+from chalicelib.storage import itdocs_access as access
+from chalicelib.storage.itdocs_access import ApiKey
+
+PREFIX = "itd_"
+REFUSED = "Missing or invalid IT Docs API key."
+
+
+@dataclass(frozen=True)
+class ApiKeyOwner:
+    """Who a verified key acts for: the user who created it, with their current role."""
+
+    account_id: str
+    user_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    key: ApiKey
+    presented: str  # the whole key as the caller sends it; exists only in this answer
+
+
+class _Verified:
+    """SHA-256 of a presented key -> the argon2 hash it verified against (bounded)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._entries: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def holds(self, digest: str, secret_hash: str) -> bool:
+        with self._lock:
+            cached = self._entries.get(digest)
+        return cached is not None and hmac.compare_digest(cached, secret_hash)
+
+    def remember(self, digest: str, secret_hash: str) -> None:
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[digest] = secret_hash
+
+
+def _verified(rt: Runtime) -> _Verified:
+    return rt.component("itdocs.verified_api_keys", lambda _: _Verified())
+
+
+def create(rt: Runtime, actor: ItDocsUser, label: str) -> NewApiKey:
+    """An Administrator creates a key acting as themselves; the whole key is returned once."""
+    if not can(actor, "api_key.manage"):
+        raise Forbidden()
+    label = " ".join(label.split()) or "API key"
+    if len(label) > 80:
+        raise InvalidInput("Use at most 80 characters for the description.", field="label")
+    key_id, secret = rt.random.hex(8), rt.random.token(32)
+    key = ApiKey(key_id=key_id, account_id=actor.account_id, user_id=actor.user_id,
+                 label=label, secret_hash=passwords.hash_secret(secret),
+                 created_at=rt.clock.now())
+    access.create_api_key(key)
+    audit.record(rt, actor.account_id, actor.email, "api_key.created", f"{key_id} ({label})")
+    logs.event("itdocs_api_key_created", account_id=actor.account_id, key_id=key_id)
+    return NewApiKey(key, f"{PREFIX}{key_id}.{secret}")
+
+
+def keys_of(actor: ItDocsUser) -> list[ApiKey]:
+    if not can(actor, "api_key.manage"):
+        raise Forbidden()
+    return sorted(access.api_keys_of_account(actor.account_id), key=lambda k: k.created_at,
+                  reverse=True)
+
+
+def revoke(rt: Runtime, actor: ItDocsUser, key_id: str) -> None:
+    if not can(actor, "api_key.manage"):
+        raise Forbidden()
+    access.revoke_api_key(actor.account_id, key_id, rt.clock.now())
+    audit.record(rt, actor.account_id, actor.email, "api_key.revoked", key_id)
+
+
+def verify(rt: Runtime, presented_key: str | None) -> ApiKeyOwner:
+    """The owner of a live key held by an active user, or NotAuthenticated."""
+    presented = (presented_key or "").strip()
+    key_id, _, secret = presented.removeprefix(PREFIX).partition(".")
+    if not presented.startswith(PREFIX) or not key_id or not secret or len(presented) > 200:
+        raise NotAuthenticated(REFUSED)
+    key = access.get_api_key(key_id)
+    if key is None or key.revoked_at is not None:
+        passwords.verify(None, secret)  # an unknown key costs as much as a wrong secret
+        raise NotAuthenticated(REFUSED)
+    digest = hashlib.sha256(presented.encode()).hexdigest()
+    cache = _verified(rt)
+    if not cache.holds(digest, key.secret_hash):
+        if not passwords.verify(key.secret_hash, secret):
+            raise NotAuthenticated(REFUSED)
+        cache.remember(digest, key.secret_hash)
+    try:
+        user = store.get_user(key.user_id)
+    except NotFound as exc:
+        raise NotAuthenticated(REFUSED) from exc
+    if user.status != ACTIVE or user.account_id != key.account_id:
+        raise NotAuthenticated(REFUSED)
+    return ApiKeyOwner(key.account_id, user.user_id, user.role)

@@ -1,0 +1,105 @@
+"""IT Docs contacts: people of an organization, each with one or more email addresses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.errors import Forbidden, InvalidInput
+from chalicelib.itdocs import audit
+from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.policy import can
+from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs_docs as store
+from chalicelib.storage.itdocs_docs import ContactRecord
+
+MAX_EMAILS = 10
+MAX_FIELD = 200
+
+
+@dataclass(frozen=True)
+class Contact:
+    contact_id: str
+    account_id: str
+    organization_id: str
+    name: str
+    emails: list[str]
+    title: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """What a user types in the contact form."""
+
+    name: str
+    emails: list[str]
+    title: str = ""
+    phone: str = ""
+
+
+def _public(record: ContactRecord) -> Contact:
+    return Contact(record.contact_id, record.account_id, record.organization_id, record.name,
+                   list(record.emails), record.title, record.phone)
+
+
+def parse_emails(text: str) -> list[str]:
+    """Emails from a form field: one per line or separated by commas; duplicates dropped."""
+    found: dict[str, str] = {}
+    for part in text.replace(",", "\n").replace(";", "\n").split():
+        email = part.strip()
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain or len(email) > 254:
+            raise InvalidInput(f"{email} is not an email address.", field="emails")
+        found.setdefault(email.lower(), email)
+    if len(found) > MAX_EMAILS:
+        raise InvalidInput(f"A contact has at most {MAX_EMAILS} email addresses.", field="emails")
+    return list(found.values())
+
+
+def _checked(details: ContactDetails) -> ContactDetails:
+    name = " ".join(details.name.split())
+    if not name:
+        raise InvalidInput("Enter the contact's name.", field="name")
+    for value in (name, details.title, details.phone):
+        if len(value) > MAX_FIELD:
+            raise InvalidInput(f"Use at most {MAX_FIELD} characters per field.")
+    return ContactDetails(name, list(details.emails), details.title.strip(), details.phone.strip())
+
+
+def in_organization(rt: Runtime, account_id: str, organization_id: str) -> list[Contact]:
+    """The organization's contacts, by name (one Query)."""
+    records = store.contacts_of_organization(account_id, organization_id)
+    return sorted((_public(r) for r in records), key=lambda c: c.name.casefold())
+
+
+def get(rt: Runtime, account_id: str, organization_id: str, contact_id: str) -> Contact:
+    return _public(store.get_contact(account_id, organization_id, contact_id))
+
+
+def create(rt: Runtime, actor: ItDocsUser, organization_id: str,
+           details: ContactDetails) -> Contact:
+    """A new contact in one of the actor's organizations (Editors and up)."""
+    if not can(actor, "contact.create"):
+        raise Forbidden()
+    store.get_organization(actor.account_id, organization_id)  # NotFound for another tenant's
+    checked = _checked(details)
+    now = rt.clock.now()
+    record = ContactRecord(rt.random.hex(8), actor.account_id, organization_id, checked.name,
+                           now, now, checked.emails, checked.title, checked.phone)
+    store.save_new_contact(record)
+    audit.record(rt, actor.account_id, actor.email, "contact.created", checked.name)
+    return _public(record)
+
+
+def update(rt: Runtime, actor: ItDocsUser, organization_id: str, contact_id: str,
+           details: ContactDetails) -> Contact:
+    if not can(actor, "contact.edit"):
+        raise Forbidden()
+    current = store.get_contact(actor.account_id, organization_id, contact_id)
+    checked = _checked(details)
+    record = ContactRecord(contact_id, actor.account_id, organization_id, checked.name,
+                           current.created_at, rt.clock.now(), checked.emails, checked.title,
+                           checked.phone)
+    store.update_contact(record)
+    audit.record(rt, actor.account_id, actor.email, "contact.updated", checked.name)
+    return _public(record)

@@ -1,0 +1,95 @@
+"""IT Docs organizations: listed per account, unique by exact name (a conditional marker write)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from chalicelib.errors import ConcurrentChange, Forbidden, InvalidInput
+from chalicelib.itdocs import audit
+from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.policy import can
+from chalicelib.matching.names import exact_key
+from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs_docs as store
+from chalicelib.storage.itdocs_docs import OrganizationRecord
+
+MAX_NAME = 200
+CREATE_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class Organization:
+    organization_id: str
+    account_id: str
+    name: str
+
+
+def _public(record: OrganizationRecord) -> Organization:
+    return Organization(record.organization_id, record.account_id, record.name)
+
+
+def clean_name(name: str) -> str:
+    """The name as stored: trimmed, inner whitespace collapsed; blank or too long is refused."""
+    cleaned = " ".join(name.split())
+    if not exact_key(cleaned):
+        raise InvalidInput("Enter the organization's name.", field="name")
+    if len(cleaned) > MAX_NAME:
+        raise InvalidInput(f"Use at most {MAX_NAME} characters.", field="name")
+    return cleaned
+
+
+def list_all(rt: Runtime, account_id: str) -> list[Organization]:
+    """Every organization of the account, by name (one Query on the account's partition)."""
+    records = store.organizations_of_account(account_id)
+    return sorted((_public(r) for r in records), key=lambda o: (o.name.casefold(), o.name))
+
+
+def get(rt: Runtime, account_id: str, organization_id: str) -> Organization:
+    """One organization of the account, or NotFound (also for another account's ids)."""
+    return _public(store.get_organization(account_id, organization_id))
+
+
+def create(rt: Runtime, account_id: str, name: str, *, actor: str) -> Organization:
+    """A new organization; AlreadyExists when one with the exact same name exists.
+
+    The name marker is written in the same transaction as the organization, so two concurrent
+    creates of one name make exactly one organization. A transaction that collided with another
+    in flight is retried; the retry then sees the marker and reports the name as taken.
+    """
+    cleaned = clean_name(name)
+    now = rt.clock.now()
+    record = OrganizationRecord(organization_id=rt.random.hex(8), account_id=account_id,
+                                name=cleaned, created_at=now, updated_at=now, created_by=actor)
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            store.create_organization(record, exact_key(cleaned))
+            break
+        except ConcurrentChange:
+            if attempt == CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    audit.record(rt, account_id, actor, "organization.created", cleaned)
+    return _public(record)
+
+
+def create_by(rt: Runtime, actor: ItDocsUser, name: str) -> Organization:
+    """A user creates an organization in their own account (Editors and up)."""
+    if not can(actor, "organization.create"):
+        raise Forbidden()
+    return create(rt, actor.account_id, name, actor=actor.email)
+
+
+def rename(rt: Runtime, actor: ItDocsUser, organization_id: str, name: str) -> Organization:
+    """Rename, moving the name marker atomically; AlreadyExists if the new name is taken."""
+    if not can(actor, "organization.edit"):
+        raise Forbidden()
+    cleaned = clean_name(name)
+    current = store.get_organization(actor.account_id, organization_id)
+    if cleaned == current.name:
+        return _public(current)
+    store.rename_organization(current, exact_key(current.name), cleaned, exact_key(cleaned),
+                              rt.clock.now())
+    audit.record(rt, actor.account_id, actor.email, "organization.renamed",
+                 f"{current.name} -> {cleaned}")
+    return Organization(organization_id, actor.account_id, cleaned)

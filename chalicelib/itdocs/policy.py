@@ -1,0 +1,37 @@
+"""Who may do what in IT Docs: a pure function of the user's role, tested without HTTP."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+ADMINISTRATOR = "Administrator"
+MANAGER = "Manager"
+EDITOR = "Editor"
+READ_ONLY = "Read Only"
+ROLES = (ADMINISTRATOR, MANAGER, EDITOR, READ_ONLY)
+DEFAULT_ROLE = READ_ONLY
+
+EVERYONE = frozenset({"itdocs.use", "organization.view", "contact.view"})
+EDITORS = frozenset({"organization.create", "organization.edit", "contact.create",
+                     "contact.edit"})
+MANAGERS = frozenset({"integration.view", "integration.manage", "matching.manage"})
+ADMINS = frozenset({"account.manage", "user.manage", "api_key.manage"})
+ALLOWED: dict[str, frozenset[str]] = {
+    ADMINISTRATOR: EVERYONE | EDITORS | MANAGERS | ADMINS,
+    MANAGER: EVERYONE | EDITORS | MANAGERS,
+    EDITOR: EVERYONE | EDITORS,
+    READ_ONLY: EVERYONE,
+}
+
+
+class Actor(Protocol):
+    role: str
+
+
+def can(user: Actor, action: str) -> bool:
+    """True when a user with this role may do `action` (unknown roles and actions: never).
+
+    Read Only users look; Editors write organizations and contacts; Managers also run
+    integrations and matching; Administrators also manage the account, users and API keys.
+    """
+    return action in ALLOWED.get(user.role, frozenset())
