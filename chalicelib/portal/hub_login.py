@@ -1,0 +1,141 @@
+"""Log In with Hub for the Partner Portal: which portal users a hub identity opens.
+
+The portal's side of chalicelib.auth.sso.accounts: accounts linked by (issuer, subject) within the
+partner companies linked to the identity's hub company; the first time, the same email (only when
+`email_verified`) or username, linked with a conditional write; otherwise Automatic User Creation
+(exactly one user, even when two first logins race). Also the lookups the hub's lifecycle events
+need: `portal_users_for_hub_subject`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.auth.sso import accounts
+from chalicelib.auth.sso.relying_party import HubIdentity
+from chalicelib.errors import AlreadyExists, LoginFailed, NotFound
+from chalicelib.portal import portal_login, security_settings, users
+from chalicelib.runtime import Runtime
+from chalicelib.storage import portal as portal_store
+from chalicelib.storage import portal_sso as store
+from chalicelib.storage.portal import PortalSession, PortalUser
+
+JIT_ATTEMPTS = 3
+
+
+def portal_users_for_hub_subject(rt: Runtime, issuer: str, subject: str) -> list[PortalUser]:
+    """Every portal user linked to this hub identity, in any partner company (by index)."""
+    found = []
+    for user_id, _ in store.users_linked_to_subject(issuer, subject):
+        try:
+            found.append(portal_store.get_user(user_id))
+        except NotFound:
+            continue
+    return found
+
+
+class PortalDirectory:
+    """Portal users as seen by Log In with Hub (see chalicelib.auth.sso.accounts)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def linked_tenants(self, identity: HubIdentity) -> list[str]:
+        return security_settings.companies_linked_to(self.rt, identity.issuer,
+                                                     identity.hub_company_id)
+
+    def linked_accounts(self, identity: HubIdentity, tenants: list[str]) -> list[PortalUser]:
+        return [u for u in portal_users_for_hub_subject(self.rt, identity.issuer,
+                                                        identity.subject)
+                if u.company_id in tenants and u.status != users.DELETED]
+
+    def first_time_matches(self, identity: HubIdentity, tenants: list[str],
+                           by_email: bool) -> list[PortalUser]:
+        found: dict[str, PortalUser] = {}
+        if by_email and identity.email:
+            for user in portal_store.users_by_email_key(users.email_key(identity.email)):
+                found[user.user_id] = user
+        if identity.username and "@" not in identity.username:
+            user_id = portal_store.user_id_by_username_key(users.username_key(identity.username))
+            if user_id and user_id not in found:
+                found[user_id] = portal_store.get_user(user_id)
+        return [u for u in found.values() if u.company_id in tenants
+                and u.status != users.DELETED and store.identity_of_user(u.user_id) is None]
+
+    def link(self, identity: HubIdentity, account: PortalUser) -> PortalUser | None:
+        try:
+            store.link_identity(account.user_id, account.company_id, identity.issuer,
+                                identity.subject, self.rt.clock.now())
+            return account
+        except AlreadyExists:
+            owner = store.owner_of_identity(identity.issuer, identity.subject,
+                                            account.company_id)
+            return portal_store.get_user(owner) if owner else None
+
+    def provision(self, identity: HubIdentity, tenants: list[str]) -> PortalUser | None:
+        allowing = [c for c in tenants
+                    if security_settings.security_settings(self.rt, c).auto_create_users]
+        if len(allowing) != 1:  # none, or no way to tell which company the user belongs to
+            return None
+        company = portal_store.get_company(allowing[0])
+        role = security_settings.security_settings(self.rt, company.company_id).default_role
+        return create_just_in_time(self.rt, company.company_id, company.name, identity, role)
+
+
+def _jit_username(identity: HubIdentity, attempt: int, rt: Runtime) -> str:
+    base = "".join(ch for ch in (identity.username or identity.email.split("@")[0])
+                   if not ch.isspace() and ch != "@")[:48] or "hub-user"
+    return base if attempt == 0 else f"{base}-{rt.random.hex(3)}"
+
+
+def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
+                        identity: HubIdentity, role: str) -> PortalUser:
+    """One new user linked to the identity; a concurrent first login's user when it won."""
+    for attempt in range(JIT_ATTEMPTS):
+        username = _jit_username(identity, attempt, rt)
+        now = rt.clock.now()
+        user = PortalUser(
+            user_id=uuid.uuid4().hex, company_id=company_id, company_name=company_name,
+            username=username, email=identity.email, name=identity.name or username, role=role,
+            status=users.ACTIVE, password_hash=None, created_at=now,
+        )
+        outcome = store.create_user_with_identity(
+            user, users.username_key(username), users.email_key(identity.email),
+            issuer=identity.issuer, subject=identity.subject, now=now)
+        if outcome == "created":
+            security_settings.audit(rt, company_id, f"hub:{identity.username}",
+                                    "Automatic User Creation",
+                                    f"Created {username} with role {role}")
+            return user
+        owner = store.owner_of_identity(identity.issuer, identity.subject, company_id)
+        if owner:
+            return portal_store.get_user(owner)
+    raise LoginFailed("Your portal account could not be created automatically. "
+                      "Ask your administrator to create it.")
+
+
+def accounts_for(rt: Runtime, identity: HubIdentity) -> list[PortalUser]:
+    """The active portal users this hub identity opens; NoAccount / NotLinked / LoginFailed."""
+    found = accounts.resolve(PortalDirectory(rt), identity)
+    active = [u for u in found if u.status == users.ACTIVE]
+    if not active:
+        raise LoginFailed("Your portal account is not active. Ask your administrator.")
+    return sorted(active, key=lambda u: u.company_name.casefold())
+
+
+def complete(rt: Runtime, user: PortalUser,
+             previous_token: str | None) -> tuple[str, PortalSession]:
+    """The hub signed this user in: note it and start a new portal session."""
+    store.record_hub_login(user.user_id, rt.clock.now())
+    return portal_login.complete(rt, user, previous_token)
+
+
+def choose(rt: Runtime, allowed: list[str], user_id: str) -> PortalUser:
+    """One of the accounts offered to this identity, still active."""
+    if user_id not in allowed:
+        raise LoginFailed("Choose one of the listed accounts.")
+    user = portal_store.get_user(user_id)
+    if user.status != users.ACTIVE:
+        raise LoginFailed("That portal account is not active.")
+    return user
+

@@ -1,0 +1,242 @@
+"""Admin > Security Settings, section Single Sign-on (SSO): the hub link and what needs it.
+
+Only a Security Admin changes anything here. Enabling Login with Hub is finished by a hub Master
+user (the hub refuses anyone else); the portal company is then linked to that hub company. Require
+Log In with Hub, Automatic User Creation and Automatic User Deactivation need the link, and
+disabling the link turns them off. Every change is audited with who, when and what.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from chalicelib.auth.sso import exemptions
+from chalicelib.auth.sso.relying_party import HubIdentity
+from chalicelib.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.portal import users
+from chalicelib.portal.policy import (
+    ADMINISTRATOR,
+    PRIMARY,
+    READ_ONLY,
+    SECURITY_ADMIN,
+    TECHNICIAN,
+    can,
+)
+from chalicelib.runtime import Runtime
+from chalicelib.storage import portal as portal_store
+from chalicelib.storage import portal_sso as store
+from chalicelib.storage.portal import PortalUser
+from chalicelib.storage.portal_sso import AuditEntry, SecurityRecord
+
+MODULE = "portal"
+ALWAYS_EXEMPT_ROLES = frozenset({SECURITY_ADMIN, PRIMARY})
+# Roles automatic creation may give, lowest first; the guarded roles are never given automatically.
+JIT_ROLES = (READ_ONLY, TECHNICIAN, ADMINISTRATOR)
+DEFAULT_JIT_ROLE = READ_ONLY
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """A partner company's Log In with Hub settings."""
+
+    hub_issuer: str | None
+    hub_company_id: str | None
+    require_hub_login: bool
+    auto_create_users: bool
+    default_role: str
+    auto_deactivate_users: bool
+    exceptions: set[str] = field(default_factory=set)
+    updated_at: dt.datetime | None = None
+    hub_company_name: str | None = None
+    linked_at: dt.datetime | None = None
+    updated_by: str | None = None
+
+    @property
+    def linked(self) -> bool:
+        return bool(self.hub_issuer and self.hub_company_id)
+
+    @property
+    def policy(self) -> exemptions.RequirePolicy:
+        return exemptions.RequirePolicy(self.linked and self.require_hub_login,
+                                        frozenset(self.exceptions), ALWAYS_EXEMPT_ROLES)
+
+
+def _settings(record: SecurityRecord) -> SecuritySettings:
+    role = record.default_role if record.default_role in JIT_ROLES else DEFAULT_JIT_ROLE
+    return SecuritySettings(
+        hub_issuer=record.hub_issuer, hub_company_id=record.hub_company_id,
+        require_hub_login=record.require_hub_login, auto_create_users=record.auto_create_users,
+        default_role=role, auto_deactivate_users=record.auto_deactivate_users,
+        exceptions=set(record.exceptions), updated_at=record.updated_at,
+        hub_company_name=record.hub_company_name, linked_at=record.linked_at,
+        updated_by=record.updated_by,
+    )
+
+
+def security_settings(rt: Runtime, company_id: str) -> SecuritySettings:
+    """The company's settings (one consistent read)."""
+    return _settings(store.get_settings(company_id))
+
+
+def companies_linked_to(rt: Runtime, issuer: str, hub_company_id: str) -> list[str]:
+    """Ids of the partner companies linked to this hub company (one index query)."""
+    return store.companies_linked_to(issuer, hub_company_id)
+
+
+# -- who must use the hub --------------------------------------------------------------------------
+def email_in_several_companies(user: PortalUser) -> bool:
+    """True when the user's email has live accounts in more than one partner company."""
+    others = portal_store.users_by_email_key(users.email_key(user.email), limit=10)
+    return len({u.company_id for u in others if u.status != users.DELETED}) > 1
+
+
+def must_use_hub(rt: Runtime, user: PortalUser,
+                 settings: SecuritySettings | None = None) -> bool:
+    """True when the local login must refuse this user (Require on, and no exemption)."""
+    settings = settings or security_settings(rt, user.company_id)
+    policy = settings.policy
+    if not policy.require_hub_login:
+        return False
+    return exemptions.must_use_hub(policy, account_id=user.user_id, role=user.role,
+                                   email_in_several_tenants=email_in_several_companies(user))
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One line of the User Exceptions table."""
+
+    user: PortalUser
+    exception: bool
+    always_exempt: str | None
+
+
+def exception_rows(rt: Runtime, actor: PortalUser,
+                   settings: SecuritySettings) -> list[UserRow]:
+    _require_security_admin(actor)
+    policy = settings.policy
+    rows = []
+    for user in portal_store.users_of_company(actor.company_id):
+        if user.status == users.DELETED:
+            continue
+        reason = exemptions.always_exempt(
+            policy, role=user.role, email_in_several_tenants=email_in_several_companies(user))
+        rows.append(UserRow(user, user.user_id in settings.exceptions, reason))
+    return sorted(rows, key=lambda r: r.user.username.casefold())
+
+
+# -- changes (Security Admin only, each audited) ---------------------------------------------------
+def _require_security_admin(actor: PortalUser) -> None:
+    if not can(actor, "security.manage"):
+        raise Forbidden("Only a Security Admin can change security settings.")
+
+
+def audit(rt: Runtime, company_id: str, actor: str, action: str, detail: str) -> None:
+    now = rt.clock.now()
+    store.add_audit(company_id, f"{now.isoformat()}#{rt.random.hex(4)}",
+                    AuditEntry(now, actor, action, detail))
+
+
+def audit_trail(rt: Runtime, actor: PortalUser) -> list[AuditEntry]:
+    _require_security_admin(actor)
+    return store.audit_of(actor.company_id)
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def complete_link(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> SecuritySettings:
+    """Link the actor's company to the hub company of `identity` (a hub Master just signed in)."""
+    from chalicelib.auth.sso import hub_services
+
+    _require_security_admin(actor)
+    if identity.purpose != "link":
+        raise InvalidInput("This sign-in was not started to enable Login with Hub.")
+    if not identity.is_master:
+        raise Forbidden("Only a Master user of the hub can enable Login with Hub. "
+                        "Ask a hub Master to sign in when enabling it.")
+    current = security_settings(rt, actor.company_id)
+    if current.linked and current.hub_company_id != identity.hub_company_id:
+        raise InvalidInput("This company is linked to another hub company. Disable that link "
+                           "first.")
+    launch_url = rt.settings.base_url.rstrip("/") + "/portal/sso/launch"
+    hub_services.link_module(rt, MODULE, access_token=identity.access_token,
+                             launch_url=launch_url)
+    record = store.link_company(actor.company_id, issuer=identity.issuer,
+                                hub_company_id=identity.hub_company_id,
+                                hub_company_name=identity.hub_company_name,
+                                now=rt.clock.now(), actor=actor.username)
+    audit(rt, actor.company_id, actor.username, "Enabled Login with Hub",
+          f"Linked to hub company {identity.hub_company_name} by hub Master {identity.username}")
+    return _settings(record)
+
+
+def disable_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
+    """Unlink from the hub; Require, Automatic Creation and Deactivation turn off with it."""
+    from chalicelib.auth.sso import hub_services
+
+    _require_security_admin(actor)
+    current = security_settings(rt, actor.company_id)
+    if not current.linked:
+        raise InvalidInput("Login with Hub is not enabled.")
+    record = store.unlink_company(actor.company_id, now=rt.clock.now(), actor=actor.username)
+    others = store.companies_linked_to(current.hub_issuer or "", current.hub_company_id or "")
+    if not others:  # the hub's link is per hub company: keep it while another partner uses it
+        hub_services.unlink_module(rt, MODULE, hub_company_id=current.hub_company_id or "")
+    audit(rt, actor.company_id, actor.username, "Disabled Login with Hub",
+          "Require Log In with Hub, Automatic User Creation and Automatic User Deactivation "
+          "turned off")
+    return _settings(record)
+
+
+def _needs_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
+    _require_security_admin(actor)
+    current = security_settings(rt, actor.company_id)
+    if not current.linked:
+        raise InvalidInput("Enable Login with Hub first.")
+    return current
+
+
+def set_require(rt: Runtime, actor: PortalUser, on: bool) -> SecuritySettings:
+    _needs_link(rt, actor)
+    record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
+                               require_hub_login=on)
+    audit(rt, actor.company_id, actor.username, "Require Log In with Hub", _on_off(on))
+    return _settings(record)
+
+
+def set_exception(rt: Runtime, actor: PortalUser, user_id: str,
+                  exception: bool) -> SecuritySettings:
+    """Add (+) or delete (bin) a user's exception: Yes keeps their local login."""
+    _needs_link(rt, actor)
+    target = portal_store.get_user(user_id)
+    if target.company_id != actor.company_id or target.status == users.DELETED:
+        raise NotFound("No such user.")
+    change = store.add_exception if exception else store.remove_exception
+    record = change(actor.company_id, user_id, now=rt.clock.now(), actor=actor.username)
+    audit(rt, actor.company_id, actor.username,
+          "Added user exception" if exception else "Deleted user exception", target.username)
+    return _settings(record)
+
+
+def set_auto_create(rt: Runtime, actor: PortalUser, on: bool,
+                    default_role: str) -> SecuritySettings:
+    if default_role not in JIT_ROLES:
+        raise InvalidInput("Choose Read Only, Technician or Administrator as the default role.",
+                           field="default_role")
+    _needs_link(rt, actor)
+    record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
+                               auto_create_users=on, default_role=default_role)
+    audit(rt, actor.company_id, actor.username, "Automatic User Creation",
+          f"{_on_off(on)}, default role {default_role}")
+    return _settings(record)
+
+
+def set_auto_deactivate(rt: Runtime, actor: PortalUser, on: bool) -> SecuritySettings:
+    _needs_link(rt, actor)
+    record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
+                               auto_deactivate_users=on)
+    audit(rt, actor.company_id, actor.username, "Automatic User Deactivation", _on_off(on))
+    return _settings(record)
+
