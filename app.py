@@ -9,6 +9,7 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib import logs
+from chalicelib.auth.hub.module_routes import module_routes
 from chalicelib.auth.hub.oidc.routes import oidc_routes
 from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
@@ -26,6 +27,7 @@ app.register_blueprint(portal_routes, url_prefix="/portal")
 app.register_blueprint(api_routes, url_prefix="/api/v1")
 app.register_blueprint(push_routes, url_prefix="/hub")
 app.register_blueprint(oidc_routes, url_prefix="/hub")
+app.register_blueprint(module_routes, url_prefix="/hub")
 app.register_blueprint(portal_sso_routes, url_prefix="/portal")
 app.register_blueprint(itdocs_routes, url_prefix="/itdocs")
 app.register_blueprint(sync_api_routes, url_prefix="/itdocs/api")

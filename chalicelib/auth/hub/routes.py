@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.auth.hub import accounts, login, sessions
+from chalicelib.auth.hub import accounts, insights, login, modules, sessions
 from chalicelib.auth.hub.oidc import provider
 from chalicelib.auth.hub.policy import MODULES, ROLES, can
 from chalicelib.errors import AlreadyExists, InvalidInput, LoginFailed, NotAuthenticated
@@ -139,13 +139,9 @@ def logout(page: Page) -> Response:
 def dashboard(page: Page) -> Response:
     user = signed_in(page)
     company = store.get_company(user.company_id)
-    modules = [
-        {"key": key, "title": MODULES[key], "url": link.get("launch_url", "")}
-        for key, link in sorted(company.linked_modules.items())
-        if key in user.modules and key in MODULES
-    ]
-    return page.render("hub/dashboard.html", user=user, company=company, modules=modules,
-                       insights=[])
+    return page.render("hub/dashboard.html", user=user, company=company,
+                       modules=modules.my_modules(user, company),
+                       insights=insights.for_dashboard(user, company.linked_modules))
 
 
 # -- user administration (Master users) ------------------------------------------------------------

@@ -33,7 +33,7 @@ ACCESS_TOKEN_LIFETIME = dt.timedelta(minutes=15)
 ID_TOKEN_LIFETIME = dt.timedelta(minutes=10)
 SCOPES = ("openid", "profile", "email")
 USER_CLAIMS = ("email", "email_verified", "name", "preferred_username", "company_id",
-               "company_name", "hub_role")
+               "company_name", "hub_role", "modules")
 AUTHORIZE_PATH = "/hub/oidc/authorize"
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest, unpadded
 _VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 section 4.1
@@ -203,6 +203,9 @@ def user_claims(user: HubUser) -> dict[str, Any]:
         "company_id": user.company_id,
         "company_name": user.company_name,
         "hub_role": user.role,
+        # The modules this user was granted; the hub's /hub/launch/{module} opens the linked ones
+        # (reading the company's links here would cost the authorize request a read).
+        "modules": sorted(m for m in user.modules if m in MODULES),
     }
 
 

@@ -1,0 +1,78 @@
+"""Hub services for linked modules (link, unlink, insights) and launching a module, at /hub.
+
+The services are called by a module's server with its built-in client credentials
+(client_secret_basic); launching is a page a signed-in hub user opens from My Modules.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib import errors, runtime
+from chalicelib.auth.hub import insights, modules
+from chalicelib.auth.hub.oidc import clients
+from chalicelib.auth.hub.oidc.clients import Client
+from chalicelib.auth.hub.oidc.routes import NO_STORE, _client_credentials
+from chalicelib.auth.hub.routes import signed_in
+from chalicelib.web import http
+from chalicelib.web.page import Page
+from chalicelib.web.routing import json_route, page_route
+
+module_routes = Blueprint(__name__)
+MAX_BODY = 64 * 1024
+
+
+def _client(request: Request, form: dict[str, str]) -> Client:
+    return clients.authenticate(runtime.current(), *_client_credentials(request, form))
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY:
+        raise errors.InvalidInput("The request body is too large.")
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise errors.InvalidInput("The request body is not JSON.") from exc
+    if not isinstance(data, dict):
+        raise errors.InvalidInput("The request body is not a JSON object.")
+    return data
+
+
+@json_route(module_routes, "/modules/{module}/link", methods=["POST"])
+def link(request: Request, module: str) -> Response:
+    form = http.form(request)
+    client = _client(request, form)
+    linked = modules.link(runtime.current(), client, module,
+                          access_token=form.get("access_token", ""),
+                          launch_url=form.get("launch_url", ""))
+    return http.json_response({"module": linked.module, "hub_company_id": linked.hub_company_id,
+                               "hub_company_name": linked.hub_company_name}, headers=NO_STORE)
+
+
+@json_route(module_routes, "/modules/{module}/unlink", methods=["POST"])
+def unlink(request: Request, module: str) -> Response:
+    form = http.form(request)
+    client = _client(request, form)
+    modules.unlink(runtime.current(), client, module,
+                   hub_company_id=form.get("hub_company_id", ""))
+    return http.json_response({"module": module, "linked": False}, headers=NO_STORE)
+
+
+@json_route(module_routes, "/modules/{module}/insights", methods=["PUT"])
+def publish_insights(request: Request, module: str) -> Response:
+    client = _client(request, {})
+    body = _json_body(request)
+    changed = insights.publish(runtime.current(), client, module,
+                               hub_company_id=str(body.get("hub_company_id", "")),
+                               items=body.get("insights"))
+    return http.json_response({"module": module, "changed": changed}, headers=NO_STORE)
+
+
+@page_route(module_routes, "/launch/{module}", "hub")
+def launch(page: Page, module: str) -> Response:
+    user = signed_in(page)
+    return page.redirect(modules.launch_url(user, module))
