@@ -4,14 +4,16 @@ One generic error for an unknown account, a wrong password, a locked or inactive
 unknown account is verified against a dummy hash so it takes as long as a real one. Failures are
 counted per account (chalicelib.auth.throttle derives the lock). An email used in several partner
 companies may match more than one account; the user then picks the company from a list the server
-signed, so a tampered choice is refused.
+signed, so a tampered choice is refused. Users whose company requires Log In with Hub (and who
+are not exempt) are refused after a correct password, with a message saying so.
 """
 
 from __future__ import annotations
 
 from chalicelib.auth import passwords, throttle
+from chalicelib.auth.sso import exemptions
 from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated
-from chalicelib.portal import sessions, users
+from chalicelib.portal import security_settings, sessions, users
 from chalicelib.runtime import Runtime
 from chalicelib.signing import BadSignature
 from chalicelib.storage import portal as store
@@ -54,7 +56,10 @@ def check_password(rt: Runtime, identifier: str, password: str) -> list[PortalUs
               and not throttle.is_locked(u.failures, u.last_failure_at, now)]
     if not usable:
         raise LoginFailed(ERROR)
-    return usable
+    allowed = [u for u in usable if not security_settings.must_use_hub(rt, u)]
+    if not allowed:  # the password was right, so saying why reveals nothing new
+        raise LoginFailed(exemptions.MUST_USE_HUB)
+    return allowed
 
 
 def complete(rt: Runtime, user: PortalUser,

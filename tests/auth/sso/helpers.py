@@ -46,3 +46,36 @@ def callback_query(browser: WebClient, module: str = "portal", *, return_to: str
 def sign_in(browser: WebClient, module: str = "portal", **kwargs: str) -> HubIdentity:
     query, cookie = callback_query(browser, module, **kwargs)
     return relying_party.finish(runtime.current(), module, query=query, state_cookie=cookie)
+
+
+def portal_security_admin_and_hub_master(company_name: str = "Linked MSP"):
+    """A partner company with a Security Admin; a hub company whose Master has the same email."""
+    from chalicelib.portal import companies
+    from tests.auth.hub.helpers import make_account
+    from tests.portal.helpers import make_user
+
+    rt = runtime.current()
+    hub = make_account(company_name=f"{company_name} Hub", username="sam")
+    partner = companies.create_company(rt, company_name)
+    admin = make_user(partner, username=f"sam-{partner.company_id[:6]}", email="sam@example.com")
+    return hub, partner, admin
+
+
+def link_directly(partner_id: str, hub_company) -> None:
+    """Link a partner company to a hub company in storage (tests that are not about linking)."""
+    from chalicelib.storage import portal_sso
+
+    rt = runtime.current()
+    portal_sso.link_company(partner_id, issuer=rt.settings.hub_issuer,
+                            hub_company_id=hub_company.company_id,
+                            hub_company_name=hub_company.name, now=rt.clock.now(),
+                            actor="tests")
+
+
+def hub_login_to_portal(browser: WebClient, next_path: str = "/portal/"):
+    """Click Log In with Hub on the portal (the browser already has a hub session)."""
+    reply = browser.get(f"/portal/sso/start?next={next_path}")
+    assert reply.status == 303 and "/hub/oidc/authorize" in reply.location, reply
+    reply = browser.get(path_of(reply.location))
+    assert reply.status == 303 and "/portal/sso/callback" in reply.location, reply
+    return browser.get(path_of(reply.location))
