@@ -8,12 +8,14 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib import logs
+from chalicelib import logs, settings
+from chalicelib.auth.hub import events
 from chalicelib.auth.hub.module_routes import module_routes
 from chalicelib.auth.hub.oidc.routes import oidc_routes
 from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
 from chalicelib.itdocs.routes import itdocs_routes
+from chalicelib.portal import deprovisioning
 from chalicelib.portal.api_routes import api_routes
 from chalicelib.portal.routes import portal_routes
 from chalicelib.portal.sso_routes import portal_sso_routes
@@ -31,6 +33,18 @@ app.register_blueprint(module_routes, url_prefix="/hub")
 app.register_blueprint(portal_sso_routes, url_prefix="/portal")
 app.register_blueprint(itdocs_routes, url_prefix="/itdocs")
 app.register_blueprint(sync_api_routes, url_prefix="/itdocs/api")
+events.subscribe(deprovisioning.on_hub_event)
+
+
+def deliver_lifecycle_message(body: str) -> None:
+    """One queued lifecycle event to every subscriber (each is idempotent)."""
+    events.deliver(events.LifecycleEvent.from_json(body))
+
+
+@app.on_sqs_message(queue=settings.LIFECYCLE_QUEUE_NAME, batch_size=10)
+def lifecycle_events(event: Any) -> None:
+    for record in event:
+        deliver_lifecycle_message(record.body)
 
 
 @app.middleware("http")

@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+# The SQS queue that carries the hub's lifecycle events to modules in AWS (infra/ creates it).
+LIFECYCLE_QUEUE_NAME = "linkhub-lifecycle"
+
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":

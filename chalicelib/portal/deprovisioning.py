@@ -1,0 +1,104 @@
+"""Automatic User Deactivation: the portal's answer to the hub's lifecycle events.
+
+For each partner company linked to the event's hub company with Enable Automatic User Deactivation
+on, the portal user linked to the hub identity is deactivated (`user.deactivated`, or
+`access.revoked` for the Partner Portal) or deleted (`user.deleted`; deactivated instead when it is
+the company's last Security Admin), and every portal session of theirs ends at once. The portal
+learns all this only from the event, never from hub tables. Handling is idempotent: a redelivered
+event finds the user already changed and only ends (no) sessions again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib import logs, runtime
+from chalicelib.auth.hub.events import LifecycleEvent
+from chalicelib.portal import hub_login, security_settings, sessions, users
+from chalicelib.portal.policy import SECURITY_ADMIN
+from chalicelib.runtime import Runtime
+from chalicelib.storage import portal as store
+from chalicelib.storage.portal import PortalUser
+
+MODULE = "portal"
+AUDIT_ACTOR = "hub"
+REASONS = {
+    "user.deactivated": "the hub user was deactivated",
+    "user.deleted": "the hub user was deleted",
+    "access.revoked": "Partner Portal access was revoked in the hub",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one linked portal user."""
+
+    user_id: str
+    company_id: str
+    status: str  # the user's status afterwards
+    changed: bool
+    sessions_ended: int
+
+
+def wanted_status(event: LifecycleEvent) -> str | None:
+    """The portal status the event asks for, or None when the portal has nothing to do."""
+    if event.kind == "user.deactivated":
+        return users.DEACTIVATED
+    if event.kind == "user.deleted":
+        return users.DELETED
+    if event.kind == "access.revoked" and event.detail.get("module") == MODULE:
+        return users.DEACTIVATED
+    return None
+
+
+def on_hub_event(event: LifecycleEvent) -> None:
+    """Subscribed to the hub's lifecycle events (app.py)."""
+    handle(runtime.current(), event)
+
+
+def handle(rt: Runtime, event: LifecycleEvent) -> list[Outcome]:
+    """Apply one event to every portal user it concerns; returns what happened to each."""
+    wanted = wanted_status(event)
+    if wanted is None:
+        return []
+    outcomes = []
+    for user in hub_login.portal_users_for_hub_subject(rt, event.issuer, event.subject):
+        settings = security_settings.security_settings(rt, user.company_id)
+        if not (settings.linked and settings.auto_deactivate_users
+                and settings.hub_issuer == event.issuer
+                and settings.hub_company_id == event.hub_company_id):
+            continue
+        outcomes.append(_apply(rt, event, user, wanted))
+    return outcomes
+
+
+def _apply(rt: Runtime, event: LifecycleEvent, user: PortalUser, wanted: str) -> Outcome:
+    status = wanted
+    if wanted == users.DELETED and user.role == SECURITY_ADMIN and _last_security_admin(user):
+        status = users.DEACTIVATED  # deleting them would leave nobody to manage security
+    changed = _changes(user.status, status)
+    if changed:
+        store.update_user(user.user_id, status=status)
+        verb = "Deleted" if status == users.DELETED else "Deactivated"
+        kept = " (kept as the last Security Admin)" if status != wanted else ""
+        security_settings.audit(rt, user.company_id, AUDIT_ACTOR, "Automatic User Deactivation",
+                                f"{verb} {user.username}{kept}: {REASONS[event.kind]}")
+    ended = sessions.end_all_for_user(user.user_id)
+    logs.event("portal_deprovisioned", event_id=event.event_id, event_kind=event.kind,
+               user_id=user.user_id, company_id=user.company_id,
+               status=status if changed else user.status, changed=changed, sessions_ended=ended)
+    return Outcome(user.user_id, user.company_id, status if changed else user.status, changed,
+                   ended)
+
+
+def _changes(current: str, wanted: str) -> bool:
+    """Deactivation and deletion only go forward: active → deactivated → deleted."""
+    order = {users.ACTIVE: 0, users.DEACTIVATED: 1, users.DELETED: 2}
+    return order.get(wanted, 0) > order.get(current, 0)
+
+
+def _last_security_admin(target: PortalUser) -> bool:
+    """No other active Security Admin in the target's company."""
+    return not any(u.role == SECURITY_ADMIN and u.status == users.ACTIVE
+                   and u.user_id != target.user_id
+                   for u in store.users_of_company(target.company_id))

@@ -1,0 +1,223 @@
+"""Automatic User Deactivation: hub lifecycle events deactivate or delete linked portal users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from app import app, deliver_lifecycle_message
+from chalicelib import runtime
+from chalicelib.auth.hub import events
+from chalicelib.portal import companies, deprovisioning, sessions
+from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
+from chalicelib.storage import portal as portal_store
+from chalicelib.storage import portal_sso
+from chalicelib.storage.hub import HubUser
+from chalicelib.storage.portal import PortalCompany, PortalUser
+from tests.auth.hub.helpers import Account, log_in, make_account
+from tests.portal.helpers import make_user, unique_name
+from tests.web_client import WebClient
+
+
+@dataclass
+class Linked:
+    master: Account
+    company: PortalCompany
+    admin: PortalUser
+
+
+@pytest.fixture
+def heard(client: WebClient) -> Iterator[list[events.LifecycleEvent]]:
+    seen: list[events.LifecycleEvent] = []
+    events.subscribe(seen.append)
+    yield seen
+    events._subscribers.remove(seen.append)
+
+
+def linked_partner(auto_deactivate: bool = True) -> Linked:
+    """A hub company with a Master, and a partner linked to it with a Security Admin."""
+    rt = runtime.current()
+    master = make_account(company_name=unique_name("Hub Co"), username="master")
+    company = companies.create_company(rt, unique_name("Partner"))
+    admin = make_user(company, role=SECURITY_ADMIN)
+    portal_sso.link_company(company.company_id, issuer=rt.settings.hub_issuer,
+                            hub_company_id=master.company.company_id,
+                            hub_company_name=master.company.name, now=rt.clock.now(),
+                            actor=admin.username)
+    if auto_deactivate:
+        portal_sso.set_options(company.company_id, now=rt.clock.now(), actor=admin.username,
+                               auto_deactivate_users=True)
+    return Linked(master, company, admin)
+
+
+def hub_member(linked: Linked, portal_user: PortalUser, username: str = "tech") -> HubUser:
+    """A hub user of the linked hub company, linked to `portal_user` (as after Log In with Hub)."""
+    rt = runtime.current()
+    hub_user = make_account(company=linked.master.company, username=username, role="User",
+                            modules=["portal"]).user
+    portal_sso.link_identity(portal_user.user_id, portal_user.company_id, rt.settings.hub_issuer,
+                             hub_user.user_id, rt.clock.now())
+    return hub_user
+
+
+def portal_browser(user: PortalUser) -> WebClient:
+    """A browser with a live portal session of `user`."""
+    browser = WebClient(app)
+    token, _ = sessions.start(runtime.current(), user)
+    browser.cookies["lh_portal_session"] = token
+    assert browser.get("/portal/").status == 200
+    return browser
+
+
+def hub_admin_does(client: WebClient, linked: Linked, target: HubUser, action: str,
+                   **extra: str) -> None:
+    """The hub Master uses the Users page (the hub announces the change in-process)."""
+    if "lh_hub_session" not in client.cookies:
+        assert log_in(client, linked.master).status == 303
+    client.get("/hub/admin/users")
+    reply = client.post(f"/hub/admin/users/{target.user_id}", {"action": action, **extra})
+    assert reply.status == 303, reply
+
+
+def status_of(user: PortalUser) -> str:
+    return portal_store.get_user(user.user_id).status
+
+
+def test_a_hub_deactivation_reaches_the_portal_and_ends_a_live_session(client):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    browser = portal_browser(tech)
+    second = portal_browser(tech)
+
+    hub_admin_does(client, linked, hub_user, "deactivate")
+
+    assert status_of(tech) == "deactivated"
+    for b in (browser, second):
+        reply = b.get("/portal/")
+        assert reply.status == 303 and reply.location.startswith("/portal/login")
+    trail = portal_sso.audit_of(linked.company.company_id)
+    assert trail[0].actor == "hub" and f"Deactivated {tech.username}" in trail[0].detail
+    assert status_of(linked.admin) == "active"
+
+
+def test_a_hub_deletion_deletes_the_portal_user(client):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    browser = portal_browser(tech)
+
+    hub_admin_does(client, linked, hub_user, "delete")
+
+    assert status_of(tech) == "deleted"
+    assert browser.get("/portal/").status == 303
+    assert sessions.end_all_for_user(tech.user_id) == 0
+
+
+def test_the_last_security_admin_is_deactivated_not_deleted(client):
+    linked = linked_partner()
+    hub_user = hub_member(linked, linked.admin)
+    browser = portal_browser(linked.admin)
+
+    hub_admin_does(client, linked, hub_user, "delete")
+
+    assert status_of(linked.admin) == "deactivated"
+    assert browser.get("/portal/").status == 303
+    trail = portal_sso.audit_of(linked.company.company_id)
+    assert "kept as the last Security Admin" in trail[0].detail
+
+
+def test_a_security_admin_with_another_active_one_is_deleted(client):
+    linked = linked_partner()
+    make_user(linked.company, role=SECURITY_ADMIN)
+    hub_user = hub_member(linked, linked.admin)
+    hub_admin_does(client, linked, hub_user, "delete")
+    assert status_of(linked.admin) == "deleted"
+
+
+def test_revoking_partner_portal_access_deactivates_and_revoking_it_docs_does_not(client):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    browser = portal_browser(tech)
+
+    hub_admin_does(client, linked, hub_user, "grant", module="itdocs")
+    hub_admin_does(client, linked, hub_user, "revoke", module="itdocs")
+    assert status_of(tech) == "active" and browser.get("/portal/").status == 200
+
+    hub_admin_does(client, linked, hub_user, "revoke", module="portal")
+    assert status_of(tech) == "deactivated"
+    assert browser.get("/portal/").status == 303
+
+
+def test_a_redelivered_event_is_harmless(client, heard):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    hub_admin_does(client, linked, hub_user, "deactivate")
+    (event,) = [e for e in heard if e.kind == "user.deactivated"]
+    trail_before = portal_sso.audit_of(linked.company.company_id)
+
+    deliver_lifecycle_message(event.to_json())  # as the queue handler would, twice
+    deliver_lifecycle_message(event.to_json())
+
+    assert status_of(tech) == "deactivated"
+    assert portal_sso.audit_of(linked.company.company_id) == trail_before
+    outcome = deprovisioning.handle(runtime.current(), event)
+    assert [(o.changed, o.status, o.sessions_ended) for o in outcome] == [
+        (False, "deactivated", 0)]
+
+
+def test_a_late_deactivation_does_not_undo_a_deletion(client, heard):
+    linked = linked_partner()
+    make_user(linked.company, role=SECURITY_ADMIN)
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    hub_admin_does(client, linked, hub_user, "deactivate")
+    hub_admin_does(client, linked, hub_user, "delete")
+    assert status_of(tech) == "deleted"
+    (deactivated,) = [e for e in heard if e.kind == "user.deactivated"]
+    deliver_lifecycle_message(deactivated.to_json())
+    assert status_of(tech) == "deleted"
+
+
+def test_with_automatic_deactivation_off_nothing_changes(client):
+    linked = linked_partner(auto_deactivate=False)
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    browser = portal_browser(tech)
+
+    hub_admin_does(client, linked, hub_user, "deactivate")
+
+    assert status_of(tech) == "active"
+    assert browser.get("/portal/").status == 200
+
+
+def test_an_event_from_another_hub_company_changes_nothing(client):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    rt = runtime.current()
+    forged = events.LifecycleEvent(event_id="e1", kind="user.deactivated",
+                                   issuer=rt.settings.hub_issuer,
+                                   hub_company_id="another-hub-company",
+                                   subject=hub_user.user_id, at=rt.clock.now())
+    deliver_lifecycle_message(forged.to_json())
+    assert status_of(tech) == "active"
+
+
+def test_only_the_users_linked_partner_companies_are_touched(client):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    other = linked_partner(auto_deactivate=False)
+    rt = runtime.current()
+    elsewhere = make_user(other.company, role=TECHNICIAN, email=tech.email)
+    portal_sso.link_identity(elsewhere.user_id, other.company.company_id, rt.settings.hub_issuer,
+                             hub_user.user_id, rt.clock.now())
+
+    hub_admin_does(client, linked, hub_user, "deactivate")
+
+    assert status_of(tech) == "deactivated" and status_of(elsewhere) == "active"
