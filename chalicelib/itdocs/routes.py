@@ -1,7 +1,87 @@
-"""IT Docs pages."""
+"""IT Docs pages: Log In with Hub (login, start, callback, launch), logout and home.
+
+Organizations and contacts are in docs_routes.py; Account pages in account_routes.py.
+"""
 
 from __future__ import annotations
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
+
+from chalicelib.auth.sso import relying_party
+from chalicelib.auth.sso.accounts import NoAccount, NotLinked
+from chalicelib.errors import Forbidden, InvalidInput, LoginFailed, NotAuthenticated
+from chalicelib.itdocs import hub_sign_in, sessions
+from chalicelib.web import http
+from chalicelib.web.page import Page
+from chalicelib.web.routing import page_route
 
 itdocs_routes = Blueprint(__name__)
+MODULE = "itdocs"
+HOME = "/itdocs/organizations"
+SSO_COOKIE = relying_party.STATE_COOKIE
+
+
+def _login_page(page: Page, error: str, status: int) -> Response:
+    return page.render("itdocs/login.html", status=status, next=HOME, error=error)
+
+
+@page_route(itdocs_routes, "/", "itdocs")
+def home(page: Page) -> Response:
+    sessions.signed_in(page)
+    return page.redirect(HOME)
+
+
+@page_route(itdocs_routes, "/login", "itdocs")
+def login(page: Page) -> Response:
+    next_path = relying_party.safe_return_to(MODULE, page.query().get("next"))
+    return page.render("itdocs/login.html", next=next_path, error=None)
+
+
+@page_route(itdocs_routes, "/sso/start", "itdocs")
+def sso_start(page: Page) -> Response:
+    """Send the browser to the hub's authorization endpoint with a sealed state cookie."""
+    return_to = relying_party.safe_return_to(MODULE, page.query().get("next"))
+    url, cookie = relying_party.start(page.runtime, MODULE, return_to=return_to)
+    page.set_cookie(SSO_COOKIE, cookie, max_age=relying_party.STATE_MAX_AGE)
+    return page.redirect(url)
+
+
+@page_route(itdocs_routes, "/sso/launch", "itdocs")
+def sso_launch(page: Page) -> Response:
+    """The hub's My Modules tile: open IT Docs, signing in with the hub if needed."""
+    try:
+        sessions.signed_in(page)
+    except NotAuthenticated:
+        return page.redirect("/itdocs/sso/start?next=/itdocs/organizations")
+    return page.redirect(HOME)
+
+
+@page_route(itdocs_routes, "/sso/callback", "itdocs")
+def sso_callback(page: Page) -> Response:
+    """Finish Log In with Hub: sign the user in, or complete linking the account to the hub."""
+    state_cookie = page.read_cookie(SSO_COOKIE)
+    page.clear_cookie(SSO_COOKIE)
+    try:
+        identity = relying_party.finish(page.runtime, MODULE, query=page.query(),
+                                        state_cookie=state_cookie)
+        if identity.purpose == "link":
+            actor = sessions.signed_in(page)
+            hub_sign_in.link_account(page.runtime, actor, identity)
+            return page.redirect("/itdocs/account/sso?done=linked")
+        user = hub_sign_in.user_for(page.runtime, identity)
+    except (LoginFailed, InvalidInput, NotLinked, NoAccount) as error:
+        return _login_page(page, error.message, 403 if isinstance(error, NoAccount) else 401)
+    except Forbidden as error:
+        return page.render("error.html", status=403, message=error.message, code="forbidden")
+    token, _ = sessions.start(page.runtime, user, hub_sid=identity.sid or None,
+                              previous_token=page.read_cookie(sessions.COOKIE))
+    page.set_cookie(sessions.COOKIE, token)
+    return page.redirect(http.local_path(identity.return_to, HOME))
+
+
+@page_route(itdocs_routes, "/logout", "itdocs", methods=["POST"])
+def logout(page: Page) -> Response:
+    page.form()
+    sessions.end(page.read_cookie(sessions.COOKIE))
+    page.clear_cookie(sessions.COOKIE)
+    return page.redirect("/itdocs/login")

@@ -1,0 +1,120 @@
+"""Log In with Hub for IT Docs: which user a hub identity opens, and linking an account.
+
+Applies the shared rule of `chalicelib.auth.sso.accounts.resolve` over IT Docs storage. An IT Docs
+account is linked to at most one hub company (a marker), so a hub identity opens at most one
+account: the user already linked to (issuer, subject); else, the first time, the user with the same
+email when the hub says it is verified; else a new user with the account's default role when the
+account has automatic user creation (JIT) on.
+"""
+
+from __future__ import annotations
+
+from chalicelib.auth.sso import accounts as sso_accounts
+from chalicelib.auth.sso import hub_services
+from chalicelib.auth.sso.relying_party import HubIdentity
+from chalicelib.errors import AlreadyExists, Forbidden, LinkhubError, LoginFailed
+from chalicelib.itdocs import audit
+from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser, create_user, email_key
+from chalicelib.itdocs.policy import can
+from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs as store
+from chalicelib.storage.itdocs import User
+
+MODULE = "itdocs"
+DEACTIVATED = "Your IT Docs user is deactivated. Ask your IT Docs administrator."
+
+
+class ItDocsDirectory:
+    """IT Docs users as `sso_accounts.resolve` sees them."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def linked_tenants(self, identity: HubIdentity) -> list[str]:
+        account = store.account_for_hub_company(identity.issuer, identity.hub_company_id)
+        return [account.account_id] if account else []
+
+    def linked_accounts(self, identity: HubIdentity, tenants: list[str]) -> list[User]:
+        user = store.user_by_identity(identity.issuer, identity.subject)
+        return [user] if user is not None and user.account_id in tenants else []
+
+    def first_time_matches(self, identity: HubIdentity, tenants: list[str],
+                           by_email: bool) -> list[User]:
+        if not by_email or not identity.email:
+            return []  # IT Docs users have no usernames; only a verified email links
+        found = [store.user_by_email(tenant, email_key(identity.email)) for tenant in tenants]
+        return [user for user in found if user is not None and not user.hub_subject]
+
+    def link(self, identity: HubIdentity, account: User) -> User | None:
+        try:
+            store.link_identity(account.user_id, identity.issuer, identity.subject)
+        except AlreadyExists:
+            winner = store.user_by_identity(identity.issuer, identity.subject)
+            return winner if winner is not None and winner.user_id == account.user_id else None
+        audit.record(self.rt, account.account_id, identity.email, "user.linked_to_hub",
+                     account.email)
+        return store.get_user(account.user_id)
+
+    def provision(self, identity: HubIdentity, tenants: list[str]) -> User | None:
+        for tenant in tenants:
+            account = store.get_account(tenant)
+            if not account.jit_enabled:
+                continue
+            try:
+                return create_user(
+                    self.rt, tenant, email=identity.email or f"{identity.subject}@hub.invalid",
+                    name=identity.name or identity.username or identity.email,
+                    role=account.default_role, hub_issuer=identity.issuer,
+                    hub_subject=identity.subject, actor="Log In with Hub (JIT)")
+            except AlreadyExists:  # a concurrent first login created it, or the email is taken
+                return store.user_by_identity(identity.issuer, identity.subject)
+        return None
+
+
+def user_for(rt: Runtime, identity: HubIdentity) -> User:
+    """The active IT Docs user this hub identity signs in as (NotLinked, NoAccount, LoginFailed)."""
+    users = sso_accounts.resolve(ItDocsDirectory(rt), identity)
+    user = users[0]
+    if user.status != ACTIVE:
+        raise LoginFailed(DEACTIVATED)
+    return user
+
+
+def launch_url(rt: Runtime) -> str:
+    return rt.settings.base_url.rstrip("/") + "/itdocs/sso/launch"
+
+
+def link_account(rt: Runtime, actor: ItDocsUser, identity: HubIdentity) -> None:
+    """An Administrator, signed in to the hub as a Master, links this account to the hub company."""
+    if not can(actor, "account.manage"):
+        raise Forbidden()
+    if not identity.is_master:
+        raise Forbidden("Only a hub Master can link IT Docs to the hub company.")
+    store.link_account(actor.account_id, identity.issuer, identity.hub_company_id,
+                       identity.hub_company_name)
+    try:
+        hub_services.link_module(rt, MODULE, access_token=identity.access_token,
+                                 launch_url=launch_url(rt))
+    except LinkhubError:  # the hub refused or did not answer: undo our half of the link
+        store.unlink_account(store.get_account(actor.account_id))
+        raise
+    if store.user_by_identity(identity.issuer, identity.subject) is None:
+        try:
+            store.link_identity(actor.user_id, identity.issuer, identity.subject)
+        except AlreadyExists:
+            pass  # this Administrator is already linked to another hub identity
+    audit.record(rt, actor.account_id, actor.email, "account.linked_to_hub",
+                 identity.hub_company_name)
+
+
+def unlink_account(rt: Runtime, actor: ItDocsUser) -> None:
+    """An Administrator unlinks the account; hub sign-in stops opening it."""
+    if not can(actor, "account.manage"):
+        raise Forbidden()
+    account = store.get_account(actor.account_id)
+    if not account.linked_to_hub:
+        return
+    store.unlink_account(account)
+    hub_services.unlink_module(rt, MODULE, hub_company_id=account.hub_company_id or "")
+    audit.record(rt, actor.account_id, actor.email, "account.unlinked_from_hub",
+                 account.hub_company_name or "")
