@@ -1,0 +1,199 @@
+"""The SaaS Protection card of an organization and a contact's protection, from synced data.
+
+`saas_card` reads the customers matched to the organization (matching's index, one Query), then
+each customer's stored summary (one GetItem each) and its integration's last sync time. Protected
+seats are Active seats only: Paused, Archived and Unprotected seats are listed apart as not
+counted. `contact_protection` looks each email up in the matched customers' seats through the
+seats' email index (case-insensitive).
+
+Both return None / [] when nothing is matched, so the page simply shows no card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from chalicelib.errors import NotFound
+from chalicelib.matching import state as matching_state
+from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs_sync as sync_store
+from chalicelib.storage import itdocs_sync_data as data_store
+from chalicelib.sync import vocabulary
+
+
+@dataclass(frozen=True)
+class ServiceCount:
+    """How many protected (Active) seats are backed up through one service."""
+
+    service: str
+    protected_seats: int
+
+
+@dataclass(frozen=True)
+class CardSection:
+    """One backup customer matched to the organization (usually the only one)."""
+
+    integration_id: str
+    customer_id: str
+    customer_name: str
+    domain: str
+    product: str
+    product_name: str
+    protected_seats: int | None
+    """Active seats; None when the seats were never fetched (see `seats_used`, `seats_note`)."""
+    seats_used: int
+    seats_not_counted: dict[str, int]
+    """Seats in any other state (Paused, Archived, Unprotected, unknown) -> how many."""
+    services: list[ServiceCount]
+    active_services: int
+    recent_backup_services: int
+    backup_percentage: float
+    backup_status: str
+    seats_note: str
+    synced_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SaasCard:
+    """What an organization's SaaS Protection card shows."""
+
+    organization_id: str
+    sections: list[CardSection] = field(default_factory=list)
+
+    @property
+    def protected_seats(self) -> int:
+        """Active seats across the matched customers (seatsUsed where seats are unknown)."""
+        return sum(
+            s.protected_seats if s.protected_seats is not None else s.seats_used
+            for s in self.sections
+        )
+
+    @property
+    def products(self) -> list[str]:
+        return sorted({s.product_name for s in self.sections})
+
+    @property
+    def synced_at(self) -> dt.datetime | None:
+        times = [s.synced_at for s in self.sections if s.synced_at is not None]
+        return max(times) if times else None
+
+
+@dataclass(frozen=True)
+class SeatProtection:
+    """A contact's seat found by email, and which services it protects."""
+
+    email: str
+    main_id: str
+    name: str
+    customer_name: str
+    product_name: str
+    seat_type: str
+    seat_state: str
+    protected: bool
+    services: tuple[str, ...]
+
+
+def saas_card(rt: Runtime, account_id: str, organization_id: str) -> SaasCard | None:
+    """The organization's card, or None when no synced customer is matched to it."""
+    sections = []
+    synced: dict[str, dt.datetime | None] = {}
+    for integration_id, customer_id in matching_state.customers_for_organization(
+        rt, account_id, organization_id
+    ):
+        if integration_id not in synced:
+            synced[integration_id] = _last_sync(account_id, integration_id)
+        if synced[integration_id] is _GONE:
+            continue
+        customer = data_store.get_customer(integration_id, customer_id)
+        if customer is None or customer.account_id != account_id:
+            continue
+        sections.append(_section(customer, synced[integration_id]))
+    if not sections:
+        return None
+    sections.sort(key=lambda s: (s.product_name, s.customer_name, s.customer_id))
+    return SaasCard(organization_id=organization_id, sections=sections)
+
+
+def contact_protection(
+    rt: Runtime, account_id: str, organization_id: str, emails: list[str]
+) -> list[SeatProtection]:
+    """Seats whose email is one of the contact's, in the customers matched to the organization."""
+    wanted = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    found: list[SeatProtection] = []
+    for integration_id, customer_id in matching_state.customers_for_organization(
+        rt, account_id, organization_id
+    ):
+        customer = data_store.get_customer(integration_id, customer_id)
+        if customer is None or customer.account_id != account_id:
+            continue
+        for email in wanted:
+            for seat in data_store.seats_with_email(integration_id, customer_id, email):
+                found.append(
+                    SeatProtection(
+                        email=email,
+                        main_id=seat.main_id,
+                        name=seat.name,
+                        customer_name=customer.name,
+                        product_name=vocabulary.product_name(customer.product),
+                        seat_type=seat.seat_type,
+                        seat_state=seat.seat_state,
+                        protected=seat.seat_state == vocabulary.ACTIVE,
+                        services=vocabulary.seat_services(customer.product, seat.seat_type),
+                    )
+                )
+    return found
+
+
+def backup_status(active_services: int, recent_backup_services: int, percentage: float) -> str:
+    """The customer list's backup figures in words."""
+    if active_services <= 0:
+        return "No active services reported"
+    return (
+        f"{recent_backup_services} of {active_services} services backed up recently "
+        f"({percentage:g}%)"
+    )
+
+
+def _section(customer: data_store.BackupCustomer, synced_at: dt.datetime | None) -> CardSection:
+    services = [
+        ServiceCount(service, customer.service_seats.get(service, 0))
+        for service in vocabulary.SERVICES.get(customer.product, ())
+    ]
+    not_counted = {
+        state: count
+        for state, count in sorted(customer.seat_states.items())
+        if state != vocabulary.ACTIVE and count
+    }
+    return CardSection(
+        integration_id=customer.integration_id,
+        customer_id=customer.customer_id,
+        customer_name=customer.name,
+        domain=customer.domain,
+        product=customer.product,
+        product_name=vocabulary.product_name(customer.product),
+        protected_seats=customer.protected_seats,
+        seats_used=customer.seats_used,
+        seats_not_counted=not_counted,
+        services=services,
+        active_services=customer.active_services,
+        recent_backup_services=customer.recent_backup_services,
+        backup_percentage=customer.backup_percentage,
+        backup_status=backup_status(
+            customer.active_services, customer.recent_backup_services, customer.backup_percentage
+        ),
+        seats_note=customer.seats_note,
+        synced_at=synced_at,
+    )
+
+
+_GONE = dt.datetime.min.replace(tzinfo=dt.UTC)
+"""Marks an integration deleted (or another account's): its customers are not shown."""
+
+
+def _last_sync(account_id: str, integration_id: str) -> dt.datetime | None:
+    try:
+        record = sync_store.get_integration(integration_id)
+    except NotFound:
+        return _GONE
+    return record.last_sync_at if record.account_id == account_id else _GONE
