@@ -82,17 +82,18 @@ class PortalDirectory:
         return create_just_in_time(self.rt, company.company_id, company.name, identity, role)
 
 
-def _jit_username(identity: HubIdentity, attempt: int, rt: Runtime) -> str:
+def _jit_username(identity: HubIdentity, suffix: str) -> str:
     base = "".join(ch for ch in (identity.username or identity.email.split("@")[0])
                    if not ch.isspace() and ch != "@")[:48] or "hub-user"
-    return base if attempt == 0 else f"{base}-{rt.random.hex(3)}"
+    return f"{base}-{suffix}" if suffix else base
 
 
 def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
                         identity: HubIdentity, role: str) -> PortalUser:
     """One new user linked to the identity; a concurrent first login's user when it won."""
-    for attempt in range(JIT_ATTEMPTS):
-        username = _jit_username(identity, attempt, rt)
+    suffix = ""
+    for _ in range(JIT_ATTEMPTS):
+        username = _jit_username(identity, suffix)
         now = rt.clock.now()
         user = PortalUser(
             user_id=uuid.uuid4().hex, company_id=company_id, company_name=company_name,
@@ -110,6 +111,8 @@ def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
         owner = store.owner_of_identity(identity.issuer, identity.subject, company_id)
         if owner:
             return portal_store.get_user(owner)
+        if outcome == "taken":  # the username belongs to someone else: try a distinct one
+            suffix = rt.random.hex(3)
     raise LoginFailed("Your portal account could not be created automatically. "
                       "Ask your administrator to create it.")
 

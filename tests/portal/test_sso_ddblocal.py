@@ -1,0 +1,75 @@
+"""Log In with Hub on DynamoDB Local: racing first logins create exactly one user."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from chalicelib.auth.sso.relying_party import HubIdentity
+from chalicelib.portal import companies, hub_login, security_settings
+from chalicelib.portal.policy import TECHNICIAN
+from chalicelib.storage import portal as portal_store
+from chalicelib.storage import portal_sso
+from tests.conftest import unique
+from tests.portal.helpers import make_user
+
+pytestmark = pytest.mark.ddblocal
+
+
+def _linked_partner(rt):
+    hub_company_id = uuid.uuid4().hex
+    partner = companies.create_company(rt, unique("Race Partner"))
+    admin = make_user(partner, email=f"admin-{hub_company_id[:6]}@example.com")
+    portal_sso.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
+                            hub_company_id=hub_company_id, hub_company_name="Race Hub",
+                            now=rt.clock.now(), actor="tests")
+    security_settings.set_auto_create(rt, admin, True, TECHNICIAN)
+    return partner, hub_company_id
+
+
+def _identity(rt, hub_company_id: str) -> HubIdentity:
+    name = f"racer{uuid.uuid4().hex[:8]}"
+    return HubIdentity(issuer=rt.settings.hub_issuer, subject=uuid.uuid4().hex,
+                       email=f"{name}@example.com", email_verified=True, username=name,
+                       name=name.title(), hub_company_id=hub_company_id,
+                       hub_company_name="Race Hub", hub_role="User", sid="sid")
+
+
+def test_racing_first_logins_create_exactly_one_user_with_the_chosen_role(ddb):
+    partner, hub_company_id = _linked_partner(ddb)
+    identity = _identity(ddb, hub_company_id)
+    racers = 6
+    barrier = threading.Barrier(racers)
+    results: list[str] = []
+    failures: list[BaseException] = []
+
+    def first_login() -> None:
+        barrier.wait()
+        try:
+            (user,) = hub_login.accounts_for(ddb, identity)
+            results.append(user.user_id)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first_login) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not failures, failures
+    created = [u for u in portal_store.users_of_company(partner.company_id)
+               if u.email == identity.email]
+    assert len(created) == 1
+    assert created[0].role == TECHNICIAN and created[0].username == identity.username
+    assert set(results) == {created[0].user_id}
+    assert [uid for uid, _ in portal_sso.users_linked_to_subject(
+        identity.issuer, identity.subject)] == [created[0].user_id]
+
+
+def test_companies_linked_to_a_hub_company_are_found_by_index(ddb):
+    partner, hub_company_id = _linked_partner(ddb)
+    assert security_settings.companies_linked_to(ddb, ddb.settings.hub_issuer,
+                                                 hub_company_id) == [partner.company_id]
