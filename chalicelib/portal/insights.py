@@ -1,0 +1,132 @@
+"""Insights the Partner Portal publishes to the hub about its security posture.
+
+For the partner companies linked to one hub company: Require Log In with Hub is off; users who
+have never signed in with the hub; users without a recent login. `publish_for_company` runs after a
+security-setting change and from the scheduled tick (about daily); it sends the list over HTTP
+(hub_services) only when it differs from the last one sent, so an unchanged posture costs a few
+reads and no write on either side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict
+
+from chalicelib import logs
+from chalicelib.auth.sso import hub_services
+from chalicelib.auth.sso.hub_services import Insight
+from chalicelib.errors import LinkhubError
+from chalicelib.portal import security_settings, users
+from chalicelib.runtime import Runtime
+from chalicelib.storage import portal as portal_store
+from chalicelib.storage import portal_insights as store
+from chalicelib.storage import portal_sso
+from chalicelib.storage.portal import PortalUser
+from chalicelib.storage.portal_insights import Publication
+
+MODULE = "portal"
+RECENT_LOGIN = dt.timedelta(days=30)
+REFRESH_EVERY = dt.timedelta(days=1)
+RETRY_AFTER = dt.timedelta(hours=1)
+MAX_INSIGHTS = 20
+NAMES_SHOWN = 5
+TICK_LIMIT = 100
+
+
+def _names(found: list[PortalUser]) -> str:
+    shown = ", ".join(sorted(u.username for u in found)[:NAMES_SHOWN])
+    more = len(found) - NAMES_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def posture(rt: Runtime, company_id: str, *, name_company: bool = False) -> list[Insight]:
+    """One partner company's insights (its settings, users and hub identities: three reads)."""
+    settings = security_settings.security_settings(rt, company_id)
+    company = portal_store.get_company(company_id)
+    prefix = f"{company.name}: " if name_company else ""
+    now = rt.clock.now()
+    active = [u for u in portal_store.users_of_company(company_id) if u.status == users.ACTIVE]
+    hub_users = {link.user_id for link in portal_sso.identities_of_company(company_id)}
+    found: list[Insight] = []
+    if not settings.require_hub_login:
+        found.append(Insight(
+            "portal.require_hub_login_off", f"{prefix}Require Log In with Hub is off",
+            f"Users of {company.name} can still log in to the Partner Portal with a local "
+            "password. A Security Admin can require the hub in Admin > Security Settings.",
+            "warning"))
+    never = [u for u in active if u.user_id not in hub_users]
+    if never:
+        found.append(Insight(
+            "portal.never_signed_in_with_hub",
+            f"{prefix}{_plural(len(never), 'user has', 'users have')} never signed in with the hub",
+            f"In {company.name}: {_names(never)}.", "info"))
+    stale = [u for u in active if (u.last_login_at or u.created_at) <= now - RECENT_LOGIN]
+    if stale:
+        days = RECENT_LOGIN.days
+        found.append(Insight(
+            "portal.no_recent_login",
+            f"{prefix}{_plural(len(stale), 'user has', 'users have')} not logged in for "
+            f"{days} days",
+            f"In {company.name}: {_names(stale)}. Deactivate accounts that are no longer used.",
+            "warning"))
+    return found
+
+
+def fingerprint(insights: list[Insight]) -> str:
+    text = json.dumps([asdict(i) for i in insights], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def publish_for_company(rt: Runtime, company_id: str) -> bool:
+    """Publish the insights of the hub company this partner is linked to; True when sent."""
+    settings = security_settings.security_settings(rt, company_id)
+    if not settings.linked or settings.hub_issuer != rt.settings.hub_issuer:
+        return False
+    return publish_for_hub_company(rt, str(settings.hub_issuer), str(settings.hub_company_id))
+
+
+def publish_for_hub_company(rt: Runtime, issuer: str, hub_company_id: str) -> bool:
+    """Compute every linked partner's insights and send them if they changed; True when sent."""
+    key = portal_sso.hub_link_key(issuer, hub_company_id)
+    company_ids = portal_sso.companies_linked_to(issuer, hub_company_id)
+    if not company_ids:
+        store.delete_publication(key)  # unlinked: the hub forgot the module's insights with it
+        return False
+    many = len(company_ids) > 1
+    insights = [i for c in company_ids for i in posture(rt, c, name_company=many)][:MAX_INSIGHTS]
+    digest = fingerprint(insights)
+    now = rt.clock.now()
+    last = store.get_publication(key)
+    if last is not None and last.fingerprint == digest:
+        if last.next_due_at <= now:
+            store.save_publication(Publication(key, issuer, hub_company_id,
+                                               now + REFRESH_EVERY, digest, last.published_at))
+        return False
+    hub_services.publish_insights(rt, MODULE, hub_company_id=hub_company_id, insights=insights)
+    store.save_publication(Publication(key, issuer, hub_company_id, now + REFRESH_EVERY, digest,
+                                       now))
+    logs.event("insights_published", module=MODULE, hub_company_id=hub_company_id,
+               count=len(insights))
+    return True
+
+
+def tick(rt: Runtime) -> int:
+    """Refresh the publications that are due (about daily each); returns how many were sent."""
+    now = rt.clock.now()
+    sent = 0
+    for due in store.due_publications(now, TICK_LIMIT):
+        try:
+            sent += publish_for_hub_company(rt, due.issuer, due.hub_company_id)
+        except LinkhubError as error:  # the hub is down or refused: try again later
+            logs.event("insights_publish_failed", hub_company_id=due.hub_company_id,
+                       error=type(error).__name__)
+            store.save_publication(Publication(due.hub_link_key, due.issuer,
+                                               due.hub_company_id, now + RETRY_AFTER,
+                                               due.fingerprint, due.published_at))
+    return sent

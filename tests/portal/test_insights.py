@@ -1,0 +1,117 @@
+"""The portal publishes its security posture to the hub; the hub dashboard shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from app import app
+from chalicelib import outbound, runtime
+from chalicelib.portal import companies, insights, scheduled
+from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
+from chalicelib.storage import hub as hub_store
+from chalicelib.storage import portal_sso, tables
+from chalicelib.storage.portal import PortalCompany
+from tests.auth.hub.helpers import Account, log_in, make_account
+from tests.loopback import LoopbackTransport
+from tests.portal.helpers import make_user, unique_name
+from tests.web_client import WebClient
+
+
+@pytest.fixture
+def loopback(client: WebClient) -> LoopbackTransport:
+    rt = runtime.current()
+    transport = LoopbackTransport(app, rt.settings.base_url)
+    outbound.install_transport(rt, transport)
+    return transport
+
+
+def linked(master: Account | None = None, name: str | None = None) -> tuple[Account,
+                                                                             PortalCompany]:
+    """A partner linked to a hub company on both sides (as after Enable Login with Hub)."""
+    rt = runtime.current()
+    master = master or make_account(company_name=unique_name("Hub Co"), username="master")
+    hub_store.set_company_module(master.company.company_id, "portal",
+                                 {"launch_url": "http://localhost:8000/portal/sso/launch"})
+    company = companies.create_company(rt, name or unique_name("Partner"))
+    portal_sso.link_company(company.company_id, issuer=rt.settings.hub_issuer,
+                            hub_company_id=master.company.company_id,
+                            hub_company_name=master.company.name, now=rt.clock.now(),
+                            actor="setup")
+    return master, company
+
+
+def dashboard(account: Account) -> str:
+    browser = WebClient(app)
+    assert log_in(browser, account).status == 303
+    return browser.get("/hub/").text
+
+
+def test_a_linked_partners_posture_shows_on_its_hub_dashboard(client, loopback):
+    master, company = linked()
+    admin = make_user(company, username=unique_name("admin").replace(" ", ""),
+                      role=SECURITY_ADMIN)
+    rt = runtime.current()
+    portal_sso.link_identity(admin.user_id, company.company_id, rt.settings.hub_issuer,
+                             master.user.user_id, rt.clock.now())
+    make_user(company, username="tech" + unique_name("").strip(), role=TECHNICIAN)
+
+    assert insights.publish_for_company(rt, company.company_id) is True
+
+    page = dashboard(master)
+    assert "Require Log In with Hub is off" in page
+    assert "1 user has never signed in with the hub" in page and admin.username not in page
+    other = make_account(company_name=unique_name("Other"), username="olga")
+    assert "Require Log In with Hub is off" not in dashboard(other)
+
+
+def test_nothing_is_sent_when_nothing_changed_and_a_change_is_sent(client, loopback):
+    master, company = linked()
+    admin = make_user(company, role=SECURITY_ADMIN)
+    rt = runtime.current()
+    assert insights.publish_for_company(rt, company.company_id) is True
+    sent = len(loopback.requests)
+
+    with tables.counting_calls() as counter:
+        assert insights.publish_for_company(rt, company.company_id) is False
+    assert len(loopback.requests) == sent
+    assert not {"PutItem", "UpdateItem", "DeleteItem", "Scan"} & set(counter.calls)
+
+    portal_sso.set_options(company.company_id, now=rt.clock.now(), actor=admin.username,
+                           require_hub_login=True)
+    assert insights.publish_for_company(rt, company.company_id) is True
+    assert "Require Log In with Hub is off" not in dashboard(master)
+
+
+def test_the_daily_tick_notices_users_without_a_recent_login(client, loopback, frozen_time):
+    master, company = linked()
+    make_user(company, username="sleepy" + unique_name("").strip(), role=TECHNICIAN)
+    rt = runtime.current()
+    insights.publish_for_company(rt, company.company_id)
+    assert "not logged in for 30 days" not in dashboard(master)
+
+    frozen_time.advance(seconds=int(dt.timedelta(hours=2).total_seconds()))
+    sent = len(loopback.requests)
+    scheduled.tick(rt)  # nothing is due yet
+    assert len(loopback.requests) == sent
+
+    frozen_time.advance(seconds=int(dt.timedelta(days=31).total_seconds()))
+    scheduled.tick(rt)
+    page = dashboard(master)
+    assert "1 user has not logged in for 30 days" in page and "sleepy" in page
+
+
+def test_two_partners_linked_to_one_hub_company_are_both_shown(client, loopback):
+    master, first = linked(name=unique_name("First Partner"))
+    _, second = linked(master, name=unique_name("Second Partner"))
+    insights.publish_for_company(runtime.current(), second.company_id)
+    page = dashboard(master)
+    assert f"{first.name}: Require Log In with Hub is off" in page
+    assert f"{second.name}: Require Log In with Hub is off" in page
+
+
+def test_an_unlinked_partner_publishes_nothing(client, loopback):
+    company = companies.create_company(runtime.current(), unique_name("Alone"))
+    assert insights.publish_for_company(runtime.current(), company.company_id) is False
+    assert loopback.requests == []
