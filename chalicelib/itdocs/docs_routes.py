@@ -1,0 +1,172 @@
+"""IT Docs pages: organizations (list, home with the SaaS Protection card, create, edit) and
+contacts (view with their protected services, create, edit)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote_plus
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.errors import AlreadyExists, InvalidInput
+from chalicelib.itdocs import contacts, organizations, sessions
+from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.contacts import ContactDetails
+from chalicelib.itdocs.policy import can
+from chalicelib.sync import card
+from chalicelib.web.page import Page
+from chalicelib.web.routing import page_route
+
+itdocs_docs_routes = Blueprint(__name__)
+BASE = "/itdocs/organizations"
+
+
+def _done(path: str, message: str) -> str:
+    return f"{path}?done={quote_plus(message)}"
+
+
+# -- organizations ---------------------------------------------------------------------------------
+def _list_page(page: Page, actor: ItDocsUser, *, status: int = 200, error: str | None = None,
+               name: str = "") -> Response:
+    query = page.query().get("q", "").strip()
+    found = organizations.list_all(page.runtime, actor.account_id)
+    if query:
+        found = [o for o in found if query.casefold() in o.name.casefold()]
+    return page.render("itdocs/organizations.html", status=status, organizations=found,
+                       query=query, can_create=can(actor, "organization.create"), error=error,
+                       typed_name=name, flash=page.query().get("done", ""))
+
+
+@page_route(itdocs_docs_routes, "/organizations", "itdocs")
+def organizations_page(page: Page) -> Response:
+    return _list_page(page, sessions.signed_in(page))
+
+
+@page_route(itdocs_docs_routes, "/organizations", "itdocs", methods=["POST"])
+def organizations_create(page: Page) -> Response:
+    form = page.form()
+    actor = sessions.signed_in(page)
+    try:
+        created = organizations.create_by(page.runtime, actor, form.get("name", ""))
+    except (InvalidInput, AlreadyExists) as error:
+        return _list_page(page, actor, status=400, error=error.message, name=form.get("name", ""))
+    return page.redirect(_done(f"{BASE}/{created.organization_id}", f"Created {created.name}"))
+
+
+@page_route(itdocs_docs_routes, "/organizations/{organization_id}", "itdocs")
+def organization_home(page: Page, organization_id: str) -> Response:
+    actor = sessions.signed_in(page)
+    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    people = contacts.in_organization(page.runtime, actor.account_id, organization_id)
+    saas = card.saas_card(page.runtime, actor.account_id, organization_id)
+    return page.render("itdocs/organization.html", organization=organization, contacts=people,
+                       saas=saas, can_edit=can(actor, "organization.edit"),
+                       can_add_contact=can(actor, "contact.create"),
+                       flash=page.query().get("done", ""))
+
+
+def _edit_page(page: Page, organization: Any, name: str, error: str | None = None,
+               status: int = 200) -> Response:
+    return page.render("itdocs/organization_edit.html", status=status, organization=organization,
+                       typed_name=name, error=error)
+
+
+@page_route(itdocs_docs_routes, "/organizations/{organization_id}/edit", "itdocs")
+def organization_edit(page: Page, organization_id: str) -> Response:
+    actor = sessions.signed_in(page)
+    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    return _edit_page(page, organization, organization.name)
+
+
+@page_route(itdocs_docs_routes, "/organizations/{organization_id}/edit", "itdocs",
+            methods=["POST"])
+def organization_save(page: Page, organization_id: str) -> Response:
+    form = page.form()
+    actor = sessions.signed_in(page)
+    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    try:
+        renamed = organizations.rename(page.runtime, actor, organization_id, form.get("name", ""))
+    except (InvalidInput, AlreadyExists) as error:
+        return _edit_page(page, organization, form.get("name", ""), error.message, 400)
+    return page.redirect(_done(f"{BASE}/{organization_id}", f"Saved {renamed.name}"))
+
+
+# -- contacts --------------------------------------------------------------------------------------
+def _details(form: dict[str, str]) -> ContactDetails:
+    return ContactDetails(name=form.get("name", ""),
+                          emails=contacts.parse_emails(form.get("emails", "")),
+                          title=form.get("title", ""), phone=form.get("phone", ""))
+
+
+def _contact_form(page: Page, organization: Any, *, heading: str, action: str, cancel: str,
+                  form: dict[str, str], error: str | None = None, status: int = 200) -> Response:
+    values = {k: form.get(k, "") for k in ("name", "title", "emails", "phone")}
+    return page.render("itdocs/contact_form.html", status=status, organization=organization,
+                       heading=heading, action=action, cancel=cancel, form=values, error=error)
+
+
+@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/new", "itdocs")
+def contact_new(page: Page, organization_id: str) -> Response:
+    actor = sessions.signed_in(page)
+    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    return _contact_form(page, organization, heading="New contact",
+                         action=f"{BASE}/{organization_id}/contacts",
+                         cancel=f"{BASE}/{organization_id}", form={})
+
+
+@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts", "itdocs",
+            methods=["POST"])
+def contact_create(page: Page, organization_id: str) -> Response:
+    form = page.form()
+    actor = sessions.signed_in(page)
+    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    try:
+        created = contacts.create(page.runtime, actor, organization_id, _details(form))
+    except InvalidInput as error:
+        return _contact_form(page, organization, heading="New contact",
+                             action=f"{BASE}/{organization_id}/contacts",
+                             cancel=f"{BASE}/{organization_id}", form=form, error=error.message,
+                             status=400)
+    return page.redirect(_done(f"{BASE}/{organization_id}/contacts/{created.contact_id}",
+                               f"Created {created.name}"))
+
+
+@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/{contact_id}",
+            "itdocs")
+def contact_page(page: Page, organization_id: str, contact_id: str) -> Response:
+    actor = sessions.signed_in(page)
+    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    person = contacts.get(page.runtime, actor.account_id, organization_id, contact_id)
+    protection = card.contact_protection(page.runtime, actor.account_id, organization_id,
+                                         person.emails)
+    return page.render("itdocs/contact.html", organization=organization, contact=person,
+                       protection=protection, can_edit=can(actor, "contact.edit"),
+                       flash=page.query().get("done", ""))
+
+
+@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/{contact_id}/edit",
+            "itdocs")
+def contact_edit(page: Page, organization_id: str, contact_id: str) -> Response:
+    actor = sessions.signed_in(page)
+    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    person = contacts.get(page.runtime, actor.account_id, organization_id, contact_id)
+    path = f"{BASE}/{organization_id}/contacts/{contact_id}"
+    form = {"name": person.name, "title": person.title, "phone": person.phone,
+            "emails": "\n".join(person.emails)}
+    return _contact_form(page, organization, heading=f"Edit {person.name}",
+                         action=f"{path}/edit", cancel=path, form=form)
+
+
+@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/{contact_id}/edit",
+            "itdocs", methods=["POST"])
+def contact_save(page: Page, organization_id: str, contact_id: str) -> Response:
+    form = page.form()
+    actor = sessions.signed_in(page)
+    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    path = f"{BASE}/{organization_id}/contacts/{contact_id}"
+    try:
+        saved = contacts.update(page.runtime, actor, organization_id, contact_id, _details(form))
+    except InvalidInput as error:
+        return _contact_form(page, organization, heading="Edit contact", action=f"{path}/edit",
+                             cancel=path, form=form, error=error.message, status=400)
+    return page.redirect(_done(path, f"Saved {saved.name}"))
