@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
-from chalicelib import logs, settings
+from chalicelib import logs, runtime, settings
 from chalicelib.auth.hub import events
 from chalicelib.auth.hub.module_routes import module_routes
 from chalicelib.auth.hub.oidc.routes import oidc_routes
@@ -16,7 +16,7 @@ from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
 from chalicelib.itdocs.docs_routes import itdocs_docs_routes
 from chalicelib.itdocs.routes import itdocs_routes
-from chalicelib.portal import deprovisioning
+from chalicelib.portal import deprovisioning, scheduled
 from chalicelib.portal.api_routes import api_routes
 from chalicelib.portal.routes import portal_routes
 from chalicelib.portal.sso_routes import portal_sso_routes
@@ -47,6 +47,11 @@ def deliver_lifecycle_message(body: str) -> None:
 def lifecycle_events(event: Any) -> None:
     for record in event:
         deliver_lifecycle_message(record.body)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def portal_tick(event: Any) -> None:
+    scheduled.tick(runtime.current())
 
 
 @app.middleware("http")
