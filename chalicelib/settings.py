@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 # The SQS queue that carries the hub's lifecycle events to modules in AWS (infra/ creates it).
 LIFECYCLE_QUEUE_NAME = "linkhub-lifecycle"
+SYNC_QUEUE_NAME = "linkhub-sync"
 
 
 def _flag(value: str | None, default: bool) -> bool:
