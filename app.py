@@ -14,6 +14,7 @@ from chalicelib.auth.hub.module_routes import module_routes
 from chalicelib.auth.hub.oidc.routes import oidc_routes
 from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
+from chalicelib.itdocs.account_routes import itdocs_account_routes
 from chalicelib.itdocs.docs_routes import itdocs_docs_routes
 from chalicelib.itdocs.routes import itdocs_routes
 from chalicelib.portal import deprovisioning, scheduled
@@ -33,6 +34,7 @@ app.register_blueprint(oidc_routes, url_prefix="/hub")
 app.register_blueprint(module_routes, url_prefix="/hub")
 app.register_blueprint(portal_sso_routes, url_prefix="/portal")
 app.register_blueprint(itdocs_routes, url_prefix="/itdocs")
+app.register_blueprint(itdocs_account_routes, url_prefix="/itdocs")
 app.register_blueprint(itdocs_docs_routes, url_prefix="/itdocs")
 app.register_blueprint(sync_api_routes, url_prefix="/itdocs/api")
 events.subscribe(deprovisioning.on_hub_event)
