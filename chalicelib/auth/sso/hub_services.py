@@ -9,6 +9,10 @@ to the module with purpose "link"; the hub refuses anyone else with Forbidden.
     hub_services.link_module(rt, "portal", access_token=identity.access_token,
                              launch_url=f"{base}/portal/sso/launch")
     hub_services.publish_insights(rt, "portal", hub_company_id=..., insights=[Insight(...)])
+
+`app_launcher` builds the App Launcher of a module's banner (templates/app_launcher.html): the
+hub's My Modules, then each module the user may use, opened through the hub's /hub/launch/{module}
+(which signs them in to it); a module sets `page.banner["app_launcher"]` when its tenant is linked.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from urllib.parse import urlencode
 
 from chalicelib import logs, outbound
 from chalicelib.auth.hub.oidc.clients import builtin_client
+from chalicelib.auth.hub.policy import MODULES
 from chalicelib.errors import Forbidden, InvalidInput, LoginFailed, NotFound, UpstreamError
 from chalicelib.outbound import HttpResponse
 from chalicelib.runtime import Runtime
@@ -106,3 +111,24 @@ def publish_insights(rt: Runtime, module: str, *, hub_company_id: str,
         headers=_headers(rt, module, "application/json"), timeout=TIMEOUT_SECONDS,
     )
     _answer(module, "insights", reply)
+
+
+@dataclass(frozen=True)
+class LauncherEntry:
+    """One link of the App Launcher."""
+
+    key: str
+    title: str
+    url: str
+    current: bool = False
+
+
+def app_launcher(rt: Runtime, current_module: str,
+                 modules: list[str] | None = None) -> list[LauncherEntry]:
+    """My Modules on the hub, then the user's modules (every module when they are not known)."""
+    issuer = rt.settings.hub_issuer
+    allowed = MODULES if modules is None else [m for m in modules if m in MODULES]
+    return [LauncherEntry("hub", "Hub: My Modules", f"{issuer}/")] + [
+        LauncherEntry(key, title, f"{issuer}/launch/{key}", key == current_module)
+        for key, title in MODULES.items() if key in allowed
+    ]
