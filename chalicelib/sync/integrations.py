@@ -1,0 +1,229 @@
+"""IT Docs' SaaS Protection integrations: connect, edit, delete, list, manual sync and logs.
+
+Callers (IT Docs pages, the JSON API) check the user may manage integrations; every function here
+is scoped to the account: another account's integration is NotFound.
+
+Manual sync: one conditional update takes the six-hour lock and the lease together
+(`storage.itdocs_sync.claim_manual_sync`), so of many simultaneous requests exactly one starts a
+sync and the others get TooManyRequests with the time it becomes available. With a sync queue the
+run goes to SQS; without one (`make run`, chalice local, tests) it runs in-process right after the
+lock is taken, before the request answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass
+
+from chalicelib import logs, outbound
+from chalicelib.errors import ConcurrentChange, InvalidInput, NotFound, TooManyRequests
+from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs_sync as store
+from chalicelib.storage import itdocs_sync_data as data
+from chalicelib.storage.itdocs_sync import IntegrationRecord, SyncLogEntry
+from chalicelib.sync import lifecycle, run, scheduled
+from chalicelib.sync.saas_client import SaasClient
+
+SyncLog = SyncLogEntry
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Integration:
+    """An integration as the Integrations page shows it (never the secret key)."""
+
+    integration_id: str
+    account_id: str
+    public_key: str
+    base_url: str
+    sync_enabled: bool
+    accept_automatically: bool
+    status: str
+    status_reason: str
+    last_sync_at: dt.datetime | None
+    next_sync_at: dt.datetime | None
+    manual_sync_available_at: dt.datetime | None
+    queued_sync_at: dt.datetime | None
+
+
+class ManualSyncUnavailable(TooManyRequests):
+    """A manual sync ran less than six hours ago (or a sync is running): when it is possible."""
+
+    def __init__(self, message: str, retry_after: int, available_at: dt.datetime) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.available_at = available_at
+
+
+def view(record: IntegrationRecord, now: dt.datetime) -> Integration:
+    status, reason = lifecycle.shown_status(record, now)
+    upcoming = [t for t in (record.next_sync_at, record.queued_sync_at) if t is not None]
+    return Integration(
+        integration_id=record.integration_id, account_id=record.account_id,
+        public_key=record.public_key, base_url=record.base_url,
+        sync_enabled=record.sync_enabled, accept_automatically=record.accept_automatically,
+        status=status, status_reason=reason, last_sync_at=record.last_sync_at,
+        next_sync_at=min(upcoming) if upcoming and record.sync_enabled else None,
+        manual_sync_available_at=lifecycle.manual_sync_available_at(record, now),
+        queued_sync_at=record.queued_sync_at,
+    )
+
+
+def _record(account_id: str, integration_id: str) -> IntegrationRecord:
+    record = store.get_integration(integration_id)
+    if record.account_id != account_id:
+        raise NotFound("No such integration.")
+    return record
+
+
+def _keys(public_key: str, secret_key: str) -> tuple[str, str]:
+    public_key, secret_key = public_key.strip(), secret_key.strip()
+    if not public_key:
+        raise InvalidInput("Enter the SaaS Protection API Public Key.", field="public_key")
+    if not secret_key:
+        raise InvalidInput("Enter the SaaS Protection API Secret Key.", field="secret_key")
+    if len(public_key) > MAX_KEY_LENGTH or len(secret_key) > MAX_KEY_LENGTH or ":" in public_key:
+        raise InvalidInput("Those do not look like SaaS Protection API keys.", field="public_key")
+    return public_key, secret_key
+
+
+def _base_url(rt: Runtime, base_url: str | None) -> str:
+    url = (base_url or rt.settings.saas_api_base_url).strip().rstrip("/")
+    local = url.startswith(("http://localhost", "http://127.0.0.1"))
+    if not (url.startswith("https://") or local) or len(url) > 300:
+        raise InvalidInput("The API base URL must be an https:// address.", field="base_url")
+    return url
+
+
+def check_keys(rt: Runtime, base_url: str, public_key: str, secret_key: str) -> int:
+    """Ask the REST API for the customer list with these keys; how many customers it sees.
+
+    Raises InvalidInput (KeysRefused) when the keys are refused, Unreachable / UpstreamError
+    with the host and what went wrong otherwise.
+    """
+    sleep = rt.component("sync.sleep", lambda _rt: time.sleep)
+    client = SaasClient(outbound.transport(rt), base_url, public_key, secret_key, sleep=sleep,
+                        attempts=2)
+    return len(client.customers())
+
+
+def connect(rt: Runtime, account_id: str, *, public_key: str, secret_key: str,
+            base_url: str | None = None, actor: str) -> Integration:
+    """Check the keys against the REST API, then store the integration (secret encrypted)."""
+    public_key, secret_key = _keys(public_key, secret_key)
+    url = _base_url(rt, base_url)
+    customers = check_keys(rt, url, public_key, secret_key)
+    now = rt.clock.now()
+    integration_id = rt.random.hex(8)
+    record = IntegrationRecord(
+        integration_id=integration_id, account_id=account_id, public_key=public_key,
+        secret_key=rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id)),  # type: ignore[union-attr]
+        base_url=url, sync_enabled=False, accept_automatically=False, connected_at=now,
+        connected_by=actor, last_outcome=lifecycle.NEVER_SYNCED,
+    )
+    store.create_integration(record)
+    logs.event("integration_connected", account_id=account_id, integration_id=integration_id,
+               actor=actor, customers=customers)
+    return view(record, now)
+
+
+def update(rt: Runtime, account_id: str, integration_id: str, *, sync_enabled: bool,
+           accept_automatically: bool, actor: str, public_key: str | None = None,
+           secret_key: str | None = None) -> Integration:
+    """Change the options (and, when given, the keys, checked first).
+
+    Turning sync on makes the first automatic sync due now; later ones follow every 24 hours
+    from when the integration was connected.
+    """
+    current = _record(account_id, integration_id)
+    sealed = None
+    if public_key or secret_key:
+        public_key, secret_key = _keys(public_key or current.public_key, secret_key or "")
+        check_keys(rt, current.base_url, public_key, secret_key)
+        sealed = rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id))  # type: ignore[union-attr]
+    now = rt.clock.now()
+
+    def decide(record: IntegrationRecord) -> IntegrationRecord:
+        if record.account_id != account_id:
+            raise NotFound("No such integration.")
+        changed = dataclasses.replace(record, sync_enabled=sync_enabled,
+                                      accept_automatically=accept_automatically)
+        if sync_enabled and not record.sync_enabled:
+            changed = dataclasses.replace(changed, next_sync_at=now)
+        if sealed is not None:
+            changed = dataclasses.replace(changed, public_key=public_key or record.public_key,
+                                          secret_key=sealed)
+        return changed
+
+    saved = lifecycle.change(integration_id, decide)
+    logs.event("integration_updated", integration_id=integration_id, actor=actor,
+               sync_enabled=sync_enabled, accept_automatically=accept_automatically,
+               keys_changed=sealed is not None)
+    return view(saved or current, now)
+
+
+def delete(rt: Runtime, account_id: str, integration_id: str, *, actor: str) -> None:
+    """Remove the integration, its synced data, checkpoint and logs."""
+    _record(account_id, integration_id)
+    store.delete_integration(integration_id)
+    store.delete_checkpoint(integration_id)
+    customers = [c.customer_id for c in data.customers_of_integration(integration_id)]
+    data.write_customers([], customers, integration_id=integration_id)
+    store.delete_logs(integration_id)
+    logs.event("integration_deleted", integration_id=integration_id, actor=actor)
+
+
+def list_for_account(rt: Runtime, account_id: str) -> list[Integration]:
+    now = rt.clock.now()
+    return [view(r, now) for r in store.integrations_of_account(account_id)]
+
+
+def get(rt: Runtime, account_id: str, integration_id: str) -> Integration:
+    return view(_record(account_id, integration_id), rt.clock.now())
+
+
+def start_manual_sync(rt: Runtime, account_id: str, integration_id: str, *,
+                      actor: str) -> Integration:
+    """Start a sync now, unless a manual sync started in the last six hours (TooManyRequests)."""
+    record = _record(account_id, integration_id)
+    if not record.sync_enabled:
+        raise InvalidInput("Turn on \"Sync SaaS Protection backup information\" first.")
+    now = rt.clock.now()
+    token = rt.random.token(16)
+    try:
+        claimed = store.claim_manual_sync(
+            integration_id, account_id=account_id, now=now,
+            lock_hours=lifecycle.MANUAL_LOCK_HOURS, lease_token=token,
+            lease_until=now + lifecycle.LEASE, run_id=rt.random.hex(8))
+    except ConcurrentChange as exc:
+        raise _why_not(store.get_integration(integration_id), now) from exc
+    logs.event("manual_sync_started", integration_id=integration_id, actor=actor,
+               run_id=claimed.run_id)
+    scheduled.dispatch(rt, scheduled.Claim(integration_id, token, "manual"))
+    return get(rt, account_id, integration_id)
+
+
+def _why_not(record: IntegrationRecord, now: dt.datetime) -> TooManyRequests:
+    available = lifecycle.manual_sync_available_at(record, now)
+    if available is not None:
+        return ManualSyncUnavailable(
+            "A manual sync already ran in the last six hours. The next one is available at "
+            f"{available:%Y-%m-%d %H:%M} UTC.",
+            retry_after=max(1, math.ceil((available - now).total_seconds())),
+            available_at=available)
+    if lifecycle.leased(record, now) and record.lease_until is not None:
+        return ManualSyncUnavailable(
+            "A sync is running now. Start a manual sync when it has finished.",
+            retry_after=max(1, math.ceil((record.lease_until - now).total_seconds())),
+            available_at=record.lease_until)
+    if not record.sync_enabled:
+        return TooManyRequests("Sync is turned off for this integration.", retry_after=60)
+    return TooManyRequests("Another change happened at the same time. Try again.", retry_after=1)
+
+
+def sync_logs(rt: Runtime, account_id: str, integration_id: str) -> list[SyncLog]:
+    """Every recent sync of the integration, newest first."""
+    _record(account_id, integration_id)
+    return store.logs_of_integration(integration_id)

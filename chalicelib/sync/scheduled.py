@@ -1,0 +1,172 @@
+"""The sync tick and the sync queue's worker.
+
+`tick(rt)` (EventBridge every 5 minutes in AWS; the devstack tick every few seconds locally) finds
+integrations whose due time has come through the `by_due` index, claims each with a write
+conditional on the version it read, and dispatches the run: one SQS message per integration when
+`settings.sync_queue_url` is set, else the run goes ahead in-process right away (local, tests).
+
+`handle_message(rt, body)` is the SQS handler's per-record function: it runs one worker of the
+run whose lease token the message carries. A redelivered or late message finds another token (or
+none) and does nothing; a message for the current lease resumes from the checkpoint, which is
+harmless because every write is a diff.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+from chalicelib import logs
+from chalicelib.errors import ConcurrentChange
+from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs_sync as store
+from chalicelib.storage.itdocs_sync import IntegrationRecord
+from chalicelib.sync import lifecycle, run
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """A run the caller now holds: the integration and the lease token to pass to workers."""
+
+    integration_id: str
+    lease_token: str
+    trigger: str
+
+
+def tick(rt: Runtime) -> list[Claim]:
+    """Claim and dispatch every due integration; the claims made."""
+    now = rt.clock.now()
+    claims = []
+    for shard in range(store.DUE_SHARDS):
+        for record in store.due_integrations(f"due#{shard}", now):
+            claim = claim_due(rt, record, now)
+            if claim is not None:
+                claims.append(claim)
+                dispatch(rt, claim)
+    return claims
+
+
+def claim_due(rt: Runtime, record: IntegrationRecord, now: dt.datetime) -> Claim | None:
+    """Take a due integration for a run (None: not due after all, or another tick took it)."""
+    token = rt.random.token(16)
+    resume = bool(record.lease_token)
+    if resume and lifecycle.leased(record, now):
+        return None
+    if resume:
+        if _attempts_used_up(record):
+            return _give_up(rt, record)
+        trigger = record.run_trigger or "automatic"
+        wanted = dataclasses.replace(record, lease_token=token, lease_until=now + lifecycle.LEASE)
+    else:
+        queued = record.queued_sync_at is not None and record.queued_sync_at <= now
+        automatic = record.next_sync_at is not None and record.next_sync_at <= now
+        if not record.sync_enabled or not (queued or automatic):
+            _refresh_due(record)
+            return None
+        trigger = "queued" if queued else "automatic"
+        wanted = dataclasses.replace(
+            record, lease_token=token, lease_until=now + lifecycle.LEASE,
+            run_id=rt.random.hex(8), run_trigger=trigger, run_started_at=now,
+            queued_sync_at=None, queued_reason=None,
+            next_sync_at=(lifecycle.next_automatic(record.connected_at, now)
+                          if automatic else record.next_sync_at))
+    try:
+        store.save_integration(lifecycle.with_due(wanted), record.version)
+    except ConcurrentChange:
+        return None
+    logs.event("sync_claimed", integration_id=record.integration_id, trigger=trigger,
+               resumed=resume)
+    return Claim(record.integration_id, token, trigger)
+
+
+def dispatch(rt: Runtime, claim: Claim) -> None:
+    """Hand the claimed run to the queue, or run it here when no queue is configured."""
+    if rt.settings.sync_queue_url:
+        send(rt, claim.integration_id, claim.lease_token)
+    else:
+        run_in_process(rt, claim.integration_id, claim.lease_token)
+
+
+def send(rt: Runtime, integration_id: str, lease_token: str) -> None:
+    body = json.dumps({"integration_id": integration_id, "lease_token": lease_token})
+    _sqs(rt).send_message(QueueUrl=rt.settings.sync_queue_url, MessageBody=body)
+
+
+def run_in_process(rt: Runtime, integration_id: str, lease_token: str) -> None:
+    """Run workers one after another until the run is done (no queue: local stack, tests).
+
+    A worker that crashes is logged and left like a dead Lambda: its lease ends and the tick
+    resumes the run, so the caller (a page, the tick) is never broken by one integration.
+    """
+    token: str | None = lease_token
+    try:
+        while token is not None:
+            result = run.work(rt, integration_id, token)
+            token = result.lease_token if result.state == "continue" else None
+    except Exception as exc:  # the queue boundary, in-process: the lease takes over from here
+        logs.event("sync_worker_crashed", integration_id=integration_id,
+                   error=type(exc).__name__)
+
+
+def handle_message(rt: Runtime, body: str) -> run.WorkResult:
+    """One SQS record: one worker; out of budget, the next worker gets its own message."""
+    try:
+        message: dict[str, Any] = json.loads(body)
+        integration_id = str(message["integration_id"])
+        token = str(message["lease_token"])
+    except (ValueError, KeyError, TypeError):
+        logs.event("sync_message_unreadable")
+        return run.WorkResult("stale")
+    result = run.work(rt, integration_id, token)
+    if result.state == "continue" and result.lease_token:
+        if rt.settings.sync_queue_url:
+            send(rt, integration_id, result.lease_token)
+        else:
+            run_in_process(rt, integration_id, result.lease_token)
+    return result
+
+
+def _sqs(rt: Runtime) -> Any:
+    def build(runtime: Runtime) -> Any:
+        import boto3
+
+        return boto3.client("sqs", region_name=runtime.settings.region)
+
+    return rt.component("sync.sqs", build)
+
+
+def _attempts_used_up(record: IntegrationRecord) -> bool:
+    checkpoint = store.get_checkpoint(record.integration_id)
+    if checkpoint is None or checkpoint.run_id != record.run_id:
+        return False
+    if checkpoint.attempts >= run.MAX_ATTEMPTS:
+        return True
+    store.advance_checkpoint(
+        dataclasses.replace(checkpoint, attempts=checkpoint.attempts + 1), checkpoint.cursor)
+    return False
+
+
+def _give_up(rt: Runtime, record: IntegrationRecord) -> None:
+    """A run that died MAX_ATTEMPTS times ends as Error (its data so far is kept)."""
+    checkpoint = store.get_checkpoint(record.integration_id)
+    reason = f"The sync stopped unexpectedly {run.MAX_ATTEMPTS} times and was given up."
+    run.complete(rt, record, lifecycle.ERROR, reason, checkpoint, 0,
+                 checkpoint.items_written if checkpoint else 0,
+                 list(checkpoint.notes) if checkpoint else [])
+    return None
+
+
+def _refresh_due(record: IntegrationRecord) -> None:
+    """A record in the index that is not due (a stale entry): put its due time right."""
+
+    def decide(current: IntegrationRecord) -> IntegrationRecord | None:
+        fixed = lifecycle.with_due(current)
+        return fixed if (fixed.due_at, fixed.due_shard) != (current.due_at,
+                                                            current.due_shard) else None
+
+    try:
+        lifecycle.change(record.integration_id, decide)
+    except ConcurrentChange:
+        pass

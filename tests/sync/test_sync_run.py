@@ -1,0 +1,88 @@
+"""One sync run end to end against the portal's REST API served in-process."""
+
+from __future__ import annotations
+
+from chalicelib.portal import catalog
+from chalicelib.storage import itdocs_sync_data as data
+from chalicelib.storage import tables
+from chalicelib.sync import card, integrations
+from tests.sync.helpers import connected, seat_requests
+
+
+def test_manual_sync_fills_the_card_with_active_seats_only(aws):
+    setup = connected(aws)
+    iid = setup.integration.integration_id
+
+    after = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+
+    assert after.status == "OK"
+    assert after.last_sync_at == aws.clock.now()
+    linked = [c for c in setup.partner.customers if c.organization_id is not None]
+    for customer in linked:
+        seats = setup.partner.seats[customer.saas_customer_id]
+        active = [s for s in seats if s.seat_state == catalog.ACTIVE]
+        org_id = setup.organization_ids[customer.organization_name]
+        shown = card.saas_card(aws, setup.account_id, org_id)
+        assert shown is not None
+        assert shown.protected_seats == len(active)
+        (section,) = shown.sections
+        assert section.protected_seats == len(active)
+        assert sum(section.seats_not_counted.values()) == len(seats) - len(active)
+        assert section.synced_at == aws.clock.now()
+        assert section.product_name == catalog.PRODUCTS[customer.product_type]
+    (log,) = integrations.sync_logs(aws, setup.account_id, iid)
+    assert log.trigger == "manual"
+    assert log.outcome == "OK"
+    assert log.customers_seen == len(setup.partner.customers)
+    assert log.seats_seen == sum(len(s) for s in setup.partner.seats.values())
+    assert log.matches_made == len(linked)
+    assert len(seat_requests(setup.transport)) == len(setup.partner.customers)
+
+
+def test_a_second_sync_with_nothing_changed_writes_no_data(aws, frozen_time):
+    setup = connected(aws)
+    iid = setup.integration.integration_id
+    integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    frozen_time.advance(hours=7)
+
+    with tables.counting_calls() as counter:
+        integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+
+    newest = integrations.sync_logs(aws, setup.account_id, iid)[0]
+    assert newest.outcome == "OK"
+    assert newest.items_written == 0
+    assert counter.calls["BatchWriteItem"] == 0
+    assert counter.calls["TransactWriteItems"] == 0
+
+
+def test_contact_protection_finds_seats_by_email_case_insensitively(aws):
+    setup = connected(aws)
+    integrations.start_manual_sync(aws, setup.account_id, setup.integration.integration_id,
+                                   actor="tests")
+    customer = setup.partner.customers[0]
+    seat = next(s for s in setup.partner.seats[customer.saas_customer_id]
+                if s.seat_type == "User" and "@" in s.main_id)
+    org_id = setup.organization_ids[customer.organization_name]
+
+    found = card.contact_protection(aws, setup.account_id, org_id,
+                                    [seat.main_id.upper(), "nobody@example.com"])
+
+    assert [(p.main_id, p.seat_state) for p in found] == [(seat.main_id, seat.seat_state)]
+    assert found[0].protected == (seat.seat_state == catalog.ACTIVE)
+    assert found[0].services == ("Exchange", "OneDrive")
+
+
+def test_customers_removed_upstream_are_deleted_only_after_a_complete_fetch(aws, frozen_time):
+    setup = connected(aws)
+    iid = setup.integration.integration_id
+    integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    from chalicelib.storage import portal_saas
+
+    gone = setup.partner.customers[2]
+    portal_saas.SaasCustomerModel(gone.company_id, gone.saas_customer_id).delete()
+    frozen_time.advance(hours=6)
+
+    integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+
+    assert data.get_customer(iid, str(gone.saas_customer_id)) is None
+    assert data.seats_of_customer(iid, str(gone.saas_customer_id)) == []
