@@ -21,6 +21,7 @@ from chalicelib.portal import deprovisioning, scheduled
 from chalicelib.portal.api_routes import api_routes
 from chalicelib.portal.routes import portal_routes
 from chalicelib.portal.sso_routes import portal_sso_routes
+from chalicelib.sync import scheduled as sync_scheduled
 from chalicelib.sync.api_routes import sync_api_routes
 from chalicelib.web.routes import web_routes
 
@@ -54,6 +55,17 @@ def lifecycle_events(event: Any) -> None:
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def portal_tick(event: Any) -> None:
     scheduled.tick(runtime.current())
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def sync_tick(event: Any) -> None:
+    sync_scheduled.tick(runtime.current())
+
+
+@app.on_sqs_message(queue=settings.SYNC_QUEUE_NAME, batch_size=1)
+def sync_worker(event: Any) -> None:
+    for record in event:
+        sync_scheduled.handle_message(runtime.current(), record.body)
 
 
 @app.middleware("http")
