@@ -9,6 +9,7 @@ from chalicelib.itdocs import accounts, organizations
 from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR, MANAGER
 from chalicelib.matching.reconcile import ReconcileOutcome, SyncedCustomer, reconcile
 from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs_sync
 from chalicelib.storage.itdocs import User
 
 
@@ -52,6 +53,27 @@ def make_tenant(rt: Runtime, organization_names: list[str], integration_id: str)
         created = organizations.create(rt, account.account_id, name, actor="setup")
         tenant.organizations[name] = created.organization_id
     return tenant
+
+
+def make_integration(rt: Runtime, account_id: str, *, accept_automatically: bool = False) -> str:
+    """An integration as Connect leaves it (stored directly: these tests are not about Connect)."""
+    now = rt.clock.now()
+    integration_id = rt.random.hex(8)
+    itdocs_sync.create_integration(
+        itdocs_sync.IntegrationRecord(
+            integration_id=integration_id,
+            account_id=account_id,
+            public_key=f"pk-{suffix()}",
+            secret_key=rt.box.encrypt(b"not-used", "tests"),  # type: ignore[union-attr]
+            base_url=rt.settings.base_url + "/api/v1",
+            sync_enabled=True,
+            accept_automatically=accept_automatically,
+            connected_at=now,
+            connected_by="setup",
+            last_outcome="Never synced",
+        )
+    )
+    return integration_id
 
 
 def customer(customer_id: str, name: str) -> SyncedCustomer:
