@@ -221,3 +221,21 @@ def test_only_the_users_linked_partner_companies_are_touched(client):
     hub_admin_does(client, linked, hub_user, "deactivate")
 
     assert status_of(tech) == "deactivated" and status_of(elsewhere) == "active"
+
+
+@pytest.mark.ddblocal
+def test_on_dynamodb_local_a_deactivation_ends_a_live_session_once(ddb_client):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech, username=unique_name("tech").replace(" ", ""))
+    browser = portal_browser(tech)
+
+    hub_admin_does(ddb_client, linked, hub_user, "deactivate")
+
+    assert status_of(tech) == "deactivated"
+    assert browser.get("/portal/").status == 303
+    event = events.LifecycleEvent(event_id="again", kind="user.deactivated",
+                                  issuer=runtime.current().settings.hub_issuer,
+                                  hub_company_id=linked.master.company.company_id,
+                                  subject=hub_user.user_id, at=runtime.current().clock.now())
+    assert [o.changed for o in deprovisioning.handle(runtime.current(), event)] == [False]
