@@ -16,6 +16,7 @@ from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
 from chalicelib.itdocs.account_routes import itdocs_account_routes
 from chalicelib.itdocs.docs_routes import itdocs_docs_routes
+from chalicelib.itdocs.integration_routes import itdocs_integration_routes
 from chalicelib.itdocs.matching_routes import matching_routes
 from chalicelib.itdocs.routes import itdocs_routes
 from chalicelib.portal import deprovisioning, scheduled
@@ -36,6 +37,7 @@ app.register_blueprint(oidc_routes, url_prefix="/hub")
 app.register_blueprint(module_routes, url_prefix="/hub")
 app.register_blueprint(portal_sso_routes, url_prefix="/portal")
 app.register_blueprint(itdocs_routes, url_prefix="/itdocs")
+app.register_blueprint(itdocs_integration_routes, url_prefix="/itdocs")
 app.register_blueprint(itdocs_account_routes, url_prefix="/itdocs")
 app.register_blueprint(itdocs_docs_routes, url_prefix="/itdocs")
 app.register_blueprint(matching_routes, url_prefix="/itdocs")
