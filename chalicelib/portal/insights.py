@@ -1,10 +1,10 @@
 """Insights the Partner Portal publishes to the hub about its security posture.
 
 For the partner companies linked to one hub company: Require Log In with Hub is off; users who
-have never signed in with the hub; users without a recent login. `publish_for_company` runs after a
-security-setting change and from the scheduled tick (about daily); it sends the list over HTTP
-(hub_services) only when it differs from the last one sent, so an unchanged posture costs a few
-reads and no write on either side.
+have never signed in with the hub; users without a recent login. Call `publish_after_change` after
+a security-setting change (it never fails the change; a hub outage is retried by the tick), and
+`tick` about hourly. The list is sent over HTTP (hub_services) only when it differs from the last
+one sent, so an unchanged posture costs a few reads and no write on either side.
 """
 
 from __future__ import annotations
@@ -89,6 +89,19 @@ def publish_for_company(rt: Runtime, company_id: str) -> bool:
     if not settings.linked or settings.hub_issuer != rt.settings.hub_issuer:
         return False
     return publish_for_hub_company(rt, str(settings.hub_issuer), str(settings.hub_company_id))
+
+
+def publish_after_change(rt: Runtime, company_id: str) -> None:
+    """Call after a security-setting change: never fails it; a hub outage is retried by the tick."""
+    try:
+        publish_for_company(rt, company_id)
+    except LinkhubError as error:
+        logs.event("insights_publish_failed", company_id=company_id, error=type(error).__name__)
+        settings = security_settings.security_settings(rt, company_id)
+        if settings.linked:
+            issuer, hub_company_id = str(settings.hub_issuer), str(settings.hub_company_id)
+            store.save_publication(Publication(portal_sso.hub_link_key(issuer, hub_company_id),
+                                               issuer, hub_company_id, rt.clock.now()))
 
 
 def publish_for_hub_company(rt: Runtime, issuer: str, hub_company_id: str) -> bool:

@@ -115,3 +115,23 @@ def test_an_unlinked_partner_publishes_nothing(client, loopback):
     company = companies.create_company(runtime.current(), unique_name("Alone"))
     assert insights.publish_for_company(runtime.current(), company.company_id) is False
     assert loopback.requests == []
+
+
+class HubDown:
+    """A transport for a hub that cannot be reached."""
+
+    def request(self, method: str, url: str, **_: object) -> None:
+        raise outbound.Unreachable("hub could not be reached")
+
+
+def test_a_hub_outage_never_fails_a_change_and_the_tick_sends_later(client, loopback,
+                                                                     frozen_time):
+    master, company = linked()
+    rt = runtime.current()
+    outbound.install_transport(rt, HubDown())  # type: ignore[arg-type]
+    insights.publish_after_change(rt, company.company_id)
+
+    outbound.install_transport(rt, loopback)
+    frozen_time.advance(seconds=60)
+    scheduled.tick(rt)
+    assert "Require Log In with Hub is off" in dashboard(master)
