@@ -1,0 +1,120 @@
+"""The matching screen in a real browser: every action a Manager takes on backup customers."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from chalicelib.itdocs import organizations, sessions
+from chalicelib.runtime import Runtime
+from chalicelib.storage import itdocs_matching as store
+from chalicelib.sync import integrations
+from tests.browser.conftest import BrowserStack
+from tests.matching.helpers import Tenant, customer, make_integration, make_tenant, suffix, sync
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def tenant(hub_db: Runtime) -> Tenant:
+    tag = suffix()
+    made = make_tenant(
+        hub_db,
+        [f"Contoso {tag}", f"Fabrikam {tag}, Inc.", f"Northwind {tag} Traders", f"Litware {tag}"],
+        integration_id="",
+    )
+    made.integration_id = make_integration(hub_db, made.account_id)
+    sync(
+        hub_db,
+        made,
+        [
+            customer("1", f"Contoso {tag}"),
+            customer("2", f"Fabrikam {tag} Inc"),
+            customer("3", f"Tailspin {tag} Toys"),
+            customer("4", f"Northwind {tag} Trader"),
+            customer("5", f"Litware {tag} LLC"),
+            customer("6", f"Wingtip {tag}"),
+        ],
+    )
+    return made
+
+
+def open_matching(page: Page, rt: Runtime, stack: BrowserStack, tenant: Tenant) -> None:
+    token, _ = sessions.start(rt, tenant.manager)
+    page.context.add_cookies([{"name": "lh_itdocs_session", "value": token, "url": stack.base_url}])
+    page.goto(f"/itdocs/integrations/{tenant.integration_id}/matching")
+    expect(page.get_by_role("heading", name="SaaS Protection: Matching")).to_be_visible()
+
+
+def customer_row(page: Page, customer_id: str):  # type: ignore[no-untyped-def]
+    return page.locator(f'tr[data-customer-id="{customer_id}"]')
+
+
+def test_each_matching_action_in_the_browser(
+    page: Page, hub_db: Runtime, browser_stack: BrowserStack, tenant: Tenant
+) -> None:
+    open_matching(page, hub_db, browser_stack, tenant)
+    tabs = page.get_by_role("navigation", name="Matching tabs")
+    expect(tabs).to_contain_text("Unmatched (5)")
+    expect(tabs).to_contain_text("Matched (1)")
+    expect(customer_row(page, "2")).to_contain_text("score 100")
+
+    # Accept Suggested Match
+    customer_row(page, "2").get_by_role("button", name="Accept Suggested Match").click()
+    expect(page.get_by_role("status")).to_contain_text("Suggested match accepted")
+    expect(page.get_by_role("status")).to_contain_text("A sync is queued")
+    expect(tabs).to_contain_text("Matched (2)")
+
+    # Bulk accept of the selected suggestions
+    customer_row(page, "4").get_by_role("checkbox").check()
+    customer_row(page, "5").get_by_role("checkbox").check()
+    page.get_by_role("button", name="Accept Selected Suggestions").click()
+    expect(tabs).to_contain_text("Matched (4)")
+    expect(tabs).to_contain_text("Unmatched (2)")
+
+    # Search box
+    page.get_by_label("Search unmatched customers").fill("wingtip")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(customer_row(page, "6")).to_be_visible()
+    expect(customer_row(page, "3")).to_have_count(0)
+
+    # Ignore, then Un-ignore
+    customer_row(page, "6").get_by_role("button", name="Ignore").click()
+    expect(page.get_by_role("status")).to_contain_text("Customer ignored")
+    tabs.get_by_role("link", name="Ignored").click()
+    customer_row(page, "6").get_by_role("button", name="Un-ignore").click()
+    expect(page.get_by_role("status")).to_contain_text("Customer un-ignored")
+
+    # Create Organization: similar names are listed first; the new one is matched
+    page.goto(f"/itdocs/integrations/{tenant.integration_id}/matching")
+    customer_row(page, "6").get_by_role("link", name="Create Organization").click()
+    expect(page.get_by_role("heading", name="Create Organization for")).to_be_visible()
+    page.get_by_role("button", name="Create Organization").click()
+    expect(page.get_by_role("status")).to_contain_text("Organization created and matched")
+
+    # Match To: search the organizations and pick one
+    page.goto(f"/itdocs/integrations/{tenant.integration_id}/matching")
+    customer_row(page, "3").get_by_role("link", name="Match To").click()
+    litware = next(name for name in tenant.organizations if name.startswith("Litware"))
+    page.get_by_label("Search IT Docs organizations by name").fill("litware")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("button", name=f"Match to {litware}").click()
+    expect(page.get_by_role("status")).to_contain_text("Customer matched")
+
+    # Change Match, then Unmatch, from the Matched tab
+    page.goto(f"/itdocs/integrations/{tenant.integration_id}/matching?tab=matched")
+    customer_row(page, "3").get_by_role("link", name="Change Match").click()
+    contoso = next(name for name in tenant.organizations if name.startswith("Contoso"))
+    page.get_by_label("Search IT Docs organizations by name").fill("contoso")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("button", name=f"Match to {contoso}").click()
+    expect(page.get_by_role("status")).to_contain_text("Match changed")
+    customer_row(page, "3").get_by_role("button", name="Unmatch").click()
+    expect(page.get_by_role("status")).to_contain_text("Customer unmatched")
+
+    record = store.get_match(tenant.integration_id, "3")
+    assert record.status == "Unmatched" and record.decided_by == tenant.manager.email
+    assert len(organizations.list_all(hub_db, tenant.account_id)) == 5
+    integration = integrations.get(hub_db, tenant.account_id, tenant.integration_id)
+    assert integration.status == "Queued"
+    expect(page.get_by_role("heading", name="Recent matching changes")).to_be_visible()
