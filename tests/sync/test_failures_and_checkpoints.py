@@ -1,0 +1,152 @@
+"""Upstream failures end in a visible, logged outcome with nothing lost; checkpointed runs."""
+
+from __future__ import annotations
+
+import json
+
+from chalicelib import outbound
+from chalicelib.outbound import HttpResponse, Unreachable
+from chalicelib.storage import itdocs_sync as store
+from chalicelib.sync import card, integrations, run, scheduled
+from chalicelib.sync.saas_client import ATTEMPTS
+from tests.sync.helpers import CUSTOMERS, FailingTransport, connected, seat_requests
+
+
+def _first_sync(aws, frozen_time):
+    setup = connected(aws)
+    iid = setup.integration.integration_id
+    integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    cards = {org: card.saas_card(aws, setup.account_id, org)
+             for org in setup.organization_ids.values()}
+    frozen_time.advance(hours=6)
+    return setup, iid, cards
+
+
+def test_seats_failing_for_one_customer_fall_back_to_seats_used_and_say_so(aws, frozen_time):
+    setup, iid, cards = _first_sync(aws, frozen_time)
+    failing = setup.partner.customers[0]
+    transport = FailingTransport(setup.transport, f"/saas/{failing.saas_customer_id}/seats",
+                                 HttpResponse(504, b'{"code":"timeout","message":"slow"}'))
+    outbound.install_transport(aws, transport)
+
+    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+
+    assert transport.hits == ATTEMPTS  # every attempt was made
+    assert shown.status == "OK"
+    assert "Seats of 1 customer could not be fetched" in shown.status_reason
+    log = integrations.sync_logs(aws, setup.account_id, iid)[0]
+    assert any(f"Seats of customer {failing.saas_customer_id}" in n and "seatsUsed" in n
+               for n in log.notes)
+    org_id = setup.organization_ids[failing.organization_name]
+    after = card.saas_card(aws, setup.account_id, org_id)
+    assert after.protected_seats == cards[org_id].protected_seats  # the stored seats are kept
+    assert "could not be fetched" in after.sections[0].seats_note
+
+
+def test_a_429_that_persists_ends_in_error_with_the_data_kept(aws, frozen_time):
+    setup, iid, cards = _first_sync(aws, frozen_time)
+    transport = FailingTransport(setup.transport, "/saas/domains",
+                                 HttpResponse(429, b"{}", {"retry-after": "3600"}))
+    outbound.install_transport(aws, transport)
+
+    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+
+    assert shown.status == "Error"
+    assert "rate limit" in shown.status_reason and "3600 seconds" in shown.status_reason
+    log = integrations.sync_logs(aws, setup.account_id, iid)[0]
+    assert (log.outcome, log.items_written) == ("Error", 0)
+    assert {org: card.saas_card(aws, setup.account_id, org) for org in cards} == cards
+
+
+def test_a_short_429_is_waited_out_and_the_sync_succeeds(aws, frozen_time):
+    setup, iid, _ = _first_sync(aws, frozen_time)
+    waits: list[float] = []
+    run.install_sleep(aws, waits.append)
+    outbound.install_transport(aws, FailingTransport(
+        setup.transport, "/saas/domains", HttpResponse(429, b"{}", {"retry-after": "7"}),
+        times=2))
+
+    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+
+    assert shown.status == "OK"
+    assert waits == [7, 7]
+
+
+def test_malformed_json_ends_in_error_with_the_data_kept(aws, frozen_time):
+    setup, iid, cards = _first_sync(aws, frozen_time)
+    outbound.install_transport(aws, FailingTransport(
+        setup.transport, "/saas/domains", HttpResponse(200, b'[{"saasCustomerId": 1,')))
+
+    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+
+    assert shown.status == "Error"
+    assert shown.status_reason == (
+        "The SaaS Protection API returned malformed JSON for GET /saas/domains.")
+    assert integrations.sync_logs(aws, setup.account_id, iid)[0].outcome == "Error"
+    assert {org: card.saas_card(aws, setup.account_id, org) for org in cards} == cards
+
+
+def test_an_unreachable_host_is_retried_then_reported(aws, frozen_time):
+    setup, iid, cards = _first_sync(aws, frozen_time)
+    outbound.install_transport(aws, FailingTransport(
+        setup.transport, "/saas/domains", Unreachable("api.example could not be reached")))
+
+    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+
+    assert shown.status == "Error"
+    assert "could not be reached" in shown.status_reason and "4 attempts" in shown.status_reason
+    assert {org: card.saas_card(aws, setup.account_id, org) for org in cards} == cards
+
+
+def test_a_run_continues_from_its_checkpoint_across_workers_with_a_tiny_budget(aws):
+    setup = connected(aws, customers=CUSTOMERS + CUSTOMERS)
+    iid = setup.integration.integration_id
+    record = store.get_integration(iid)
+    claim = scheduled.claim_due(aws, record, aws.clock.now())
+    assert claim is not None
+
+    results = []
+    token = claim.lease_token
+    while True:
+        result = run.work(aws, iid, token, budget_seconds=0, page_size=2)
+        results.append(result.state)
+        if result.state != "continue":
+            break
+        # a late duplicate of the previous worker's message does nothing
+        assert run.work(aws, iid, token, budget_seconds=0, page_size=2).state == "stale"
+        checkpoint = store.get_checkpoint(iid)
+        assert checkpoint is not None and checkpoint.cursor == 2 * len(results)
+        token = result.lease_token
+
+    assert results == ["continue", "continue", "done"]  # 6 customers, 2 per worker
+    customers = [str(c.saas_customer_id) for c in setup.partner.customers]
+    assert sorted(seat_requests(setup.transport)) == sorted(
+        f"/api/v1/saas/{c}/seats" for c in customers)  # each fetched once: nothing redone
+    (log,) = integrations.sync_logs(aws, setup.account_id, iid)
+    assert log.outcome == "OK" and log.customers_seen == 6
+    assert log.seats_seen == sum(len(s) for s in setup.partner.seats.values())
+    for org_id in setup.organization_ids.values():
+        assert card.saas_card(aws, setup.account_id, org_id) is not None
+
+
+def test_unknown_seat_states_are_logged_and_not_protected(aws):
+    setup = connected(aws, customers=CUSTOMERS[:1])
+    customer = setup.partner.customers[0]
+    path = f"/saas/{customer.saas_customer_id}/seats"
+    seats = [{"mainId": "a@x.com", "name": "A", "seatType": "User", "seatState": "Active",
+              "billable": "1", "dateAdded": "2024-01-01T00:00:00+00:00", "remoteId": "r1"},
+             {"mainId": "b@x.com", "name": "B", "seatType": "User", "seatState": "Frozen",
+              "billable": "1", "dateAdded": "2024-01-01T00:00:00+00:00", "remoteId": "r2"}]
+    outbound.install_transport(aws, FailingTransport(
+        setup.transport, path, HttpResponse(200, json.dumps({"pagination": {"totalPages": 1},
+                                                             "items": seats}).encode())))
+
+    integrations.start_manual_sync(aws, setup.account_id, setup.integration.integration_id,
+                                   actor="tests")
+
+    shown = card.saas_card(aws, setup.account_id, setup.organization_ids[
+        customer.organization_name])
+    assert shown.protected_seats == 1
+    assert shown.sections[0].seats_not_counted == {"Frozen": 1}
+    log = integrations.sync_logs(aws, setup.account_id, setup.integration.integration_id)[0]
+    assert any("unknown seatState 'Frozen'" in n for n in log.notes)
