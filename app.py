@@ -14,6 +14,7 @@ from chalicelib.auth.hub.module_routes import module_routes
 from chalicelib.auth.hub.oidc.routes import oidc_routes
 from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
+from chalicelib.itdocs import deprovisioning as itdocs_deprovisioning
 from chalicelib.itdocs.account_routes import itdocs_account_routes
 from chalicelib.itdocs.docs_routes import itdocs_docs_routes
 from chalicelib.itdocs.integration_routes import itdocs_integration_routes
@@ -43,6 +44,7 @@ app.register_blueprint(itdocs_docs_routes, url_prefix="/itdocs")
 app.register_blueprint(matching_routes, url_prefix="/itdocs")
 app.register_blueprint(sync_api_routes, url_prefix="/itdocs/api")
 events.subscribe(deprovisioning.on_hub_event)
+events.subscribe(itdocs_deprovisioning.on_hub_event)
 
 
 def deliver_lifecycle_message(body: str) -> None:

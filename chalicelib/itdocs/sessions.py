@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.auth import session_rules
 from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, session_key
+from chalicelib.auth.sso import hub_services
 from chalicelib.errors import NotFound
 from chalicelib.itdocs.accounts import DELETED, ItDocsUser
 from chalicelib.itdocs.policy import can
@@ -71,6 +72,8 @@ def signed_in(page: Page) -> ItDocsUser:
     page.banner = {"user": current, "account": account,
                    "can_manage_integrations": can(current, "integration.manage"),
                    "is_admin": can(current, "account.manage")}
+    if account.linked_to_hub:
+        page.banner["app_launcher"] = hub_services.app_launcher(page.runtime, "itdocs")
     return current
 
 
