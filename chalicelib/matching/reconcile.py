@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,7 +81,7 @@ def reconcile(
     account_id: str,
     integration_id: str,
     customers: list[SyncedCustomer],
-    organizations: list[NamedOrganization],
+    organizations: Sequence[NamedOrganization],
     accept_automatically: bool,
     now: dt.datetime,
 ) -> ReconcileOutcome:
