@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from chalice.test import Client
 
 from app import app, deliver_lifecycle_message
 from chalicelib import runtime
 from chalicelib.auth.hub import events
 from chalicelib.portal import companies, deprovisioning, sessions
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
+from chalicelib.settings import LIFECYCLE_QUEUE_NAME
 from chalicelib.storage import portal as portal_store
 from chalicelib.storage import portal_sso
 from chalicelib.storage.hub import HubUser
@@ -239,3 +241,20 @@ def test_on_dynamodb_local_a_deactivation_ends_a_live_session_once(ddb_client):
                                   hub_company_id=linked.master.company.company_id,
                                   subject=hub_user.user_id, at=runtime.current().clock.now())
     assert [o.changed for o in deprovisioning.handle(runtime.current(), event)] == [False]
+
+
+def test_the_lifecycle_queue_handler_applies_each_message(client, heard):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    rt = runtime.current()
+    event = events.LifecycleEvent(event_id="q1", kind="user.deleted",
+                                  issuer=rt.settings.hub_issuer,
+                                  hub_company_id=linked.master.company.company_id,
+                                  subject=hub_user.user_id, at=rt.clock.now())
+    with Client(app) as lambda_client:
+        sqs_event = lambda_client.events.generate_sqs_event(
+            message_bodies=[event.to_json(), event.to_json()], queue_name=LIFECYCLE_QUEUE_NAME)
+        lambda_client.lambda_.invoke("lifecycle_events", sqs_event)
+    assert status_of(tech) == "deleted"
+    assert [e.event_id for e in heard] == ["q1", "q1"]
