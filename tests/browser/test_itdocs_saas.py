@@ -1,0 +1,138 @@
+"""IT Docs in a real browser: the SaaS Protection article's Procedure, from + New to a card.
+
+A Manager logs in with the hub, opens Account > Integrations, + New, SaaS Protection, enters the
+demo partner's REST API key pair, Connects (the server calls its own /api/v1), turns on "Sync SaaS
+Protection backup information" with "Accept All Automatically", starts a manual sync (with no
+queue configured the server runs it in-process), and sees the SaaS Protection card with the
+Active seat count on the organization whose name the partner's customer reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from chalicelib import settings
+from chalicelib.auth.hub import totp
+from chalicelib.itdocs import accounts, organizations
+from chalicelib.itdocs.policy import MANAGER
+from chalicelib.portal import catalog
+from chalicelib.runtime import Runtime
+from chalicelib.storage import tables
+from devstack import dynamodb_local
+from devstack.run import wait_for_page
+from tests.auth.hub.helpers import make_account as make_hub_account
+from tests.browser.conftest import ROOT, STAGE, BrowserStack, stage_environment, storage_for
+from tests.conftest import unique
+from tests.portal.helpers import make_partner
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser_stack(ddblocal_endpoint: str,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserStack]:
+    """The shared stack's server, but with the SaaS Protection API base URL on itself.
+
+    The shared fixture leaves LINKHUB_SAAS_API_BASE_URL at its default (localhost:8000, the
+    `make run` address), which a server on a random port cannot reach; this module starts its
+    own with the variable pointing at the server's own /api/v1, as `make run` has it.
+    """
+    port = dynamodb_local.free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.update({
+        "LINKHUB_DYNAMODB_ENDPOINT": ddblocal_endpoint,
+        "LINKHUB_TABLE_PREFIX": tables.all_models()[0].Meta.table_name.split("hub_")[0],
+        "LINKHUB_BASE_URL": base_url,
+        "LINKHUB_SAAS_API_BASE_URL": f"{base_url}/api/v1",
+    })
+    server_settings = settings.from_environment(stage_environment(env, STAGE))
+    with storage_for(server_settings):
+        tables.create_tables()
+    log_path = tmp_path_factory.mktemp("itdocs-chalice") / "chalice.log"
+    chalice = Path(sys.executable).parent / "chalice"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [str(chalice), "local", "--no-autoreload", "--stage", STAGE, "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_page(f"{base_url}/itdocs/login", process, timeout=60)
+    except (RuntimeError, TimeoutError) as exc:
+        dynamodb_local.stop(process)
+        raise RuntimeError(f"chalice local did not start:\n{log_path.read_text()[-3000:]}") from exc
+    yield BrowserStack(base_url=base_url, settings=server_settings, log_path=log_path)
+    dynamodb_local.stop(process)
+
+
+def test_the_procedure_from_new_to_a_card_on_an_organization(page: Page, hub_db: Runtime) -> None:
+    hub = make_hub_account(company_name=unique("Docs MSP"), username="mia")
+    account = accounts.create_account(hub_db, hub.company.name,
+                                      hub_issuer=hub_db.settings.hub_issuer,
+                                      hub_company_id=hub.company.company_id,
+                                      hub_company_name=hub.company.name)
+    accounts.create_user(hub_db, account.account_id, email=hub.user.email, name="Mia Manager",
+                         role=MANAGER)
+    partner = make_partner(unique("Partner"), customers=((catalog.OFFICE365, 9, True),))
+    org_name = partner.organizations[0].name
+    organizations.create(hub_db, account.account_id, org_name, actor="tests")
+    active = sum(1 for seat in partner.seats[partner.customers[0].saas_customer_id]
+                 if seat.seat_state == catalog.ACTIVE)
+    not_active = 9 - active
+
+    # Log In with Hub: the hub's three steps, then back to IT Docs.
+    page.goto("/itdocs/login")
+    page.get_by_role("link", name="Log In with Hub").click()
+    assert hub.totp_secret is not None
+    page.get_by_label("Username").fill(hub.user.username)
+    page.get_by_label("Company Name").fill(hub.company.name)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Password").fill(hub.password)
+    page.get_by_role("button", name="Log In").click()
+    page.get_by_label("2FA token").fill(totp.code_at(hub.totp_secret, dt.datetime.now(dt.UTC)))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
+
+    # Account > Integrations, + New, SaaS Protection, the keys, Connect.
+    page.get_by_role("link", name="Account › Integrations").click()
+    page.get_by_role("link", name="+ New").click()
+    page.get_by_role("link", name="SaaS Protection").click()
+    page.get_by_label("SaaS Protection API Public Key").fill(partner.public_key)
+    page.get_by_label("SaaS Protection API Secret Key").fill("a wrong secret")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.get_by_role("alert")).to_contain_text("refused")
+    page.get_by_label("SaaS Protection API Secret Key").fill(partner.secret)
+    page.get_by_role("button", name="Connect").click()
+
+    # Sync SaaS Protection backup information, Accept All Automatically.
+    expect(page.get_by_role("status")).to_contain_text("Connected")
+    page.get_by_label("Sync SaaS Protection backup information").check()
+    page.get_by_label("Accept All Automatically").check()
+    page.get_by_role("button", name="Save").click()
+
+    # Start Manual Sync; a second one is refused with the time it becomes available.
+    page.get_by_role("button", name="Start Manual Sync").click()
+    expect(page.get_by_role("status")).to_contain_text("Manual sync started")
+    expect(page.locator("td .status-ok")).to_have_text("OK")
+    page.get_by_role("button", name="Start Manual Sync").click()
+    expect(page.get_by_role("alert")).to_contain_text("available at")
+
+    # The organization's home page shows the card: Active seats only.
+    page.get_by_role("link", name="Organizations").first.click()
+    page.get_by_role("link", name=org_name).click()
+    card = page.locator("#saas-card")
+    expect(card.get_by_role("heading", name="SaaS Protection")).to_be_visible()
+    expect(card.locator("#protected-seats")).to_have_text(str(active))
+    expect(card).to_contain_text("Microsoft 365")
+    expect(card).to_contain_text("Archived, Paused and Unprotected seats are not counted")
+    if not_active:
+        expect(card).to_contain_text("Not counted")
