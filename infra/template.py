@@ -1,0 +1,173 @@
+"""infra/resources.json: what `chalice package --merge-template` adds to Chalice's template.
+
+Tables come from the models; the queues (each with a dead-letter queue), the KMS key, the signing
+secret and the log groups are declared here; the functions Chalice generates get their name, their
+environment (queue URLs, key, secret, base URL) and the sync worker's bounded SQS concurrency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.utils import to_cfn_resource_name
+
+from infra import functions as fn
+from infra import policies
+from infra import tables as infra_tables
+
+APP = "linkhub"
+STAGE = "prod"
+LOG_RETENTION_DAYS = 30
+MAX_RECEIVES = 5  # deliveries before a message moves to the dead-letter queue
+# AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
+VISIBILITY_FACTOR = 6
+SIGNING_SECRET = "SigningSecret"
+ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+ENV_FOR_SETTING = {
+    "sync_queue_url": "LINKHUB_SYNC_QUEUE_URL",
+    "lifecycle_queue_url": "LINKHUB_LIFECYCLE_QUEUE_URL",
+}
+
+
+def function_name(function: fn.Function) -> str:
+    """Deployed name, as `chalice deploy` would call it (the API handler is the app-stage name)."""
+    if function.name == fn.API_HANDLER:
+        return f"{APP}-{STAGE}"
+    return f"{APP}-{STAGE}-{function.name}"
+
+
+def cfn_function_id(function: fn.Function) -> str:
+    return "APIHandler" if function.name == fn.API_HANDLER else to_cfn_resource_name(function.name)
+
+
+def _queue_pair(name: str, consumer_timeout: int) -> dict[str, Any]:
+    queue = policies.queue_id(name)
+    dead = queue.removesuffix("Queue") + "DeadLetterQueue"
+    return {
+        dead: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": f"{name}-dlq",
+                "MessageRetentionPeriod": 1209600,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        queue: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": name,
+                "VisibilityTimeout": consumer_timeout * VISIBILITY_FACTOR,
+                "MessageRetentionPeriod": 345600,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [dead, "Arn"]},
+                    "maxReceiveCount": MAX_RECEIVES,
+                },
+            },
+        },
+    }
+
+
+def _secrets() -> dict[str, Any]:
+    return {
+        policies.KMS_KEY: {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": "linkhub: secrets at rest (API keys, TOTP seeds, signing keys)",
+                "EnableKeyRotation": True,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersKey",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": {"Fn::Sub": ACCOUNT_ROOT}},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            },
+        },
+        "SecretsKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": f"alias/{APP}-{STAGE}",
+                "TargetKeyId": {"Ref": policies.KMS_KEY},
+            },
+        },
+        SIGNING_SECRET: {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Description": "linkhub: HMAC key for cookies, CSRF tokens and signed state",
+                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+            },
+        },
+    }
+
+
+def _function_overrides(function: fn.Function, queues: dict[str, str]) -> dict[str, Any]:
+    variables: dict[str, Any] = {
+        "LINKHUB_BASE_URL": {"Ref": "BaseUrl"},
+        "LINKHUB_SIGNING_SECRET": {
+            "Fn::Sub": "{{resolve:secretsmanager:${" + SIGNING_SECRET + "}:SecretString}}"
+        },
+    }
+    if policies.uses_kms(function):
+        variables["LINKHUB_KMS_KEY_ID"] = {"Fn::GetAtt": [policies.KMS_KEY, "Arn"]}
+    for name in policies.sends_to(function, queues):
+        variables[ENV_FOR_SETTING[queues[name]]] = {"Ref": policies.queue_id(name)}
+    properties: dict[str, Any] = {
+        "FunctionName": function_name(function),
+        "Environment": {"Variables": variables},
+    }
+    if function.queue and function.tuning.maximum_concurrency:
+        event = to_cfn_resource_name(f"{function.name}-sqs-event-source")
+        properties["Events"] = {
+            event: {
+                "Properties": {
+                    "ScalingConfig": {"MaximumConcurrency": function.tuning.maximum_concurrency}
+                }
+            }
+        }
+    return {"DependsOn": [policies.log_group_id(function)], "Properties": properties}
+
+
+def build(functions: list[fn.Function], table_prefix: str) -> dict[str, Any]:
+    """The whole merge template."""
+    queues = policies.queue_settings()
+    consumers = {f.queue: f.tuning.timeout for f in functions if f.queue}
+    resources: dict[str, Any] = {}
+    for model in infra_tables.models():
+        resources[infra_tables.logical_id(model)] = infra_tables.table_resource(model, table_prefix)
+    for name in queues:
+        resources.update(_queue_pair(name, consumers.get(name, 900)))
+    resources.update(_secrets())
+    for function in functions:
+        resources[policies.log_group_id(function)] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": f"/aws/lambda/{function_name(function)}",
+                "RetentionInDays": LOG_RETENTION_DAYS,
+            },
+        }
+        resources[cfn_function_id(function)] = _function_overrides(function, queues)
+    outputs = {
+        policies.queue_id(name) + "Url": {"Value": {"Ref": policies.queue_id(name)}}
+        for name in queues
+    }
+    outputs["SecretsKeyArn"] = {"Value": {"Fn::GetAtt": [policies.KMS_KEY, "Arn"]}}
+    return {
+        "Parameters": {
+            "BaseUrl": {
+                "Type": "String",
+                "Default": "https://linkhub.example.com",
+                "Description": "Public https base URL (the OIDC issuer and redirect URIs)",
+                "AllowedPattern": "^https://[^/]+$",
+            }
+        },
+        "Resources": resources,
+        "Outputs": outputs,
+    }
