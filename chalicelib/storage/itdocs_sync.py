@@ -343,7 +343,7 @@ def delete_integration(integration_id: str) -> None:
 
 def _checkpoint(m: SyncCheckpointModel) -> Checkpoint:
     values = {name: getattr(m, name) for name in _CHECKPOINT_FIELDS}
-    values["seats_used"] = [int(n) for n in m.seats_used]
+    values["seats_used"] = [int(n) for n in values["seats_used"]]
     for name in ("cursor", "seats_seen", "items_written", "attempts"):
         values[name] = int(values[name])
     return Checkpoint(**values)
@@ -418,7 +418,7 @@ def logs_of_integration(integration_id: str, limit: int = 100) -> list[SyncLogEn
         for m in found:
             values = {name: getattr(m, name) for name in _LOG_FIELDS}
             for name in ("customers_seen", "seats_seen", "matches_made", "items_written"):
-                values[name] = int(values[name])
+                values[name] = int(getattr(m, name))
             entries.append(SyncLogEntry(**values))
     return entries
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -136,7 +137,7 @@ def _customer(m: BackupCustomerModel) -> BackupCustomer:
     return BackupCustomer(**values)
 
 
-def _as_dict(value: object) -> dict[str, object]:
+def _as_dict(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if hasattr(value, "as_dict"):

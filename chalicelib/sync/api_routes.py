@@ -55,7 +55,7 @@ def start_sync(request: Request, integration_id: str) -> Response:
     from chalicelib.itdocs import api_keys
 
     rt = runtime.current()
-    key = (request.headers or {}).get("x-api-key", "")
+    key = str(request.headers.get("x-api-key") or "")
     if not key:
         raise errors.NotAuthenticated("Send an IT Docs API key in the x-api-key header.")
     owner = api_keys.verify(rt, key)

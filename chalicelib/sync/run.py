@@ -177,12 +177,12 @@ def _write_seats(integration_id: str, customer: data.BackupCustomer, remote: lis
                  notes: list[str]) -> int:
     """Diff-write one customer's seats and its summary; items written."""
     stored = {s.seat_key: s for s in data.seats_of_customer(integration_id, customer.customer_id)}
-    fetched = {}
-    for seat in remote:
-        fetched[seat.remote_id] = data.BackupSeat(
-            seat_key=seat.remote_id, main_id=seat.main_id, name=seat.name,
-            seat_type=seat.seat_type, seat_state=seat.seat_state, billable=seat.billable,
-            date_added=seat.date_added)
+    fetched: dict[str, data.BackupSeat] = {}
+    for remote_seat in remote:
+        fetched[remote_seat.remote_id] = data.BackupSeat(
+            seat_key=remote_seat.remote_id, main_id=remote_seat.main_id, name=remote_seat.name,
+            seat_type=remote_seat.seat_type, seat_state=remote_seat.seat_state,
+            billable=remote_seat.billable, date_added=remote_seat.date_added)
     changed = [s for key, s in fetched.items() if stored.get(key) != s]
     removed = [key for key in stored if key not in fetched]
     written = data.write_seats(integration_id, customer.customer_id, changed, removed)

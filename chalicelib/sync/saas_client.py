@@ -232,7 +232,8 @@ def _customer(item: dict[str, Any]) -> RemoteCustomer:
     if isinstance(customer_id, bool) or not isinstance(customer_id, (int, str)) or \
             not str(customer_id).strip().isdigit():
         raise MalformedResponse("A customer in GET /saas/domains has no valid saasCustomerId.")
-    stats = item.get("backupStats") if isinstance(item.get("backupStats"), dict) else {}
+    raw_stats = item.get("backupStats")
+    stats: dict[str, Any] = raw_stats if isinstance(raw_stats, dict) else {}
     organization = item.get("organizationName")
     return RemoteCustomer(
         customer_id=str(customer_id).strip(),

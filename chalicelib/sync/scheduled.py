@@ -56,7 +56,8 @@ def claim_due(rt: Runtime, record: IntegrationRecord, now: dt.datetime) -> Claim
         return None
     if resume:
         if _attempts_used_up(record):
-            return _give_up(rt, record)
+            _give_up(rt, record)
+            return None
         trigger = record.run_trigger or "automatic"
         wanted = dataclasses.replace(record, lease_token=token, lease_until=now + lifecycle.LEASE)
     else:
@@ -155,7 +156,6 @@ def _give_up(rt: Runtime, record: IntegrationRecord) -> None:
     run.complete(rt, record, lifecycle.ERROR, reason, checkpoint, 0,
                  checkpoint.items_written if checkpoint else 0,
                  list(checkpoint.notes) if checkpoint else [])
-    return None
 
 
 def _refresh_due(record: IntegrationRecord) -> None:
