@@ -25,7 +25,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 
 class Actor(Protocol):
-    role: str
+    @property
+    def role(self) -> str: ...
 
 
 def can(user: Actor, action: str) -> bool:

@@ -131,8 +131,9 @@ _KEY_FIELDS = list(ApiKey.__dataclass_fields__)
 
 
 def create_session(session: Session) -> None:
-    model = _filled(ItDocsSessionModel(session.session_key), session, _SESSION_FIELDS)
-    model.expires_ttl = ttl_after(session.expires_at, 0)
+    model = ItDocsSessionModel(session.session_key,
+                               expires_ttl=ttl_after(session.expires_at, 0))
+    _filled(model, session, _SESSION_FIELDS)
     try:
         with translated():
             model.save(condition=ItDocsSessionModel.session_key.does_not_exist())

@@ -95,7 +95,8 @@ def _organization(m: ItDocsOrganizationModel) -> OrganizationRecord:
 
 def _contact(m: ItDocsContactModel) -> ContactRecord:
     return ContactRecord(m.contact_id, m.account_id, m.organization_id, m.name, m.created_at,
-                         m.updated_at, list(m.emails or []), m.title or "", m.phone or "")
+                         m.updated_at, [str(e) for e in m.emails or []], m.title or "",
+                         m.phone or "")
 
 
 def _taken(name: str) -> AlreadyExists:
@@ -212,7 +213,7 @@ def update_contact(record: ContactRecord) -> None:
                 ItDocsContactModel.name.set(record.name),
                 ItDocsContactModel.title.set(record.title),
                 ItDocsContactModel.phone.set(record.phone),
-                ItDocsContactModel.emails.set(list(record.emails)),
+                ItDocsContactModel.emails.set(list(record.emails)),  # type: ignore[arg-type]
                 ItDocsContactModel.updated_at.set(record.updated_at),
             ], condition=ItDocsContactModel.contact_key.exists())
     except UpdateError as exc:
