@@ -1,4 +1,4 @@
-"""IT Docs Account pages: API Keys and Single Sign-on (Administrators)."""
+"""IT Docs Account pages: Users, API Keys and Single Sign-on (Administrators)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,29 @@ def _administrator(page: Page) -> ItDocsUser:
     if not can(actor, "account.manage"):
         raise Forbidden("Only Administrators manage the account.")
     return actor
+
+
+# -- users ---------------------------------------------------------------------------------------
+def _users_page(page: Page, actor: ItDocsUser, error: str | None = None,
+                status: int = 200) -> Response:
+    return page.render("itdocs/users.html", status=status, users=accounts.users_of(actor),
+                       roles=ROLES, error=error, flash=page.query().get("done", ""))
+
+
+@page_route(itdocs_account_routes, "/account/users", "itdocs")
+def users_page(page: Page) -> Response:
+    return _users_page(page, _administrator(page))
+
+
+@page_route(itdocs_account_routes, "/account/users/{user_id}", "itdocs", methods=["POST"])
+def user_role(page: Page, user_id: str) -> Response:
+    form = page.form()
+    actor = _administrator(page)
+    try:
+        changed = accounts.set_role(page.runtime, actor, user_id, form.get("role", ""))
+    except InvalidInput as error:
+        return _users_page(page, actor, error.message, 400)
+    return page.redirect(_done("/itdocs/account/users", f"{changed.name} is now {changed.role}"))
 
 
 # -- API keys --------------------------------------------------------------------------------------

@@ -92,3 +92,25 @@ def test_a_hub_master_links_the_account_and_the_hub_shows_it_in_my_modules(clien
     assert launch["launch_url"].endswith("/itdocs/sso/launch")
     assert store.get_user(admin.user_id).hub_subject == hub.user.user_id
     assert "Linked to the hub company" in client.get("/itdocs/account/sso").text
+
+
+def test_an_administrator_changes_a_users_role_but_not_their_own_away(client, aws):
+    account = make_account()
+    admin = make_user(account, ADMINISTRATOR, name="Ada Admin")
+    viewer = make_user(account, READ_ONLY, name="Vic Viewer")
+    sign_in(client, admin)
+    page = client.get("/itdocs/account/users")
+    assert "Vic Viewer" in page.text and 'for="role-' in page.text
+    done = client.post(f"/itdocs/account/users/{viewer.user_id}", {"role": MANAGER}, follow=True)
+    assert "Vic Viewer is now Manager" in done.text
+    assert store.get_user(viewer.user_id).role == MANAGER
+    refused = client.post(f"/itdocs/account/users/{admin.user_id}", {"role": READ_ONLY})
+    assert refused.status == 400 and store.get_user(admin.user_id).role == ADMINISTRATOR
+
+
+def test_another_accounts_user_cannot_be_changed(client, aws):
+    stranger = make_user(make_account(), READ_ONLY)
+    sign_in(client, make_user(make_account(), ADMINISTRATOR))
+    client.get("/itdocs/account/users")
+    reply = client.post(f"/itdocs/account/users/{stranger.user_id}", {"role": ADMINISTRATOR})
+    assert reply.status == 404 and store.get_user(stranger.user_id).role == READ_ONLY
