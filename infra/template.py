@@ -109,14 +109,15 @@ def _secrets() -> dict[str, Any]:
 
 
 def _function_overrides(function: fn.Function, queues: dict[str, str]) -> dict[str, Any]:
+    # Every function gets the key id (without it the runtime would look for a local key file, which
+    # Lambda does not have); only those whose code encrypts or decrypts may use the key.
     variables: dict[str, Any] = {
         "LINKHUB_BASE_URL": {"Ref": "BaseUrl"},
         "LINKHUB_SIGNING_SECRET": {
             "Fn::Sub": "{{resolve:secretsmanager:${" + SIGNING_SECRET + "}:SecretString}}"
         },
+        "LINKHUB_KMS_KEY_ID": {"Fn::GetAtt": [policies.KMS_KEY, "Arn"]},
     }
-    if policies.uses_kms(function):
-        variables["LINKHUB_KMS_KEY_ID"] = {"Fn::GetAtt": [policies.KMS_KEY, "Arn"]}
     for name in policies.sends_to(function, queues):
         variables[ENV_FOR_SETTING[queues[name]]] = {"Ref": policies.queue_id(name)}
     properties: dict[str, Any] = {

@@ -93,6 +93,9 @@ def test_packaged_template_is_complete_least_privilege_and_lints_clean(tmp_path:
         variables = properties["Environment"]["Variables"]
         assert variables["LINKHUB_STAGE"] == "prod"
         assert "AWS_DEFAULT_REGION" not in variables  # reserved by Lambda
+        # Without these the runtime would reach for a local key file Lambda does not have.
+        assert variables["LINKHUB_KMS_KEY_ID"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}
+        assert "LINKHUB_SIGNING_SECRET" in variables
     wildcard = [r for r in _policy_resources(template) if "*" in json.dumps(r)]
     assert wildcard == []
 
