@@ -194,3 +194,25 @@ def test_functions_that_handle_secrets_may_use_the_key_and_get_its_id() -> None:
     assert env["LINKHUB_KMS_KEY_ID"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}
     assert env["LINKHUB_SYNC_QUEUE_URL"] == {"Ref": "SyncQueue"}
     assert "LINKHUB_SIGNING_SECRET" in env
+
+
+def _resolved_arn(resource: dict[str, Any]) -> str:
+    """The ARN an intrinsic becomes in a long-named region (for sizing the deployed policy)."""
+    account = "arn:aws:service:ap-southeast-2:123456789012:"
+    if "Fn::Sub" in resource:
+        logical, _, rest = resource["Fn::Sub"].removeprefix("${").partition(".Arn}")
+        return _resolved_arn({"Fn::GetAtt": [logical, "Arn"]}) + rest
+    logical = resource["Fn::GetAtt"][0]
+    properties = RESOURCES[logical].get("Properties", {})
+    name = properties.get("TableName") or properties.get("QueueName")
+    name = name or properties.get("LogGroupName") or "key/" + "0" * 36
+    return f"{account}table/{name}:*"
+
+
+def test_every_deployed_policy_fits_iams_inline_size_limit() -> None:
+    for function in PROD["lambda_functions"]:
+        policy = _policy(function)
+        for statement in policy["Statement"]:
+            statement["Resource"] = [_resolved_arn(r) for r in statement["Resource"]]
+        size = len(json.dumps(policy, separators=(",", ":")))
+        assert size < 10_240, (function, size)  # IAM's limit for a role's inline policies
