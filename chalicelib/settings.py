@@ -68,5 +68,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
         kms_key_id=env.get("LINKHUB_KMS_KEY_ID", ""),
         sync_queue_url=env.get("LINKHUB_SYNC_QUEUE_URL", ""),
         lifecycle_queue_url=env.get("LINKHUB_LIFECYCLE_QUEUE_URL", ""),
-        saas_api_base_url=env.get("LINKHUB_SAAS_API_BASE_URL", "http://localhost:8000/api/v1"),
+        # Unset, IT Docs syncs from the Partner Portal's REST API on this same app.
+        saas_api_base_url=env.get("LINKHUB_SAAS_API_BASE_URL")
+        or env.get("LINKHUB_BASE_URL", "http://localhost:8000").rstrip("/") + "/api/v1",
     )

@@ -6,6 +6,7 @@ from urllib.parse import quote_plus
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.auth.sso import hub_services
 from chalicelib.errors import AlreadyExists, Forbidden, InvalidInput, LoginFailed, NotFound
 from chalicelib.portal import (
     api_keys,
@@ -13,10 +14,11 @@ from chalicelib.portal import (
     organizations,
     portal_login,
     saas,
+    security_settings,
     sessions,
     users,
 )
-from chalicelib.portal.policy import ROLES, can
+from chalicelib.portal.policy import ROLES, SECURITY_ADMIN, can
 from chalicelib.storage import portal as store
 from chalicelib.storage.portal import PortalUser
 from chalicelib.web import http
@@ -31,7 +33,10 @@ HOME = "/portal/"
 def signed_in(page: Page) -> PortalUser:
     """The page's portal user, or NotAuthenticated (GETs are sent to the login page)."""
     _, user = sessions.resume(page.runtime, page.read_cookie(sessions.COOKIE))
-    page.banner = {"user": user, "is_admin": can(user, "user.list")}
+    page.banner = {"user": user, "is_admin": can(user, "user.list"),
+                   "is_security_admin": user.role == SECURITY_ADMIN}
+    if security_settings.security_settings(page.runtime, user.company_id).linked:
+        page.banner["app_launcher"] = hub_services.app_launcher(page.runtime, "portal")
     return user
 
 

@@ -142,6 +142,13 @@ def audit_trail(rt: Runtime, actor: PortalUser) -> list[AuditEntry]:
     return store.audit_of(actor.company_id)
 
 
+def _announce(rt: Runtime, company_id: str) -> None:
+    """Tell the hub about the new security posture (never fails the change; the tick retries)."""
+    from chalicelib.portal import insights
+
+    insights.publish_after_change(rt, company_id)
+
+
 def _on_off(value: bool) -> str:
     return "on" if value else "off"
 
@@ -169,6 +176,7 @@ def complete_link(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> Secu
                                 now=rt.clock.now(), actor=actor.username)
     audit(rt, actor.company_id, actor.username, "Enabled Login with Hub",
           f"Linked to hub company {identity.hub_company_name} by hub Master {identity.username}")
+    _announce(rt, actor.company_id)
     return _settings(record)
 
 
@@ -184,6 +192,8 @@ def disable_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
     others = store.companies_linked_to(current.hub_issuer or "", current.hub_company_id or "")
     if not others:  # the hub's link is per hub company: keep it while another partner uses it
         hub_services.unlink_module(rt, MODULE, hub_company_id=current.hub_company_id or "")
+    else:  # the partners still linked publish without this one
+        _announce(rt, others[0])
     audit(rt, actor.company_id, actor.username, "Disabled Login with Hub",
           "Require Log In with Hub, Automatic User Creation and Automatic User Deactivation "
           "turned off")
@@ -203,6 +213,7 @@ def set_require(rt: Runtime, actor: PortalUser, on: bool) -> SecuritySettings:
     record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
                                require_hub_login=on)
     audit(rt, actor.company_id, actor.username, "Require Log In with Hub", _on_off(on))
+    _announce(rt, actor.company_id)
     return _settings(record)
 
 
@@ -217,6 +228,7 @@ def set_exception(rt: Runtime, actor: PortalUser, user_id: str,
     record = change(actor.company_id, user_id, now=rt.clock.now(), actor=actor.username)
     audit(rt, actor.company_id, actor.username,
           "Added user exception" if exception else "Deleted user exception", target.username)
+    _announce(rt, actor.company_id)
     return _settings(record)
 
 
@@ -230,6 +242,7 @@ def set_auto_create(rt: Runtime, actor: PortalUser, on: bool,
                                auto_create_users=on, default_role=default_role)
     audit(rt, actor.company_id, actor.username, "Automatic User Creation",
           f"{_on_off(on)}, default role {default_role}")
+    _announce(rt, actor.company_id)
     return _settings(record)
 
 
@@ -238,5 +251,6 @@ def set_auto_deactivate(rt: Runtime, actor: PortalUser, on: bool) -> SecuritySet
     record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
                                auto_deactivate_users=on)
     audit(rt, actor.company_id, actor.username, "Automatic User Deactivation", _on_off(on))
+    _announce(rt, actor.company_id)
     return _settings(record)
 

@@ -10,68 +10,21 @@ Active seat count on the organization whose name the partner's customer reports.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from chalicelib import settings
 from chalicelib.auth.hub import totp
 from chalicelib.itdocs import accounts, organizations
 from chalicelib.itdocs.policy import MANAGER
 from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
-from chalicelib.storage import tables
-from devstack import dynamodb_local
-from devstack.run import wait_for_page
 from tests.auth.hub.helpers import make_account as make_hub_account
-from tests.browser.conftest import ROOT, STAGE, BrowserStack, stage_environment, storage_for
 from tests.conftest import unique
 from tests.portal.helpers import make_partner
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture(scope="module")
-def browser_stack(ddblocal_endpoint: str,
-                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserStack]:
-    """The shared stack's server, but with the SaaS Protection API base URL on itself.
-
-    The shared fixture leaves LINKHUB_SAAS_API_BASE_URL at its default (localhost:8000, the
-    `make run` address), which a server on a random port cannot reach; this module starts its
-    own with the variable pointing at the server's own /api/v1, as `make run` has it.
-    """
-    port = dynamodb_local.free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ)
-    env.update({
-        "LINKHUB_DYNAMODB_ENDPOINT": ddblocal_endpoint,
-        "LINKHUB_TABLE_PREFIX": tables.all_models()[0].Meta.table_name.split("hub_")[0],
-        "LINKHUB_BASE_URL": base_url,
-        "LINKHUB_SAAS_API_BASE_URL": f"{base_url}/api/v1",
-    })
-    server_settings = settings.from_environment(stage_environment(env, STAGE))
-    with storage_for(server_settings):
-        tables.create_tables()
-    log_path = tmp_path_factory.mktemp("itdocs-chalice") / "chalice.log"
-    chalice = Path(sys.executable).parent / "chalice"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [str(chalice), "local", "--no-autoreload", "--stage", STAGE, "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for_page(f"{base_url}/itdocs/login", process, timeout=60)
-    except (RuntimeError, TimeoutError) as exc:
-        dynamodb_local.stop(process)
-        raise RuntimeError(f"chalice local did not start:\n{log_path.read_text()[-3000:]}") from exc
-    yield BrowserStack(base_url=base_url, settings=server_settings, log_path=log_path)
-    dynamodb_local.stop(process)
 
 
 def test_the_procedure_from_new_to_a_card_on_an_organization(page: Page, hub_db: Runtime) -> None:

@@ -244,8 +244,8 @@ def finish(rt: Runtime, module: str, *, query: dict[str, str],
         hub_company_name=str(claims.get("company_name", "")),
         hub_role=str(claims.get("hub_role", "")),
         sid=str(claims.get("sid", "")),
-        # The hub issues a built-in module's code only to users granted that module.
-        modules=[module],
+        # The modules the hub granted this user (the hub only signs in users granted `module`).
+        modules=sorted({module, *[str(m) for m in claims.get("modules") or []]}),
         purpose=str(sealed["p"]),
         return_to=safe_return_to(module, str(sealed["r"])),
         access_token=str(tokens.get("access_token", "")),
