@@ -198,6 +198,7 @@ def banner(stack: Stack, demo_lines: list[str]) -> str:
         "",
         f"  Hub              {BASE_URL}/hub/login",
         f"  Partner Portal   {BASE_URL}/portal/",
+        f"  IT Docs          {BASE_URL}/itdocs/",
         f"  REST API         {BASE_URL}/api/v1/",
         "",
         *[f"  {note}" for note in stack.notes],

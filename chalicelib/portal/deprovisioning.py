@@ -58,6 +58,10 @@ def on_hub_event(event: LifecycleEvent) -> None:
 
 def handle(rt: Runtime, event: LifecycleEvent) -> list[Outcome]:
     """Apply one event to every portal user it concerns; returns what happened to each."""
+    if event.kind == "session.ended":  # hub logout: single sign-out, whatever the settings
+        ended = sessions.end_for_hub_session(str(event.detail.get("sid", "")))
+        logs.event("portal_hub_logout", event_id=event.event_id, sessions_ended=ended)
+        return []
     wanted = wanted_status(event)
     if wanted is None:
         return []

@@ -126,11 +126,11 @@ def accounts_for(rt: Runtime, identity: HubIdentity) -> list[PortalUser]:
     return sorted(active, key=lambda u: u.company_name.casefold())
 
 
-def complete(rt: Runtime, user: PortalUser,
-             previous_token: str | None) -> tuple[str, PortalSession]:
-    """The hub signed this user in: note it and start a new portal session."""
+def complete(rt: Runtime, user: PortalUser, previous_token: str | None,
+             hub_sid: str) -> tuple[str, PortalSession]:
+    """The hub signed this user in: note it and start a portal session tied to the hub's."""
     store.record_hub_login(user.user_id, rt.clock.now())
-    return portal_login.complete(rt, user, previous_token)
+    return portal_login.complete(rt, user, previous_token, hub_sid)
 
 
 def choose(rt: Runtime, allowed: list[str], user_id: str) -> PortalUser:

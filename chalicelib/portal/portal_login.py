@@ -62,11 +62,11 @@ def check_password(rt: Runtime, identifier: str, password: str) -> list[PortalUs
     return allowed
 
 
-def complete(rt: Runtime, user: PortalUser,
-             previous_token: str | None) -> tuple[str, PortalSession]:
+def complete(rt: Runtime, user: PortalUser, previous_token: str | None,
+             hub_sid: str | None = None) -> tuple[str, PortalSession]:
     """The password step passed for `user`: reset failures and start a new session."""
     store.record_login_success(user.user_id, rt.clock.now())
-    return sessions.start(rt, user, previous_token)
+    return sessions.start(rt, user, previous_token, hub_sid)
 
 
 def seal_choice(rt: Runtime, choices: list[PortalUser], next_path: str) -> str:

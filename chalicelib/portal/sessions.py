@@ -11,16 +11,17 @@ from chalicelib.storage.portal import PortalSession, PortalUser
 COOKIE = "session"
 
 
-def start(rt: Runtime, user: PortalUser,
-          previous_token: str | None = None) -> tuple[str, PortalSession]:
-    """A new session id at every login; the previous one (if any) ends."""
+def start(rt: Runtime, user: PortalUser, previous_token: str | None = None,
+          hub_sid: str | None = None) -> tuple[str, PortalSession]:
+    """A new session id at every login; the previous one (if any) ends. `hub_sid` is the hub
+    session that signed the user in, so that logging out of the hub ends this one too."""
     if previous_token:
         store.delete_session(session_key(previous_token))
     now = rt.clock.now()
     token = rt.random.token(32)
     session = PortalSession(session_key=session_key(token), user_id=user.user_id,
                             company_id=user.company_id, created_at=now, last_seen_at=now,
-                            expires_at=now + ABSOLUTE_LIFETIME)
+                            expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid or None)
     store.create_session(session)
     return token, session
 
@@ -33,6 +34,11 @@ def resume(rt: Runtime, token: str | None) -> tuple[PortalSession, PortalUser]:
 def end(token: str | None) -> None:
     if token:
         store.delete_session(session_key(token))
+
+
+def end_for_hub_session(hub_sid: str) -> int:
+    """The user logged out of the hub: end the portal sessions that hub session started."""
+    return store.delete_sessions_of_hub_session(hub_sid) if hub_sid else 0
 
 
 def end_all_for_user(user_id: str) -> int:

@@ -54,8 +54,9 @@ def _login_error(page: Page, message: str, status: int = 401) -> Response:
                        identifier="")
 
 
-def _signed_in_as(page: Page, user: PortalUser, return_to: str) -> Response:
-    token, _ = hub_login.complete(page.runtime, user, page.read_cookie(sessions.COOKIE))
+def _signed_in_as(page: Page, user: PortalUser, return_to: str, hub_sid: str) -> Response:
+    token, _ = hub_login.complete(page.runtime, user, page.read_cookie(sessions.COOKIE),
+                                  hub_sid)
     page.clear_cookie(tenant_choice.COOKIE)
     page.set_cookie(sessions.COOKIE, token)
     return page.redirect(relying_party.safe_return_to(MODULE, return_to))
@@ -80,9 +81,9 @@ def sso_callback(page: Page) -> Response:
     except LoginFailed as error:
         return _login_error(page, error.message)
     if len(found) == 1:
-        return _signed_in_as(page, found[0], identity.return_to)
+        return _signed_in_as(page, found[0], identity.return_to, identity.sid)
     sealed = tenant_choice.seal(page.runtime, MODULE, [u.user_id for u in found],
-                                identity.return_to)
+                                identity.return_to, identity.sid)
     page.set_cookie(tenant_choice.COOKIE, sealed, max_age=tenant_choice.MAX_AGE)
     return page.redirect("/portal/sso/choose")
 
@@ -103,7 +104,8 @@ def sso_choose_submit(page: Page) -> Response:
                                             form.get("user_id", ""))
     offered, _ = tenant_choice.offered(page.runtime, MODULE, cookie)
     user = hub_login.choose(page.runtime, offered, user_id)
-    return _signed_in_as(page, user, return_to)
+    hub_sid = tenant_choice.hub_session(page.runtime, MODULE, cookie)
+    return _signed_in_as(page, user, return_to, hub_sid)
 
 
 # -- Admin > Security Settings ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -94,6 +94,16 @@ class PortalSessionByUser(GlobalSecondaryIndex):  # type: ignore[type-arg]
     user_id = UnicodeAttribute(hash_key=True)
 
 
+class PortalSessionByHubSid(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    """Sparse: only sessions started by Log In with Hub (the hub's logout ends them)."""
+
+    class Meta:
+        index_name = "by_hub_sid"
+        projection = KeysOnlyProjection()
+
+    hub_sid = UnicodeAttribute(hash_key=True)
+
+
 class PortalSessionModel(Model):
     class Meta:
         logical_name = "portal_sessions"
@@ -107,7 +117,9 @@ class PortalSessionModel(Model):
     last_seen_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     expires_ttl = NumberAttribute()
+    hub_sid = UnicodeAttribute(null=True)  # the hub session that signed the user in
     by_user = PortalSessionByUser()
+    by_hub_sid = PortalSessionByHubSid()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -147,6 +159,7 @@ class PortalSession:
     created_at: dt.datetime
     last_seen_at: dt.datetime
     expires_at: dt.datetime
+    hub_sid: str | None = None
 
 
 def _company(m: PortalCompanyModel) -> PortalCompany:
@@ -164,7 +177,7 @@ def _user(m: PortalUserModel) -> PortalUser:
 
 def _session(m: PortalSessionModel) -> PortalSession:
     return PortalSession(m.session_key, m.user_id, m.company_id, m.created_at, m.last_seen_at,
-                         m.expires_at)
+                         m.expires_at, m.hub_sid)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -300,6 +313,7 @@ def create_session(session: PortalSession) -> None:
         session.session_key, user_id=session.user_id, company_id=session.company_id,
         created_at=session.created_at, last_seen_at=session.last_seen_at,
         expires_at=session.expires_at, expires_ttl=ttl_after(session.expires_at, 0),
+        hub_sid=session.hub_sid or None,
     )
     try:
         with translated():
@@ -336,6 +350,16 @@ def delete_session(session_key: str) -> None:
             PortalSessionModel(session_key).delete()
     except DeleteError:
         pass
+
+
+def delete_sessions_of_hub_session(hub_sid: str) -> int:
+    """End the sessions one hub session started (the user logged out of the hub)."""
+    with translated():
+        keys = [m.session_key for m in PortalSessionModel.by_hub_sid.query(hub_sid)]
+        with PortalSessionModel.batch_write() as batch:
+            for key in keys:
+                batch.delete(PortalSessionModel(key))
+    return len(keys)
 
 
 def delete_sessions_of_user(user_id: str) -> int:

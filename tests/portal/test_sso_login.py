@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app import app
 from chalicelib.portal import companies, security_settings
 from chalicelib.portal.policy import READ_ONLY, SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage import portal as portal_store
@@ -11,7 +12,9 @@ from chalicelib.storage import portal_sso
 from tests.auth.hub.helpers import log_in as hub_log_in
 from tests.auth.hub.helpers import make_account
 from tests.auth.sso.helpers import hub_login_to_portal, link_directly, use_loopback
+from tests.portal.helpers import log_in as portal_log_in
 from tests.portal.helpers import make_user
+from tests.web_client import WebClient
 
 
 @pytest.fixture
@@ -164,3 +167,43 @@ def test_a_callback_without_the_state_cookie_is_refused(client, linked):
     client.cookies.pop("lh_portal_sso")
     page = client.get(reply.location.split("8000", 1)[1])
     assert page.status == 401 and "lh_portal_session" not in client.cookies
+
+
+def _log_out_of_the_hub(client):
+    client.get("/hub/")
+    assert client.post("/hub/logout", {}).status == 303
+
+
+def test_logging_out_of_the_hub_ends_the_portal_session_it_started(client, linked):
+    hub, _, admin = linked
+    hub_log_in(client, hub)
+    hub_login_to_portal(client)
+    assert client.get("/portal/").status == 200
+    _log_out_of_the_hub(client)
+    reply = client.get("/portal/")
+    assert reply.status == 303 and reply.location.startswith("/portal/login")
+
+
+def test_hub_logout_also_ends_a_session_opened_through_the_tenant_chooser(client, linked, aws):
+    hub, _, _ = linked
+    second = companies.create_company(aws, "Second Partner")
+    other = make_user(second, username="sam-second", email="sam@example.com", role=READ_ONLY)
+    link_directly(second.company_id, hub.company)
+    hub_log_in(client, hub)
+    hub_login_to_portal(client)
+    client.get("/portal/sso/choose")
+    client.post("/portal/sso/choose", {"user_id": other.user_id})
+    assert "Second Partner" in client.get("/portal/").text
+    _log_out_of_the_hub(client)
+    assert client.get("/portal/").status == 303
+
+
+def test_a_local_portal_login_is_not_ended_by_someone_elses_hub_logout(client, linked, aws):
+    hub, partner, _ = linked
+    make_user(partner, username="lena", email="lena@example.com", role=TECHNICIAN)
+    other = WebClient(app)
+    assert portal_log_in(other, "lena").status == 303
+    hub_log_in(client, hub)
+    hub_login_to_portal(client)
+    _log_out_of_the_hub(client)
+    assert other.get("/portal/").status == 200
