@@ -8,7 +8,7 @@ import pytest
 
 from app import app
 from chalicelib import outbound, runtime
-from chalicelib.portal import companies, insights, scheduled
+from chalicelib.portal import companies, insights, scheduled, security_settings
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage import hub as hub_store
 from chalicelib.storage import portal_sso, tables
@@ -135,3 +135,15 @@ def test_a_hub_outage_never_fails_a_change_and_the_tick_sends_later(client, loop
     frozen_time.advance(seconds=60)
     scheduled.tick(rt)
     assert "Require Log In with Hub is off" in dashboard(master)
+
+
+def test_turning_require_on_in_security_settings_updates_the_hub_dashboard(client, loopback,
+                                                                         frozen_time):
+    master, company = linked()
+    admin = make_user(company, role=SECURITY_ADMIN)
+    rt = runtime.current()
+    security_settings.set_require(rt, admin, False)
+    assert "Require Log In with Hub is off" in dashboard(master)
+    security_settings.set_require(rt, admin, True)
+    frozen_time.advance(seconds=30)  # a fresh 2FA code for the second look
+    assert "Require Log In with Hub is off" not in dashboard(master)
