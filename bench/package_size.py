@@ -16,6 +16,8 @@ from collections import defaultdict
 from importlib import metadata
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 from bench import table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,10 +60,10 @@ def _closure(names: list[str]) -> set[str]:
         except metadata.PackageNotFoundError:
             continue
         seen.add(name)
-        for requirement in requires:
-            if "extra ==" in requirement:
-                continue
-            todo.append(re.split(r"[\[=<>~!; (]", requirement, maxsplit=1)[0])
+        for line in requires:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
     return seen
 
 
@@ -102,6 +104,19 @@ def sizes(data: bytes) -> tuple[int, int, dict[str, list[int]]]:
     return compressed, uncompressed, dict(by_name)
 
 
+def missing_distributions(data: bytes) -> list[str]:
+    """Deployed requirements (and their dependencies) with no .dist-info in the zip."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        folders = {entry.split("/")[0] for entry in archive.namelist()}
+    present = {
+        folder.removesuffix(".dist-info").rsplit("-", 1)[0].lower().replace("_", "-")
+        for folder in folders
+        if folder.endswith(".dist-info")
+    }
+    wanted = _closure(_requirements())
+    return sorted(name for name in wanted if name.replace(".", "-") not in present)
+
+
 def cold_imports() -> tuple[float, dict[str, float]]:
     """`import app` in a fresh interpreter: total ms, and cumulative ms per top-level package."""
     done = subprocess.run(
@@ -128,6 +143,11 @@ def main() -> None:
     else:
         data, source = _estimated_zip(), "estimated from .venv; `make package` builds the real one"
     compressed, uncompressed, by_name = sizes(data)
+    missing = missing_distributions(data)
+    if missing:
+        print(f"!!! MISSING from the package (the deployed app cannot import them): "
+              f"{', '.join(missing)}. chalice found no Lambda-compatible wheel; pin a version that "
+              f"has a manylinux2014 wheel for the runtime.\n", flush=True)
     print(table(
         f"Lambda deployment package ({source})",
         ["measure", "MB", "Lambda limit MB"],
@@ -153,5 +173,18 @@ def main() -> None:
     ), flush=True)
 
 
+def check() -> int:
+    """`python -m bench.package_size --check`: exit 1 when the built package lacks a requirement."""
+    if not PACKAGE.exists():
+        print("no build/package/deployment.zip: run `make package`")
+        return 1
+    missing = missing_distributions(PACKAGE.read_bytes())
+    for name in missing:
+        print(f"missing from build/package/deployment.zip: {name}")
+    return 1 if missing else 0
+
+
 if __name__ == "__main__":
+    if "--check" in sys.argv[1:]:
+        raise SystemExit(check())
     main()
