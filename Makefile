@@ -71,10 +71,13 @@ bench: deps
 package: deps
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage prod \
 		--merge-template infra/resources.json build/package
+	$(BIN)/cfn-lint build/package/sam.json
+	$(BIN)/python -m bench.package_size --check
 
 lint: deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/python -m infra.build --check
 
 clean:
 	rm -rf $(VENV) node_modules build .pytest_cache

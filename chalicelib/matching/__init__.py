@@ -23,39 +23,33 @@ function taking `organizations` accepts either it or a mapping.
 
 from __future__ import annotations
 
-from chalicelib.matching.exact import (
-    ExactMatches,
-    match_exactly,
-    organizations_by_exact_key,
-    same_name_organizations,
-)
-from chalicelib.matching.names import exact_key, suggestion_key
-from chalicelib.matching.scoring import name_score
-from chalicelib.matching.suggestions import (
-    ALTERNATIVE_FLOOR,
-    SUGGESTION_THRESHOLD,
-    Candidate,
-    CustomerSuggestions,
-    OrganizationIndex,
-    search,
-    similar_names,
-    suggest_matches,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "ALTERNATIVE_FLOOR",
-    "SUGGESTION_THRESHOLD",
-    "Candidate",
-    "CustomerSuggestions",
-    "ExactMatches",
-    "OrganizationIndex",
-    "exact_key",
-    "match_exactly",
-    "name_score",
-    "organizations_by_exact_key",
-    "same_name_organizations",
-    "search",
-    "similar_names",
-    "suggest_matches",
-    "suggestion_key",
-]
+# Loaded on first use: `suggestions` brings numpy, which paths that only need `exact_key` (every
+# IT Docs page, every Lambda's cold start) should not pay for.
+_HOME = {
+    "ExactMatches": "exact",
+    "match_exactly": "exact",
+    "organizations_by_exact_key": "exact",
+    "same_name_organizations": "exact",
+    "exact_key": "names",
+    "suggestion_key": "names",
+    "name_score": "scoring",
+    "ALTERNATIVE_FLOOR": "suggestions",
+    "SUGGESTION_THRESHOLD": "suggestions",
+    "Candidate": "suggestions",
+    "CustomerSuggestions": "suggestions",
+    "OrganizationIndex": "suggestions",
+    "search": "suggestions",
+    "similar_names": "suggestions",
+    "suggest_matches": "suggestions",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)

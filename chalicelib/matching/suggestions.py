@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from chalicelib.matching.names import exact_key, suggestion_key
@@ -176,10 +175,12 @@ def _rank_chunk(
     workers: int,
 ) -> list[tuple[list[Candidate], bool]]:
     """Rank a slice of customers against every organization, in the order of `queries`."""
-    sorted_similarities = _similarities(
+    from chalicelib.matching import similarity_matrix  # numpy: loaded only for bulk ranking
+
+    sorted_similarities = similarity_matrix.similarities(
         [q.alphabetical for q in queries], index.alphabetical, floor, workers
     )
-    shortlists = _shortlists(sorted_similarities)
+    shortlists = similarity_matrix.shortlists(sorted_similarities, SHORTLIST)
     del sorted_similarities
     rankings = [
         _best(forms, shortlist, index, floor, limit)
@@ -189,10 +190,11 @@ def _rank_chunk(
     # reached the threshold, shortlist by the names as written too.
     retry = [row for row, (found, _) in enumerate(rankings) if not _reaches(found, threshold)]
     if retry:
-        written_similarities = _similarities(
+        written_similarities = similarity_matrix.similarities(
             [queries[row].written for row in retry], index.written, floor, workers
         )
-        for row, shortlist in zip(retry, _shortlists(written_similarities), strict=True):
+        retried = similarity_matrix.shortlists(written_similarities, SHORTLIST)
+        for row, shortlist in zip(retry, retried, strict=True):
             columns = list(dict.fromkeys([*shortlists[row], *shortlist]))
             rankings[row] = _best(queries[row], columns, index, floor, limit)
     return rankings
@@ -201,41 +203,6 @@ def _rank_chunk(
 def _reaches(found: list[Candidate], threshold: int) -> bool:
     """Whether a ranking's best candidate is a suggestion."""
     return bool(found) and found[0].score >= threshold
-
-
-def _similarities(queries: list[str], choices: list[str], floor: int, workers: int) -> np.ndarray:
-    """`fuzz.ratio` of every query against every choice, rounded; under `floor` becomes 0."""
-    return process.cdist(
-        queries, choices, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=floor, workers=workers
-    )
-
-
-def _shortlists(similarities: np.ndarray) -> list[list[int]]:
-    """Per row, the columns of the `SHORTLIST` most similar non-zero cells, most similar first."""
-    rows, columns, values = _nonzero_cells(similarities)
-    # Stable sort: row by row, most similar first, equal ones left to right.
-    order = np.lexsort((-values.astype(np.int16), rows))
-    rows, columns = rows[order], columns[order]
-    bounds = np.searchsorted(rows, np.arange(similarities.shape[0] + 1)).tolist()
-    listed = columns.tolist()
-    return [
-        listed[start : min(end, start + SHORTLIST)]
-        for start, end in zip(bounds, bounds[1:], strict=False)
-    ]
-
-
-def _nonzero_cells(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows, columns and values of a uint8 matrix's non-zero cells, row by row, left to right."""
-    flat = matrix.reshape(-1)
-    whole = flat.size - flat.size % 8
-    # Mostly zeros: test eight cells at a time as one 64-bit word, then look inside the hits.
-    blocks = np.flatnonzero(flat[:whole].view(np.uint64))
-    positions = np.concatenate(
-        [(blocks[:, None] * 8 + np.arange(8)).reshape(-1), np.arange(whole, flat.size)]
-    )
-    positions = positions[flat[positions] != 0]
-    rows, columns = np.divmod(positions, matrix.shape[1])
-    return rows, columns, flat[positions]
 
 
 def _best(
