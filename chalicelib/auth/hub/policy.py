@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from chalicelib.auth import modules
 from chalicelib.storage.hub import HubUser
 
 MASTER = "Master"
 USER = "User"
 ROLES = (MASTER, USER)
-MODULES = {"portal": "Partner Portal", "itdocs": "IT Docs"}
+MODULES = modules.MODULES
 
 MASTER_ACTIONS = {
     "user.create",

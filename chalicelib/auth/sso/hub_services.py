@@ -24,8 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib import logs, outbound
-from chalicelib.auth.hub.oidc.clients import builtin_client
-from chalicelib.auth.hub.policy import MODULES
+from chalicelib.auth.modules import MODULES, builtin_client
 from chalicelib.errors import Forbidden, InvalidInput, LoginFailed, NotFound, UpstreamError
 from chalicelib.outbound import HttpResponse
 from chalicelib.runtime import Runtime

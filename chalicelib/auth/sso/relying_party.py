@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 import jwt
 
 from chalicelib import logs, outbound
-from chalicelib.auth.hub.oidc.clients import builtin_client
+from chalicelib.auth.modules import builtin_client
 from chalicelib.errors import InvalidInput, LoginFailed, UpstreamError
 from chalicelib.runtime import Runtime
 from chalicelib.signing import BadSignature

@@ -9,7 +9,7 @@ import pytest
 
 from app import app
 from chalicelib import outbound, runtime
-from chalicelib.auth.hub.oidc.clients import builtin_client
+from chalicelib.auth.modules import builtin_client
 from chalicelib.auth.sso import hub_services
 from chalicelib.auth.sso.hub_services import Insight
 from chalicelib.errors import NotFound

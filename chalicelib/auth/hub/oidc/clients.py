@@ -13,11 +13,10 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from chalicelib.auth import passwords
+from chalicelib.auth import modules, passwords
 from chalicelib.auth.hub.policy import MODULES, can
 from chalicelib.errors import Forbidden, InvalidInput, OAuthError
 from chalicelib.runtime import Runtime
-from chalicelib.secretbox import derived_secret
 from chalicelib.settings import Settings
 from chalicelib.storage import hub_oidc as store
 from chalicelib.storage.hub import HubUser
@@ -57,27 +56,15 @@ class Client:
 
 
 # -- built-in clients ------------------------------------------------------------------------------
-def _builtin_secret(settings: Settings, module: str) -> str:
-    return derived_secret(settings, f"oidc-client:{module}")
-
-
 def _builtin(settings: Settings, module: str) -> Client:
     base = settings.base_url.rstrip("/")
     return Client(
         client_id=module,
         name=MODULES[module],
-        redirect_uris=(f"{base}/{module}/sso/callback",),
+        redirect_uris=(modules.redirect_uri(settings, module),),
         post_logout_redirect_uris=(f"{base}/{module}/", f"{base}/{module}/login"),
         module=module,
     )
-
-
-def builtin_client(settings: Settings, module: str) -> tuple[str, str, str]:
-    """A built-in module's (client_id, client_secret, redirect_uri), for that module's sign-in."""
-    if module not in MODULES:
-        raise KeyError(module)
-    client = _builtin(settings, module)
-    return client.client_id, _builtin_secret(settings, module), client.redirect_uris[0]
 
 
 def builtin_clients(settings: Settings) -> list[Client]:
@@ -127,7 +114,7 @@ class ClientDirectory:
 
     def secret_matches(self, client: Client, secret: str) -> bool:
         if client.module is not None:
-            expected = _builtin_secret(self._rt.settings, client.module)
+            expected = modules.client_secret(self._rt.settings, client.module)
             return hmac.compare_digest(secret.encode(), expected.encode())
         digest = hashlib.sha256(f"{client.secret_hash}:{secret}".encode()).hexdigest()
         with self._lock:

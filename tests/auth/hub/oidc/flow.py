@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 
 from chalicelib import runtime
-from chalicelib.auth.hub.oidc.clients import builtin_client
+from chalicelib.auth.modules import builtin_client
 from tests.auth.hub.helpers import Account, log_in, make_account
 from tests.web_client import Reply, WebClient
 

@@ -13,7 +13,7 @@ from chalice.test import Client
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from chalicelib.auth.hub.oidc.clients import builtin_client
+from chalicelib.auth.modules import builtin_client
 from tests.auth.hub.oidc.flow import path_of, query_of, signed_in
 
 with warnings.catch_warnings():  # authlib.jose announces its move to joserfc; it still works

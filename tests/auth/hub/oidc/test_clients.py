@@ -7,6 +7,7 @@ import re
 import pytest
 
 from chalicelib.auth.hub.oidc import clients
+from chalicelib.auth.modules import builtin_client
 from chalicelib.errors import InvalidInput
 from chalicelib.storage import hub_oidc as oidc_store
 from tests.auth.hub.helpers import log_in, make_account
@@ -116,9 +117,9 @@ def test_http_localhost_only_on_a_local_stage(aws):
 
 
 def test_builtin_client_credentials_for_the_modules(aws):
-    client_id, secret, redirect_uri = clients.builtin_client(aws.settings, "itdocs")
+    client_id, secret, redirect_uri = builtin_client(aws.settings, "itdocs")
     assert client_id == "itdocs"
     assert redirect_uri == aws.settings.base_url + "/itdocs/sso/callback"
     assert clients.authenticate(aws, client_id, secret).name == "IT Docs"
     other = aws.settings.with_overrides(signing_secret="another-deployment")
-    assert clients.builtin_client(other, "itdocs")[1] != secret
+    assert builtin_client(other, "itdocs")[1] != secret
