@@ -29,11 +29,11 @@ TOP = 12
 # Packages only some paths need, with where they belong: imported at cold start they cost every
 # function's first request.
 PATH_ONLY = {
-    "numpy": "matching only (suggestions): import inside chalicelib/matching/suggestions.py",
-    "rapidfuzz": "matching only: keep chalicelib/matching/__init__.py from importing suggestions",
+    "numpy": "bulk suggestions only: loaded lazily by chalicelib/matching/similarity_matrix.py",
+    "rapidfuzz": "matching names and scores (numpy-free parts load eagerly)",
     "segno": "TOTP enrollment only: import inside chalicelib/auth/hub/totp.py's QR function",
 }
-# In the zip only because requirements.txt lists chalice (its CLI's dependencies); the Lambda
+# In the zip only if requirements.txt lists chalice (its CLI's dependencies); the Lambda
 # runtime needs none of them: chalice vendors its own runtime module into the package.
 CLI_ONLY = {"pip", "setuptools", "wheel", "yaml", "click", "blessed", "wcwidth", "jinxed",
             "inquirer", "readchar", "editor", "runs", "xmod", "chalice"}
@@ -161,8 +161,9 @@ def main() -> None:
         rows.append([name, round(packed / MB, 2), round(unpacked / MB, 2), note])
     print(table("Biggest parts", ["name", "zipped MB", "unzipped MB", "note"], rows), flush=True)
     removable = sum(v[0] for k, v in by_name.items() if k in CLI_ONLY)
-    print(f"Dropping chalice from requirements.txt (packaging needs it, Lambda does not) saves "
-          f"{removable / MB:.1f} MB zipped.\n")
+    if removable:
+        print(f"Dropping chalice from requirements.txt (packaging needs it, Lambda does not) "
+              f"saves {removable / MB:.1f} MB zipped.\n")
 
     total, per_package = cold_imports()
     heavy = sorted(per_package.items(), key=lambda item: -item[1])[:TOP]
