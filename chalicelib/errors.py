@@ -35,6 +35,12 @@ class AlreadyExists(LinkhubError):
     public_message = "That already exists."
 
 
+class LastSecurityAdmin(InvalidInput):
+    """The change would leave a partner company without an active Security Admin."""
+
+    public_message = "The company's last active Security Admin must stay active."
+
+
 class ConcurrentChange(LinkhubError):
     """A conditional write lost to a concurrent change; retry with fresh data."""
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from chalicelib import logs, runtime
 from chalicelib.auth.hub.events import LifecycleEvent
+from chalicelib.errors import LastSecurityAdmin
 from chalicelib.portal import hub_login, security_settings, sessions, users
-from chalicelib.portal.policy import SECURITY_ADMIN
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as store
 from chalicelib.storage.portal import PortalUser
 
 MODULE = "portal"
@@ -77,32 +76,40 @@ def handle(rt: Runtime, event: LifecycleEvent) -> list[Outcome]:
 
 
 def _apply(rt: Runtime, event: LifecycleEvent, user: PortalUser, wanted: str) -> Outcome:
-    status = wanted
-    if wanted == users.DELETED and user.role == SECURITY_ADMIN and _last_security_admin(user):
-        status = users.DEACTIVATED  # deleting them would leave nobody to manage security
-    changed = _changes(user.status, status)
+    status = _move(user, wanted)
+    changed = status != user.status
     if changed:
-        store.update_user(user.user_id, status=status)
         verb = "Deleted" if status == users.DELETED else "Deactivated"
         kept = " (kept as the last Security Admin)" if status != wanted else ""
         security_settings.audit(rt, user.company_id, AUDIT_ACTOR, "Automatic User Deactivation",
                                 f"{verb} {user.username}{kept}: {REASONS[event.kind]}")
     ended = sessions.end_all_for_user(user.user_id)
     logs.event("portal_deprovisioned", event_id=event.event_id, event_kind=event.kind,
-               user_id=user.user_id, company_id=user.company_id,
-               status=status if changed else user.status, changed=changed, sessions_ended=ended)
-    return Outcome(user.user_id, user.company_id, status if changed else user.status, changed,
-                   ended)
+               user_id=user.user_id, company_id=user.company_id, status=status,
+               changed=changed, sessions_ended=ended)
+    return Outcome(user.user_id, user.company_id, status, changed, ended)
+
+
+def _move(user: PortalUser, wanted: str) -> str:
+    """Take the user forward to `wanted`; the status they end with.
+
+    A deletion that would leave the company without an active Security Admin deactivates them
+    instead (the condition is in the transaction); a deactivation always happens: the hub says
+    this person must not get in.
+    """
+    if not _changes(user.status, wanted):
+        return user.status
+    if wanted == users.DELETED:
+        try:
+            return users.change_status(user, wanted, keep_a_security_admin=True).status
+        except LastSecurityAdmin:
+            wanted = users.DEACTIVATED
+            if not _changes(user.status, wanted):
+                return user.status
+    return users.change_status(user, wanted, keep_a_security_admin=False).status
 
 
 def _changes(current: str, wanted: str) -> bool:
     """Deactivation and deletion only go forward: active → deactivated → deleted."""
     order = {users.ACTIVE: 0, users.DEACTIVATED: 1, users.DELETED: 2}
     return order.get(wanted, 0) > order.get(current, 0)
-
-
-def _last_security_admin(target: PortalUser) -> bool:
-    """No other active Security Admin in the target's company."""
-    return not any(u.role == SECURITY_ADMIN and u.status == users.ACTIVE
-                   and u.user_id != target.user_id
-                   for u in store.users_of_company(target.company_id))

@@ -45,7 +45,8 @@ def create_user(rt: Runtime, company: PortalCompany, *, username: str, email: st
     )
     if actor is not None and not can(actor, "user.create", user):
         raise Forbidden()
-    store.create_user(user, username_key(username), email_key(email))
+    store.create_user(user, username_key(username), email_key(email),
+                      security_admin=role == SECURITY_ADMIN)
     return user
 
 
@@ -68,15 +69,29 @@ def set_status(rt: Runtime, actor: PortalUser, user_id: str, status: str) -> Por
         raise Forbidden()
     if target.status == DELETED:
         raise InvalidInput("A deleted user cannot be changed.")
-    if status != ACTIVE and target.role == SECURITY_ADMIN and _last_security_admin(target):
-        raise InvalidInput("The company's last active Security Admin must stay active.")
-    updated = store.update_user(user_id, status=status)
+    updated = change_status(target, status, keep_a_security_admin=True)
     if status != ACTIVE:
         sessions.end_all_for_user(user_id)
     return updated
 
 
-def _last_security_admin(target: PortalUser) -> bool:
-    others = [u for u in store.users_of_company(target.company_id)
-              if u.role == SECURITY_ADMIN and u.status == ACTIVE and u.user_id != target.user_id]
-    return not others
+def change_status(user: PortalUser, status: str, *, keep_a_security_admin: bool) -> PortalUser:
+    """Set the status; with `keep_a_security_admin`, a change that would leave the company with
+    no active Security Admin raises LastSecurityAdmin (decided by one conditional transaction)."""
+    if status == user.status:
+        return user
+    admin = user.role == SECURITY_ADMIN
+    guarded = admin and keep_a_security_admin and status != ACTIVE
+    if guarded:
+        _record_roster_once(user.company_id)
+    return store.change_status(user, status, leaves_roster=admin and user.status == ACTIVE,
+                               joins_roster=admin and status == ACTIVE,
+                               needs_another_admin=guarded)
+
+
+def _record_roster_once(company_id: str) -> None:
+    """Companies created before the roster was kept get it from their users, once."""
+    if store.get_company(company_id).security_admins is None:
+        store.start_security_admin_roster(company_id, {
+            u.user_id for u in store.users_of_company(company_id)
+            if u.role == SECURITY_ADMIN and u.status == ACTIVE})

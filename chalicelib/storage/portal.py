@@ -7,15 +7,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
+from chalicelib.errors import AlreadyExists, ConcurrentChange, LastSecurityAdmin, NotFound
 from chalicelib.storage import tables
-from chalicelib.storage.base import is_condition_failure, translated, ttl_after
+from chalicelib.storage.base import (
+    is_condition_failure,
+    transaction_outcome,
+    translated,
+    ttl_after,
+)
 
 # --------------------------------------------------------------------------------------------------
 # Models
@@ -32,6 +43,9 @@ class PortalCompanyModel(Model):
     created_at = UTCDateTimeAttribute()
     # Weighted REST API budget per hour for the whole partner (every key shares it).
     api_hourly_budget = NumberAttribute()
+    # Ids of the active Security Admins, kept in step with their status in the same transaction,
+    # so that "never remove the last one" is a condition, not a read followed by a write.
+    security_admins = UnicodeSetAttribute(null=True)
 
 
 class PortalUserByEmail(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -132,6 +146,7 @@ class PortalCompany:
     name: str
     created_at: dt.datetime
     api_hourly_budget: int
+    security_admins: frozenset[str] | None = None  # None: not recorded yet (older data)
 
 
 @dataclass
@@ -163,7 +178,8 @@ class PortalSession:
 
 
 def _company(m: PortalCompanyModel) -> PortalCompany:
-    return PortalCompany(m.company_id, m.name, m.created_at, int(m.api_hourly_budget))
+    admins = frozenset(m.security_admins) if m.security_admins is not None else None
+    return PortalCompany(m.company_id, m.name, m.created_at, int(m.api_hourly_budget), admins)
 
 
 _USER_FIELDS = list(PortalUser.__dataclass_fields__)
@@ -226,8 +242,10 @@ def _marker_owner(key: str) -> str | None:
         return None
 
 
-def create_user(user: PortalUser, username_key: str, email_key: str) -> None:
-    """User with its username marker (global) and email marker (per company), in one transaction."""
+def create_user(user: PortalUser, username_key: str, email_key: str,
+                *, security_admin: bool = False) -> None:
+    """User with its username marker (global) and email marker (per company), in one transaction;
+    an active Security Admin joins the company's roster in it too."""
     model = PortalUserModel(user.user_id, username_key=username_key, email_key=email_key)
     for name in _USER_FIELDS:
         setattr(model, name, getattr(user, name))
@@ -240,6 +258,10 @@ def create_user(user: PortalUser, username_key: str, email_key: str) -> None:
             for marker in markers:
                 tx.save(marker, condition=PortalUniqueModel.key.does_not_exist())
             tx.save(model, condition=PortalUserModel.user_id.does_not_exist())
+            if security_admin:
+                tx.update(PortalCompanyModel(user.company_id),
+                          actions=[PortalCompanyModel.security_admins.add({user.user_id})],
+                          condition=PortalCompanyModel.company_id.exists())
     except TransactWriteError as exc:
         raise AlreadyExists(
             "That username is taken, or that email already has an account in this company."
@@ -302,6 +324,63 @@ def update_user(user_id: str, **changes: Any) -> PortalUser:
             raise NotFound("No such user.") from exc
         raise
     return _user(model)
+
+
+def change_status(user: PortalUser, status: str, *, leaves_roster: bool = False,
+                  joins_roster: bool = False, needs_another_admin: bool = False) -> PortalUser:
+    """Set `user`'s status (conditional on the status they had), moving them off or onto the
+    company's Security Admin roster in the same transaction.
+
+    `needs_another_admin`: refuse with LastSecurityAdmin unless another active Security Admin
+    remains (the roster keeps someone besides this user). A concurrent status change of the same
+    user raises ConcurrentChange.
+    """
+    roster = PortalCompanyModel.security_admins
+    company_condition = PortalCompanyModel.company_id.exists()
+    actions = []
+    if leaves_roster:
+        actions.append(roster.delete({user.user_id}))
+        if needs_another_admin:
+            company_condition &= roster.contains(user.user_id) & (size(roster) > 1)
+    elif needs_another_admin:
+        company_condition &= roster.exists()
+    if joins_roster:
+        actions.append(roster.add({user.user_id}))
+    set_status = [PortalUserModel.status.set(status)]
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            tx.update(PortalUserModel(user.user_id), actions=set_status,
+                      condition=PortalUserModel.status == user.status)
+            if actions:
+                tx.update(PortalCompanyModel(user.company_id), actions=actions,
+                          condition=company_condition)
+            elif needs_another_admin:
+                tx.condition_check(PortalCompanyModel, user.company_id,
+                                   condition=company_condition)
+    except TransactWriteError as exc:
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == (
+                "ConditionalCheckFailed"):
+            raise LastSecurityAdmin() from exc
+        if transaction_outcome(exc) in {"condition", "conflict"}:
+            raise ConcurrentChange() from exc
+        raise
+    return get_user(user.user_id)
+
+
+def start_security_admin_roster(company_id: str, user_ids: set[str]) -> None:
+    """Record the roster of a company created before it was kept (once; a race is harmless)."""
+    if not user_ids:
+        return
+    try:
+        with translated():
+            PortalCompanyModel(company_id).update(
+                actions=[PortalCompanyModel.security_admins.set(user_ids)],
+                condition=PortalCompanyModel.company_id.exists()
+                & PortalCompanyModel.security_admins.does_not_exist())
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
 
 
 # --------------------------------------------------------------------------------------------------
