@@ -15,6 +15,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -337,7 +338,7 @@ def change_status(user: PortalUser, status: str, *, leaves_roster: bool = False,
     """
     roster = PortalCompanyModel.security_admins
     company_condition = PortalCompanyModel.company_id.exists()
-    actions = []
+    actions: list[Action] = []
     if leaves_roster:
         actions.append(roster.delete({user.user_id}))
         if needs_another_admin:
@@ -346,7 +347,7 @@ def change_status(user: PortalUser, status: str, *, leaves_roster: bool = False,
         company_condition &= roster.exists()
     if joins_roster:
         actions.append(roster.add({user.user_id}))
-    set_status = [PortalUserModel.status.set(status)]
+    set_status: list[Action] = [PortalUserModel.status.set(status)]
     try:
         with translated(), TransactWrite(connection=tables.connection()) as tx:
             tx.update(PortalUserModel(user.user_id), actions=set_status,
