@@ -76,15 +76,19 @@ def connection() -> Connection:
     return _connection
 
 
-def create_tables(wait: bool = True) -> list[str]:
-    """Create the missing tables (and their TTL settings); returns the names created."""
+def create_tables(wait: bool = True, expire_items: bool = True) -> list[str]:
+    """Create the missing tables (and their TTL settings); returns the names created.
+
+    `expire_items=False` leaves TTL off: for tests on a frozen clock set in the past, whose records'
+    expiry times DynamoDB would otherwise act on at random moments (the code checks expiry itself).
+    """
     created = []
     for model in all_models():
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
             created.append(model.Meta.table_name)
             ttl = getattr(model.Meta, "ttl_attribute", None)
-            if ttl:
+            if ttl and expire_items:
                 _client(model).update_time_to_live(
                     TableName=model.Meta.table_name,
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
