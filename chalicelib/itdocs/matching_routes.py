@@ -26,6 +26,9 @@ from chalicelib.web import http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 
+# actions.accept_suggested / ignore / unignore / unmatch: one customer, the version shown
+OneClick = Callable[..., CustomerMatch]
+
 matching_routes = Blueprint(__name__)
 
 SCOPE = "itdocs"
@@ -119,6 +122,18 @@ def _render_screen(
     )
 
 
+def _one_click(page: Page, integration_id: str, customer_id: str, action: OneClick, tab: str,
+               done: str) -> Response:
+    """A button on one customer's row (accept, ignore, un-ignore, unmatch)."""
+
+    def change(user: ItDocsUser, form: dict[str, str]) -> str:
+        action(page.runtime, user.account_id, integration_id, customer_id, actor=user.email,
+               expected_version=_version(form))
+        return done
+
+    return _act(page, integration_id, tab, change)
+
+
 def _act(
     page: Page, integration_id: str, tab: str, change: Callable[[ItDocsUser, dict[str, str]], str]
 ) -> Response:
@@ -161,66 +176,23 @@ def accept_selected(page: Page, integration_id: str) -> Response:
 
 @page_route(matching_routes, CUSTOMER + "/accept", SCOPE, methods=["POST"])
 def accept_suggested(page: Page, integration_id: str, customer_id: str) -> Response:
-    def change(user: ItDocsUser, form: dict[str, str]) -> str:
-        actions.accept_suggested(
-            page.runtime,
-            user.account_id,
-            integration_id,
-            customer_id,
-            actor=user.email,
-            expected_version=_version(form),
-        )
-        return "accepted"
-
-    return _act(page, integration_id, "unmatched", change)
+    return _one_click(page, integration_id, customer_id, actions.accept_suggested, "unmatched",
+                      "accepted")
 
 
 @page_route(matching_routes, CUSTOMER + "/ignore", SCOPE, methods=["POST"])
 def ignore(page: Page, integration_id: str, customer_id: str) -> Response:
-    def change(user: ItDocsUser, form: dict[str, str]) -> str:
-        actions.ignore(
-            page.runtime,
-            user.account_id,
-            integration_id,
-            customer_id,
-            actor=user.email,
-            expected_version=_version(form),
-        )
-        return "ignored"
-
-    return _act(page, integration_id, "unmatched", change)
+    return _one_click(page, integration_id, customer_id, actions.ignore, "unmatched", "ignored")
 
 
 @page_route(matching_routes, CUSTOMER + "/unignore", SCOPE, methods=["POST"])
 def unignore(page: Page, integration_id: str, customer_id: str) -> Response:
-    def change(user: ItDocsUser, form: dict[str, str]) -> str:
-        actions.unignore(
-            page.runtime,
-            user.account_id,
-            integration_id,
-            customer_id,
-            actor=user.email,
-            expected_version=_version(form),
-        )
-        return "unignored"
-
-    return _act(page, integration_id, "ignored", change)
+    return _one_click(page, integration_id, customer_id, actions.unignore, "ignored", "unignored")
 
 
 @page_route(matching_routes, CUSTOMER + "/unmatch", SCOPE, methods=["POST"])
 def unmatch(page: Page, integration_id: str, customer_id: str) -> Response:
-    def change(user: ItDocsUser, form: dict[str, str]) -> str:
-        actions.unmatch(
-            page.runtime,
-            user.account_id,
-            integration_id,
-            customer_id,
-            actor=user.email,
-            expected_version=_version(form),
-        )
-        return "unmatched"
-
-    return _act(page, integration_id, "matched", change)
+    return _one_click(page, integration_id, customer_id, actions.unmatch, "matched", "unmatched")
 
 
 # --------------------------------------------------------------------------------------------------
