@@ -8,14 +8,16 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from chalicelib import logs, runtime, settings
-from chalicelib.auth.hub import events
+from chalicelib import logs, queues, runtime, settings
+from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth.hub.module_routes import module_routes
 from chalicelib.auth.hub.oidc.routes import oidc_routes
 from chalicelib.auth.hub.push.routes import push_routes
 from chalicelib.auth.hub.routes import hub_routes
 from chalicelib.itdocs import deprovisioning as itdocs_deprovisioning
 from chalicelib.itdocs.account_routes import itdocs_account_routes
+from chalicelib.itdocs.api_routes import itdocs_api_routes
+from chalicelib.itdocs.directory import ItDocsDirectory
 from chalicelib.itdocs.docs_routes import itdocs_docs_routes
 from chalicelib.itdocs.integration_routes import itdocs_integration_routes
 from chalicelib.itdocs.matching_routes import matching_routes
@@ -25,7 +27,6 @@ from chalicelib.portal.api_routes import api_routes
 from chalicelib.portal.routes import portal_routes
 from chalicelib.portal.sso_routes import portal_sso_routes
 from chalicelib.sync import scheduled as sync_scheduled
-from chalicelib.sync.api_routes import sync_api_routes
 from chalicelib.web.routes import web_routes
 
 app = Chalice(app_name="linkhub")
@@ -42,14 +43,25 @@ app.register_blueprint(itdocs_integration_routes, url_prefix="/itdocs")
 app.register_blueprint(itdocs_account_routes, url_prefix="/itdocs")
 app.register_blueprint(itdocs_docs_routes, url_prefix="/itdocs")
 app.register_blueprint(matching_routes, url_prefix="/itdocs")
-app.register_blueprint(sync_api_routes, url_prefix="/itdocs/api")
-events.subscribe(deprovisioning.on_hub_event)
-events.subscribe(itdocs_deprovisioning.on_hub_event)
+app.register_blueprint(itdocs_api_routes, url_prefix="/itdocs/api")
+lifecycle.subscribe(deprovisioning.on_hub_event)
+lifecycle.subscribe(itdocs_deprovisioning.on_hub_event)
 
 
 def deliver_lifecycle_message(body: str) -> None:
-    """One queued lifecycle event to every subscriber (each is idempotent)."""
-    events.deliver(events.LifecycleEvent.from_json(body))
+    """One lifecycle-queue message to every subscriber (each is idempotent)."""
+    lifecycle.deliver(lifecycle.LifecycleEvent.from_json(body))
+
+
+def run_sync_message(body: str) -> None:
+    """One sync-queue message: one worker of the run it names, matching to IT Docs organizations."""
+    rt = runtime.current()
+    sync_scheduled.handle_message(rt, body, directory=ItDocsDirectory(rt))
+
+
+# Without a queue URL (local stack, tests) each queue hands its messages to the same functions.
+queues.LIFECYCLE_INLINE.consume_with(deliver_lifecycle_message)
+queues.SYNC_INLINE.consume_with(run_sync_message)
 
 
 @app.on_sqs_message(queue=settings.LIFECYCLE_QUEUE_NAME, batch_size=10)
@@ -71,7 +83,7 @@ def sync_tick(event: Any) -> None:
 @app.on_sqs_message(queue=settings.SYNC_QUEUE_NAME, batch_size=1)
 def sync_worker(event: Any) -> None:
     for record in event:
-        sync_scheduled.handle_message(runtime.current(), record.body)
+        run_sync_message(record.body)
 
 
 @app.middleware("http")

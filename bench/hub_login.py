@@ -198,16 +198,16 @@ def login_table() -> str:
     from chalicelib.auth import names
     from chalicelib.auth.hub import accounts, totp
     from chalicelib.clock import FrozenClock
-    from chalicelib.storage import hub as store
     from chalicelib.storage import tables
+    from chalicelib.storage.hub import users as store
     from tests.web_client import WebClient
 
     endpoint, context, stop = database()
     try:
         with context:
             clock = FrozenClock(dt.datetime.now(dt.UTC))
-            rt = runtime.install(runtime.Runtime(
-                settings=settings.from_environment().with_overrides(
+            rt = runtime.install(runtime.build(
+                settings.from_environment().with_overrides(
                     dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
                     local_key_hex=secrets.token_hex(32), base_url="http://localhost:8000"),
                 clock=clock))
@@ -218,7 +218,6 @@ def login_table() -> str:
                                          email="alice@bench.example", name="Alice",
                                          password=PASSWORD)
             box = rt.box
-            assert box is not None
             store.update_user(alice.user_id,
                               totp_secret=box.encrypt(secret.encode(), f"totp:{alice.user_id}"))
             newcomers = [accounts.create_user(rt, company, username=f"new{i}", name=f"New {i}",

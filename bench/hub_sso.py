@@ -33,11 +33,13 @@ def round_trip_table() -> str:
     for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
-    from chalicelib import outbound, runtime, settings
+    from app import app
+    from chalicelib import runtime, settings
     from chalicelib.clock import FrozenClock
     from chalicelib.portal import companies, security_settings, users
     from chalicelib.portal.policy import SECURITY_ADMIN
-    from chalicelib.storage import portal_sso, tables
+    from chalicelib.storage import tables
+    from chalicelib.storage.portal import security_settings as security_store
     from tests.auth.hub.helpers import log_in, make_account
     from tests.loopback import LoopbackTransport
     from tests.web_client import WebClient
@@ -50,23 +52,20 @@ def round_trip_table() -> str:
     try:
         with context:
             clock = FrozenClock(dt.datetime.now(dt.UTC))
-            rt = runtime.install(runtime.Runtime(
-                settings=settings.from_environment().with_overrides(
-                    dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
-                    local_key_hex=secrets.token_hex(32), base_url="http://localhost:8000"),
-                clock=clock))
+            chosen = settings.from_environment().with_overrides(
+                dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
+                local_key_hex=secrets.token_hex(32), base_url="http://localhost:8000")
+            rt = runtime.install(runtime.build(
+                chosen, clock=clock, transport=LoopbackTransport(app, chosen.base_url)))
             tables.create_tables()
-            from app import app
-
-            outbound.install_transport(rt, LoopbackTransport(app, rt.settings.base_url))
             hub = make_account(company_name="Bench Hub MSP", username="alice")
             partner = companies.create_company(rt, "Bench Partner")
             users.create_user(rt, partner, username="alice-portal", email="alice@example.com",
                               name="Alice", role=SECURITY_ADMIN, password="bench-portal-pass-1")
-            portal_sso.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
-                                    hub_company_id=hub.company.company_id,
-                                    hub_company_name=hub.company.name, now=clock.now(),
-                                    actor="bench")
+            security_store.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
+                                        hub_company_id=hub.company.company_id,
+                                        hub_company_name=hub.company.name, now=clock.now(),
+                                        actor="bench")
             assert security_settings.security_settings(rt, partner.company_id).linked
             browser = WebClient(app)
             assert log_in(browser, hub).status == 303

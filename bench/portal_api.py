@@ -111,8 +111,8 @@ def run(customers: int, seat_total: int) -> str:
     rows: list[list[object]] = []
     try:
         with context:
-            rt = runtime.install(runtime.Runtime(
-                settings=settings.from_environment().with_overrides(
+            rt = runtime.install(runtime.build(
+                settings.from_environment().with_overrides(
                     dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
                     local_key_hex=secrets.token_hex(32))))
             tables.create_tables()

@@ -34,13 +34,13 @@ def run(customers: int, seat_total: int) -> str:
     for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
-    from chalicelib import outbound, runtime, settings
+    from app import app
+    from chalicelib import runtime, settings
     from chalicelib.clock import FrozenClock
     from chalicelib.itdocs import organizations
-    from chalicelib.storage import itdocs_sync_data as data
     from chalicelib.storage import tables
+    from chalicelib.storage.itdocs import backup_seats as data
     from chalicelib.sync import integrations
-    from chalicelib.sync import run as sync_run
     from devstack import generate_partner
     from tests.loopback import LoopbackTransport
 
@@ -49,23 +49,21 @@ def run(customers: int, seat_total: int) -> str:
     try:
         with context:
             clock = FrozenClock()
-            rt = runtime.install(runtime.Runtime(
-                settings=settings.from_environment().with_overrides(
-                    dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
-                    local_key_hex=secrets.token_hex(32)), clock=clock))
+            chosen = settings.from_environment().with_overrides(
+                dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
+                local_key_hex=secrets.token_hex(32))
+            rt = runtime.install(runtime.build(
+                chosen, clock=clock, transport=LoopbackTransport(app, chosen.base_url),
+                sleep=lambda seconds: None))
             tables.create_tables()
             made = generate_partner.generate(rt, customers, seat_total, name="Sync Bench")
             print(f"Generated {customers:,} customers and {seat_total:,} seats in "
                   f"{made.seconds:.1f}s\n", flush=True)
-            from app import app
-
-            outbound.install_transport(rt, LoopbackTransport(app, rt.settings.base_url))
-            sync_run.install_sleep(rt, lambda seconds: None)
             account_id = f"bench-{secrets.token_hex(4)}"
-            from chalicelib.storage import portal_saas
+            from chalicelib.storage.portal import saas_customers as customer_store
 
             names = sorted({c.organization_name for c in
-                            portal_saas.customers_of_company(made.company.company_id)
+                            customer_store.customers_of_company(made.company.company_id)
                             if c.organization_name})
             for name in names[: len(names) * 9 // 10]:  # most, not all, have an organization
                 organizations.create(rt, account_id, name, actor="bench")

@@ -1,8 +1,8 @@
 """Outbound HTTP (OIDC back-channel, hub services, the SaaS Protection REST API) behind one seam.
 
-Production and `make run` use the standard library's client; unit tests install a transport that
-hands requests for the app's own base URL to the app in-process (tests/loopback.py), so the whole
-chain runs without a network and without mocks.
+The runtime's `transport` port: production and `make run` use the standard library's client; unit
+tests build their runtime with a transport that hands requests for the app's own base URL to the
+app in-process (tests/loopback.py), so the whole chain runs without a network and without mocks.
 """
 
 from __future__ import annotations
@@ -70,17 +70,6 @@ class UrllibTransport:
             return HttpResponse(exc.code, exc.read(), _lower(exc.headers.items()))
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise Unreachable(f"{_host(url)} could not be reached: {_reason(exc)}") from exc
-
-
-def transport(rt: Any) -> Transport:
-    """The runtime's transport (tests replace it with `install_transport`)."""
-    return rt.component("outbound.transport", lambda _rt: UrllibTransport())  # type: ignore[no-any-return]
-
-
-def install_transport(rt: Any, replacement: Transport) -> None:
-    """Use `replacement` for this runtime's outbound requests (tests, benchmarks)."""
-    with rt._lock:
-        rt._components["outbound.transport"] = replacement
 
 
 def _lower(items: Any) -> dict[str, str]:

@@ -17,7 +17,8 @@ from chalicelib.auth import names
 from chalicelib.auth.hub import totp
 from chalicelib.errors import StorageUnavailable
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub as store
+from chalicelib.storage.hub import users as store
+from devstack.environment import install_dev_runtime
 
 
 class CommandFailed(Exception):
@@ -38,7 +39,7 @@ def totp_code(rt: Runtime, company: str, username: str) -> tuple[str, int]:
             f"{username} has not set up 2FA yet: log in with the password first, and run this "
             "again while the enrollment page is open."
         )
-    secret = rt.box.decrypt(sealed, f"totp:{user.user_id}").decode()  # type: ignore[union-attr]
+    secret = rt.box.decrypt(sealed, f"totp:{user.user_id}").decode()
     now = rt.clock.now()
     return totp.code_at(secret, now), totp.PERIOD - int(now.timestamp()) % totp.PERIOD
 
@@ -79,9 +80,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, rt: Runtime | None = None) -> int:
     args = parser().parse_args(argv)
     if rt is None:
-        from devstack import run
-
-        rt = run.install_dev_runtime()
+        rt = install_dev_runtime()
     try:
         COMMANDS[args.command].run(rt, args)
     except CommandFailed as error:

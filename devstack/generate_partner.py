@@ -21,9 +21,16 @@ from dataclasses import dataclass
 
 from chalicelib.portal import api_keys, catalog, companies, organizations, seats
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.portal import PortalCompany
-from chalicelib.storage.portal_saas import Organization, SaasCustomer, Seat
+from chalicelib.storage import tables
+from chalicelib.storage.portal import id_sequences
+from chalicelib.storage.portal import organizations as organization_store
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
+from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.organizations import Organization
+from chalicelib.storage.portal.saas_customers import SaasCustomer
+from chalicelib.storage.portal.saas_seats import Seat
+from devstack.environment import install_dev_runtime
 
 FIRST = ("Ada", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kira",
          "Liam", "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor",
@@ -172,8 +179,8 @@ def generate(rt: Runtime, customers: int = 2000, seat_total: int = 100_000, *,
     company = companies.create_company(
         rt, name or f"Generated Partner {rt.random.hex(3)}", hourly_budget=hourly_budget)
     key = api_keys.issue(rt, company.company_id, "benchmark", "generator")
-    customer_ids = list(saas_store.allocate_ids("saas_customer_id", customers))
-    org_ids = iter(saas_store.allocate_ids(organizations.ID_SEQUENCE, customers))
+    customer_ids = list(id_sequences.allocate_ids("saas_customer_id", customers))
+    org_ids = iter(id_sequences.allocate_ids(organizations.ID_SEQUENCE, customers))
     counts = seat_counts(rng, customers, seat_total)
     orgs: list[Organization] = []
     built_customers: list[SaasCustomer] = []
@@ -194,10 +201,10 @@ def generate(rt: Runtime, customers: int = 2000, seat_total: int = 100_000, *,
         customer_seats = build_seats(rng, customer, counts[index], now)
         built_customers.append(with_summary(customer, customer_seats, now))
         all_seats.extend(customer_seats)
-    saas_store.save_organizations(orgs)
-    saas_store.save_customers(built_customers)
+    organization_store.save_organizations(orgs)
+    customer_store.save_customers(built_customers)
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(saas_store.save_seats, _chunks(all_seats, 1000)))
+        list(pool.map(seat_store.save_seats, _chunks(all_seats, 1000)))
     return GeneratedPartner(company, key.key.public_key, key.secret, customer_ids, counts,
                             time.perf_counter() - started)
 
@@ -208,11 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seats", type=int, default=100_000)
     parser.add_argument("--name", default=None, help="partner company name (default: generated)")
     args = parser.parse_args(argv)
-    from devstack.run import install_dev_runtime
-
     rt = install_dev_runtime()
-    from chalicelib.storage import tables
-
     tables.create_tables()
     made = generate(rt, args.customers, args.seats, name=args.name)
     print(f"Partner   {made.company.name} ({made.company.company_id})")

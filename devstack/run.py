@@ -7,7 +7,6 @@ first run's data. Every child runs in its own process group and is stopped with 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import signal
 import socket
@@ -17,57 +16,27 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from chalicelib import runtime, settings
 from chalicelib.storage import tables
 from devstack import demo, dynamodb_local, tick
+from devstack.environment import (
+    API_PORT,
+    BASE_URL,
+    DYNAMODB_PORT,
+    ROOT,
+    dev_environment,
+    install_dev_runtime,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".devstack"
 LOG_DIR = STATE_DIR / "logs"
-API_PORT = 8000
-DYNAMODB_PORT = 8001
-BASE_URL = f"http://localhost:{API_PORT}"
 AUTHENTICATOR_HINT = (
     '.venv/bin/python -m devstack.authenticator totp --company "Acme MSP" --user alice'
 )
-
-
-def dev_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of every process in the local stack (the `dev` stage's values)."""
-    env = dict(os.environ if base is None else base)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "LINKHUB_KMS_KEY_ID"):
-        env.pop(name, None)  # the local stack never talks to AWS
-    env.update(
-        {
-            "LINKHUB_STAGE": "dev",
-            "LINKHUB_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{DYNAMODB_PORT}",
-            "LINKHUB_TABLE_PREFIX": "linkhub-dev-",
-            "LINKHUB_LOCAL_KEY_FILE": ".devstack/local.key",
-            "LINKHUB_BASE_URL": BASE_URL,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),
-        }
-    )
-    return env
-
-
-def dev_settings() -> settings.Settings:
-    """Settings of the local stack, with the key file found from any working directory."""
-    found = settings.from_environment(dev_environment())
-    return found.with_overrides(local_key_file=str(ROOT / found.local_key_file))
-
-
-def install_dev_runtime() -> runtime.Runtime:
-    """Point this process at the local stack's database (devstack tools, demo loaders)."""
-    os.environ.update({k: v for k, v in dev_environment().items() if k.startswith("AWS_")})
-    return runtime.install(runtime.Runtime(settings=dev_settings()))
 
 
 @dataclass

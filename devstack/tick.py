@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import app  # noqa: F401  (its wiring: the tick's syncs reach the sync queue's consumer in-process)
 import chalicelib
 from chalicelib import logs
 from chalicelib.runtime import Runtime
+from devstack.environment import install_dev_runtime
 
 INTERVAL_SECONDS = 5.0
 
@@ -94,13 +96,11 @@ def start_thread(rt: Runtime, jobs: list[TickJob] | None = None,
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m devstack.tick [--once]` against the `make run` stack's database."""
-    from devstack import run
-
     parser = argparse.ArgumentParser(prog="python -m devstack.tick", description=__doc__)
     parser.add_argument("--once", action="store_true", help="run every job once and exit")
     parser.add_argument("--interval", type=float, default=INTERVAL_SECONDS)
     args = parser.parse_args(argv)
-    rt = run.install_dev_runtime()
+    rt = install_dev_runtime()
     if args.once:
         records = run_once(rt, TICK_JOBS)
         return 1 if any(r.get("outcome") == "error" for r in records) else 0

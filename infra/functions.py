@@ -19,7 +19,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 API_HANDLER = "api_handler"
-EVENTS_MODULE = "chalicelib.auth.hub.events"
+EVENTS_MODULE = "chalicelib.auth.lifecycle_events"
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,12 @@ def models_of(function: fn.Function) -> list[type[Model]]:
 
 
 def sends_to(function: fn.Function, queues: dict[str, str]) -> list[str]:
-    """Queue names whose URL setting (e.g. sync_queue_url) the function's code reads."""
-    return [name for name, setting in queues.items() if fn.source_mentions(function, setting)]
+    """Queue names the function's code sends to through the runtime (`rt.queues.sync.send`).
+
+    The runtime reads every queue URL setting, so the send through each queue's port is the mark.
+    """
+    return [name for name, setting in queues.items()
+            if fn.source_mentions(function, f"queues.{setting.removesuffix('_queue_url')}.send")]
 
 
 def uses_kms(function: fn.Function) -> bool:

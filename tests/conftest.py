@@ -21,11 +21,13 @@ os.environ.update(
 
 from moto import mock_aws  # noqa: E402
 
+from app import app  # noqa: E402  (importing it wires the inline queues to their consumers)
 from chalicelib import runtime  # noqa: E402
 from chalicelib.clock import FrozenClock  # noqa: E402
 from chalicelib.settings import from_environment  # noqa: E402
 from chalicelib.storage import tables  # noqa: E402
 from devstack import dynamodb_local  # noqa: E402
+from tests.fakes import build_for_tests  # noqa: E402
 from tests.web_client import WebClient  # noqa: E402
 
 
@@ -39,7 +41,7 @@ def aws(frozen_time: FrozenClock) -> Iterator[runtime.Runtime]:
     """moto-backed AWS with every table created and a runtime on the frozen clock."""
     with mock_aws():
         settings = from_environment().with_overrides(table_prefix="t-", dynamodb_endpoint="")
-        rt = runtime.install(runtime.Runtime(settings=settings, clock=frozen_time))
+        rt = runtime.install(build_for_tests(settings, clock=frozen_time))
         tables.create_tables(wait=False)
         yield rt
         runtime.reset()
@@ -47,8 +49,6 @@ def aws(frozen_time: FrozenClock) -> Iterator[runtime.Runtime]:
 
 @pytest.fixture
 def client(aws: runtime.Runtime) -> WebClient:
-    from app import app
-
     return WebClient(app)
 
 
@@ -79,15 +79,13 @@ def ddb(ddblocal_endpoint: str, frozen_time: FrozenClock) -> Iterator[runtime.Ru
     settings = from_environment().with_overrides(
         dynamodb_endpoint=ddblocal_endpoint, table_prefix=DDBLOCAL_PREFIX
     )
-    rt = runtime.install(runtime.Runtime(settings=settings, clock=frozen_time))
+    rt = runtime.install(build_for_tests(settings, clock=frozen_time))
     yield rt
     runtime.reset()
 
 
 @pytest.fixture
 def ddb_client(ddb: runtime.Runtime) -> WebClient:
-    from app import app
-
     return WebClient(app)
 
 

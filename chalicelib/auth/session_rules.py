@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from chalicelib.errors import NotAuthenticated
 
@@ -16,6 +16,18 @@ TOUCH_EVERY = dt.timedelta(minutes=5)
 class TimedSession(Protocol):
     last_seen_at: dt.datetime
     expires_at: dt.datetime
+
+
+class StoredSession(TimedSession, Protocol):
+    user_id: str
+
+
+class SessionUser(Protocol):
+    status: str
+
+
+Session = TypeVar("Session", bound=StoredSession, covariant=True)
+User = TypeVar("User", bound=SessionUser, covariant=True)
 
 
 def session_key(token: str) -> str:
@@ -33,19 +45,21 @@ def needs_touch(session: TimedSession, now: dt.datetime) -> bool:
     return now - session.last_seen_at >= TOUCH_EVERY
 
 
-class SessionStore(Protocol):
-    """What a context's storage module offers for sessions (hub and portal both do)."""
+class SessionStore(Protocol[Session, User]):
+    """What each context's session store offers (`storage.kit.Sessions` for hub, portal, IT Docs):
+    sessions by key, and the user of a session (None when the user no longer exists)."""
 
-    def get_session(self, session_key: str) -> Any: ...
+    def get_session(self, session_key: str) -> Session | None: ...
 
-    def get_user(self, user_id: str) -> Any: ...
+    def get_user(self, user_id: str) -> User | None: ...
 
     def delete_session(self, session_key: str) -> None: ...
 
     def touch_session(self, session_key: str, now: dt.datetime) -> None: ...
 
 
-def resume(store: SessionStore, token: str | None, now: dt.datetime) -> tuple[Any, Any]:
+def resume(store: SessionStore[Session, User], token: str | None,
+           now: dt.datetime) -> tuple[Session, User]:
     """The live session and its active user; an expired, idle or deprovisioned one is deleted.
 
     DynamoDB calls: get session, get user, and a last-seen update at most every few minutes.
@@ -59,7 +73,7 @@ def resume(store: SessionStore, token: str | None, now: dt.datetime) -> tuple[An
             store.delete_session(key)
         raise NotAuthenticated()
     user = store.get_user(session.user_id)
-    if user.status != "active":
+    if user is None or user.status != "active":
         store.delete_session(key)
         raise NotAuthenticated()
     if needs_touch(session, now):

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
-
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.sso import relying_party
 from chalicelib.errors import Forbidden, InvalidInput, UpstreamError
-from chalicelib.itdocs import accounts, api_keys, hub_sign_in, sessions
+from chalicelib.itdocs import accounts, api_keys, hub_sign_in
 from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.pages import FLASHES, ITDOCS
 from chalicelib.itdocs.policy import ROLES, can
+from chalicelib.web import flash
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
 
 itdocs_account_routes = Blueprint(__name__)
 
 
-def _done(path: str, message: str) -> str:
-    return f"{path}?done={quote_plus(message)}"
-
-
 def _administrator(page: Page) -> ItDocsUser:
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     if not can(actor, "account.manage"):
         raise Forbidden("Only Administrators manage the account.")
     return actor
@@ -32,7 +29,7 @@ def _administrator(page: Page) -> ItDocsUser:
 def _users_page(page: Page, actor: ItDocsUser, error: str | None = None,
                 status: int = 200) -> Response:
     return page.render("itdocs/users.html", status=status, users=accounts.users_of(actor),
-                       roles=ROLES, error=error, flash=page.query().get("done", ""))
+                       roles=ROLES, error=error, flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(itdocs_account_routes, "/account/users", "itdocs")
@@ -48,14 +45,15 @@ def user_role(page: Page, user_id: str) -> Response:
         changed = accounts.set_role(page.runtime, actor, user_id, form.get("role", ""))
     except InvalidInput as error:
         return _users_page(page, actor, error.message, 400)
-    return page.redirect(_done("/itdocs/account/users", f"{changed.name} is now {changed.role}"))
+    return page.redirect(flash.location("/itdocs/account/users", f"now_{changed.role}",
+                                        name=changed.name))
 
 
 # -- API keys --------------------------------------------------------------------------------------
 def _keys_page(page: Page, actor: ItDocsUser, *, created: str | None = None,
                error: str | None = None, status: int = 200) -> Response:
     return page.render("itdocs/api_keys.html", status=status, keys=api_keys.keys_of(actor),
-                       created=created, error=error, flash=page.query().get("done", ""))
+                       created=created, error=error, flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(itdocs_account_routes, "/account/api-keys", "itdocs")
@@ -80,17 +78,15 @@ def api_keys_revoke(page: Page, key_id: str) -> Response:
     page.form()
     actor = _administrator(page)
     api_keys.revoke(page.runtime, actor, key_id)
-    return page.redirect(_done("/itdocs/account/api-keys", "Revoked the key"))
+    return page.redirect(flash.location("/itdocs/account/api-keys", "key_revoked"))
 
 
 # -- single sign-on --------------------------------------------------------------------------------
 def _sso_page(page: Page, actor: ItDocsUser, error: str | None = None,
               status: int = 200) -> Response:
-    done = {"linked": "Linked to the hub company"}.get(page.query().get("done", ""),
-                                                       page.query().get("done", ""))
     return page.render("itdocs/sso.html", status=status,
                        account=accounts.get_account(actor.account_id), roles=ROLES,
-                       error=error, flash=done)
+                       error=error, flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(itdocs_account_routes, "/account/sso", "itdocs")
@@ -104,7 +100,7 @@ def sso_save(page: Page) -> Response:
     actor = _administrator(page)
     accounts.update_sign_in(page.runtime, actor, default_role=form.get("default_role", ""),
                             jit_enabled=form.get("jit_enabled") == "on")
-    return page.redirect(_done("/itdocs/account/sso", "Saved"))
+    return page.redirect(flash.location("/itdocs/account/sso", "sso_saved"))
 
 
 @page_route(itdocs_account_routes, "/account/sso/link", "itdocs")
@@ -125,4 +121,4 @@ def sso_unlink(page: Page) -> Response:
         hub_sign_in.unlink_account(page.runtime, actor)
     except UpstreamError as error:
         return _sso_page(page, actor, error=error.message, status=502)
-    return page.redirect(_done("/itdocs/account/sso", "Unlinked from the hub"))
+    return page.redirect(flash.location("/itdocs/account/sso", "unlinked"))

@@ -8,8 +8,10 @@ from chalicelib.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.policy import ADMINISTRATOR, DEFAULT_ROLE, ROLES, can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs as store
-from chalicelib.storage.itdocs import Account, User
+from chalicelib.storage.itdocs import accounts as account_store
+from chalicelib.storage.itdocs import users as user_store
+from chalicelib.storage.itdocs.accounts import Account
+from chalicelib.storage.itdocs.users import User
 
 ACTIVE = "active"
 DEACTIVATED = "deactivated"
@@ -64,7 +66,7 @@ def create_account(rt: Runtime, name: str, *, default_role: str = DEFAULT_ROLE,
                       default_role=default_role, jit_enabled=jit_enabled,
                       created_at=rt.clock.now(), hub_issuer=hub_issuer,
                       hub_company_id=hub_company_id, hub_company_name=hub_company_name)
-    store.create_account(account)
+    account_store.create_account(account)
     return account
 
 
@@ -78,7 +80,7 @@ def create_user(rt: Runtime, account_id: str, *, email: str, name: str, role: st
     user = User(user_id=rt.random.hex(8), account_id=account_id, email=email,
                 name=_clean_name(name, "name"), role=role, status=ACTIVE,
                 created_at=rt.clock.now(), hub_issuer=hub_issuer, hub_subject=hub_subject)
-    store.create_user(user, email_key(email))
+    user_store.create_user(user, email_key(email))
     audit.record(rt, account_id, actor, "user.created", f"{email} as {role}")
     return user
 
@@ -87,7 +89,7 @@ def users_of(actor: ItDocsUser) -> list[User]:
     """The account's users, by email (Administrators only)."""
     if not can(actor, "user.manage"):
         raise Forbidden()
-    return sorted(store.users_of_account(actor.account_id), key=lambda u: u.email.lower())
+    return sorted(user_store.users_of_account(actor.account_id), key=lambda u: u.email.lower())
 
 
 def set_role(rt: Runtime, actor: ItDocsUser, user_id: str, role: str) -> User:
@@ -96,12 +98,12 @@ def set_role(rt: Runtime, actor: ItDocsUser, user_id: str, role: str) -> User:
         raise Forbidden()
     if role not in ROLES:
         raise InvalidInput("Unknown role.", field="role")
-    target = store.get_user(user_id)
+    target = user_store.get_user(user_id)
     if target.account_id != actor.account_id:
         raise NotFound("No such user.")
     if target.user_id == actor.user_id and role != ADMINISTRATOR:
         raise InvalidInput("You cannot take away your own Administrator role.")
-    changed = store.update_user(user_id, role=role)
+    changed = user_store.update_user(user_id, role=role)
     audit.record(rt, actor.account_id, actor.email, "user.role", f"{target.email} -> {role}")
     return changed
 
@@ -112,10 +114,11 @@ def update_sign_in(rt: Runtime, actor: ItDocsUser, *, default_role: str, jit_ena
         raise Forbidden()
     if default_role not in ROLES:
         raise InvalidInput("Unknown role.", field="default_role")
-    store.update_account(actor.account_id, default_role=default_role, jit_enabled=jit_enabled)
+    account_store.update_account(actor.account_id, default_role=default_role,
+                                 jit_enabled=jit_enabled)
     audit.record(rt, actor.account_id, actor.email, "account.sign_in",
                  f"JIT {'on' if jit_enabled else 'off'}, default role {default_role}")
 
 
 def get_account(account_id: str) -> Account:
-    return store.get_account(account_id)
+    return account_store.get_account(account_id)

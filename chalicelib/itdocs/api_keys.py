@@ -19,9 +19,9 @@ from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser
 from chalicelib.itdocs.policy import can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs as store
-from chalicelib.storage import itdocs_access as access
-from chalicelib.storage.itdocs_access import ApiKey
+from chalicelib.storage.itdocs import api_keys as access
+from chalicelib.storage.itdocs import users as store
+from chalicelib.storage.itdocs.api_keys import ApiKey
 
 PREFIX = "itd_"
 REFUSED = "Missing or invalid IT Docs API key."
@@ -63,7 +63,7 @@ class _Verified:
 
 
 def _verified(rt: Runtime) -> _Verified:
-    return rt.component("itdocs.verified_api_keys", lambda _: _Verified())
+    return rt.cache(_Verified, lambda _: _Verified())
 
 
 def create(rt: Runtime, actor: ItDocsUser, label: str) -> NewApiKey:

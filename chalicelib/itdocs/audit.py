@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_access as store
-from chalicelib.storage.itdocs_access import AuditEntry
+from chalicelib.storage.itdocs.audit import itdocs_audit
+from chalicelib.storage.kit import AuditEntry
 
 
 def record(rt: Runtime, account_id: str, actor: str, action: str, detail: str = "") -> None:
     """Append one entry (keys sort by time; a random suffix keeps same-instant entries apart)."""
     now = rt.clock.now()
-    store.add_audit(account_id, f"{now.isoformat()}#{rt.random.hex(4)}", actor, action,
-                    detail[:500], now)
+    itdocs_audit.add_audit(account_id, f"{now.isoformat()}#{rt.random.hex(4)}", actor, action,
+                           detail[:500], now)
 
 
 def recent(account_id: str, limit: int = 50) -> list[AuditEntry]:
-    return store.audit_of_account(account_id, limit)
+    return itdocs_audit.audit_of(account_id, limit)

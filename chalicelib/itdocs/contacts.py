@@ -9,8 +9,9 @@ from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_docs as store
-from chalicelib.storage.itdocs_docs import ContactRecord
+from chalicelib.storage.itdocs import contacts as contact_store
+from chalicelib.storage.itdocs import organizations as organization_store
+from chalicelib.storage.itdocs.contacts import ContactRecord
 
 MAX_EMAILS = 10
 MAX_FIELD = 200
@@ -68,12 +69,12 @@ def _checked(details: ContactDetails) -> ContactDetails:
 
 def in_organization(rt: Runtime, account_id: str, organization_id: str) -> list[Contact]:
     """The organization's contacts, by name (one Query)."""
-    records = store.contacts_of_organization(account_id, organization_id)
+    records = contact_store.contacts_of_organization(account_id, organization_id)
     return sorted((_public(r) for r in records), key=lambda c: c.name.casefold())
 
 
 def get(rt: Runtime, account_id: str, organization_id: str, contact_id: str) -> Contact:
-    return _public(store.get_contact(account_id, organization_id, contact_id))
+    return _public(contact_store.get_contact(account_id, organization_id, contact_id))
 
 
 def create(rt: Runtime, actor: ItDocsUser, organization_id: str,
@@ -81,12 +82,13 @@ def create(rt: Runtime, actor: ItDocsUser, organization_id: str,
     """A new contact in one of the actor's organizations (Editors and up)."""
     if not can(actor, "contact.create"):
         raise Forbidden()
-    store.get_organization(actor.account_id, organization_id)  # NotFound for another tenant's
+    # NotFound for another tenant's
+    organization_store.get_organization(actor.account_id, organization_id)
     checked = _checked(details)
     now = rt.clock.now()
     record = ContactRecord(rt.random.hex(8), actor.account_id, organization_id, checked.name,
                            now, now, checked.emails, checked.title, checked.phone)
-    store.save_new_contact(record)
+    contact_store.save_new_contact(record)
     audit.record(rt, actor.account_id, actor.email, "contact.created", checked.name)
     return _public(record)
 
@@ -95,11 +97,11 @@ def update(rt: Runtime, actor: ItDocsUser, organization_id: str, contact_id: str
            details: ContactDetails) -> Contact:
     if not can(actor, "contact.edit"):
         raise Forbidden()
-    current = store.get_contact(actor.account_id, organization_id, contact_id)
+    current = contact_store.get_contact(actor.account_id, organization_id, contact_id)
     checked = _checked(details)
     record = ContactRecord(contact_id, actor.account_id, organization_id, checked.name,
                            current.created_at, rt.clock.now(), checked.emails, checked.title,
                            checked.phone)
-    store.update_contact(record)
+    contact_store.update_contact(record)
     audit.record(rt, actor.account_id, actor.email, "contact.updated", checked.name)
     return _public(record)

@@ -13,11 +13,12 @@ Handling is idempotent: a redelivered event finds the user already changed and n
 from __future__ import annotations
 
 from chalicelib import logs, runtime
-from chalicelib.auth.hub.events import LifecycleEvent
+from chalicelib.auth.lifecycle_events import LifecycleEvent
 from chalicelib.itdocs import audit, sessions
 from chalicelib.itdocs.accounts import ACTIVE, DEACTIVATED, DELETED
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs as store
+from chalicelib.storage.itdocs import accounts as account_store
+from chalicelib.storage.itdocs import users as user_store
 
 MODULE = "itdocs"
 
@@ -45,14 +46,14 @@ def handle(rt: Runtime, event: LifecycleEvent) -> int:
     wanted = wanted_status(event)
     if wanted is None:
         return 0
-    user = store.user_by_identity(event.issuer, event.subject)
+    user = user_store.user_by_identity(event.issuer, event.subject)
     if user is None:
         return 0
-    account = store.get_account(user.account_id)
+    account = account_store.get_account(user.account_id)
     if account.hub_issuer != event.issuer or account.hub_company_id != event.hub_company_id:
         return 0
     if user.status == ACTIVE or (wanted == DELETED and user.status != DELETED):
-        store.update_user(user.user_id, status=wanted)
+        user_store.update_user(user.user_id, status=wanted)
         audit.record(rt, user.account_id, "hub", f"user.{wanted}", user.email)
     ended = sessions.end_all_for_user(user.user_id)
     logs.event("itdocs_deprovisioned", user_id=user.user_id, status=wanted, sessions=ended,

@@ -4,25 +4,23 @@ contacts (view with their protected services, create, edit)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote_plus
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.errors import AlreadyExists, InvalidInput
-from chalicelib.itdocs import contacts, organizations, sessions
+from chalicelib.itdocs import contacts, organizations
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.contacts import ContactDetails
+from chalicelib.itdocs.pages import FLASHES, ITDOCS
 from chalicelib.itdocs.policy import can
 from chalicelib.sync import card
+from chalicelib.web import flash
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
 
 itdocs_docs_routes = Blueprint(__name__)
 BASE = "/itdocs/organizations"
-
-
-def _done(path: str, message: str) -> str:
-    return f"{path}?done={quote_plus(message)}"
 
 
 # -- organizations ---------------------------------------------------------------------------------
@@ -34,35 +32,36 @@ def _list_page(page: Page, actor: ItDocsUser, *, status: int = 200, error: str |
         found = [o for o in found if query.casefold() in o.name.casefold()]
     return page.render("itdocs/organizations.html", status=status, organizations=found,
                        query=query, can_create=can(actor, "organization.create"), error=error,
-                       typed_name=name, flash=page.query().get("done", ""))
+                       typed_name=name, flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(itdocs_docs_routes, "/organizations", "itdocs")
 def organizations_page(page: Page) -> Response:
-    return _list_page(page, sessions.signed_in(page))
+    return _list_page(page, signed_in(page, ITDOCS))
 
 
 @page_route(itdocs_docs_routes, "/organizations", "itdocs", methods=["POST"])
 def organizations_create(page: Page) -> Response:
     form = page.form()
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     try:
         created = organizations.create_by(page.runtime, actor, form.get("name", ""))
     except (InvalidInput, AlreadyExists) as error:
         return _list_page(page, actor, status=400, error=error.message, name=form.get("name", ""))
-    return page.redirect(_done(f"{BASE}/{created.organization_id}", f"Created {created.name}"))
+    return page.redirect(flash.location(f"{BASE}/{created.organization_id}", "created",
+                                        name=created.name))
 
 
 @page_route(itdocs_docs_routes, "/organizations/{organization_id}", "itdocs")
 def organization_home(page: Page, organization_id: str) -> Response:
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     organization = organizations.get(page.runtime, actor.account_id, organization_id)
     people = contacts.in_organization(page.runtime, actor.account_id, organization_id)
     saas = card.saas_card(page.runtime, actor.account_id, organization_id)
     return page.render("itdocs/organization.html", organization=organization, contacts=people,
                        saas=saas, can_edit=can(actor, "organization.edit"),
                        can_add_contact=can(actor, "contact.create"),
-                       flash=page.query().get("done", ""))
+                       flash=flash.message(FLASHES, page.query()))
 
 
 def _edit_page(page: Page, organization: Any, name: str, error: str | None = None,
@@ -73,7 +72,7 @@ def _edit_page(page: Page, organization: Any, name: str, error: str | None = Non
 
 @page_route(itdocs_docs_routes, "/organizations/{organization_id}/edit", "itdocs")
 def organization_edit(page: Page, organization_id: str) -> Response:
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     organization = organizations.get(page.runtime, actor.account_id, organization_id)
     return _edit_page(page, organization, organization.name)
 
@@ -82,13 +81,13 @@ def organization_edit(page: Page, organization_id: str) -> Response:
             methods=["POST"])
 def organization_save(page: Page, organization_id: str) -> Response:
     form = page.form()
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     organization = organizations.get(page.runtime, actor.account_id, organization_id)
     try:
         renamed = organizations.rename(page.runtime, actor, organization_id, form.get("name", ""))
     except (InvalidInput, AlreadyExists) as error:
         return _edit_page(page, organization, form.get("name", ""), error.message, 400)
-    return page.redirect(_done(f"{BASE}/{organization_id}", f"Saved {renamed.name}"))
+    return page.redirect(flash.location(f"{BASE}/{organization_id}", "saved", name=renamed.name))
 
 
 # -- contacts --------------------------------------------------------------------------------------
@@ -107,7 +106,7 @@ def _contact_form(page: Page, organization: Any, *, heading: str, action: str, c
 
 @page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/new", "itdocs")
 def contact_new(page: Page, organization_id: str) -> Response:
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     organization = organizations.get(page.runtime, actor.account_id, organization_id)
     return _contact_form(page, organization, heading="New contact",
                          action=f"{BASE}/{organization_id}/contacts",
@@ -118,7 +117,7 @@ def contact_new(page: Page, organization_id: str) -> Response:
             methods=["POST"])
 def contact_create(page: Page, organization_id: str) -> Response:
     form = page.form()
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     organization = organizations.get(page.runtime, actor.account_id, organization_id)
     try:
         created = contacts.create(page.runtime, actor, organization_id, _details(form))
@@ -127,27 +126,27 @@ def contact_create(page: Page, organization_id: str) -> Response:
                              action=f"{BASE}/{organization_id}/contacts",
                              cancel=f"{BASE}/{organization_id}", form=form, error=error.message,
                              status=400)
-    return page.redirect(_done(f"{BASE}/{organization_id}/contacts/{created.contact_id}",
-                               f"Created {created.name}"))
+    return page.redirect(flash.location(f"{BASE}/{organization_id}/contacts/{created.contact_id}",
+                                        "created", name=created.name))
 
 
 @page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/{contact_id}",
             "itdocs")
 def contact_page(page: Page, organization_id: str, contact_id: str) -> Response:
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     organization = organizations.get(page.runtime, actor.account_id, organization_id)
     person = contacts.get(page.runtime, actor.account_id, organization_id, contact_id)
     protection = card.contact_protection(page.runtime, actor.account_id, organization_id,
                                          person.emails)
     return page.render("itdocs/contact.html", organization=organization, contact=person,
                        protection=protection, can_edit=can(actor, "contact.edit"),
-                       flash=page.query().get("done", ""))
+                       flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/{contact_id}/edit",
             "itdocs")
 def contact_edit(page: Page, organization_id: str, contact_id: str) -> Response:
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     organization = organizations.get(page.runtime, actor.account_id, organization_id)
     person = contacts.get(page.runtime, actor.account_id, organization_id, contact_id)
     path = f"{BASE}/{organization_id}/contacts/{contact_id}"
@@ -161,7 +160,7 @@ def contact_edit(page: Page, organization_id: str, contact_id: str) -> Response:
             "itdocs", methods=["POST"])
 def contact_save(page: Page, organization_id: str, contact_id: str) -> Response:
     form = page.form()
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     organization = organizations.get(page.runtime, actor.account_id, organization_id)
     path = f"{BASE}/{organization_id}/contacts/{contact_id}"
     try:
@@ -169,4 +168,4 @@ def contact_save(page: Page, organization_id: str, contact_id: str) -> Response:
     except InvalidInput as error:
         return _contact_form(page, organization, heading="Edit contact", action=f"{path}/edit",
                              cancel=path, form=form, error=error.message, status=400)
-    return page.redirect(_done(path, f"Saved {saved.name}"))
+    return page.redirect(flash.location(path, "saved", name=saved.name))

@@ -17,8 +17,9 @@ from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser, create_user, email_key
 from chalicelib.itdocs.policy import can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs as store
-from chalicelib.storage.itdocs import User
+from chalicelib.storage.itdocs import accounts as account_store
+from chalicelib.storage.itdocs import users as user_store
+from chalicelib.storage.itdocs.users import User
 
 MODULE = "itdocs"
 DEACTIVATED = "Your IT Docs user is deactivated. Ask your IT Docs administrator."
@@ -31,33 +32,33 @@ class ItDocsDirectory:
         self.rt = rt
 
     def linked_tenants(self, identity: HubIdentity) -> list[str]:
-        account = store.account_for_hub_company(identity.issuer, identity.hub_company_id)
+        account = account_store.account_for_hub_company(identity.issuer, identity.hub_company_id)
         return [account.account_id] if account else []
 
     def linked_accounts(self, identity: HubIdentity, tenants: list[str]) -> list[User]:
-        user = store.user_by_identity(identity.issuer, identity.subject)
+        user = user_store.user_by_identity(identity.issuer, identity.subject)
         return [user] if user is not None and user.account_id in tenants else []
 
     def first_time_matches(self, identity: HubIdentity, tenants: list[str],
                            by_email: bool) -> list[User]:
         if not by_email or not identity.email:
             return []  # IT Docs users have no usernames; only a verified email links
-        found = [store.user_by_email(tenant, email_key(identity.email)) for tenant in tenants]
+        found = [user_store.user_by_email(tenant, email_key(identity.email)) for tenant in tenants]
         return [user for user in found if user is not None and not user.hub_subject]
 
     def link(self, identity: HubIdentity, account: User) -> User | None:
         try:
-            store.link_identity(account.user_id, identity.issuer, identity.subject)
+            user_store.link_identity(account.user_id, identity.issuer, identity.subject)
         except AlreadyExists:
-            winner = store.user_by_identity(identity.issuer, identity.subject)
+            winner = user_store.user_by_identity(identity.issuer, identity.subject)
             return winner if winner is not None and winner.user_id == account.user_id else None
         audit.record(self.rt, account.account_id, identity.email, "user.linked_to_hub",
                      account.email)
-        return store.get_user(account.user_id)
+        return user_store.get_user(account.user_id)
 
     def provision(self, identity: HubIdentity, tenants: list[str]) -> User | None:
         for tenant in tenants:
-            account = store.get_account(tenant)
+            account = account_store.get_account(tenant)
             if not account.jit_enabled:
                 continue
             try:
@@ -67,7 +68,7 @@ class ItDocsDirectory:
                     role=account.default_role, hub_issuer=identity.issuer,
                     hub_subject=identity.subject, actor="Log In with Hub (JIT)")
             except AlreadyExists:  # a concurrent first login created it, or the email is taken
-                return store.user_by_identity(identity.issuer, identity.subject)
+                return user_store.user_by_identity(identity.issuer, identity.subject)
         return None
 
 
@@ -90,17 +91,17 @@ def link_account(rt: Runtime, actor: ItDocsUser, identity: HubIdentity) -> None:
         raise Forbidden()
     if not identity.is_master:
         raise Forbidden("Only a hub Master can link IT Docs to the hub company.")
-    store.link_account(actor.account_id, identity.issuer, identity.hub_company_id,
-                       identity.hub_company_name)
+    account_store.link_account(actor.account_id, identity.issuer, identity.hub_company_id,
+                               identity.hub_company_name)
     try:
         hub_services.link_module(rt, MODULE, access_token=identity.access_token,
                                  launch_url=launch_url(rt))
     except LinkhubError:  # the hub refused or did not answer: undo our half of the link
-        store.unlink_account(store.get_account(actor.account_id))
+        account_store.unlink_account(account_store.get_account(actor.account_id))
         raise
-    if store.user_by_identity(identity.issuer, identity.subject) is None:
+    if user_store.user_by_identity(identity.issuer, identity.subject) is None:
         try:
-            store.link_identity(actor.user_id, identity.issuer, identity.subject)
+            user_store.link_identity(actor.user_id, identity.issuer, identity.subject)
         except AlreadyExists:
             pass  # this Administrator is already linked to another hub identity
     audit.record(rt, actor.account_id, actor.email, "account.linked_to_hub",
@@ -111,10 +112,10 @@ def unlink_account(rt: Runtime, actor: ItDocsUser) -> None:
     """An Administrator unlinks the account; hub sign-in stops opening it."""
     if not can(actor, "account.manage"):
         raise Forbidden()
-    account = store.get_account(actor.account_id)
+    account = account_store.get_account(actor.account_id)
     if not account.linked_to_hub:
         return
-    store.unlink_account(account)
+    account_store.unlink_account(account)
     hub_services.unlink_module(rt, MODULE, hub_company_id=account.hub_company_id or "")
     audit.record(rt, actor.account_id, actor.email, "account.unlinked_from_hub",
                  account.hub_company_name or "")

@@ -6,17 +6,18 @@ Only Administrators and Managers reach these pages; everything goes through chal
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote_plus
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.errors import Forbidden, InvalidInput, TooManyRequests, UpstreamError
-from chalicelib.itdocs import sessions
 from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.pages import FLASHES, ITDOCS
 from chalicelib.itdocs.policy import can
 from chalicelib.sync import integrations
+from chalicelib.web import flash
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
 
 itdocs_integration_routes = Blueprint(__name__)
 INTEGRATIONS = "/itdocs/account/integrations"
@@ -24,13 +25,9 @@ STATUS_CLASSES = {"OK": "status-ok", "Error": "status-error", "Queued": "status-
                   "Syncing...": "status-warn"}
 
 
-def _done(path: str, message: str) -> str:
-    return f"{path}?done={quote_plus(message)}"
-
-
 def _manager(page: Page) -> ItDocsUser:
     """The signed-in user, when they may manage integrations (Administrator, Manager)."""
-    actor = sessions.signed_in(page)
+    actor = signed_in(page, ITDOCS)
     if not can(actor, "integration.manage"):
         raise Forbidden("Only Administrators and Managers manage integrations.")
     return actor
@@ -43,7 +40,7 @@ def _list_page(page: Page, actor: ItDocsUser, *, error: str | None = None,
     return page.render("itdocs/integrations.html", status=status, integrations=found,
                        error=error, now=page.runtime.clock.now(),
                        status_class=lambda s: STATUS_CLASSES.get(s, ""),
-                       flash=page.query().get("done", ""))
+                       flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(itdocs_integration_routes, "/account/integrations", "itdocs")
@@ -111,7 +108,7 @@ def integration_save(page: Page, integration_id: str) -> Response:
                         sync_enabled=form.get("sync_enabled") == "on",
                         accept_automatically=form.get("matching") == "accept",
                         actor=actor.email)
-    return page.redirect(_done(INTEGRATIONS, "Saved the SaaS Protection integration"))
+    return page.redirect(flash.location(INTEGRATIONS, "integration_saved"))
 
 
 @page_route(itdocs_integration_routes, "/account/integrations/{integration_id}/keys", "itdocs")
@@ -141,7 +138,7 @@ def keys_submit(page: Page, integration_id: str) -> Response:
                              heading="Change SaaS Protection API keys", public_key=public_key,
                              error=error.message,
                              status=400 if isinstance(error, InvalidInput) else 502)
-    return page.redirect(_done(INTEGRATIONS, "Saved the new API keys"))
+    return page.redirect(flash.location(INTEGRATIONS, "keys_saved"))
 
 
 @page_route(itdocs_integration_routes, "/account/integrations/{integration_id}/sync", "itdocs",
@@ -158,7 +155,7 @@ def manual_sync(page: Page, integration_id: str) -> Response:
         return reply
     except InvalidInput as error:
         return _list_page(page, actor, error=error.message, status=400)
-    return page.redirect(_done(INTEGRATIONS, "Manual sync started"))
+    return page.redirect(flash.location(INTEGRATIONS, "sync_started"))
 
 
 @page_route(itdocs_integration_routes, "/account/integrations/{integration_id}/logs", "itdocs")
@@ -182,4 +179,4 @@ def delete_submit(page: Page, integration_id: str) -> Response:
     page.form()
     actor = _manager(page)
     integrations.delete(page.runtime, actor.account_id, integration_id, actor=actor.email)
-    return page.redirect(_done(INTEGRATIONS, "Deleted the SaaS Protection integration"))
+    return page.redirect(flash.location(INTEGRATIONS, "integration_deleted"))

@@ -9,24 +9,28 @@ the meantime is reported instead of overwritten.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, Forbidden, InvalidInput, NotFound
 from chalicelib.itdocs import organizations
+from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.directory import ItDocsDirectory
+from chalicelib.itdocs.pages import ITDOCS
 from chalicelib.itdocs.policy import can
-from chalicelib.itdocs.sessions import ItDocsUser, signed_in
-from chalicelib.matching import actions, state
 from chalicelib.matching.suggestions import SUGGESTION_THRESHOLD
-from chalicelib.storage import itdocs_matching as store
-from chalicelib.storage.itdocs_matching import CustomerMatch
-from chalicelib.sync import integrations
+from chalicelib.storage.itdocs import match_decisions as store
+from chalicelib.storage.itdocs.match_decisions import CustomerMatch
+from chalicelib.sync import integrations, match_actions
+from chalicelib.sync import matching_screen as screen_state
 from chalicelib.web import http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
 
-# actions.accept_suggested / ignore / unignore / unmatch: one customer, the version shown
+# match_actions.accept_suggested / ignore / unignore / unmatch: one customer, the version shown
 OneClick = Callable[..., CustomerMatch]
 
 matching_routes = Blueprint(__name__)
@@ -50,7 +54,7 @@ QUEUED = "A sync is queued within the hour; Start Manual Sync runs it now."
 
 def _open(page: Page, integration_id: str, *, acting: bool) -> ItDocsUser:
     """The signed-in user, allowed here, for an integration of their own account."""
-    user = signed_in(page)
+    user = signed_in(page, ITDOCS)
     if not can(user, "integration.view"):
         raise Forbidden("Only Administrators and Managers can see integrations.")
     if acting and not can(user, "matching.manage"):
@@ -103,7 +107,9 @@ def _render_screen(
 ) -> Response:
     rt = page.runtime
     names = {o.organization_id: o.name for o in organizations.list_all(rt, user.account_id)}
-    screen = state.screen(rt, integration_id, tab=tab, query=search, organization_names=names)
+    screen = screen_state.screen(
+        rt, integration_id, tab=tab, query=search, organization_names=names
+    )
     flash = ""
     if notice in NOTICES:
         about = _customer_name(user, integration_id, customer_id)
@@ -164,8 +170,9 @@ def accept_selected(page: Page, integration_id: str) -> Response:
     def change(user: ItDocsUser, form: dict[str, str]) -> str:
         if not selected:
             raise InvalidInput("Select the customers whose suggested match to accept.")
-        outcome = actions.accept_selected(
-            page.runtime, user.account_id, integration_id, selected, actor=user.email
+        outcome = match_actions.accept_selected(
+            page.runtime, user.account_id, integration_id, selected,
+            directory=ItDocsDirectory(page.runtime), actor=user.email
         )
         if not outcome.accepted:
             raise InvalidInput("None of the selected customers has a suggestion to accept now.")
@@ -176,23 +183,26 @@ def accept_selected(page: Page, integration_id: str) -> Response:
 
 @page_route(matching_routes, CUSTOMER + "/accept", SCOPE, methods=["POST"])
 def accept_suggested(page: Page, integration_id: str, customer_id: str) -> Response:
-    return _one_click(page, integration_id, customer_id, actions.accept_suggested, "unmatched",
-                      "accepted")
+    accept = partial(match_actions.accept_suggested, directory=ItDocsDirectory(page.runtime))
+    return _one_click(page, integration_id, customer_id, accept, "unmatched", "accepted")
 
 
 @page_route(matching_routes, CUSTOMER + "/ignore", SCOPE, methods=["POST"])
 def ignore(page: Page, integration_id: str, customer_id: str) -> Response:
-    return _one_click(page, integration_id, customer_id, actions.ignore, "unmatched", "ignored")
+    return _one_click(page, integration_id, customer_id, match_actions.ignore, "unmatched",
+                      "ignored")
 
 
 @page_route(matching_routes, CUSTOMER + "/unignore", SCOPE, methods=["POST"])
 def unignore(page: Page, integration_id: str, customer_id: str) -> Response:
-    return _one_click(page, integration_id, customer_id, actions.unignore, "ignored", "unignored")
+    return _one_click(page, integration_id, customer_id, match_actions.unignore, "ignored",
+                      "unignored")
 
 
 @page_route(matching_routes, CUSTOMER + "/unmatch", SCOPE, methods=["POST"])
 def unmatch(page: Page, integration_id: str, customer_id: str) -> Response:
-    return _one_click(page, integration_id, customer_id, actions.unmatch, "matched", "unmatched")
+    return _one_click(page, integration_id, customer_id, match_actions.unmatch, "matched",
+                      "unmatched")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -209,23 +219,25 @@ def match_to(page: Page, integration_id: str, customer_id: str) -> Response:
     organization_id = form.get("organization_id", "")
     try:
         if record.status == store.MATCHED:
-            actions.change_match(
+            match_actions.change_match(
                 page.runtime,
                 user.account_id,
                 integration_id,
                 customer_id,
                 organization_id,
+                directory=ItDocsDirectory(page.runtime),
                 actor=user.email,
                 expected_version=_version(form),
             )
             notice, tab = "changed", "matched"
         else:
-            actions.match_to(
+            match_actions.match_to(
                 page.runtime,
                 user.account_id,
                 integration_id,
                 customer_id,
                 organization_id,
+                directory=ItDocsDirectory(page.runtime),
                 actor=user.email,
                 expected_version=_version(form),
             )
@@ -253,7 +265,9 @@ def _render_match_to(
     status: int = 200,
 ) -> Response:
     typed = record.customer_name if search is None else search
-    found = actions.search_organizations(page.runtime, user.account_id, typed)
+    found = match_actions.search_organizations(
+        ItDocsDirectory(page.runtime), user.account_id, typed
+    )
     current = None
     if record.organization_id:
         current = organizations.get(page.runtime, user.account_id, record.organization_id).name
@@ -302,11 +316,12 @@ def create_organization(page: Page, integration_id: str, customer_id: str) -> Re
         # Similar names were listed for another name (or none): list them for this one first.
         return _render_create(page, user, record, name)
     try:
-        actions.create_organization(
+        match_actions.create_organization(
             page.runtime,
             user.account_id,
             integration_id,
             customer_id,
+            directory=ItDocsDirectory(page.runtime),
             name=name,
             actor=user.email,
             expected_version=_version(form),
@@ -330,7 +345,7 @@ def _render_create(
     status: int = 200,
 ) -> Response:
     try:
-        check = actions.creation_check(page.runtime, user.account_id, name)
+        check = match_actions.creation_check(ItDocsDirectory(page.runtime), user.account_id, name)
     except InvalidInput as problem:
         check, error, status = None, error or problem.message, 400
     return page.render(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from chalicelib.errors import ConcurrentChange, Forbidden, InvalidInput
@@ -11,8 +10,8 @@ from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import can
 from chalicelib.matching.names import exact_key
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_docs as store
-from chalicelib.storage.itdocs_docs import OrganizationRecord
+from chalicelib.storage.itdocs import organizations as store
+from chalicelib.storage.itdocs.organizations import OrganizationRecord
 
 MAX_NAME = 200
 CREATE_ATTEMPTS = 4
@@ -68,7 +67,7 @@ def create(rt: Runtime, account_id: str, name: str, *, actor: str) -> Organizati
         except ConcurrentChange:
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
-            time.sleep(0.05 * (attempt + 1))
+            rt.sleep(0.05 * (attempt + 1))
     audit.record(rt, account_id, actor, "organization.created", cleaned)
     return _public(record)
 

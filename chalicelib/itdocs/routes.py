@@ -11,9 +11,11 @@ from chalicelib.auth.sso import relying_party
 from chalicelib.auth.sso.accounts import NoAccount, NotLinked
 from chalicelib.errors import Forbidden, InvalidInput, LoginFailed, NotAuthenticated
 from chalicelib.itdocs import hub_sign_in, sessions
-from chalicelib.web import http
+from chalicelib.itdocs.pages import ITDOCS
+from chalicelib.web import flash, http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
 
 itdocs_routes = Blueprint(__name__)
 MODULE = "itdocs"
@@ -27,7 +29,7 @@ def _login_page(page: Page, error: str, status: int) -> Response:
 
 @page_route(itdocs_routes, "/", "itdocs")
 def home(page: Page) -> Response:
-    sessions.signed_in(page)
+    signed_in(page, ITDOCS)
     return page.redirect(HOME)
 
 
@@ -50,7 +52,7 @@ def sso_start(page: Page) -> Response:
 def sso_launch(page: Page) -> Response:
     """The hub's My Modules tile: open IT Docs, signing in with the hub if needed."""
     try:
-        sessions.signed_in(page)
+        signed_in(page, ITDOCS)
     except NotAuthenticated:
         return page.redirect("/itdocs/sso/start?next=/itdocs/organizations")
     return page.redirect(HOME)
@@ -65,9 +67,9 @@ def sso_callback(page: Page) -> Response:
         identity = relying_party.finish(page.runtime, MODULE, query=page.query(),
                                         state_cookie=state_cookie)
         if identity.purpose == "link":
-            actor = sessions.signed_in(page)
+            actor = signed_in(page, ITDOCS)
             hub_sign_in.link_account(page.runtime, actor, identity)
-            return page.redirect("/itdocs/account/sso?done=linked")
+            return page.redirect(flash.location("/itdocs/account/sso", "linked"))
         user = hub_sign_in.user_for(page.runtime, identity)
     except (LoginFailed, InvalidInput, NotLinked, NoAccount) as error:
         return _login_page(page, error.message, 403 if isinstance(error, NoAccount) else 401)

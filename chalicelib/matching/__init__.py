@@ -1,7 +1,8 @@
 """Organization matching: which IT Docs organization each backup customer belongs to.
 
-Pure functions over plain mappings (customer id -> organizationName, organization id -> name); no
-storage, no web. The sync engine and the IT Docs matching screen call them:
+The pure core of the sync: functions over plain mappings (customer id -> organizationName,
+organization id -> name) and plain records. It imports nothing of the app (no storage, no runtime,
+no web); the sync (`chalicelib.sync`) calls it and writes what it decides:
 
 - `match_exactly(customers, organizations) -> ExactMatches`: a customer whose organizationName
   equals one organization's name (by `exact_key`: Unicode NFKC, trimmed, whitespace collapsed,
@@ -16,6 +17,8 @@ storage, no web. The sync engine and the IT Docs matching screen call them:
   must refuse.
 - `search(query, organizations)`: the "Match To" search box.
 - `name_score(a, b)`: the score of one pair, as shown to the user.
+- `reconcile.reconcile(customers, organizations, standings)`: one sync's decisions, the standings
+  that change; `reconcile.tally` counts what they leave.
 
 Build an `OrganizationIndex` once to rank or search the same organizations repeatedly; every
 function taking `organizations` accepts either it or a mapping.

@@ -1,4 +1,4 @@
-"""One sync's matching: bring each customer's record up to date and say which are matched.
+"""One sync's matching decisions, as a pure function: what each customer's record should become.
 
 For every customer the sync received:
 
@@ -12,34 +12,32 @@ For every customer the sync received:
 - customers no longer received are marked absent (hidden, not counted) rather than deleted, so an
   Ignored or matched customer that comes back keeps its decision.
 
-Only records that changed are written (a second reconcile with nothing new writes nothing), each
-conditional on the version read: a person's change made during the sync wins and is reported as
-it stands. Automatic acceptances and un-matches caused by a deleted organization are audited as
-"sync"; exact matches are recorded on the record itself (`matched_by="exact"`).
+`reconcile` returns only the standings that changed (a second reconcile with nothing new returns
+none), each with the audit action it calls for: automatic acceptances and un-matches caused by a
+deleted organization are audited as "sync"; exact matches are recorded on the standing itself
+(`matched_by="exact"`). Writing them, and what to do when a person changed a record meanwhile, is
+the caller's business; `tally` counts what the sync's matching left once they are written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib import logs
 from chalicelib.matching.exact import match_exactly
 from chalicelib.matching.suggestions import CustomerSuggestions, suggest_matches
-from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_matching as store
-from chalicelib.storage.itdocs_matching import (
-    IGNORED,
-    MATCHED,
-    UNMATCHED,
-    AuditEntry,
-    CustomerMatch,
-)
+
+UNMATCHED = "Unmatched"
+MATCHED = "Matched"
+IGNORED = "Ignored"
+STATUSES = (UNMATCHED, MATCHED, IGNORED)
 
 SYNC_ACTOR = "sync"
+ACCEPTED_AUTOMATICALLY = "Suggested match accepted automatically"
+ORGANIZATION_GONE = "Unmatched: the organization no longer exists"
 
 
 @dataclass(frozen=True)
@@ -52,14 +50,48 @@ class SyncedCustomer:
     product: str
 
 
-class NamedOrganization(Protocol):
-    """What reconcile needs of an IT Docs organization."""
+@dataclass(frozen=True)
+class Standing:
+    """Where one backup customer stands: its details as received, its status and who decided it."""
+
+    customer_id: str
+    customer_name: str
+    domain: str
+    product: str
+    status: str
+    organization_id: str | None
+    matched_by: str | None
+    """"exact", "suggestion" (accepted automatically) or "person"; None unless Matched."""
+    suggested_organization_id: str | None
+    suggested_organization_name: str | None
+    suggested_score: int | None
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    held: bool
+    """Unmatched by a person: syncs leave it Unmatched (they still refresh the suggestion)."""
+    absent_since: dt.datetime | None
+    """Set when a sync no longer received the customer; hidden and not counted while set."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A standing to write, and the action of the audit entry it calls for (None: no entry)."""
+
+    standing: Standing
+    audit_action: str | None
+
+
+class Decided(Protocol):
+    """What `tally` reads of a customer's record."""
 
     @property
-    def organization_id(self) -> str: ...
+    def customer_id(self) -> str: ...
 
     @property
-    def name(self) -> str: ...
+    def status(self) -> str: ...
+
+    @property
+    def organization_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -76,98 +108,97 @@ class ReconcileOutcome:
 
 
 def reconcile(
-    rt: Runtime,
+    customers: Sequence[SyncedCustomer],
+    organizations: Mapping[str, str],
+    standings: Mapping[str, Standing],
     *,
-    account_id: str,
-    integration_id: str,
-    customers: list[SyncedCustomer],
-    organizations: Sequence[NamedOrganization],
     accept_automatically: bool,
     now: dt.datetime,
-) -> ReconcileOutcome:
-    """Match the customers a sync received against the account's organizations; write changes."""
-    existing = {r.customer_id: r for r in store.matches_of_integration(integration_id)}
-    names = {o.organization_id: o.name for o in organizations}
+) -> dict[str, Change]:
+    """The standings that change (customer id -> change) when `customers` meet `organizations`."""
     received = {c.customer_id: c for c in customers}
-    to_decide = {
-        customer_id: customer
-        for customer_id, customer in received.items()
-        if not _decision_stands(existing.get(customer_id), names)
-    }
-    exact = match_exactly(
-        {cid: c.name for cid, c in to_decide.items() if not _held(existing.get(cid))}, names
-    )
-    review = {cid: c.name for cid, c in to_decide.items() if cid not in exact.matched}
-    suggestions = suggest_matches(review, names) if review else {}
-
-    desired: dict[str, CustomerMatch] = {}
-    for customer_id, customer in received.items():
-        before = existing.get(customer_id)
-        record = _refreshed(before, customer, account_id, integration_id, now)
-        if customer_id in exact.matched:
-            record = _matched(record, exact.matched[customer_id], "exact", now)
-        elif customer_id in to_decide:
-            record = _reviewed(record, suggestions.get(customer_id), accept_automatically, now)
-        desired[customer_id] = record
-    for customer_id, before in existing.items():
+    desired = _decided(received, organizations, standings, accept_automatically, now)
+    for customer_id, before in standings.items():
         if customer_id not in received and before.absent_since is None:
             desired[customer_id] = dataclasses.replace(before, absent_since=now)
+    return {
+        customer_id: Change(standing, audit_action(standings.get(customer_id), standing))
+        for customer_id, standing in desired.items()
+        if standing != standings.get(customer_id)
+    }
 
-    changed = [
-        _next_version(record, existing.get(cid), now)
-        for cid, record in desired.items()
-        if _differs(record, existing.get(cid))
-    ]
-    lost = set(store.write_reconciled(changed))
-    final = {r.customer_id: r for r in changed if r.customer_id not in lost}
-    for customer_id in lost:
-        final[customer_id] = store.get_match(integration_id, customer_id)
-    store.add_audit_entries(
-        _audit_entries(rt, existing, [final[cid] for cid in final if cid not in lost], names, now)
+
+def tally(
+    current: Sequence[Decided], before: Mapping[str, Decided], *, writes: int
+) -> ReconcileOutcome:
+    """The counts of the received customers' records as they now stand (`before`: as read)."""
+    organizations = {r.customer_id: r.organization_id for r in current if r.status == MATCHED}
+    matches = {cid: oid for cid, oid in organizations.items() if oid}
+    newly = sum(1 for cid in matches if cid not in before or before[cid].status != MATCHED)
+    return ReconcileOutcome(
+        matches=matches,
+        matched=len(matches),
+        unmatched=sum(1 for r in current if r.status == UNMATCHED),
+        ignored=sum(1 for r in current if r.status == IGNORED),
+        newly_matched=newly,
+        writes=writes,
     )
-    current = [final.get(cid, existing.get(cid)) for cid in received]
-    outcome = _outcome(
-        [r for r in current if r is not None], existing, writes=len(changed) - len(lost)
-    )
-    logs.event(
-        "matching_reconciled",
-        integration_id=integration_id,
-        matched=outcome.matched,
-        unmatched=outcome.unmatched,
-        ignored=outcome.ignored,
-        newly_matched=outcome.newly_matched,
-        writes=outcome.writes,
-        lost_to_concurrent_changes=len(lost),
-    )
-    return outcome
 
 
-def _held(record: CustomerMatch | None) -> bool:
-    return record is not None and record.held
+def audit_action(before: Standing | None, after: Standing) -> str | None:
+    """The sync's audit entry for a change: an automatic acceptance or a deleted organization."""
+    was_matched = before is not None and before.status == MATCHED
+    if after.status == MATCHED and after.matched_by == "suggestion" and not was_matched:
+        return ACCEPTED_AUTOMATICALLY
+    if was_matched and after.status == UNMATCHED:
+        return ORGANIZATION_GONE
+    return None
 
 
-def _decision_stands(record: CustomerMatch | None, names: dict[str, str]) -> bool:
-    """Ignored stays Ignored; Matched stays Matched while its organization exists."""
-    if record is None:
-        return False
-    if record.status == IGNORED:
-        return True
-    return record.status == MATCHED and record.organization_id in names
-
-
-def _refreshed(
-    before: CustomerMatch | None,
-    customer: SyncedCustomer,
-    account_id: str,
-    integration_id: str,
+def _decided(
+    received: dict[str, SyncedCustomer],
+    names: Mapping[str, str],
+    standings: Mapping[str, Standing],
+    accept_automatically: bool,
     now: dt.datetime,
-) -> CustomerMatch:
-    """The record with the customer's details as received (a new Unmatched one if none)."""
+) -> dict[str, Standing]:
+    """Each received customer's standing: kept, matched exactly, or reviewed with a suggestion."""
+    to_decide = [cid for cid in received if not _decision_stands(standings.get(cid), names)]
+    exact = match_exactly(
+        {cid: received[cid].name for cid in to_decide if not _held(standings.get(cid))}, names
+    )
+    review = {cid: received[cid].name for cid in to_decide if cid not in exact.matched}
+    suggestions = suggest_matches(review, names) if review else {}
+    desired: dict[str, Standing] = {}
+    for customer_id, customer in received.items():
+        standing = _refreshed(standings.get(customer_id), customer)
+        if customer_id in exact.matched:
+            standing = _matched(standing, exact.matched[customer_id], "exact", now)
+        elif customer_id in review:
+            found = suggestions.get(customer_id)
+            standing = _reviewed(standing, found, accept_automatically, now)
+        desired[customer_id] = standing
+    return desired
+
+
+def _held(standing: Standing | None) -> bool:
+    return standing is not None and standing.held
+
+
+def _decision_stands(standing: Standing | None, names: Mapping[str, str]) -> bool:
+    """Ignored stays Ignored; Matched stays Matched while its organization exists."""
+    if standing is None:
+        return False
+    if standing.status == IGNORED:
+        return True
+    return standing.status == MATCHED and standing.organization_id in names
+
+
+def _refreshed(before: Standing | None, customer: SyncedCustomer) -> Standing:
+    """The standing with the customer's details as received (a new Unmatched one if none)."""
     if before is None:
-        return CustomerMatch(
-            integration_id=integration_id,
+        return Standing(
             customer_id=customer.customer_id,
-            account_id=account_id,
             customer_name=customer.name,
             domain=customer.domain,
             product=customer.product,
@@ -181,8 +212,6 @@ def _refreshed(
             decided_at=None,
             held=False,
             absent_since=None,
-            updated_at=now,
-            version=0,
         )
     return dataclasses.replace(
         before,
@@ -193,11 +222,9 @@ def _refreshed(
     )
 
 
-def _matched(
-    record: CustomerMatch, organization_id: str, how: str, now: dt.datetime
-) -> CustomerMatch:
+def _matched(standing: Standing, organization_id: str, how: str, now: dt.datetime) -> Standing:
     return dataclasses.replace(
-        record,
+        standing,
         status=MATCHED,
         organization_id=organization_id,
         matched_by=how,
@@ -208,107 +235,29 @@ def _matched(
 
 
 def _reviewed(
-    record: CustomerMatch,
+    standing: Standing,
     found: CustomerSuggestions | None,
     accept_automatically: bool,
     now: dt.datetime,
-) -> CustomerMatch:
+) -> Standing:
     """Unmatched with the current suggestion, or matched to it when it may be accepted."""
     suggested = found.suggested if found else None
-    record = dataclasses.replace(
-        record,
+    standing = dataclasses.replace(
+        standing,
         suggested_organization_id=suggested.organization_id if suggested else None,
         suggested_organization_name=suggested.name if suggested else None,
         suggested_score=suggested.score if suggested else None,
     )
-    if (
-        suggested is not None
-        and found is not None
-        and found.auto_acceptable
-        and accept_automatically
-        and not record.held
-    ):
-        return _matched(record, suggested.organization_id, "suggestion", now)
-    if record.status == MATCHED:  # its organization was deleted
+    acceptable = found is not None and found.auto_acceptable
+    if suggested is not None and acceptable and accept_automatically and not standing.held:
+        return _matched(standing, suggested.organization_id, "suggestion", now)
+    if standing.status == MATCHED:  # its organization was deleted
         return dataclasses.replace(
-            record,
+            standing,
             status=UNMATCHED,
             organization_id=None,
             matched_by=None,
             decided_by=SYNC_ACTOR,
             decided_at=now,
         )
-    return record
-
-
-_COMPARED = [f for f in CustomerMatch.__dataclass_fields__ if f not in {"updated_at", "version"}]
-
-
-def _differs(record: CustomerMatch, before: CustomerMatch | None) -> bool:
-    if before is None:
-        return True
-    return any(getattr(record, f) != getattr(before, f) for f in _COMPARED)
-
-
-def _next_version(
-    record: CustomerMatch, before: CustomerMatch | None, now: dt.datetime
-) -> CustomerMatch:
-    version = 1 if before is None else before.version + 1
-    return dataclasses.replace(record, updated_at=now, version=version)
-
-
-def _audit_entries(
-    rt: Runtime,
-    existing: dict[str, CustomerMatch],
-    written: list[CustomerMatch],
-    names: dict[str, str],
-    now: dt.datetime,
-) -> list[AuditEntry]:
-    """Entries for suggestions the sync accepted and matches a deleted organization undid."""
-    entries = []
-    for record in written:
-        before = existing.get(record.customer_id)
-        was_matched = before is not None and before.status == MATCHED
-        if record.status == MATCHED and record.matched_by == "suggestion" and not was_matched:
-            action = "Suggested match accepted automatically"
-        elif was_matched and record.status == UNMATCHED:
-            action = "Unmatched: the organization no longer exists"
-        else:
-            continue
-        entries.append(
-            AuditEntry(
-                integration_id=record.integration_id,
-                entry_key=f"{now.isoformat()}#{rt.random.hex(6)}",
-                account_id=record.account_id,
-                customer_id=record.customer_id,
-                customer_name=record.customer_name,
-                action=action,
-                actor=SYNC_ACTOR,
-                organization_id=record.organization_id,
-                organization_name=names.get(record.organization_id or ""),
-                previous_organization_id=before.organization_id if before else None,
-                at=now,
-            )
-        )
-    return entries
-
-
-def _outcome(
-    current: list[CustomerMatch], existing: dict[str, CustomerMatch], *, writes: int
-) -> ReconcileOutcome:
-    matches = {
-        r.customer_id: r.organization_id
-        for r in current
-        if r.status == MATCHED and r.organization_id
-    }
-    newly = sum(
-        1 for cid in matches if existing.get(cid) is None or existing[cid].status != MATCHED
-    )
-    return ReconcileOutcome(
-        matches=matches,  # type: ignore[arg-type]
-        matched=len(matches),
-        unmatched=sum(1 for r in current if r.status == UNMATCHED),
-        ignored=sum(1 for r in current if r.status == IGNORED),
-        newly_matched=newly,
-        writes=writes,
-    )
+    return standing

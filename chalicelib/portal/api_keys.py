@@ -19,9 +19,9 @@ from chalicelib.auth import passwords
 from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated
 from chalicelib.portal.policy import can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal_api as store
-from chalicelib.storage.portal import PortalUser
-from chalicelib.storage.portal_api import ApiKey
+from chalicelib.storage.portal import api_keys as store
+from chalicelib.storage.portal.api_keys import ApiKey
+from chalicelib.storage.portal.users import PortalUser
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
 CACHE_SIZE = 4096
@@ -67,7 +67,7 @@ class VerifiedSecrets:
 
 
 def verified_secrets(rt: Runtime) -> VerifiedSecrets:
-    return rt.component("portal.verified_api_secrets", lambda _: VerifiedSecrets())
+    return rt.cache(VerifiedSecrets, lambda _: VerifiedSecrets())
 
 
 def issue(rt: Runtime, company_id: str, label: str, created_by: str, *,

@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Any
 
 from chalicelib.portal import catalog
-from chalicelib.storage.portal_saas import SaasCustomer, Seat
+from chalicelib.storage.portal.saas_customers import SaasCustomer
+from chalicelib.storage.portal.saas_seats import Seat
 
 DAY_MS = 24 * 3600 * 1000
 PER_PAGE = 100

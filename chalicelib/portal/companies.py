@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from chalicelib.auth import names
 from chalicelib.errors import InvalidInput
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as store
-from chalicelib.storage.portal import PortalCompany
+from chalicelib.storage.portal import companies as store
+from chalicelib.storage.portal.companies import PortalCompany
 
 # Weighted REST API cost a partner may spend per hour (see rate_limit.py for the weights).
 DEFAULT_HOURLY_BUDGET = 10_000
@@ -22,7 +20,7 @@ def create_company(rt: Runtime, name: str, *, company_id: str | None = None,
         raise InvalidInput("Enter a company name (up to 120 characters).", field="company")
     if hourly_budget < 1:
         raise InvalidInput("The hourly API budget must be positive.", field="budget")
-    company = PortalCompany(company_id=company_id or uuid.uuid4().hex, name=name,
+    company = PortalCompany(company_id=company_id or rt.random.new_id(), name=name,
                             created_at=rt.clock.now(), api_hourly_budget=hourly_budget)
     store.create_company(company, names.name_key(name))
     return company

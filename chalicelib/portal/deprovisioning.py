@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib import logs, runtime
-from chalicelib.auth.hub.events import LifecycleEvent
+from chalicelib.auth.lifecycle_events import LifecycleEvent
 from chalicelib.errors import LastSecurityAdmin
 from chalicelib.portal import hub_login, security_settings, sessions, users
 from chalicelib.runtime import Runtime
-from chalicelib.storage.portal import PortalUser
+from chalicelib.storage.portal.users import PortalUser
 
 MODULE = "portal"
 AUDIT_ACTOR = "hub"

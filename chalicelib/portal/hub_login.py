@@ -9,16 +9,16 @@ need: `portal_users_for_hub_subject`.
 
 from __future__ import annotations
 
-import uuid
-
 from chalicelib.auth.sso import accounts
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import AlreadyExists, LoginFailed, NotFound
 from chalicelib.portal import portal_login, security_settings, users
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as portal_store
-from chalicelib.storage import portal_sso as store
-from chalicelib.storage.portal import PortalSession, PortalUser
+from chalicelib.storage.portal import companies as company_store
+from chalicelib.storage.portal import hub_identities as store
+from chalicelib.storage.portal import users as user_store
+from chalicelib.storage.portal.sessions import PortalSession
+from chalicelib.storage.portal.users import PortalUser
 
 JIT_ATTEMPTS = 3
 
@@ -28,7 +28,7 @@ def portal_users_for_hub_subject(rt: Runtime, issuer: str, subject: str) -> list
     found = []
     for user_id, _ in store.users_linked_to_subject(issuer, subject):
         try:
-            found.append(portal_store.get_user(user_id))
+            found.append(user_store.get_user(user_id))
         except NotFound:
             continue
     return found
@@ -53,12 +53,12 @@ class PortalDirectory:
                            by_email: bool) -> list[PortalUser]:
         found: dict[str, PortalUser] = {}
         if by_email and identity.email:
-            for user in portal_store.users_by_email_key(users.email_key(identity.email)):
+            for user in user_store.users_by_email_key(users.email_key(identity.email)):
                 found[user.user_id] = user
         if identity.username and "@" not in identity.username:
-            user_id = portal_store.user_id_by_username_key(users.username_key(identity.username))
+            user_id = user_store.user_id_by_username_key(users.username_key(identity.username))
             if user_id and user_id not in found:
-                found[user_id] = portal_store.get_user(user_id)
+                found[user_id] = user_store.get_user(user_id)
         return [u for u in found.values() if u.company_id in tenants
                 and u.status != users.DELETED and store.identity_of_user(u.user_id) is None]
 
@@ -70,14 +70,14 @@ class PortalDirectory:
         except AlreadyExists:
             owner = store.owner_of_identity(identity.issuer, identity.subject,
                                             account.company_id)
-            return portal_store.get_user(owner) if owner else None
+            return user_store.get_user(owner) if owner else None
 
     def provision(self, identity: HubIdentity, tenants: list[str]) -> PortalUser | None:
         allowing = [c for c in tenants
                     if security_settings.security_settings(self.rt, c).auto_create_users]
         if len(allowing) != 1:  # none, or no way to tell which company the user belongs to
             return None
-        company = portal_store.get_company(allowing[0])
+        company = company_store.get_company(allowing[0])
         role = security_settings.security_settings(self.rt, company.company_id).default_role
         return create_just_in_time(self.rt, company.company_id, company.name, identity, role)
 
@@ -96,7 +96,7 @@ def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
         username = _jit_username(identity, suffix)
         now = rt.clock.now()
         user = PortalUser(
-            user_id=uuid.uuid4().hex, company_id=company_id, company_name=company_name,
+            user_id=rt.random.new_id(), company_id=company_id, company_name=company_name,
             username=username, email=identity.email, name=identity.name or username, role=role,
             status=users.ACTIVE, password_hash=None, created_at=now,
         )
@@ -110,7 +110,7 @@ def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
             return user
         owner = store.owner_of_identity(identity.issuer, identity.subject, company_id)
         if owner:
-            return portal_store.get_user(owner)
+            return user_store.get_user(owner)
         if outcome == "taken":  # the username belongs to someone else: try a distinct one
             suffix = rt.random.hex(3)
     raise LoginFailed("Your portal account could not be created automatically. "
@@ -137,7 +137,7 @@ def choose(rt: Runtime, allowed: list[str], user_id: str) -> PortalUser:
     """One of the accounts offered to this identity, still active."""
     if user_id not in allowed:
         raise LoginFailed("Choose one of the listed accounts.")
-    user = portal_store.get_user(user_id)
+    user = user_store.get_user(user_id)
     if user.status != users.ACTIVE:
         raise LoginFailed("That portal account is not active.")
     return user

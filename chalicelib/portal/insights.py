@@ -18,13 +18,15 @@ from chalicelib import logs
 from chalicelib.auth.sso import hub_services
 from chalicelib.auth.sso.hub_services import Insight
 from chalicelib.errors import LinkhubError
-from chalicelib.portal import security_settings, users
+from chalicelib.portal import users
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as portal_store
-from chalicelib.storage import portal_insights as store
-from chalicelib.storage import portal_sso
-from chalicelib.storage.portal import PortalUser
-from chalicelib.storage.portal_insights import Publication
+from chalicelib.storage.portal import companies as company_store
+from chalicelib.storage.portal import hub_identities as identity_store
+from chalicelib.storage.portal import insights as store
+from chalicelib.storage.portal import security_settings as security_store
+from chalicelib.storage.portal import users as user_store
+from chalicelib.storage.portal.insights import Publication
+from chalicelib.storage.portal.users import PortalUser
 
 MODULE = "portal"
 RECENT_LOGIN = dt.timedelta(days=30)
@@ -47,12 +49,12 @@ def _plural(count: int, one: str, many: str) -> str:
 
 def posture(rt: Runtime, company_id: str, *, name_company: bool = False) -> list[Insight]:
     """One partner company's insights (its settings, users and hub identities: three reads)."""
-    settings = security_settings.security_settings(rt, company_id)
-    company = portal_store.get_company(company_id)
+    settings = security_store.get_settings(company_id)
+    company = company_store.get_company(company_id)
     prefix = f"{company.name}: " if name_company else ""
     now = rt.clock.now()
-    active = [u for u in portal_store.users_of_company(company_id) if u.status == users.ACTIVE]
-    hub_users = {link.user_id for link in portal_sso.identities_of_company(company_id)}
+    active = [u for u in user_store.users_of_company(company_id) if u.status == users.ACTIVE]
+    hub_users = {link.user_id for link in identity_store.identities_of_company(company_id)}
     found: list[Insight] = []
     if not settings.require_hub_login:
         found.append(Insight(
@@ -78,6 +80,14 @@ def posture(rt: Runtime, company_id: str, *, name_company: bool = False) -> list
     return found
 
 
+def _hub_link(company_id: str) -> tuple[str, str] | None:
+    """(issuer, hub company id) of the hub company this partner is linked to, if any."""
+    settings = security_store.get_settings(company_id)
+    if settings.hub_issuer and settings.hub_company_id:
+        return settings.hub_issuer, settings.hub_company_id
+    return None
+
+
 def fingerprint(insights: list[Insight]) -> str:
     text = json.dumps([asdict(i) for i in insights], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -85,10 +95,10 @@ def fingerprint(insights: list[Insight]) -> str:
 
 def publish_for_company(rt: Runtime, company_id: str) -> bool:
     """Publish the insights of the hub company this partner is linked to; True when sent."""
-    settings = security_settings.security_settings(rt, company_id)
-    if not settings.linked or settings.hub_issuer != rt.settings.hub_issuer:
+    link = _hub_link(company_id)
+    if link is None or link[0] != rt.settings.hub_issuer:
         return False
-    return publish_for_hub_company(rt, str(settings.hub_issuer), str(settings.hub_company_id))
+    return publish_for_hub_company(rt, *link)
 
 
 def publish_after_change(rt: Runtime, company_id: str) -> None:
@@ -97,17 +107,17 @@ def publish_after_change(rt: Runtime, company_id: str) -> None:
         publish_for_company(rt, company_id)
     except LinkhubError as error:
         logs.event("insights_publish_failed", company_id=company_id, error=type(error).__name__)
-        settings = security_settings.security_settings(rt, company_id)
-        if settings.linked:
-            issuer, hub_company_id = str(settings.hub_issuer), str(settings.hub_company_id)
-            store.save_publication(Publication(portal_sso.hub_link_key(issuer, hub_company_id),
+        link = _hub_link(company_id)
+        if link is not None:
+            issuer, hub_company_id = link
+            store.save_publication(Publication(security_store.hub_link_key(issuer, hub_company_id),
                                                issuer, hub_company_id, rt.clock.now()))
 
 
 def publish_for_hub_company(rt: Runtime, issuer: str, hub_company_id: str) -> bool:
     """Compute every linked partner's insights and send them if they changed; True when sent."""
-    key = portal_sso.hub_link_key(issuer, hub_company_id)
-    company_ids = portal_sso.companies_linked_to(issuer, hub_company_id)
+    key = security_store.hub_link_key(issuer, hub_company_id)
+    company_ids = security_store.companies_linked_to(issuer, hub_company_id)
     if not company_ids:
         store.delete_publication(key)  # unlinked: the hub forgot the module's insights with it
         return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.storage.portal import PortalUser
+from chalicelib.storage.portal.users import PortalUser
 
 SECURITY_ADMIN = "Security Admin"
 PRIMARY = "Primary"

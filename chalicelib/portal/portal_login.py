@@ -16,8 +16,9 @@ from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated
 from chalicelib.portal import security_settings, sessions, users
 from chalicelib.runtime import Runtime
 from chalicelib.signing import BadSignature
-from chalicelib.storage import portal as store
-from chalicelib.storage.portal import PortalSession, PortalUser
+from chalicelib.storage.portal import users as store
+from chalicelib.storage.portal.sessions import PortalSession
+from chalicelib.storage.portal.users import PortalUser
 
 ERROR = "The email, username or password is incorrect."
 MAX_ACCOUNTS_PER_EMAIL = 5
@@ -72,12 +73,12 @@ def complete(rt: Runtime, user: PortalUser, previous_token: str | None,
 def seal_choice(rt: Runtime, choices: list[PortalUser], next_path: str) -> str:
     """A signed, short-lived list of the accounts the password opened."""
     payload = {"u": [u.user_id for u in choices], "n": next_path}
-    return rt.signer.sign(CHOICE_PURPOSE, payload, CHOICE_MAX_AGE)  # type: ignore[union-attr]
+    return rt.signer.sign(CHOICE_PURPOSE, payload, CHOICE_MAX_AGE)
 
 
 def unseal_choice(rt: Runtime, token: str | None) -> tuple[list[str], str]:
     try:
-        data = rt.signer.unsign(CHOICE_PURPOSE, token)  # type: ignore[union-attr]
+        data = rt.signer.unsign(CHOICE_PURPOSE, token)
     except BadSignature as exc:
         raise NotAuthenticated("Your sign-in expired. Please log in again.") from exc
     return list(data["u"]), str(data["n"])

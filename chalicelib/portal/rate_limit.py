@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from chalicelib.errors import TooManyRequests
 from chalicelib.portal.companies import DEFAULT_HOURLY_BUDGET
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as store
-from chalicelib.storage import portal_api as usage_store
 from chalicelib.storage.base import ttl_after
+from chalicelib.storage.portal import api_usage as usage_store
+from chalicelib.storage.portal import companies as store
 
 COSTS = {"domains": 1, "seats": 1, "applications": 2, "bulkSeatChange": 5}
 BUDGET_CACHE_SECONDS = 60
@@ -85,7 +85,7 @@ class BudgetCache:
 
 
 def budgets(rt: Runtime) -> BudgetCache:
-    return rt.component("portal.api_budgets", lambda _: BudgetCache())
+    return rt.cache(BudgetCache, lambda _: BudgetCache())
 
 
 def set_hourly_budget(rt: Runtime, company_id: str, budget: int) -> None:

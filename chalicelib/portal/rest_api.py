@@ -17,8 +17,10 @@ from typing import Any
 from chalicelib.errors import InvalidInput, NotAuthenticated, NotFound
 from chalicelib.portal import api_keys, backup_report, catalog, seats
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal_saas as store
-from chalicelib.storage.portal_saas import SaasCustomer, Seat
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
+from chalicelib.storage.portal.saas_customers import SaasCustomer
+from chalicelib.storage.portal.saas_seats import Seat
 
 MAX_DAYS = 90
 
@@ -55,7 +57,7 @@ def visible_customer(caller: Caller, saas_customer_id: str) -> SaasCustomer:
     """The caller's customer by the id in the path (one GetItem); anything else is NotFound."""
     if not saas_customer_id.isdigit() or len(saas_customer_id) > 18:
         raise NotFound("No such SaaS Protection customer.")
-    return store.get_customer(caller.company_id, int(saas_customer_id))
+    return customer_store.get_customer(caller.company_id, int(saas_customer_id))
 
 
 # -- GET /saas/domains -----------------------------------------------------------------------------
@@ -82,7 +84,7 @@ def domain_entry(customer: SaasCustomer) -> dict[str, Any]:
 
 def domains(rt: Runtime, caller: Caller, query: Mapping[str, str]) -> list[dict[str, Any]]:
     """Every customer of the partner as a bare array (one Query; _page/_perPage are ignored)."""
-    return [domain_entry(c) for c in store.customers_of_company(caller.company_id)]
+    return [domain_entry(c) for c in customer_store.customers_of_company(caller.company_id)]
 
 
 # -- GET /saas/{id}/seats --------------------------------------------------------------------------
@@ -115,7 +117,7 @@ def seat_list(rt: Runtime, caller: Caller, saas_customer_id: str,
     """The customer's seats as a bare array (one GetItem, one Query through its pages)."""
     wanted = seat_types_filter(query.get("seatType"))
     customer = visible_customer(caller, saas_customer_id)
-    return [seat_entry(s) for s in store.seats_of_customer(customer.saas_customer_id, wanted)]
+    return [seat_entry(s) for s in seat_store.seats_of_customer(customer.saas_customer_id, wanted)]
 
 
 # -- GET /saas/{id}/applications -------------------------------------------------------------------
@@ -129,7 +131,7 @@ def applications(rt: Runtime, caller: Caller, saas_customer_id: str,
     if include not in {"0", "1"}:
         raise InvalidInput("includeRemoteID must be 0 or 1.", field="includeRemoteID")
     customer = visible_customer(caller, saas_customer_id)
-    seat_list_ = list(store.seats_of_customer(customer.saas_customer_id))
+    seat_list_ = list(seat_store.seats_of_customer(customer.saas_customer_id))
     return backup_report.applications(customer, seat_list_, rt.clock.now(), int(days),
                                       include == "1")
 

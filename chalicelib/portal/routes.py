@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
-
 from chalice.app import Blueprint, Response
 
-from chalicelib.auth.sso import hub_services
 from chalicelib.errors import AlreadyExists, Forbidden, InvalidInput, LoginFailed, NotFound
 from chalicelib.portal import (
     api_keys,
@@ -14,34 +11,22 @@ from chalicelib.portal import (
     organizations,
     portal_login,
     saas,
-    security_settings,
     sessions,
     users,
 )
-from chalicelib.portal.policy import ROLES, SECURITY_ADMIN, can
-from chalicelib.storage import portal as store
-from chalicelib.storage.portal import PortalUser
-from chalicelib.web import http
+from chalicelib.portal.pages import FLASHES, PORTAL
+from chalicelib.portal.policy import ROLES, can
+from chalicelib.storage.portal import companies as company_store
+from chalicelib.storage.portal import users as user_store
+from chalicelib.storage.portal.users import PortalUser
+from chalicelib.web import flash, http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
 
 portal_routes = Blueprint(__name__)
 CHOICE_COOKIE = "choice"
 HOME = "/portal/"
-
-
-def signed_in(page: Page) -> PortalUser:
-    """The page's portal user, or NotAuthenticated (GETs are sent to the login page)."""
-    _, user = sessions.resume(page.runtime, page.read_cookie(sessions.COOKIE))
-    page.banner = {"user": user, "is_admin": can(user, "user.list"),
-                   "is_security_admin": user.role == SECURITY_ADMIN}
-    if security_settings.security_settings(page.runtime, user.company_id).linked:
-        page.banner["app_launcher"] = hub_services.app_launcher(page.runtime, "portal")
-    return user
-
-
-def _done(path: str, message: str) -> str:
-    return f"{path}?done={quote_plus(message)}"
 
 
 def _customer_id(text: str) -> int:
@@ -86,7 +71,7 @@ def login_submit(page: Page) -> Response:
 @page_route(portal_routes, "/login/choose", "portal")
 def choose_form(page: Page) -> Response:
     user_ids, _ = portal_login.unseal_choice(page.runtime, page.read_cookie(CHOICE_COOKIE))
-    accounts = [store.get_user(user_id) for user_id in user_ids]
+    accounts = [user_store.get_user(user_id) for user_id in user_ids]
     return page.render("portal/choose.html", accounts=accounts, error=None)
 
 
@@ -110,32 +95,33 @@ def logout(page: Page) -> Response:
 # -- home ------------------------------------------------------------------------------------------
 @page_route(portal_routes, "/", "portal")
 def home(page: Page) -> Response:
-    user = signed_in(page)
-    company = store.get_company(user.company_id)
+    user = signed_in(page, PORTAL)
+    company = company_store.get_company(user.company_id)
     listing = saas.customers_for(user)
     return page.render("portal/home.html", user=user, company=company,
                        customer_count=len(listing.customers),
-                       unlinked_count=listing.unlinked_count)
+                       unlinked_count=listing.unlinked_count,
+                       can_list_keys=can(user, "api_key.list"))
 
 
 # -- users (admins) --------------------------------------------------------------------------------
 def _users_page(page: Page, actor: PortalUser, status: int = 200,
                 error: str | None = None) -> Response:
     return page.render("portal/users.html", status=status, users=users.company_users(actor),
-                       roles=ROLES, error=error, flash=page.query().get("done", ""),
+                       roles=ROLES, error=error, flash=flash.message(FLASHES, page.query()),
                        can_manage=lambda target: can(actor, "user.manage", target))
 
 
 @page_route(portal_routes, "/admin/users", "portal")
 def users_page(page: Page) -> Response:
-    return _users_page(page, signed_in(page))
+    return _users_page(page, signed_in(page, PORTAL))
 
 
 @page_route(portal_routes, "/admin/users", "portal", methods=["POST"])
 def users_create(page: Page) -> Response:
     form = page.form()
-    actor = signed_in(page)
-    company = store.get_company(actor.company_id)
+    actor = signed_in(page, PORTAL)
+    company = company_store.get_company(actor.company_id)
     try:
         created = users.create_user(
             page.runtime, company, username=form.get("username", ""),
@@ -143,13 +129,14 @@ def users_create(page: Page) -> Response:
             role=form.get("role", ""), password=form.get("password", ""), actor=actor)
     except (InvalidInput, AlreadyExists) as error:
         return _users_page(page, actor, status=400, error=error.message)
-    return page.redirect(_done("/portal/admin/users", f"Created {created.username}"))
+    return page.redirect(flash.location("/portal/admin/users", "user_created",
+                                        name=created.username))
 
 
 @page_route(portal_routes, "/admin/users/{user_id}", "portal", methods=["POST"])
 def users_change(page: Page, user_id: str) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     action = form.get("action", "")
     status = {"deactivate": users.DEACTIVATED, "reactivate": users.ACTIVE,
               "delete": users.DELETED}.get(action)
@@ -159,7 +146,8 @@ def users_change(page: Page, user_id: str) -> Response:
         target = users.set_status(page.runtime, actor, user_id, status)
     except InvalidInput as error:
         return _users_page(page, actor, status=400, error=error.message)
-    return page.redirect(_done("/portal/admin/users", f"{target.username} is now {status}"))
+    return page.redirect(flash.location("/portal/admin/users", f"user_{status}",
+                                        name=target.username))
 
 
 # -- organizations ---------------------------------------------------------------------------------
@@ -168,40 +156,41 @@ def _organizations_page(page: Page, actor: PortalUser, status: int = 200,
     return page.render("portal/organizations.html", status=status,
                        organizations=organizations.organizations_for(actor), error=error,
                        can_create=can(actor, "organization.create"),
-                       flash=page.query().get("done", ""))
+                       flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(portal_routes, "/organizations", "portal")
 def organizations_page(page: Page) -> Response:
-    return _organizations_page(page, signed_in(page))
+    return _organizations_page(page, signed_in(page, PORTAL))
 
 
 @page_route(portal_routes, "/organizations", "portal", methods=["POST"])
 def organizations_create(page: Page) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     try:
         created = organizations.create_organization(page.runtime, actor, form.get("name", ""))
     except InvalidInput as error:
         return _organizations_page(page, actor, status=400, error=error.message)
-    return page.redirect(_done("/portal/organizations", f"Created {created.name}"))
+    return page.redirect(flash.location("/portal/organizations", "organization_created",
+                                        name=created.name))
 
 
 # -- SaaS Protection customers ---------------------------------------------------------------------
 @page_route(portal_routes, "/saas", "portal")
 def customers_page(page: Page) -> Response:
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     only_unlinked = page.query().get("show") == "unlinked"
     listing = saas.customers_for(actor, only_unlinked=only_unlinked)
     return page.render("portal/customers.html", listing=listing, only_unlinked=only_unlinked,
                        organizations=organizations.organizations_for(actor),
                        products=catalog.PRODUCTS, can_link=can(actor, "saas.link"),
-                       flash=page.query().get("done", ""))
+                       flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(portal_routes, "/saas/{customer_id}", "portal")
 def customer_page(page: Page, customer_id: str) -> Response:
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     customer, seat_list = saas.customer_with_seats(actor, _customer_id(customer_id))
     apps = catalog.APP_TYPES.get(customer.product_type, ())
     return page.render("portal/customer.html", customer=customer, seats=seat_list,
@@ -212,21 +201,22 @@ def customer_page(page: Page, customer_id: str) -> Response:
 @page_route(portal_routes, "/saas/{customer_id}/link", "portal", methods=["POST"])
 def customer_link(page: Page, customer_id: str) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     organization_id = form.get("organization_id", "")
     if not organization_id.isdigit():
         raise InvalidInput("Choose an organization to link.")
     customer = saas.link(page.runtime, actor, _customer_id(customer_id), int(organization_id))
-    return page.redirect(_done("/portal/saas",
-                               f"Linked {customer.name} to {customer.organization_name}"))
+    return page.redirect(flash.location("/portal/saas", "customer_linked", customer=customer.name,
+                                        organization=customer.organization_name or ""))
 
 
 @page_route(portal_routes, "/saas/{customer_id}/unlink", "portal", methods=["POST"])
 def customer_unlink(page: Page, customer_id: str) -> Response:
     page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     customer = saas.unlink(page.runtime, actor, _customer_id(customer_id))
-    return page.redirect(_done("/portal/saas", f"Unlinked {customer.name}"))
+    return page.redirect(flash.location("/portal/saas", "customer_unlinked",
+                                        customer=customer.name))
 
 
 # -- Admin > Integrations > API Keys ---------------------------------------------------------------
@@ -234,18 +224,18 @@ def _api_keys_page(page: Page, actor: PortalUser, status: int = 200,
                    new_key: api_keys.NewApiKey | None = None,
                    error: str | None = None) -> Response:
     return page.render("portal/api_keys.html", status=status, keys=api_keys.keys_for(actor),
-                       new_key=new_key, error=error, flash=page.query().get("done", ""))
+                       new_key=new_key, error=error, flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(portal_routes, "/admin/api-keys", "portal")
 def api_keys_page(page: Page) -> Response:
-    return _api_keys_page(page, signed_in(page))
+    return _api_keys_page(page, signed_in(page, PORTAL))
 
 
 @page_route(portal_routes, "/admin/api-keys", "portal", methods=["POST"])
 def api_keys_create(page: Page) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     try:
         new_key = api_keys.create(page.runtime, actor, form.get("label", ""))
     except InvalidInput as error:
@@ -257,8 +247,8 @@ def api_keys_create(page: Page) -> Response:
 @page_route(portal_routes, "/admin/api-keys/{public_key}/revoke", "portal", methods=["POST"])
 def api_keys_revoke(page: Page, public_key: str) -> Response:
     page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     if not can(actor, "api_key.revoke"):
         raise Forbidden()
     api_keys.revoke(page.runtime, actor, public_key)
-    return page.redirect(_done("/portal/admin/api-keys", f"Revoked {public_key}"))
+    return page.redirect(flash.location("/portal/admin/api-keys", "key_revoked", key=public_key))

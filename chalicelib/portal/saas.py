@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from chalicelib.errors import Forbidden
 from chalicelib.portal.policy import can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.portal import PortalUser
-from chalicelib.storage.portal_saas import SaasCustomer, Seat
+from chalicelib.storage.portal import organizations as organization_store
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
+from chalicelib.storage.portal.saas_customers import SaasCustomer
+from chalicelib.storage.portal.saas_seats import Seat
+from chalicelib.storage.portal.users import PortalUser
 
 
 @dataclass
@@ -23,7 +26,7 @@ def customers_for(actor: PortalUser, only_unlinked: bool = False) -> CustomerLis
     """The actor's company's customers by name (one Query), with how many are unlinked."""
     if not can(actor, "saas.view"):
         raise Forbidden()
-    found = sorted(saas_store.customers_of_company(actor.company_id),
+    found = sorted(customer_store.customers_of_company(actor.company_id),
                    key=lambda c: (c.name.casefold(), c.saas_customer_id))
     unlinked = [c for c in found if c.organization_id is None]
     return CustomerList(unlinked if only_unlinked else found, len(unlinked))
@@ -33,8 +36,8 @@ def customer_with_seats(actor: PortalUser, saas_customer_id: int) -> tuple[SaasC
                                                                                list[Seat]]:
     if not can(actor, "saas.view"):
         raise Forbidden()
-    customer = saas_store.get_customer(actor.company_id, saas_customer_id)
-    seats = sorted(saas_store.seats_of_customer(saas_customer_id),
+    customer = customer_store.get_customer(actor.company_id, saas_customer_id)
+    seats = sorted(seat_store.seats_of_customer(saas_customer_id),
                    key=lambda s: (s.seat_type, s.main_id.casefold()))
     return customer, seats
 
@@ -59,13 +62,13 @@ def link(rt: Runtime, actor: PortalUser, saas_customer_id: int,
     """Link a customer to one of the company's organizations (replacing any earlier link)."""
     if not can(actor, "saas.link"):
         raise Forbidden()
-    organization = saas_store.get_organization(actor.company_id, organization_id)
-    return saas_store.set_customer_organization(actor.company_id, saas_customer_id,
-                                                organization.organization_id, organization.name)
+    organization = organization_store.get_organization(actor.company_id, organization_id)
+    return customer_store.set_customer_organization(actor.company_id, saas_customer_id,
+                                                    organization.organization_id, organization.name)
 
 
 def unlink(rt: Runtime, actor: PortalUser, saas_customer_id: int) -> SaasCustomer:
     """Remove a customer's organization link (it then cannot be matched in IT Docs)."""
     if not can(actor, "saas.link"):
         raise Forbidden()
-    return saas_store.set_customer_organization(actor.company_id, saas_customer_id, None, None)
+    return customer_store.set_customer_organization(actor.company_id, saas_customer_id, None, None)

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chalicelib.portal import catalog
-from chalicelib.storage import portal_saas as store
-from chalicelib.storage.portal_saas import SaasCustomer, Seat
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
+from chalicelib.storage.portal.saas_customers import SaasCustomer
+from chalicelib.storage.portal.saas_seats import Seat
 
 RECENT_BACKUP = dt.timedelta(hours=24)
 MAX_IDS = 100
@@ -49,12 +51,12 @@ def summarize(seats: Iterable[Seat], product_type: str, now: dt.datetime) -> Sea
 
 def refresh_summary(customer: SaasCustomer, now: dt.datetime) -> None:
     """Recompute a customer's seat summary after a change (newest change wins)."""
-    version = store.bump_seats_version(customer.company_id, customer.saas_customer_id)
-    summary = summarize(store.seats_of_customer(customer.saas_customer_id),
+    version = customer_store.bump_seats_version(customer.company_id, customer.saas_customer_id)
+    summary = summarize(seat_store.seats_of_customer(customer.saas_customer_id),
                         customer.product_type, now)
-    store.write_seat_summary(customer.company_id, customer.saas_customer_id, version,
-                             summary.seats_used, summary.active_services,
-                             summary.recent_backup_services)
+    customer_store.write_seat_summary(customer.company_id, customer.saas_customer_id, version,
+                                      summary.seats_used, summary.active_services,
+                                      summary.recent_backup_services)
 
 
 def bulk_change(customer: SaasCustomer, seat_type: str, action_type: str, ids: list[str],
@@ -69,7 +71,8 @@ def bulk_change(customer: SaasCustomer, seat_type: str, action_type: str, ids: l
     results: list[dict[str, object]] = []
     changed = False
     for remote_id in ids:
-        ok = store.update_seat(customer.saas_customer_id, remote_id, seat_type, state, billable)
+        ok = seat_store.update_seat(customer.saas_customer_id, remote_id, seat_type, state,
+                                    billable)
         changed = changed or ok
         results.append({"action": action_type, "appType": apps[0] if apps else seat_type,
                         "customerId": customer.saas_customer_id, "id": remote_id,

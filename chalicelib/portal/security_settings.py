@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from chalicelib.auth.sso import exemptions
+from chalicelib.auth.sso import exemptions, hub_services
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
-from chalicelib.portal import users
+from chalicelib.portal import insights, users
 from chalicelib.portal.policy import (
     ADMINISTRATOR,
     PRIMARY,
@@ -24,10 +24,12 @@ from chalicelib.portal.policy import (
     can,
 )
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as portal_store
-from chalicelib.storage import portal_sso as store
-from chalicelib.storage.portal import PortalUser
-from chalicelib.storage.portal_sso import AuditEntry, SecurityRecord
+from chalicelib.storage.kit import AuditEntry
+from chalicelib.storage.portal import security_settings as store
+from chalicelib.storage.portal import users as portal_store
+from chalicelib.storage.portal.audit import portal_security_audit
+from chalicelib.storage.portal.security_settings import SecurityRecord
+from chalicelib.storage.portal.users import PortalUser
 
 MODULE = "portal"
 ALWAYS_EXEMPT_ROLES = frozenset({SECURITY_ADMIN, PRIMARY})
@@ -133,19 +135,17 @@ def _require_security_admin(actor: PortalUser) -> None:
 
 def audit(rt: Runtime, company_id: str, actor: str, action: str, detail: str) -> None:
     now = rt.clock.now()
-    store.add_audit(company_id, f"{now.isoformat()}#{rt.random.hex(4)}",
-                    AuditEntry(now, actor, action, detail))
+    portal_security_audit.add_audit(company_id, f"{now.isoformat()}#{rt.random.hex(4)}", actor,
+                                    action, detail, now)
 
 
 def audit_trail(rt: Runtime, actor: PortalUser) -> list[AuditEntry]:
     _require_security_admin(actor)
-    return store.audit_of(actor.company_id)
+    return portal_security_audit.audit_of(actor.company_id)
 
 
 def _announce(rt: Runtime, company_id: str) -> None:
     """Tell the hub about the new security posture (never fails the change; the tick retries)."""
-    from chalicelib.portal import insights
-
     insights.publish_after_change(rt, company_id)
 
 
@@ -155,8 +155,6 @@ def _on_off(value: bool) -> str:
 
 def complete_link(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> SecuritySettings:
     """Link the actor's company to the hub company of `identity` (a hub Master just signed in)."""
-    from chalicelib.auth.sso import hub_services
-
     _require_security_admin(actor)
     if identity.purpose != "link":
         raise InvalidInput("This sign-in was not started to enable Login with Hub.")
@@ -182,8 +180,6 @@ def complete_link(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> Secu
 
 def disable_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
     """Unlink from the hub; Require, Automatic Creation and Deactivation turn off with it."""
-    from chalicelib.auth.sso import hub_services
-
     _require_security_admin(actor)
     current = security_settings(rt, actor.company_id)
     if not current.linked:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
-
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.sso import accounts, relying_party, tenant_choice
@@ -16,14 +14,15 @@ from chalicelib.errors import (
     UpstreamError,
 )
 from chalicelib.portal import hub_login, security_settings, sessions
+from chalicelib.portal.pages import FLASHES, PORTAL
 from chalicelib.portal.policy import can
-from chalicelib.portal.routes import signed_in
 from chalicelib.portal.security_settings import JIT_ROLES
-from chalicelib.storage import portal as portal_store
-from chalicelib.storage.portal import PortalUser
-from chalicelib.web import http
+from chalicelib.storage.portal import users as portal_store
+from chalicelib.storage.portal.users import PortalUser
+from chalicelib.web import flash, http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
 
 portal_sso_routes = Blueprint(__name__)
 MODULE = "portal"
@@ -109,10 +108,6 @@ def sso_choose_submit(page: Page) -> Response:
 
 
 # -- Admin > Security Settings ---------------------------------------------------------------------
-def _done(message: str) -> str:
-    return f"{SECURITY}?done={quote_plus(message)}"
-
-
 def _security_page(page: Page, actor: PortalUser, status: int = 200,
                    error: str | None = None) -> Response:
     rt = page.runtime
@@ -122,17 +117,17 @@ def _security_page(page: Page, actor: PortalUser, status: int = 200,
     rows = security_settings.exception_rows(rt, actor, settings) if settings.linked else []
     return page.render("portal/security.html", status=status, settings=settings, rows=rows,
                        audit=security_settings.audit_trail(rt, actor), jit_roles=JIT_ROLES,
-                       error=error, flash=page.query().get("done", ""))
+                       error=error, flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(portal_sso_routes, "/admin/security", "portal")
 def security_page(page: Page) -> Response:
-    return _security_page(page, signed_in(page))
+    return _security_page(page, signed_in(page, PORTAL))
 
 
 def _finish_link(page: Page, identity: relying_party.HubIdentity) -> Response:
     try:
-        actor = signed_in(page)
+        actor = signed_in(page, PORTAL)
     except NotAuthenticated:
         return _login_error(page, "Log in to the Partner Portal as a Security Admin first.")
     try:
@@ -140,23 +135,23 @@ def _finish_link(page: Page, identity: relying_party.HubIdentity) -> Response:
     except (Forbidden, InvalidInput, ConcurrentChange, UpstreamError) as error:
         return _security_page(page, actor, status=403 if isinstance(error, Forbidden) else 400,
                               error=error.message)
-    return page.redirect(_done(f"Login with Hub is enabled: linked to "
-                               f"{identity.hub_company_name}"))
+    return page.redirect(flash.location(SECURITY, "hub_linked",
+                                        company=identity.hub_company_name))
 
 
 @page_route(portal_sso_routes, "/admin/security/link", "portal", methods=["POST"])
 def security_link(page: Page) -> Response:
     page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     if not can(actor, "security.manage"):
         return _security_page(page, actor, status=403,
                               error="Only a Security Admin can enable Login with Hub.")
     return _to_hub(page, SECURITY, purpose="link")
 
 
-def _change(page: Page, change: str, message: str) -> Response:
+def _change(page: Page, change: str, done: str) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     rt = page.runtime
     on = form.get("enabled") == "on"
     try:
@@ -170,34 +165,34 @@ def _change(page: Page, change: str, message: str) -> Response:
             security_settings.set_auto_deactivate(rt, actor, on)
     except (InvalidInput, ConcurrentChange, UpstreamError) as error:
         return _security_page(page, actor, status=400, error=error.message)
-    return page.redirect(_done(message))
+    return page.redirect(flash.location(SECURITY, done))
 
 
 @page_route(portal_sso_routes, "/admin/security/unlink", "portal", methods=["POST"])
 def security_unlink(page: Page) -> Response:
-    return _change(page, "unlink", "Login with Hub is disabled")
+    return _change(page, "unlink", "hub_unlinked")
 
 
 @page_route(portal_sso_routes, "/admin/security/require", "portal", methods=["POST"])
 def security_require(page: Page) -> Response:
-    return _change(page, "require", "Saved Require Log In with Hub")
+    return _change(page, "require", "require_saved")
 
 
 @page_route(portal_sso_routes, "/admin/security/auto-create", "portal", methods=["POST"])
 def security_auto_create(page: Page) -> Response:
-    return _change(page, "auto_create", "Saved Automatic User Creation")
+    return _change(page, "auto_create", "auto_create_saved")
 
 
 @page_route(portal_sso_routes, "/admin/security/auto-deactivate", "portal", methods=["POST"])
 def security_auto_deactivate(page: Page) -> Response:
-    return _change(page, "auto_deactivate", "Saved Automatic User Deactivation")
+    return _change(page, "auto_deactivate", "auto_deactivate_saved")
 
 
 @page_route(portal_sso_routes, "/admin/security/exceptions/{user_id}", "portal",
             methods=["POST"])
 def security_exception(page: Page, user_id: str) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, PORTAL)
     action = form.get("action", "")
     if action not in {"add", "delete"}:
         raise InvalidInput("Unknown action.")
@@ -205,5 +200,5 @@ def security_exception(page: Page, user_id: str) -> Response:
         security_settings.set_exception(page.runtime, actor, user_id, action == "add")
     except InvalidInput as error:
         return _security_page(page, actor, status=400, error=error.message)
-    return page.redirect(_done("Added the user exception" if action == "add"
-                               else "Deleted the user exception"))
+    return page.redirect(flash.location(SECURITY, "exception_added" if action == "add"
+                                        else "exception_deleted"))

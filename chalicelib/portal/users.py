@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 from chalicelib.auth import names, passwords
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.portal import sessions
 from chalicelib.portal.policy import ROLES, SECURITY_ADMIN, can
 from chalicelib.runtime import Runtime
-from chalicelib.storage import portal as store
-from chalicelib.storage.portal import PortalCompany, PortalUser
+from chalicelib.storage.portal import companies as company_store
+from chalicelib.storage.portal import users as user_store
+from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.users import PortalUser
 
 ACTIVE, DEACTIVATED, DELETED = "active", "deactivated", "deleted"
 STATUSES = (ACTIVE, DEACTIVATED, DELETED)
@@ -38,15 +38,15 @@ def create_user(rt: Runtime, company: PortalCompany, *, username: str, email: st
     if role not in ROLES:
         raise InvalidInput("Choose a role.", field="role")
     user = PortalUser(
-        user_id=uuid.uuid4().hex, company_id=company.company_id, company_name=company.name,
+        user_id=rt.random.new_id(), company_id=company.company_id, company_name=company.name,
         username=username, email=email, name=name.strip() or username, role=role, status=ACTIVE,
         password_hash=passwords.hash_password(password) if password is not None else None,
         created_at=rt.clock.now(),
     )
     if actor is not None and not can(actor, "user.create", user):
         raise Forbidden()
-    store.create_user(user, username_key(username), email_key(email),
-                      security_admin=role == SECURITY_ADMIN)
+    user_store.create_user(user, username_key(username), email_key(email),
+                           security_admin=role == SECURITY_ADMIN)
     return user
 
 
@@ -54,7 +54,7 @@ def company_users(actor: PortalUser) -> list[PortalUser]:
     """The actor's company's users (admins only), deleted users last."""
     if not can(actor, "user.list"):
         raise Forbidden()
-    found = list(store.users_of_company(actor.company_id))
+    found = list(user_store.users_of_company(actor.company_id))
     return sorted(found, key=lambda u: (u.status == DELETED, u.username.casefold()))
 
 
@@ -62,7 +62,7 @@ def set_status(rt: Runtime, actor: PortalUser, user_id: str, status: str) -> Por
     """Deactivate, reactivate or delete a user; every session of theirs ends at once."""
     if status not in STATUSES:
         raise InvalidInput("Unknown status.")
-    target = store.get_user(user_id)
+    target = user_store.get_user(user_id)
     if target.company_id != actor.company_id:
         raise NotFound("No such user.")
     if not can(actor, "user.manage", target):
@@ -84,14 +84,14 @@ def change_status(user: PortalUser, status: str, *, keep_a_security_admin: bool)
     guarded = admin and keep_a_security_admin and status != ACTIVE
     if guarded:
         _record_roster_once(user.company_id)
-    return store.change_status(user, status, leaves_roster=admin and user.status == ACTIVE,
-                               joins_roster=admin and status == ACTIVE,
-                               needs_another_admin=guarded)
+    return user_store.change_status(user, status, leaves_roster=admin and user.status == ACTIVE,
+                                    joins_roster=admin and status == ACTIVE,
+                                    needs_another_admin=guarded)
 
 
 def _record_roster_once(company_id: str) -> None:
     """Companies created before the roster was kept get it from their users, once."""
-    if store.get_company(company_id).security_admins is None:
-        store.start_security_admin_roster(company_id, {
-            u.user_id for u in store.users_of_company(company_id)
+    if company_store.get_company(company_id).security_admins is None:
+        company_store.start_security_admin_roster(company_id, {
+            u.user_id for u in user_store.users_of_company(company_id)
             if u.role == SECURITY_ADMIN and u.status == ACTIVE})

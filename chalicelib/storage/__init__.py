@@ -1,1 +1,2 @@
-"""Storage: the only layer that knows PynamoDB and botocore. One module per context."""
+"""Storage: the only layer that knows PynamoDB and botocore. One package per context (hub, portal,
+itdocs), one module per aggregate; `kit` holds the patterns every context repeats."""

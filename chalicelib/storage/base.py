@@ -1,16 +1,21 @@
-"""Shared storage helpers: datetime attributes, error translation, TTL values."""
+"""Shared storage helpers: error translation, TTL values, plain records to and from models."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any, NoReturn, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import UTCDateTimeAttribute
-from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException
+from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException, TransactWriteError
+from pynamodb.models import Model
 
-from chalicelib.errors import StorageUnavailable
+from chalicelib.errors import AlreadyExists, ConcurrentChange, StorageUnavailable
+
+Record = TypeVar("Record")
+AnyModel = TypeVar("AnyModel", bound=Model)
 
 
 def aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -23,6 +28,23 @@ def aware(moment: dt.datetime | None) -> dt.datetime | None:
 def ttl_after(moment: dt.datetime, seconds: int) -> int:
     """Epoch seconds for a DynamoDB TTL attribute."""
     return int(moment.timestamp()) + seconds
+
+
+def fixed_width_iso(moment: dt.datetime) -> str:
+    """Fixed-width UTC text, so conditions can compare times stored as strings."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record_of(make: Callable[..., Record], fields: Iterable[str], model: Model) -> Record:
+    """A plain record built from the model attributes of the same names."""
+    return make(**{name: getattr(model, name) for name in fields})
+
+
+def filled(model: AnyModel, record: Any, fields: Iterable[str]) -> AnyModel:
+    """The model with the record's values set on the attributes of the same names."""
+    for name in fields:
+        setattr(model, name, getattr(record, name))
+    return model
 
 
 def is_condition_failure(exc: BaseException) -> bool:
@@ -55,6 +77,18 @@ def transaction_outcome(exc: BaseException) -> str:
     return "other"
 
 
+def raise_for_cancelled(exc: TransactWriteError, taken: AlreadyExists) -> NoReturn:
+    """A failed uniqueness condition is `taken`; a conflicting transaction is a retryable change."""
+    outcome = transaction_outcome(exc)
+    if outcome == "condition":
+        raise taken from exc
+    if outcome == "conflict":
+        raise ConcurrentChange() from exc
+    if outcome == "unavailable":
+        raise StorageUnavailable() from exc
+    raise exc
+
+
 # Codes meaning "DynamoDB cannot serve this now"; None is a connection that never got an answer.
 _UNAVAILABLE = {
     None,
@@ -83,6 +117,10 @@ __all__ = [
     "UTCDateTimeAttribute",
     "PynamoDBException",
     "aware",
+    "filled",
+    "fixed_width_iso",
+    "raise_for_cancelled",
+    "record_of",
     "ttl_after",
     "is_condition_failure",
     "transaction_outcome",

@@ -1,6 +1,6 @@
 """Table configuration and creation for every PynamoDB model in chalicelib.storage.
 
-Each context's module declares models with `Meta.logical_name`; `configure()` points them all at one
+Each context's modules declare models with `Meta.logical_name`; `configure()` points them all at one
 endpoint and table prefix, and `create_tables()` creates whatever is missing (idempotent).
 """
 
@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -24,25 +25,31 @@ _lock = threading.Lock()
 
 
 def all_models() -> list[type[Model]]:
-    """Every model declared in a chalicelib.storage module (imported once, in name order)."""
+    """Every table model declared in chalicelib.storage and its context packages (imported once,
+    in module name order); the kit's abstract models have no table and are left out."""
     global _models
     with _lock:
         if _models is None:
             import chalicelib.storage as package
 
             found: list[type[Model]] = []
-            for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-                module = importlib.import_module(f"chalicelib.storage.{info.name}")
-                for value in vars(module).values():
-                    if (
-                        isinstance(value, type)
-                        and issubclass(value, Model)
-                        and value.__module__ == module.__name__
-                        and hasattr(value.Meta, "logical_name")
-                    ):
-                        found.append(value)
+            names = sorted(info.name for info in pkgutil.walk_packages(
+                package.__path__, f"{package.__name__}."))
+            for name in names:
+                found.extend(_table_models(importlib.import_module(name)))
             _models = found
     return _models
+
+
+def _table_models(module: ModuleType) -> list[type[Model]]:
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Model)
+        and value.__module__ == module.__name__
+        and hasattr(getattr(value, "Meta", None), "logical_name")
+    ]
 
 
 _connection: Connection | None = None

@@ -15,11 +15,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from chalicelib.errors import NotFound
-from chalicelib.matching import state as matching_state
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_sync as sync_store
-from chalicelib.storage import itdocs_sync_data as data_store
-from chalicelib.sync import vocabulary
+from chalicelib.storage.itdocs import backup_customers as customer_store
+from chalicelib.storage.itdocs import backup_seats as seat_store
+from chalicelib.storage.itdocs import integrations as sync_store
+from chalicelib.sync import matching_screen, vocabulary
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,14 @@ def saas_card(rt: Runtime, account_id: str, organization_id: str) -> SaasCard | 
     """The organization's card, or None when no synced customer is matched to it."""
     sections = []
     synced: dict[str, dt.datetime | None] = {}
-    for integration_id, customer_id in matching_state.customers_for_organization(
+    for integration_id, customer_id in matching_screen.customers_for_organization(
         rt, account_id, organization_id
     ):
         if integration_id not in synced:
             synced[integration_id] = _last_sync(account_id, integration_id)
         if synced[integration_id] is _GONE:
             continue
-        customer = data_store.get_customer(integration_id, customer_id)
+        customer = customer_store.get_customer(integration_id, customer_id)
         if customer is None or customer.account_id != account_id:
             continue
         sections.append(_section(customer, synced[integration_id]))
@@ -121,14 +121,14 @@ def contact_protection(
     """Seats whose email is one of the contact's, in the customers matched to the organization."""
     wanted = sorted({e.strip().lower() for e in emails if e and e.strip()})
     found: list[SeatProtection] = []
-    for integration_id, customer_id in matching_state.customers_for_organization(
+    for integration_id, customer_id in matching_screen.customers_for_organization(
         rt, account_id, organization_id
     ):
-        customer = data_store.get_customer(integration_id, customer_id)
+        customer = customer_store.get_customer(integration_id, customer_id)
         if customer is None or customer.account_id != account_id:
             continue
         for email in wanted:
-            for seat in data_store.seats_with_email(integration_id, customer_id, email):
+            for seat in seat_store.seats_with_email(integration_id, customer_id, email):
                 found.append(
                     SeatProtection(
                         email=email,
@@ -155,7 +155,7 @@ def backup_status(active_services: int, recent_backup_services: int, percentage:
     )
 
 
-def _section(customer: data_store.BackupCustomer, synced_at: dt.datetime | None) -> CardSection:
+def _section(customer: customer_store.BackupCustomer, synced_at: dt.datetime | None) -> CardSection:
     services = [
         ServiceCount(service, customer.service_seats.get(service, 0))
         for service in vocabulary.SERVICES.get(customer.product, ())

@@ -4,10 +4,10 @@ Callers (IT Docs pages, the JSON API) check the user may manage integrations; ev
 is scoped to the account: another account's integration is NotFound.
 
 Manual sync: one conditional update takes the six-hour lock and the lease together
-(`storage.itdocs_sync.claim_manual_sync`), so of many simultaneous requests exactly one starts a
-sync and the others get TooManyRequests with the time it becomes available. With a sync queue the
-run goes to SQS; without one (`make run`, chalice local, tests) it runs in-process right after the
-lock is taken, before the request answers.
+(`storage.itdocs.integrations.claim_manual_sync`), so of many simultaneous requests exactly one
+starts a sync and the others get TooManyRequests with the time it becomes available. With a sync
+queue the run goes to SQS; without one (`make run`, chalice local, tests) it runs in-process right
+after the lock is taken, before the request answers.
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import time
 from dataclasses import dataclass
 
-from chalicelib import logs, outbound
+from chalicelib import logs
 from chalicelib.errors import ConcurrentChange, InvalidInput, NotFound, TooManyRequests
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_sync as store
-from chalicelib.storage import itdocs_sync_data as data
-from chalicelib.storage.itdocs_sync import IntegrationRecord, SyncLogEntry
+from chalicelib.storage.itdocs import backup_customers as data
+from chalicelib.storage.itdocs import integrations as integration_store
+from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
+from chalicelib.storage.itdocs import sync_logs as log_store
+from chalicelib.storage.itdocs.integrations import IntegrationRecord
+from chalicelib.storage.itdocs.sync_logs import SyncLogEntry
 from chalicelib.sync import lifecycle, run, scheduled
 from chalicelib.sync.saas_client import SaasClient
 
@@ -72,7 +74,7 @@ def view(record: IntegrationRecord, now: dt.datetime) -> Integration:
 
 
 def _record(account_id: str, integration_id: str) -> IntegrationRecord:
-    record = store.get_integration(integration_id)
+    record = integration_store.get_integration(integration_id)
     if record.account_id != account_id:
         raise NotFound("No such integration.")
     return record
@@ -103,8 +105,7 @@ def check_keys(rt: Runtime, base_url: str, public_key: str, secret_key: str) -> 
     Raises InvalidInput (KeysRefused) when the keys are refused, Unreachable / UpstreamError
     with the host and what went wrong otherwise.
     """
-    sleep = rt.component("sync.sleep", lambda _rt: time.sleep)
-    client = SaasClient(outbound.transport(rt), base_url, public_key, secret_key, sleep=sleep,
+    client = SaasClient(rt.transport, base_url, public_key, secret_key, sleep=rt.sleep,
                         attempts=2)
     return len(client.customers())
 
@@ -119,11 +120,11 @@ def connect(rt: Runtime, account_id: str, *, public_key: str, secret_key: str,
     integration_id = rt.random.hex(8)
     record = IntegrationRecord(
         integration_id=integration_id, account_id=account_id, public_key=public_key,
-        secret_key=rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id)),  # type: ignore[union-attr]
+        secret_key=rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id)),
         base_url=url, sync_enabled=False, accept_automatically=False, connected_at=now,
         connected_by=actor, last_outcome=lifecycle.NEVER_SYNCED,
     )
-    store.create_integration(record)
+    integration_store.create_integration(record)
     logs.event("integration_connected", account_id=account_id, integration_id=integration_id,
                actor=actor, customers=customers)
     return view(record, now)
@@ -142,7 +143,7 @@ def update(rt: Runtime, account_id: str, integration_id: str, *, sync_enabled: b
     if public_key or secret_key:
         public_key, secret_key = _keys(public_key or current.public_key, secret_key or "")
         check_keys(rt, current.base_url, public_key, secret_key)
-        sealed = rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id))  # type: ignore[union-attr]
+        sealed = rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id))
     now = rt.clock.now()
 
     def decide(record: IntegrationRecord) -> IntegrationRecord:
@@ -167,17 +168,17 @@ def update(rt: Runtime, account_id: str, integration_id: str, *, sync_enabled: b
 def delete(rt: Runtime, account_id: str, integration_id: str, *, actor: str) -> None:
     """Remove the integration, its synced data, checkpoint and logs."""
     _record(account_id, integration_id)
-    store.delete_integration(integration_id)
-    store.delete_checkpoint(integration_id)
+    integration_store.delete_integration(integration_id)
+    checkpoint_store.delete_checkpoint(integration_id)
     customers = [c.customer_id for c in data.customers_of_integration(integration_id)]
     data.write_customers([], customers, integration_id=integration_id)
-    store.delete_logs(integration_id)
+    log_store.delete_logs(integration_id)
     logs.event("integration_deleted", integration_id=integration_id, actor=actor)
 
 
 def list_for_account(rt: Runtime, account_id: str) -> list[Integration]:
     now = rt.clock.now()
-    return [view(r, now) for r in store.integrations_of_account(account_id)]
+    return [view(r, now) for r in integration_store.integrations_of_account(account_id)]
 
 
 def get(rt: Runtime, account_id: str, integration_id: str) -> Integration:
@@ -193,12 +194,12 @@ def start_manual_sync(rt: Runtime, account_id: str, integration_id: str, *,
     now = rt.clock.now()
     token = rt.random.token(16)
     try:
-        claimed = store.claim_manual_sync(
+        claimed = integration_store.claim_manual_sync(
             integration_id, account_id=account_id, now=now,
             lock_hours=lifecycle.MANUAL_LOCK_HOURS, lease_token=token,
             lease_until=now + lifecycle.LEASE, run_id=rt.random.hex(8))
     except ConcurrentChange as exc:
-        raise _why_not(store.get_integration(integration_id), now) from exc
+        raise _why_not(integration_store.get_integration(integration_id), now) from exc
     logs.event("manual_sync_started", integration_id=integration_id, actor=actor,
                run_id=claimed.run_id)
     scheduled.dispatch(rt, scheduled.Claim(integration_id, token, "manual"))
@@ -226,4 +227,4 @@ def _why_not(record: IntegrationRecord, now: dt.datetime) -> TooManyRequests:
 def sync_logs(rt: Runtime, account_id: str, integration_id: str) -> list[SyncLog]:
     """Every recent sync of the integration, newest first."""
     _record(account_id, integration_id)
-    return store.logs_of_integration(integration_id)
+    return log_store.logs_of_integration(integration_id)

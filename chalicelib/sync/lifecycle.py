@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from chalicelib.errors import ConcurrentChange
-from chalicelib.storage import itdocs_sync as store
-from chalicelib.storage.itdocs_sync import IntegrationRecord
+from chalicelib.storage.itdocs import integrations as store
+from chalicelib.storage.itdocs.integrations import IntegrationRecord
 
 LEASE = dt.timedelta(minutes=15)
 MANUAL_LOCK_HOURS = 6

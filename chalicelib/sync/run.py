@@ -8,9 +8,9 @@ A run, held by a lease token:
    the seats that customer no longer has, updates its seat summary, then advances the checkpoint
    (conditional on where it was, so two workers never both count a page). A customer whose seats
    cannot be fetched keeps its stored seats and shows `seatsUsed` with a note in the log;
-3. after the last page (a complete fetch): matches customers to organizations
-   (chalicelib.matching.reconcile), deletes the customers the list no longer has, sets the status
-   OK / Error, writes one log entry and drops the checkpoint.
+3. after the last page (a complete fetch): matches customers to the IT Docs organizations the
+   `OrganizationDirectory` lists (`decisions.reconcile`), deletes the customers the list no longer
+   has, sets the status OK / Error, writes one log entry and drops the checkpoint.
 
 A worker stops after its time budget (at least one page each time) and hands the run on: a fresh
 lease and, with a queue, a message for the next worker. A worker that dies leaves its lease; when
@@ -21,26 +21,30 @@ run, so a repeated page, a repeated message or a repeated last step writes nothi
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib import logs, outbound
+from chalicelib import logs
 from chalicelib.errors import InvalidInput, NotFound, UpstreamError
+from chalicelib.matching.reconcile import SyncedCustomer
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_sync as store
-from chalicelib.storage import itdocs_sync_data as data
-from chalicelib.storage.itdocs_sync import Checkpoint, IntegrationRecord, SyncLogEntry
+from chalicelib.storage.itdocs import backup_customers as customer_store
+from chalicelib.storage.itdocs import backup_seats as seat_store
+from chalicelib.storage.itdocs import integrations as integration_store
+from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
+from chalicelib.storage.itdocs import sync_logs as log_store
+from chalicelib.storage.itdocs.integrations import IntegrationRecord
+from chalicelib.storage.itdocs.sync_checkpoints import Checkpoint
+from chalicelib.storage.itdocs.sync_logs import SyncLogEntry
 from chalicelib.sync import lifecycle, vocabulary
+from chalicelib.sync.decisions import reconcile
+from chalicelib.sync.directory import OrganizationDirectory
 from chalicelib.sync.saas_client import RateLimited, RemoteCustomer, RemoteSeat, SaasClient
 
 CUSTOMERS_PER_PAGE = 25
 WORKER_BUDGET_SECONDS = 600.0
 MAX_ATTEMPTS = 3
 MAX_NOTES = 40
-
-Sleep = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -51,48 +55,41 @@ class WorkResult:
     lease_token: str | None = None
 
 
-def install_sleep(rt: Runtime, sleep: Sleep) -> None:
-    """Use `sleep` for the REST client's back-off (tests and benchmarks pass a no-op)."""
-    with rt._lock:
-        rt._components["sync.sleep"] = sleep
-
-
 def secret_context(integration_id: str) -> str:
     return f"itdocs-integration:{integration_id}"
 
 
 def client_for(rt: Runtime, record: IntegrationRecord) -> SaasClient:
-    secret = rt.box.decrypt(record.secret_key, secret_context(record.integration_id))  # type: ignore[union-attr]
-    sleep = rt.component("sync.sleep", lambda _rt: time.sleep)
-    return SaasClient(outbound.transport(rt), record.base_url, record.public_key,
-                      secret.decode("utf-8"), sleep=sleep)
+    secret = rt.box.decrypt(record.secret_key, secret_context(record.integration_id))
+    return SaasClient(rt.transport, record.base_url, record.public_key,
+                      secret.decode("utf-8"), sleep=rt.sleep)
 
 
-def work(rt: Runtime, integration_id: str, lease_token: str, *,
+def work(rt: Runtime, integration_id: str, lease_token: str, *, directory: OrganizationDirectory,
          budget_seconds: float = WORKER_BUDGET_SECONDS,
          page_size: int = CUSTOMERS_PER_PAGE) -> WorkResult:
     """Advance the run holding `lease_token` as far as the budget allows."""
     try:
-        record = store.get_integration(integration_id)
+        record = integration_store.get_integration(integration_id)
     except NotFound:
         return WorkResult("stale")
     if record.lease_token != lease_token or not lifecycle.leased(record, rt.clock.now()):
         logs.event("sync_message_stale", integration_id=integration_id)
         return WorkResult("stale")
-    started = time.monotonic()
-    checkpoint = store.get_checkpoint(integration_id)
+    started = rt.monotonic()
+    checkpoint = checkpoint_store.get_checkpoint(integration_id)
     try:
         if checkpoint is None or checkpoint.run_id != record.run_id:
             checkpoint = _begin(rt, record)
         pages = 0
         while checkpoint.cursor < len(checkpoint.customer_ids):
-            if pages and time.monotonic() - started >= budget_seconds:
+            if pages and rt.monotonic() - started >= budget_seconds:
                 return _hand_on(rt, record)
             moved = _page(rt, record, checkpoint, page_size)
             if moved is None:
                 return WorkResult("stale")
             checkpoint, pages = moved, pages + 1
-        _finish(rt, record, checkpoint)
+        _finish(rt, directory, record, checkpoint)
     except (UpstreamError, InvalidInput) as exc:
         _fail(rt, record, checkpoint, exc.message)
     return WorkResult("done")
@@ -102,7 +99,8 @@ def work(rt: Runtime, integration_id: str, lease_token: str, *,
 def _begin(rt: Runtime, record: IntegrationRecord) -> Checkpoint:
     """Fetch the whole customer list and write changed customers; the run's checkpoint."""
     remote = client_for(rt, record).customers()
-    stored = {c.customer_id: c for c in data.customers_of_integration(record.integration_id)}
+    stored = {c.customer_id: c
+              for c in customer_store.customers_of_integration(record.integration_id)}
     notes = []
     changed = []
     for customer in remote:
@@ -113,20 +111,20 @@ def _begin(rt: Runtime, record: IntegrationRecord) -> Checkpoint:
         fresh = _customer(record, customer, stored.get(customer.customer_id))
         if fresh != stored.get(customer.customer_id):
             changed.append(fresh)
-    written = data.write_customers(changed)
+    written = customer_store.write_customers(changed)
     checkpoint = Checkpoint(
         integration_id=record.integration_id, run_id=record.run_id or "",
         cursor=0, customer_ids=[c.customer_id for c in remote],
         seats_used=[c.seats_used for c in remote], items_written=written, notes=notes[:MAX_NOTES],
     )
-    store.put_checkpoint(checkpoint)
+    checkpoint_store.put_checkpoint(checkpoint)
     return checkpoint
 
 
 def _customer(record: IntegrationRecord, remote: RemoteCustomer,
-              before: data.BackupCustomer | None) -> data.BackupCustomer:
+              before: customer_store.BackupCustomer | None) -> customer_store.BackupCustomer:
     """The stored customer with the list's details (its seat summary kept as it was)."""
-    kept = before or data.BackupCustomer(
+    kept = before or customer_store.BackupCustomer(
         integration_id=record.integration_id, customer_id=remote.customer_id,
         account_id=record.account_id, name="", organization_name=None, domain="", product="",
         seats_used=0, active_services=0, recent_backup_services=0, backup_percentage=0.0)
@@ -146,7 +144,7 @@ def _page(rt: Runtime, record: IntegrationRecord, checkpoint: Checkpoint,
     seats_seen, written, notes = 0, 0, list(checkpoint.notes)
     for index in range(checkpoint.cursor, end):
         customer_id = checkpoint.customer_ids[index]
-        customer = data.get_customer(record.integration_id, customer_id)
+        customer = customer_store.get_customer(record.integration_id, customer_id)
         if customer is None:
             continue
         try:
@@ -168,24 +166,25 @@ def _page(rt: Runtime, record: IntegrationRecord, checkpoint: Checkpoint,
     advanced = dataclasses.replace(
         checkpoint, cursor=end, seats_seen=checkpoint.seats_seen + seats_seen,
         items_written=checkpoint.items_written + written, notes=_capped(notes))
-    if not store.advance_checkpoint(advanced, checkpoint.cursor):
+    if not checkpoint_store.advance_checkpoint(advanced, checkpoint.cursor):
         return None
     return advanced
 
 
-def _write_seats(integration_id: str, customer: data.BackupCustomer, remote: list[RemoteSeat],
-                 notes: list[str]) -> int:
+def _write_seats(integration_id: str, customer: customer_store.BackupCustomer,
+                 remote: list[RemoteSeat], notes: list[str]) -> int:
     """Diff-write one customer's seats and its summary; items written."""
-    stored = {s.seat_key: s for s in data.seats_of_customer(integration_id, customer.customer_id)}
-    fetched: dict[str, data.BackupSeat] = {}
+    stored = {s.seat_key: s
+              for s in seat_store.seats_of_customer(integration_id, customer.customer_id)}
+    fetched: dict[str, seat_store.BackupSeat] = {}
     for remote_seat in remote:
-        fetched[remote_seat.remote_id] = data.BackupSeat(
+        fetched[remote_seat.remote_id] = seat_store.BackupSeat(
             seat_key=remote_seat.remote_id, main_id=remote_seat.main_id, name=remote_seat.name,
             seat_type=remote_seat.seat_type, seat_state=remote_seat.seat_state,
             billable=remote_seat.billable, date_added=remote_seat.date_added)
     changed = [s for key, s in fetched.items() if stored.get(key) != s]
     removed = [key for key in stored if key not in fetched]
-    written = data.write_seats(integration_id, customer.customer_id, changed, removed)
+    written = seat_store.write_seats(integration_id, customer.customer_id, changed, removed)
     states: Counter[str] = Counter(s.seat_state for s in fetched.values())
     unknown = {state: n for state, n in states.items() if not vocabulary.is_known_state(state)}
     for state, count in sorted(unknown.items()):
@@ -202,17 +201,16 @@ def _write_seats(integration_id: str, customer: data.BackupCustomer, remote: lis
     return written + _write_customer(summary, customer)
 
 
-def _write_customer(wanted: data.BackupCustomer, before: data.BackupCustomer) -> int:
-    return data.write_customers([wanted]) if wanted != before else 0
+def _write_customer(wanted: customer_store.BackupCustomer,
+                    before: customer_store.BackupCustomer) -> int:
+    return customer_store.write_customers([wanted]) if wanted != before else 0
 
 
-def _finish(rt: Runtime, record: IntegrationRecord, checkpoint: Checkpoint) -> None:
+def _finish(rt: Runtime, directory: OrganizationDirectory, record: IntegrationRecord,
+            checkpoint: Checkpoint) -> None:
     """After a complete fetch: match, drop removed customers, status, log, checkpoint gone."""
-    from chalicelib.itdocs import organizations
-    from chalicelib.matching.reconcile import SyncedCustomer, reconcile
-
     received = set(checkpoint.customer_ids)
-    stored = data.customers_of_integration(record.integration_id)
+    stored = customer_store.customers_of_integration(record.integration_id)
     removed = [c.customer_id for c in stored if c.customer_id not in received]
     linked = [
         SyncedCustomer(c.customer_id, c.organization_name, c.domain, c.product)
@@ -220,10 +218,10 @@ def _finish(rt: Runtime, record: IntegrationRecord, checkpoint: Checkpoint) -> N
     ]
     outcome = reconcile(
         rt, account_id=record.account_id, integration_id=record.integration_id,
-        customers=linked, organizations=organizations.list_all(rt, record.account_id),
+        customers=linked, organizations=directory.organizations(record.account_id),
         accept_automatically=record.accept_automatically, now=rt.clock.now())
     written = checkpoint.items_written + outcome.writes
-    written += data.write_customers([], removed, integration_id=record.integration_id)
+    written += customer_store.write_customers([], removed, integration_id=record.integration_id)
     fallbacks = sum(1 for n in checkpoint.notes if n.startswith("Seats of customer"))
     reason = (f"Seats of {fallbacks} customer{'s' if fallbacks != 1 else ''} could not be "
               "fetched; see the log." if fallbacks else "")
@@ -262,8 +260,8 @@ def complete(rt: Runtime, record: IntegrationRecord, outcome: str, reason: str,
         customers_seen=len(checkpoint.customer_ids) if checkpoint else 0,
         seats_seen=checkpoint.seats_seen if checkpoint else 0, matches_made=matches,
         items_written=written, outcome=outcome, reason=reason, notes=_capped(notes))
-    store.put_log(entry)
-    store.delete_checkpoint(record.integration_id, record.run_id)
+    log_store.put_log(entry)
+    checkpoint_store.delete_checkpoint(record.integration_id, record.run_id)
     logs.event("sync_run", integration_id=record.integration_id, run_id=entry.run_id,
                trigger=entry.trigger, outcome=outcome, customers=entry.customers_seen,
                seats=entry.seats_seen, matches=matches, written=written)

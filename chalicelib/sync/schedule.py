@@ -7,7 +7,7 @@ import datetime as dt
 
 from chalicelib import logs
 from chalicelib.runtime import Runtime
-from chalicelib.storage.itdocs_sync import IntegrationRecord
+from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.sync import lifecycle
 
 

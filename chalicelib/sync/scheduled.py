@@ -2,13 +2,15 @@
 
 `tick(rt)` (EventBridge every 5 minutes in AWS; the devstack tick every few seconds locally) finds
 integrations whose due time has come through the `by_due` index, claims each with a write
-conditional on the version it read, and dispatches the run: one SQS message per integration when
-`settings.sync_queue_url` is set, else the run goes ahead in-process right away (local, tests).
+conditional on the version it read, and dispatches the run: one message per integration on the
+runtime's sync queue (SQS in AWS; in-process locally and in tests, where the message goes at once
+to the same consumer).
 
-`handle_message(rt, body)` is the SQS handler's per-record function: it runs one worker of the
-run whose lease token the message carries. A redelivered or late message finds another token (or
-none) and does nothing; a message for the current lease resumes from the checkpoint, which is
-harmless because every write is a diff.
+`handle_message(rt, body, directory=...)` is the queue consumer's per-record function: it runs one
+worker of the run whose lease token the message carries, matching customers to the organizations
+of the directory the consumer hands in (IT Docs', wired in app.py). A redelivered or late message
+finds another token (or none) and does nothing; a message for the current lease resumes from the
+checkpoint, which is harmless because every write is a diff.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from typing import Any
 from chalicelib import logs
 from chalicelib.errors import ConcurrentChange
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_sync as store
-from chalicelib.storage.itdocs_sync import IntegrationRecord
+from chalicelib.storage.itdocs import integrations as integration_store
+from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
+from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.sync import lifecycle, run
+from chalicelib.sync.directory import OrganizationDirectory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,8 +43,8 @@ def tick(rt: Runtime) -> list[Claim]:
     """Claim and dispatch every due integration; the claims made."""
     now = rt.clock.now()
     claims = []
-    for shard in range(store.DUE_SHARDS):
-        for record in store.due_integrations(f"due#{shard}", now):
+    for shard in range(integration_store.DUE_SHARDS):
+        for record in integration_store.due_integrations(f"due#{shard}", now):
             claim = claim_due(rt, record, now)
             if claim is not None:
                 claims.append(claim)
@@ -74,7 +78,7 @@ def claim_due(rt: Runtime, record: IntegrationRecord, now: dt.datetime) -> Claim
             next_sync_at=(lifecycle.next_automatic(record.connected_at, now)
                           if automatic else record.next_sync_at))
     try:
-        store.save_integration(lifecycle.with_due(wanted), record.version)
+        integration_store.save_integration(lifecycle.with_due(wanted), record.version)
     except ConcurrentChange:
         return None
     logs.event("sync_claimed", integration_id=record.integration_id, trigger=trigger,
@@ -83,36 +87,18 @@ def claim_due(rt: Runtime, record: IntegrationRecord, now: dt.datetime) -> Claim
 
 
 def dispatch(rt: Runtime, claim: Claim) -> None:
-    """Hand the claimed run to the queue, or run it here when no queue is configured."""
-    if rt.settings.sync_queue_url:
-        send(rt, claim.integration_id, claim.lease_token)
-    else:
-        run_in_process(rt, claim.integration_id, claim.lease_token)
+    """Hand the claimed run to the sync queue (a worker consumes it)."""
+    _send(rt, claim.integration_id, claim.lease_token)
 
 
-def send(rt: Runtime, integration_id: str, lease_token: str) -> None:
+def _send(rt: Runtime, integration_id: str, lease_token: str) -> None:
     body = json.dumps({"integration_id": integration_id, "lease_token": lease_token})
-    _sqs(rt).send_message(QueueUrl=rt.settings.sync_queue_url, MessageBody=body)
+    rt.queues.sync.send(body)
 
 
-def run_in_process(rt: Runtime, integration_id: str, lease_token: str) -> None:
-    """Run workers one after another until the run is done (no queue: local stack, tests).
-
-    A worker that crashes is logged and left like a dead Lambda: its lease ends and the tick
-    resumes the run, so the caller (a page, the tick) is never broken by one integration.
-    """
-    token: str | None = lease_token
-    try:
-        while token is not None:
-            result = run.work(rt, integration_id, token)
-            token = result.lease_token if result.state == "continue" else None
-    except Exception as exc:  # the queue boundary, in-process: the lease takes over from here
-        logs.event("sync_worker_crashed", integration_id=integration_id,
-                   error=type(exc).__name__)
-
-
-def handle_message(rt: Runtime, body: str) -> run.WorkResult:
-    """One SQS record: one worker; out of budget, the next worker gets its own message."""
+def handle_message(rt: Runtime, body: str, *,
+                   directory: OrganizationDirectory) -> run.WorkResult:
+    """One queue message: one worker; out of budget, the next worker gets its own message."""
     try:
         message: dict[str, Any] = json.loads(body)
         integration_id = str(message["integration_id"])
@@ -120,38 +106,26 @@ def handle_message(rt: Runtime, body: str) -> run.WorkResult:
     except (ValueError, KeyError, TypeError):
         logs.event("sync_message_unreadable")
         return run.WorkResult("stale")
-    result = run.work(rt, integration_id, token)
+    result = run.work(rt, integration_id, token, directory=directory)
     if result.state == "continue" and result.lease_token:
-        if rt.settings.sync_queue_url:
-            send(rt, integration_id, result.lease_token)
-        else:
-            run_in_process(rt, integration_id, result.lease_token)
+        _send(rt, integration_id, result.lease_token)
     return result
 
 
-def _sqs(rt: Runtime) -> Any:
-    def build(runtime: Runtime) -> Any:
-        import boto3
-
-        return boto3.client("sqs", region_name=runtime.settings.region)
-
-    return rt.component("sync.sqs", build)
-
-
 def _attempts_used_up(record: IntegrationRecord) -> bool:
-    checkpoint = store.get_checkpoint(record.integration_id)
+    checkpoint = checkpoint_store.get_checkpoint(record.integration_id)
     if checkpoint is None or checkpoint.run_id != record.run_id:
         return False
     if checkpoint.attempts >= run.MAX_ATTEMPTS:
         return True
-    store.advance_checkpoint(
+    checkpoint_store.advance_checkpoint(
         dataclasses.replace(checkpoint, attempts=checkpoint.attempts + 1), checkpoint.cursor)
     return False
 
 
 def _give_up(rt: Runtime, record: IntegrationRecord) -> None:
     """A run that died MAX_ATTEMPTS times ends as Error (its data so far is kept)."""
-    checkpoint = store.get_checkpoint(record.integration_id)
+    checkpoint = checkpoint_store.get_checkpoint(record.integration_id)
     reason = f"The sync stopped unexpectedly {run.MAX_ATTEMPTS} times and was given up."
     run.complete(rt, record, lifecycle.ERROR, reason, checkpoint, 0,
                  checkpoint.items_written if checkpoint else 0,

@@ -1,1 +1,1 @@
-"""Web layer: templates, responses, cookies, CSRF and the one table mapping errors to statuses."""
+"""The UI kit: templates, responses, cookies, CSRF, sign-in, banner, flash codes, error table."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import Request, Response
@@ -11,13 +12,24 @@ from chalicelib import runtime
 from chalicelib.errors import CsrfRejected
 from chalicelib.signing import BadSignature
 from chalicelib.web import http
+from chalicelib.web.banner import Banner
 from chalicelib.web.templates import render_template
 
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a context's pages live: cookie path, the title its banner shows, its login page."""
+
+    path: str
+    title: str
+    login: str
+
+
 SCOPES = {
-    "hub": {"path": "/hub", "title": "Hub", "login": "/hub/login"},
-    "portal": {"path": "/portal", "title": "Partner Portal", "login": "/portal/login"},
-    "itdocs": {"path": "/itdocs", "title": "IT Docs", "login": "/itdocs/login"},
-    "api": {"path": "/api", "title": "SaaS Protection API", "login": "/"},
+    "hub": Scope("/hub", "Hub", "/hub/login"),
+    "portal": Scope("/portal", "Partner Portal", "/portal/login"),
+    "itdocs": Scope("/itdocs", "IT Docs", "/itdocs/login"),
+    "api": Scope("/api", "SaaS Protection API", "/"),
 }
 CSRF_MAX_AGE = 12 * 3600
 
@@ -31,14 +43,14 @@ class Page:
         self.runtime = runtime.current()
         self.cookies = http.cookies(request)
         self.set_cookies: list[str] = []
-        self.banner: dict[str, Any] = {}
-        self.login_url = SCOPES[scope]["login"]
+        self.banner: Banner | None = None  # set by web.signin.signed_in
+        self.login_url = SCOPES[scope].login
         self._csrf_seed: str | None = None
 
     # -- cookies -------------------------------------------------------------------------------
     @property
     def cookie_path(self) -> str:
-        return SCOPES[self.scope]["path"]
+        return SCOPES[self.scope].path
 
     def cookie_name(self, name: str) -> str:
         return f"lh_{self.scope}_{name}"
@@ -75,14 +87,14 @@ class Page:
                 seed = self.runtime.random.token(24)
                 self.set_cookie("csrf", seed)
             self._csrf_seed = seed
-        return self.runtime.signer.sign(  # type: ignore[union-attr]
+        return self.runtime.signer.sign(
             f"csrf:{self.scope}", {"r": self._csrf_seed}, CSRF_MAX_AGE
         )
 
     def verify_csrf(self, form: dict[str, str]) -> None:
         seed = self.read_cookie("csrf") or ""
         try:
-            data = self.runtime.signer.unsign(  # type: ignore[union-attr]
+            data = self.runtime.signer.unsign(
                 f"csrf:{self.scope}", form.get("csrf_token")
             )
         except BadSignature as exc:

@@ -8,8 +8,9 @@ from chalicelib.auth import names
 from chalicelib.auth.hub import accounts, totp
 from chalicelib.errors import AlreadyExists
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub as store
-from chalicelib.storage.hub import HubCompany
+from chalicelib.storage.hub import companies as company_store
+from chalicelib.storage.hub import users as user_store
+from chalicelib.storage.hub.companies import HubCompany
 
 ORDER = 0
 COMPANY = "Acme MSP"
@@ -39,20 +40,20 @@ USERS = (
 
 def demo_company(rt: Runtime) -> HubCompany:
     """The demo company, created on first use."""
-    existing = store.company_by_name_key(names.name_key(COMPANY))
+    existing = company_store.company_by_name_key(names.name_key(COMPANY))
     if existing is not None:
         return existing
     try:
         return accounts.create_company(rt, COMPANY)
     except AlreadyExists:  # another loader created it since the lookup
-        found = store.company_by_name_key(names.name_key(COMPANY))
+        found = company_store.company_by_name_key(names.name_key(COMPANY))
         assert found is not None
         return found
 
 
 def ensure_user(rt: Runtime, company: HubCompany, demo: DemoUser) -> bool:
     """Create a missing demo user (enrolled in TOTP if it should be); True when created."""
-    if store.user_by_login(names.login_key(company.name, demo.username)) is not None:
+    if user_store.user_by_login(names.login_key(company.name, demo.username)) is not None:
         return False
     try:
         user = accounts.create_user(
@@ -63,9 +64,9 @@ def ensure_user(rt: Runtime, company: HubCompany, demo: DemoUser) -> bool:
         return False
     if demo.enrolled:
         secret = totp.new_secret()
-        store.update_user(
+        user_store.update_user(
             user.user_id,
-            totp_secret=rt.box.encrypt(secret.encode(), f"totp:{user.user_id}"),  # type: ignore[union-attr]
+            totp_secret=rt.box.encrypt(secret.encode(), f"totp:{user.user_id}"),
         )
     return True
 

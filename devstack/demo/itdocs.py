@@ -19,11 +19,14 @@ from chalicelib.itdocs import accounts, contacts, organizations
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.contacts import ContactDetails
 from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR, MANAGER, READ_ONLY
+from chalicelib.portal import companies
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub as hub_store
-from chalicelib.storage import itdocs as store
-from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.itdocs import Account
+from chalicelib.storage.hub import companies as hub_store
+from chalicelib.storage.itdocs import accounts as account_store
+from chalicelib.storage.itdocs import users as user_store
+from chalicelib.storage.itdocs.accounts import Account
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
 from devstack.demo import hub as hub_demo
 from devstack.demo import portal as portal_demo
 
@@ -59,7 +62,7 @@ def demo_account(rt: Runtime) -> Account:
     if company is None:
         company = hub_demo.demo_company(rt)
     issuer = rt.settings.hub_issuer
-    existing = store.account_for_hub_company(issuer, company.company_id)
+    existing = account_store.account_for_hub_company(issuer, company.company_id)
     if existing is not None:
         return existing
     try:
@@ -67,7 +70,7 @@ def demo_account(rt: Runtime) -> Account:
                                           hub_company_id=company.company_id,
                                           hub_company_name=company.name)
     except AlreadyExists:
-        found = store.account_for_hub_company(issuer, company.company_id)
+        found = account_store.account_for_hub_company(issuer, company.company_id)
         assert found is not None
         return found
     hub_store.set_company_module(company.company_id, "itdocs", {
@@ -80,7 +83,7 @@ def demo_account(rt: Runtime) -> Account:
 def ensure_users(rt: Runtime, account: Account) -> dict[str, ItDocsUser]:
     found = {}
     for demo in hub_demo.USERS:
-        user = store.user_by_email(account.account_id, accounts.email_key(demo.email))
+        user = user_store.user_by_email(account.account_id, accounts.email_key(demo.email))
         if user is None:
             try:
                 user = accounts.create_user(rt, account.account_id, email=demo.email,
@@ -88,7 +91,7 @@ def ensure_users(rt: Runtime, account: Account) -> dict[str, ItDocsUser]:
                                             role=ROLES.get(demo.username, READ_ONLY),
                                             actor="demo")
             except AlreadyExists:
-                user = store.user_by_email(account.account_id, accounts.email_key(demo.email))
+                user = user_store.user_by_email(account.account_id, accounts.email_key(demo.email))
                 assert user is not None
         found[demo.username] = ItDocsUser.of(user)
     return found
@@ -113,18 +116,16 @@ def seat_people(customer_name: str) -> list[tuple[str, str]]:
     company_id = _northwind_id()
     if company_id is None:
         return []
-    customer = next((c for c in saas_store.customers_of_company(company_id)
+    customer = next((c for c in customer_store.customers_of_company(company_id)
                      if c.name == customer_name), None)
     if customer is None:
         return []
-    people = [(s.name, s.main_id) for s in saas_store.seats_of_customer(customer.saas_customer_id)
+    people = [(s.name, s.main_id) for s in seat_store.seats_of_customer(customer.saas_customer_id)
               if s.seat_type == "User" and "@" in s.main_id]
     return sorted(people, key=lambda p: p[1])[:CONTACTS_PER_CUSTOMER]
 
 
 def _northwind_id() -> str | None:
-    from chalicelib.portal import companies
-
     found = companies.company_named(portal_demo.NORTHWIND)
     return found.company_id if found else None
 

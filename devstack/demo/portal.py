@@ -15,11 +15,14 @@ from chalicelib.portal import api_keys, catalog, companies, users
 from chalicelib.portal.policy import ADMINISTRATOR, PRIMARY, SECURITY_ADMIN, TECHNICIAN
 from chalicelib.runtime import Runtime
 from chalicelib.secretbox import derived_secret
-from chalicelib.storage import portal as store
-from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.portal import PortalCompany
-from chalicelib.storage.portal_api import get_api_key
-from chalicelib.storage.portal_saas import Organization
+from chalicelib.storage.portal import id_sequences
+from chalicelib.storage.portal import organizations as organization_store
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
+from chalicelib.storage.portal import users as store
+from chalicelib.storage.portal.api_keys import get_api_key
+from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.organizations import Organization
 from devstack.generate_partner import build_customer, build_seats, with_summary
 
 ORDER = 10  # after the hub's loader
@@ -138,13 +141,13 @@ def ensure_user(rt: Runtime, company: PortalCompany, demo: DemoUser) -> None:
 def ensure_organizations(rt: Runtime, company: PortalCompany,
                          names: list[str]) -> dict[str, Organization]:
     """The company's organizations by name, creating the missing ones."""
-    by_name = {o.name: o for o in saas_store.organizations_of_company(company.company_id)}
+    by_name = {o.name: o for o in organization_store.organizations_of_company(company.company_id)}
     missing = [n for n in dict.fromkeys(names) if n not in by_name]
-    ids = saas_store.allocate_ids("organization_id", len(missing)) if missing else range(0)
+    ids = id_sequences.allocate_ids("organization_id", len(missing)) if missing else range(0)
     now = rt.clock.now()
     created = [Organization(company.company_id, i, n, now)
                for i, n in zip(ids, missing, strict=True)]
-    saas_store.save_organizations(created)
+    organization_store.save_organizations(created)
     by_name.update({o.name: o for o in created})
     return by_name
 
@@ -153,9 +156,9 @@ def ensure_customers(rt: Runtime, company: PortalCompany, rows: tuple, extra_org
                      ) -> int:
     """Create the customers (and their seats) the company does not have yet; returns seats."""
     orgs = ensure_organizations(rt, company, [r[3] for r in rows if r[3]] + list(extra_orgs))
-    have = {c.name for c in saas_store.customers_of_company(company.company_id)}
+    have = {c.name for c in customer_store.customers_of_company(company.company_id)}
     missing = [r for r in rows if r[0] not in have]
-    ids = saas_store.allocate_ids("saas_customer_id", len(missing)) if missing else range(0)
+    ids = id_sequences.allocate_ids("saas_customer_id", len(missing)) if missing else range(0)
     now = rt.clock.now()
     seat_total = 0
     for saas_customer_id, (name, stem, product, org_name, count) in zip(ids, missing, strict=True):
@@ -165,8 +168,8 @@ def ensure_customers(rt: Runtime, company: PortalCompany, rows: tuple, extra_org
                                   retention_type=rng.choice(catalog.RETENTION_TYPES), now=now,
                                   organization=orgs[org_name] if org_name else None)
         customer_seats = build_seats(rng, customer, count, now)
-        saas_store.save_seats(customer_seats)
-        saas_store.create_customer(with_summary(customer, customer_seats, now))
+        seat_store.save_seats(customer_seats)
+        customer_store.create_customer(with_summary(customer, customer_seats, now))
         seat_total += count
     return seat_total
 

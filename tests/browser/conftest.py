@@ -121,7 +121,7 @@ def storage_for(target: settings.Settings) -> Iterator[settings.Settings]:
 def hub_db(browser_stack: BrowserStack) -> Iterator[runtime.Runtime]:
     """This process's runtime on the server's tables and keys (real clock, as the server has)."""
     with storage_for(browser_stack.settings):
-        rt = runtime.install(runtime.Runtime(settings=browser_stack.settings))
+        rt = runtime.install(runtime.build(browser_stack.settings))
         yield rt
         runtime.reset()
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.auth.hub import totp
-from chalicelib.storage import hub as store
+from chalicelib.storage.hub import users as store
 from tests.auth.hub.helpers import Account, make_account
 from tests.conftest import unique
 

@@ -7,10 +7,17 @@ from playwright.sync_api import Page, expect
 
 from chalicelib.itdocs import organizations, sessions
 from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_matching as store
+from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.sync import integrations
 from tests.browser.conftest import BrowserStack
-from tests.matching.helpers import Tenant, customer, make_integration, make_tenant, suffix, sync
+from tests.sync.matching_helpers import (
+    Tenant,
+    customer,
+    make_integration,
+    make_tenant,
+    suffix,
+    sync,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from chalicelib.portal import companies
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
-from chalicelib.storage import portal as portal_store
+from chalicelib.storage.portal import users as portal_store
 from tests.auth.hub.helpers import make_account
 from tests.browser.test_portal_sso import hub_three_steps, portal_password_login
 from tests.conftest import unique

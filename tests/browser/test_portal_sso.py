@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from chalicelib.auth.hub import totp
 from chalicelib.portal import companies
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
-from chalicelib.storage import portal as portal_store
+from chalicelib.storage.portal import users as portal_store
 from tests.auth.hub.helpers import Account, make_account
 from tests.conftest import unique
 from tests.portal.helpers import PASSWORD, make_user

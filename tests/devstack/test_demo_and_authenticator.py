@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.auth import names
-from chalicelib.storage import hub as store
+from chalicelib.storage.hub import users as store
 from devstack import authenticator, demo
 from devstack.demo import hub as hub_demo
 

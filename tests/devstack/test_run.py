@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from devstack import run
+from devstack import environment, run
 
 
 def test_dev_environment_points_every_process_at_the_local_stack_and_never_at_aws():
-    env = run.dev_environment({"AWS_PROFILE": "prod-admin", "AWS_SESSION_TOKEN": "t",
-                               "LINKHUB_KMS_KEY_ID": "k", "PATH": "/bin"})
+    env = environment.dev_environment({"AWS_PROFILE": "prod-admin", "AWS_SESSION_TOKEN": "t",
+                                       "LINKHUB_KMS_KEY_ID": "k", "PATH": "/bin"})
     assert env["LINKHUB_DYNAMODB_ENDPOINT"] == "http://127.0.0.1:8001"
     assert env["LINKHUB_TABLE_PREFIX"] == "linkhub-dev-"
     assert env["LINKHUB_LOCAL_KEY_FILE"] == ".devstack/local.key"
@@ -16,8 +16,8 @@ def test_dev_environment_points_every_process_at_the_local_stack_and_never_at_aw
 
 
 def test_dev_settings_find_the_key_file_from_any_directory():
-    found = run.dev_settings()
-    assert found.local_key_file == str(run.ROOT / ".devstack" / "local.key")
+    found = environment.dev_settings()
+    assert found.local_key_file == str(environment.ROOT / ".devstack" / "local.key")
     assert found.base_url == "http://localhost:8000"
 
 

@@ -8,7 +8,8 @@ from chalicelib import runtime
 from chalicelib.itdocs import accounts, sessions
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import ADMINISTRATOR
-from chalicelib.storage.itdocs import Account, User
+from chalicelib.storage.itdocs.accounts import Account
+from chalicelib.storage.itdocs.users import User
 from tests.web_client import WebClient
 
 

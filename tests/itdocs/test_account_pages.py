@@ -7,8 +7,9 @@ import pytest
 from chalicelib.errors import NotAuthenticated
 from chalicelib.itdocs import accounts, api_keys
 from chalicelib.itdocs.policy import ADMINISTRATOR, MANAGER, READ_ONLY
-from chalicelib.storage import hub as hub_store
-from chalicelib.storage import itdocs as store
+from chalicelib.storage.hub import companies as hub_store
+from chalicelib.storage.itdocs import accounts as account_store
+from chalicelib.storage.itdocs import users as user_store
 from tests.auth.hub.helpers import log_in as hub_log_in
 from tests.auth.hub.helpers import make_account as make_hub_account
 from tests.auth.sso.helpers import path_of, use_loopback
@@ -39,10 +40,10 @@ def test_a_revoked_key_a_wrong_secret_and_a_deactivated_owner_are_refused(aws):
     for junk in (None, "", "itd_", "nonsense", "itd_abc"):
         with pytest.raises(NotAuthenticated):
             api_keys.verify(aws, junk)
-    store.update_user(admin.user_id, status=accounts.DEACTIVATED)
+    user_store.update_user(admin.user_id, status=accounts.DEACTIVATED)
     with pytest.raises(NotAuthenticated):
         api_keys.verify(aws, created.presented)
-    store.update_user(admin.user_id, status=accounts.ACTIVE)
+    user_store.update_user(admin.user_id, status=accounts.ACTIVE)
     assert api_keys.verify(aws, created.presented).role == ADMINISTRATOR
     api_keys.revoke(aws, actor(admin), created.key.key_id)
     with pytest.raises(NotAuthenticated):
@@ -53,7 +54,7 @@ def test_the_owner_role_is_read_at_each_verification(aws):
     account = make_account()
     admin = make_user(account, ADMINISTRATOR)
     created = api_keys.create(aws, actor(admin), "k")
-    store.update_user(admin.user_id, role=READ_ONLY)
+    user_store.update_user(admin.user_id, role=READ_ONLY)
     assert api_keys.verify(aws, created.presented).role == READ_ONLY
 
 
@@ -70,7 +71,7 @@ def test_an_administrator_sets_the_jit_default_role(client, aws):
     page = client.get("/itdocs/account/sso")
     assert "Not linked to a hub company" in page.text
     client.post("/itdocs/account/sso", {"default_role": "Editor"})
-    saved = store.get_account(account.account_id)
+    saved = account_store.get_account(account.account_id)
     assert (saved.default_role, saved.jit_enabled) == ("Editor", False)
 
 
@@ -86,11 +87,11 @@ def test_a_hub_master_links_the_account_and_the_hub_shows_it_in_my_modules(clien
     reply = client.get(path_of(reply.location))
     reply = client.get(path_of(reply.location))
     assert reply.status == 303 and reply.location.startswith("/itdocs/account/sso"), reply
-    linked = store.get_account(account.account_id)
+    linked = account_store.get_account(account.account_id)
     assert linked.hub_company_id == hub.company.company_id
     launch = hub_store.get_company(hub.company.company_id).linked_modules["itdocs"]
     assert launch["launch_url"].endswith("/itdocs/sso/launch")
-    assert store.get_user(admin.user_id).hub_subject == hub.user.user_id
+    assert user_store.get_user(admin.user_id).hub_subject == hub.user.user_id
     assert "Linked to the hub company" in client.get("/itdocs/account/sso").text
 
 
@@ -103,9 +104,9 @@ def test_an_administrator_changes_a_users_role_but_not_their_own_away(client, aw
     assert "Vic Viewer" in page.text and 'for="role-' in page.text
     done = client.post(f"/itdocs/account/users/{viewer.user_id}", {"role": MANAGER}, follow=True)
     assert "Vic Viewer is now Manager" in done.text
-    assert store.get_user(viewer.user_id).role == MANAGER
+    assert user_store.get_user(viewer.user_id).role == MANAGER
     refused = client.post(f"/itdocs/account/users/{admin.user_id}", {"role": READ_ONLY})
-    assert refused.status == 400 and store.get_user(admin.user_id).role == ADMINISTRATOR
+    assert refused.status == 400 and user_store.get_user(admin.user_id).role == ADMINISTRATOR
 
 
 def test_another_accounts_user_cannot_be_changed(client, aws):
@@ -113,4 +114,4 @@ def test_another_accounts_user_cannot_be_changed(client, aws):
     sign_in(client, make_user(make_account(), ADMINISTRATOR))
     client.get("/itdocs/account/users")
     reply = client.post(f"/itdocs/account/users/{stranger.user_id}", {"role": ADMINISTRATOR})
-    assert reply.status == 404 and store.get_user(stranger.user_id).role == READ_ONLY
+    assert reply.status == 404 and user_store.get_user(stranger.user_id).role == READ_ONLY

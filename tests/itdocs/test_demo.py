@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from chalicelib.itdocs import contacts, organizations
-from chalicelib.storage import hub as hub_store
-from chalicelib.storage import itdocs as store
+from chalicelib.storage.hub import companies as hub_store
+from chalicelib.storage.itdocs import accounts as account_store
+from chalicelib.storage.itdocs import users as user_store
 from devstack.demo import hub as hub_demo
 from devstack.demo import itdocs as demo
 from devstack.demo import portal as portal_demo
@@ -16,11 +17,11 @@ def test_demo_links_the_hub_company_and_mostly_matches_the_partners_names(aws):
     lines = demo.load(aws)
     assert any("IT Docs" in line for line in lines)
     company = hub_demo.demo_company(aws)
-    account = store.account_for_hub_company(aws.settings.hub_issuer, company.company_id)
+    account = account_store.account_for_hub_company(aws.settings.hub_issuer, company.company_id)
     assert account is not None and account.jit_enabled
     assert hub_store.get_company(company.company_id).linked_modules["itdocs"][
         "launch_url"].endswith("/itdocs/sso/launch")
-    roles = {u.email: u.role for u in store.users_of_account(account.account_id)}
+    roles = {u.email: u.role for u in user_store.users_of_account(account.account_id)}
     assert roles["alice@acme-msp.example"] == "Administrator"
     assert len(roles) == len(hub_demo.USERS)
 

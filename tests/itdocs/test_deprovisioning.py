@@ -6,11 +6,11 @@ import datetime as dt
 
 from chalicelib import runtime
 from chalicelib.auth.hub import accounts as hub_accounts
-from chalicelib.auth.hub.events import LifecycleEvent
+from chalicelib.auth.lifecycle_events import LifecycleEvent
 from chalicelib.errors import NotAuthenticated
 from chalicelib.itdocs import deprovisioning, sessions
 from chalicelib.itdocs.policy import EDITOR
-from chalicelib.storage import itdocs as store
+from chalicelib.storage.itdocs import users as store
 from tests.auth.hub.helpers import make_account as make_hub_account
 from tests.itdocs.helpers import make_account, make_user
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import outbound, runtime
+from chalicelib import runtime
 from chalicelib.itdocs import organizations
 from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR, MANAGER, READ_ONLY
 from chalicelib.portal import catalog
 from tests.auth.sso.helpers import use_loopback
+from tests.fakes import use_transport
 from tests.itdocs.helpers import make_account, make_user, sign_in
 from tests.loopback import LoopbackTransport
 from tests.portal.helpers import make_partner
@@ -57,7 +58,7 @@ def test_an_unreachable_host_is_said_on_the_form(client, aws):
     rt = runtime.current()
     from app import app
 
-    outbound.install_transport(rt, LoopbackTransport(app, "http://nowhere.invalid"))
+    use_transport(rt, LoopbackTransport(app, "http://nowhere.invalid"))
     sign_in(client, make_user(make_account(), MANAGER))
     reply = connect(client, "a" * 32, "b" * 40)
     assert reply.status == 502 and "could not be reached" in reply.text

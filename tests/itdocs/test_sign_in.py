@@ -7,7 +7,8 @@ import pytest
 from chalicelib import runtime
 from chalicelib.itdocs import accounts
 from chalicelib.itdocs.policy import ADMINISTRATOR, MANAGER, READ_ONLY
-from chalicelib.storage import itdocs as store
+from chalicelib.storage.itdocs import accounts as account_store
+from chalicelib.storage.itdocs import users as user_store
 from tests.auth.hub.helpers import log_in as hub_log_in
 from tests.auth.hub.helpers import make_account as make_hub_account
 from tests.auth.sso.helpers import path_of, use_loopback
@@ -52,9 +53,9 @@ def test_first_login_links_the_user_by_verified_email_then_by_identity(client, l
     reply = hub_login_to_itdocs(client, "/itdocs/organizations")
     assert reply.status == 303 and reply.location == "/itdocs/organizations"
     assert client.get("/itdocs/").location == "/itdocs/organizations"
-    linked_user = store.get_user(admin.user_id)
+    linked_user = user_store.get_user(admin.user_id)
     assert linked_user.hub_subject == hub.user.user_id
-    store.update_user(admin.user_id, email="renamed@example.com")
+    user_store.update_user(admin.user_id, email="renamed@example.com")
     client.cookies.pop("lh_itdocs_session")
     assert hub_login_to_itdocs(client).status == 303
     assert client.get("/itdocs/").location == "/itdocs/organizations"
@@ -62,12 +63,12 @@ def test_first_login_links_the_user_by_verified_email_then_by_identity(client, l
 
 def test_a_new_hub_user_gets_the_accounts_default_role_just_in_time(client, linked):
     hub, account, _ = linked
-    store.update_account(account.account_id, default_role=MANAGER)
+    account_store.update_account(account.account_id, default_role=MANAGER)
     newcomer = make_hub_account(username="nina", role="User", company=hub.company)
     hub_log_in(client, newcomer)
     assert hub_login_to_itdocs(client).status == 303
-    created = store.user_by_identity(runtime.current().settings.hub_issuer,
-                                     newcomer.user.user_id)
+    created = user_store.user_by_identity(runtime.current().settings.hub_issuer,
+                                          newcomer.user.user_id)
     assert created is not None and created.role == MANAGER
     assert created.email == "nina@example.com"
 
@@ -78,12 +79,13 @@ def test_jit_creates_read_only_users_by_default(aws):
 
 def test_with_jit_off_a_new_hub_user_is_told_to_ask_an_administrator(client, linked):
     hub, account, _ = linked
-    store.update_account(account.account_id, jit_enabled=False)
+    account_store.update_account(account.account_id, jit_enabled=False)
     newcomer = make_hub_account(username="olga", role="User", company=hub.company)
     hub_log_in(client, newcomer)
     page = hub_login_to_itdocs(client)
     assert page.status == 403 and "Ask your administrator" in page.text
-    assert all(u.email != "olga@example.com" for u in store.users_of_account(account.account_id))
+    assert all(u.email != "olga@example.com"
+               for u in user_store.users_of_account(account.account_id))
 
 
 def test_a_hub_company_without_an_itdocs_account_is_told_plainly(client, aws):
@@ -98,7 +100,7 @@ def test_a_deactivated_itdocs_user_cannot_sign_in_and_their_sessions_end(client,
     hub, _, admin = linked
     hub_log_in(client, hub)
     hub_login_to_itdocs(client)
-    store.update_user(admin.user_id, status=accounts.DEACTIVATED)
+    user_store.update_user(admin.user_id, status=accounts.DEACTIVATED)
     assert client.get("/itdocs/").location.startswith("/itdocs/login")
     page = hub_login_to_itdocs(client)
     assert page.status == 401 and "deactivated" in page.text

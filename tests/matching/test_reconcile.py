@@ -1,178 +1,114 @@
-"""A sync's matching: exact names, kept decisions, suggestions, auto-acceptance, diff writes."""
+"""A sync's matching decisions as a pure function: no storage, only standings in and changes out."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import datetime as dt
 
-import pytest
+from chalicelib.matching.reconcile import (
+    ACCEPTED_AUTOMATICALLY,
+    IGNORED,
+    MATCHED,
+    ORGANIZATION_GONE,
+    UNMATCHED,
+    Change,
+    Standing,
+    SyncedCustomer,
+    reconcile,
+    tally,
+)
 
-from chalicelib.matching.reconcile import ReconcileOutcome, SyncedCustomer, reconcile
-from chalicelib.matching.state import customers_for_organization, screen
-from chalicelib.runtime import Runtime
-from chalicelib.storage import itdocs_matching as store
-from chalicelib.storage import tables
-
-ACCOUNT = "acct-1"
-INTEGRATION = "integ-1"
-
-
-@dataclass(frozen=True)
-class Org:
-    organization_id: str
-    name: str
-
-
-ORGS = [
-    Org("o-contoso", "Contoso"),
-    Org("o-fabrikam", "Fabrikam, Inc."),
-    Org("o-north", "North Star Legal"),
-    Org("o-smith", "Smith & Jones Dental"),
-]
+NOW = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+LATER = NOW + dt.timedelta(days=1)
+ORGANIZATIONS = {"o-contoso": "Contoso", "o-fabrikam": "Fabrikam, Inc."}
 
 
 def customer(customer_id: str, name: str) -> SyncedCustomer:
-    return SyncedCustomer(customer_id, name, f"{customer_id}.example.com", "Microsoft 365")
+    return SyncedCustomer(customer_id, name, f"{customer_id}.example.com", "Office365")
 
 
-CUSTOMERS = [
-    customer("1", "Contoso"),  # exact
-    customer("2", "Fabrikam Inc"),  # suggestion, 100
-    customer("3", "South Star Legal"),  # look-alike: no suggestion
-    customer("4", "Jones and Smith Dental LLC"),  # reordered, "and", suffix: suggestion
-    customer("5", "Northwind Traders"),  # nothing like it
-]
+CUSTOMERS = [customer("1", "Contoso"), customer("2", "Fabrikam Inc"), customer("3", "Tailspin")]
 
 
-def run(
-    rt: Runtime,
-    customers: list[SyncedCustomer] = CUSTOMERS,
+def decide(
+    standings: dict[str, Standing],
     *,
+    customers: list[SyncedCustomer] = CUSTOMERS,
+    organizations: dict[str, str] = ORGANIZATIONS,
     auto: bool = False,
-    organizations: list[Org] = ORGS,
-) -> ReconcileOutcome:
-    return reconcile(
-        rt,
-        account_id=ACCOUNT,
-        integration_id=INTEGRATION,
-        customers=customers,
-        organizations=organizations,
-        accept_automatically=auto,
-        now=rt.clock.now(),
+    now: dt.datetime = NOW,
+) -> dict[str, Change]:
+    return reconcile(customers, organizations, standings, accept_automatically=auto, now=now)
+
+
+def applied(standings: dict[str, Standing], changes: dict[str, Change]) -> dict[str, Standing]:
+    return {**standings, **{cid: change.standing for cid, change in changes.items()}}
+
+
+def test_a_first_reconcile_decides_every_customer_and_a_second_changes_nothing() -> None:
+    changes = decide({})
+
+    assert {cid: c.standing.status for cid, c in changes.items()} == {
+        "1": MATCHED,
+        "2": UNMATCHED,
+        "3": UNMATCHED,
+    }
+    assert changes["1"].standing.matched_by == "exact"
+    assert changes["2"].standing.suggested_organization_id == "o-fabrikam"
+    assert changes["3"].standing.suggested_organization_id is None
+    assert all(c.audit_action is None for c in changes.values())
+    assert decide(applied({}, changes), now=LATER) == {}
+
+
+def test_accept_all_automatically_accepts_the_suggestion_and_audits_it() -> None:
+    changes = decide({}, auto=True)
+
+    assert changes["2"].standing.status == MATCHED
+    assert changes["2"].standing.matched_by == "suggestion"
+    assert changes["2"].audit_action == ACCEPTED_AUTOMATICALLY
+
+
+def test_decisions_stand_until_their_organization_is_deleted() -> None:
+    standings = applied({}, decide({}, auto=True))
+    standings["3"] = dataclasses.replace(standings["3"], status=IGNORED)
+
+    assert decide(standings, now=LATER) == {}
+    gone = decide(standings, organizations={"o-contoso": "Contoso"}, now=LATER)
+
+    assert set(gone) == {"2"}
+    assert (gone["2"].standing.status, gone["2"].standing.organization_id) == (UNMATCHED, None)
+    assert gone["2"].audit_action == ORGANIZATION_GONE
+
+
+def test_a_customer_a_person_unmatched_is_not_matched_by_its_exact_name_again() -> None:
+    standings = applied({}, decide({}))
+    standings["1"] = dataclasses.replace(
+        standings["1"], status=UNMATCHED, organization_id=None, matched_by=None, held=True
     )
 
+    changes = decide(standings, auto=True, now=LATER)
 
-def test_exact_names_match_and_the_rest_wait_for_review_with_their_suggestion(aws: Runtime) -> None:
-    outcome = run(aws)
-
-    assert outcome.matches == {"1": "o-contoso"}
-    assert (outcome.matched, outcome.unmatched, outcome.ignored) == (1, 4, 0)
-    assert outcome.newly_matched == 1 and outcome.writes == 5
-    rows = {r.customer_id: r for r in screen(aws, INTEGRATION, tab="unmatched").rows}
-    assert rows["2"].suggested_organization_id == "o-fabrikam"
-    assert rows["2"].suggested_score == 100
-    assert rows["4"].suggested_organization_id == "o-smith"
-    assert rows["3"].suggested_organization_id is None
-    assert rows["5"].suggested_organization_id is None
-    assert rows["2"].domain == "2.example.com" and rows["2"].product == "Microsoft 365"
+    assert changes["1"].standing.status == UNMATCHED
+    assert changes["1"].standing.suggested_organization_id == "o-contoso"
 
 
-def test_accept_all_automatically_accepts_suggestions_above_the_threshold_only(
-    aws: Runtime,
-) -> None:
-    outcome = run(aws, auto=True)
+def test_customers_no_longer_received_are_marked_absent_and_keep_their_decision() -> None:
+    standings = applied({}, decide({}))
 
-    assert outcome.matches == {"1": "o-contoso", "2": "o-fabrikam", "4": "o-smith"}
-    assert (outcome.matched, outcome.unmatched) == (3, 2)
-    trail = store.audit_trail(INTEGRATION)
-    assert {(e.customer_id, e.actor) for e in trail} == {("2", "sync"), ("4", "sync")}
-    assert all("accepted automatically" in e.action for e in trail)
+    absent = decide(standings, customers=CUSTOMERS[1:], now=LATER)
+    assert set(absent) == {"1"} and absent["1"].standing.absent_since == LATER
+    assert absent["1"].standing.status == MATCHED
 
-
-def test_a_second_reconcile_with_nothing_changed_writes_nothing(aws: Runtime) -> None:
-    run(aws)
-    with tables.counting_calls() as calls:
-        outcome = run(aws)
-
-    assert outcome.writes == 0
-    assert outcome.matched == 1 and outcome.newly_matched == 0
-    assert set(calls.calls) == {"Query"}, calls.calls
+    back = decide(applied(standings, absent), now=LATER)
+    assert back["1"].standing.absent_since is None and back["1"].standing.status == MATCHED
 
 
-def test_ignored_customers_stay_ignored_and_are_not_counted_as_unmatched(aws: Runtime) -> None:
-    run(aws)
-    record = store.get_match(INTEGRATION, "5")
-    store.write_reconciled(
-        [dataclasses.replace(record, status="Ignored", version=record.version + 1)]
-    )
+def test_tally_counts_what_the_received_customers_are_left_with() -> None:
+    before = applied({}, decide({}))
+    after = applied(before, decide(before, auto=True, now=LATER))
 
-    outcome = run(aws, auto=True)
+    outcome = tally(list(after.values()), before, writes=1)
 
-    assert (outcome.unmatched, outcome.ignored) == (1, 1)
-    assert store.get_match(INTEGRATION, "5").status == "Ignored"
-
-
-def test_a_match_is_kept_until_its_organization_is_deleted(aws: Runtime) -> None:
-    run(aws, auto=True)
-    renamed = [*CUSTOMERS[:1], customer("2", "Fabrikam Holdings"), *CUSTOMERS[2:]]
-    assert run(aws, renamed).matches["2"] == "o-fabrikam"
-
-    without_fabrikam = [o for o in ORGS if o.organization_id != "o-fabrikam"]
-    outcome = run(aws, renamed, organizations=without_fabrikam)
-
-    assert "2" not in outcome.matches
-    assert store.get_match(INTEGRATION, "2").status == "Unmatched"
-    assert customers_for_organization(aws, ACCOUNT, "o-fabrikam") == []
-
-
-def test_customers_no_longer_received_are_hidden_and_keep_their_decision(aws: Runtime) -> None:
-    run(aws)
-    outcome = run(aws, CUSTOMERS[1:])
-
-    assert outcome.matches == {}
-    assert screen(aws, INTEGRATION, tab="matched").counts["Matched"] == 0
-    assert customers_for_organization(aws, ACCOUNT, "o-contoso") == []
-
-    back = run(aws)
-    assert back.matches == {"1": "o-contoso"}
-    assert customers_for_organization(aws, ACCOUNT, "o-contoso") == [(INTEGRATION, "1")]
-
-
-def test_the_card_index_lists_the_customers_matched_to_an_organization(aws: Runtime) -> None:
-    run(aws, [*CUSTOMERS, customer("6", "Contoso")], auto=True)
-
-    assert customers_for_organization(aws, ACCOUNT, "o-contoso") == [
-        (INTEGRATION, "1"),
-        (INTEGRATION, "6"),
-    ]
-    assert customers_for_organization(aws, "another-account", "o-contoso") == []
-
-
-def test_a_change_made_during_the_sync_wins_over_the_sync(
-    aws: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run(aws)
-    before = store.get_match(INTEGRATION, "2")
-    # A person ignores customer 2 after the sync read it but before it writes.
-    ignored = dataclasses.replace(before, status="Ignored", version=before.version + 1)
-
-    original = store.matches_of_integration
-
-    def read_then_race(integration_id: str) -> list[store.CustomerMatch]:
-        records = original(integration_id)
-        store.write_reconciled([ignored])
-        return records
-
-    monkeypatch.setattr(store, "matches_of_integration", read_then_race)
-    outcome = run(aws, auto=True)
-
-    assert store.get_match(INTEGRATION, "2").status == "Ignored"
-    assert "2" not in outcome.matches
-    assert outcome.ignored == 1
-    assert outcome.matches["4"] == "o-smith"
-
-
-def test_exact_means_exact(aws: Runtime) -> None:
-    outcome = run(aws, [customer("1", " contoso "), customer("2", "Contoso\u200b")])
-
-    assert outcome.matches == {"2": "o-contoso"}
+    assert outcome.matches == {"1": "o-contoso", "2": "o-fabrikam"}
+    assert (outcome.matched, outcome.unmatched, outcome.ignored) == (2, 1, 0)
+    assert (outcome.newly_matched, outcome.writes) == (1, 1)

@@ -87,6 +87,6 @@ def live(live_server: LiveServer) -> Iterator[runtime.Runtime]:
     """A runtime on the live server's tables and the real clock (to seed data it will serve)."""
     settings = from_environment().with_overrides(table_prefix=live_server.table_prefix,
                                                  dynamodb_endpoint=live_server.endpoint)
-    rt = runtime.install(runtime.Runtime(settings=settings))
+    rt = runtime.install(runtime.build(settings))
     yield rt
     runtime.reset()

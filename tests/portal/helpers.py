@@ -10,9 +10,15 @@ from dataclasses import dataclass, field
 from chalicelib import runtime
 from chalicelib.portal import api_keys, catalog, companies, users
 from chalicelib.portal.policy import SECURITY_ADMIN
-from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.portal import PortalCompany, PortalUser
-from chalicelib.storage.portal_saas import Organization, SaasCustomer, Seat
+from chalicelib.storage.portal import id_sequences
+from chalicelib.storage.portal import organizations as organization_store
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
+from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.organizations import Organization
+from chalicelib.storage.portal.saas_customers import SaasCustomer
+from chalicelib.storage.portal.saas_seats import Seat
+from chalicelib.storage.portal.users import PortalUser
 from devstack.generate_partner import build_customer, build_seats, with_summary
 from tests.web_client import Reply, WebClient
 
@@ -64,22 +70,22 @@ def make_partner(name: str | None = None, *, customers: tuple[tuple[str, int, bo
     key = api_keys.issue(rt, company.company_id, "tests", admin.username)
     partner = Partner(company, admin, key.key.public_key, key.secret)
     now = rt.clock.now()
-    ids = saas_store.allocate_ids("saas_customer_id", len(customers)) if customers else range(0)
+    ids = id_sequences.allocate_ids("saas_customer_id", len(customers)) if customers else range(0)
     rng = random.Random(company.name)
     for saas_customer_id, (product, seat_count, linked) in zip(ids, customers, strict=True):
         org = None
         if linked:
-            (org_id,) = saas_store.allocate_ids("organization_id", 1)
+            (org_id,) = id_sequences.allocate_ids("organization_id", 1)
             org = Organization(company.company_id, org_id, f"Org {saas_customer_id}, Inc.", now)
-            saas_store.create_organization(org)
+            organization_store.create_organization(org)
             partner.organizations.append(org)
         customer = build_customer(company.company_id, saas_customer_id,
                                   f"Customer {saas_customer_id}", product_type=product,
                                   domain_stem=f"c{saas_customer_id}", retention_type="ICR",
                                   now=now, organization=org)
         seat_list = build_seats(rng, customer, seat_count, now)
-        saas_store.save_seats(seat_list)
-        saas_store.create_customer(with_summary(customer, seat_list, now))
+        seat_store.save_seats(seat_list)
+        customer_store.create_customer(with_summary(customer, seat_list, now))
         partner.customers.append(customer)
         partner.seats[saas_customer_id] = seat_list
     return partner

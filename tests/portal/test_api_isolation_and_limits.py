@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from chalicelib.portal import api_keys, rate_limit
-from chalicelib.storage import portal_api as store
+from chalicelib.storage.portal import api_keys as api_key_store
+from chalicelib.storage.portal import api_usage as usage_store
 from tests.portal.helpers import make_partner
 
 pytestmark = pytest.mark.ddblocal
@@ -105,7 +106,7 @@ def test_concurrent_calls_never_overspend_the_budget(live, within_one_hour):
         outcomes = list(pool.map(call, range(40)))
     assert outcomes.count("ok") == 25 and outcomes.count("refused") == 15
     hour, _ = rate_limit.hour_window(live.clock.now())
-    assert store.api_usage(partner.company.company_id, hour) == 25
+    assert usage_store.api_usage(partner.company.company_id, hour) == 25
 
 
 def test_the_secret_is_never_stored_or_logged_in_clear(live_server, live):
@@ -114,7 +115,7 @@ def test_the_secret_is_never_stored_or_logged_in_clear(live_server, live):
     bad = requests.get(live_server.url("/api/v1/saas/domains"),
                        auth=(partner.public_key, partner.secret[::-1]), timeout=10)
     assert bad.status_code == 401
-    stored = store.get_api_key(partner.public_key)
+    stored = api_key_store.get_api_key(partner.public_key)
     assert stored.secret_hash.startswith("$argon2id$") and partner.secret not in stored.secret_hash
     client = boto3.client("dynamodb", endpoint_url=live_server.endpoint)
     for name in client.list_tables()["TableNames"]:

@@ -5,22 +5,24 @@ from __future__ import annotations
 import random
 
 from chalicelib.portal import catalog, companies, portal_login
-from chalicelib.storage import portal as store
-from chalicelib.storage import portal_saas as saas_store
-from chalicelib.storage.portal_api import get_api_key
+from chalicelib.storage.portal import organizations as organization_store
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
+from chalicelib.storage.portal import users as store
+from chalicelib.storage.portal.api_keys import get_api_key
 from devstack import generate_partner
 from devstack.demo import portal as demo
 
 
 def _snapshot(rt):
     northwind = companies.company_named(demo.NORTHWIND)
-    customers = list(saas_store.customers_of_company(northwind.company_id))
-    seats = {c.saas_customer_id: list(saas_store.seats_of_customer(c.saas_customer_id))
+    customers = list(customer_store.customers_of_company(northwind.company_id))
+    seats = {c.saas_customer_id: list(seat_store.seats_of_customer(c.saas_customer_id))
              for c in customers}
     return (
         sorted((c.saas_customer_id, c.name, c.organization_name) for c in customers),
         sorted((s.remote_id, s.seat_state, s.date_added) for v in seats.values() for s in v),
-        sorted(o.name for o in saas_store.organizations_of_company(northwind.company_id)),
+        sorted(o.name for o in organization_store.organizations_of_company(northwind.company_id)),
         sorted(u.username for u in store.users_of_company(northwind.company_id)),
     )
 
@@ -37,7 +39,7 @@ def test_demo_loads_a_realistic_partner_and_a_second_run_changes_nothing(aws, fr
     assert {"Bluebird Dental, LLC", "Bluebird Dental LLC"} <= set(organizations)
     assert {s[1] for s in seats} == set(catalog.SEAT_STATES)
     northwind = companies.company_named(demo.NORTHWIND)
-    products = {c.product_type for c in saas_store.customers_of_company(northwind.company_id)}
+    products = {c.product_type for c in customer_store.customers_of_company(northwind.company_id)}
     assert products == {catalog.OFFICE365, catalog.GOOGLE_WORKSPACE}
     assert {"nadia", "peter", "alice.archer", "bob.baker"} <= set(usernames)
 
@@ -60,14 +62,14 @@ def test_demo_logins_and_api_key_work(aws, client):
 
 def test_generator_makes_the_requested_partner(aws):
     made = generate_partner.generate(aws, customers=30, seat_total=700, threads=2)
-    customers = list(saas_store.customers_of_company(made.company.company_id))
+    customers = list(customer_store.customers_of_company(made.company.company_id))
     assert len(customers) == 30
-    seat_total = sum(len(list(saas_store.seats_of_customer(c.saas_customer_id)))
+    seat_total = sum(len(list(seat_store.seats_of_customer(c.saas_customer_id)))
                      for c in customers)
     assert seat_total == sum(made.seat_counts) == 700
     unlinked = [c for c in customers if c.organization_id is None]
     assert 0 < len(unlinked) < 30
-    assert all(c.seats_used <= len(list(saas_store.seats_of_customer(c.saas_customer_id)))
+    assert all(c.seats_used <= len(list(seat_store.seats_of_customer(c.saas_customer_id)))
                for c in customers)
 
 

@@ -10,14 +10,17 @@ from chalice.test import Client
 
 from app import app, deliver_lifecycle_message
 from chalicelib import runtime
-from chalicelib.auth.hub import events
+from chalicelib.auth import lifecycle_events as events
 from chalicelib.portal import companies, deprovisioning, sessions
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
 from chalicelib.settings import LIFECYCLE_QUEUE_NAME
-from chalicelib.storage import portal as portal_store
-from chalicelib.storage import portal_sso
-from chalicelib.storage.hub import HubUser
-from chalicelib.storage.portal import PortalCompany, PortalUser
+from chalicelib.storage.hub.users import HubUser
+from chalicelib.storage.portal import hub_identities as identity_store
+from chalicelib.storage.portal import security_settings as security_store
+from chalicelib.storage.portal import users as portal_store
+from chalicelib.storage.portal.audit import portal_security_audit
+from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.users import PortalUser
 from tests.auth.hub.helpers import Account, log_in, make_account
 from tests.portal.helpers import make_user, unique_name
 from tests.web_client import WebClient
@@ -35,7 +38,7 @@ def heard(client: WebClient) -> Iterator[list[events.LifecycleEvent]]:
     seen: list[events.LifecycleEvent] = []
     events.subscribe(seen.append)
     yield seen
-    events._subscribers.remove(seen.append)
+    events.unsubscribe(seen.append)
 
 
 def linked_partner(auto_deactivate: bool = True) -> Linked:
@@ -44,13 +47,13 @@ def linked_partner(auto_deactivate: bool = True) -> Linked:
     master = make_account(company_name=unique_name("Hub Co"), username="master")
     company = companies.create_company(rt, unique_name("Partner"))
     admin = make_user(company, role=SECURITY_ADMIN)
-    portal_sso.link_company(company.company_id, issuer=rt.settings.hub_issuer,
-                            hub_company_id=master.company.company_id,
-                            hub_company_name=master.company.name, now=rt.clock.now(),
-                            actor=admin.username)
+    security_store.link_company(company.company_id, issuer=rt.settings.hub_issuer,
+                                hub_company_id=master.company.company_id,
+                                hub_company_name=master.company.name, now=rt.clock.now(),
+                                actor=admin.username)
     if auto_deactivate:
-        portal_sso.set_options(company.company_id, now=rt.clock.now(), actor=admin.username,
-                               auto_deactivate_users=True)
+        security_store.set_options(company.company_id, now=rt.clock.now(), actor=admin.username,
+                                   auto_deactivate_users=True)
     return Linked(master, company, admin)
 
 
@@ -59,8 +62,8 @@ def hub_member(linked: Linked, portal_user: PortalUser, username: str = "tech") 
     rt = runtime.current()
     hub_user = make_account(company=linked.master.company, username=username, role="User",
                             modules=["portal"]).user
-    portal_sso.link_identity(portal_user.user_id, portal_user.company_id, rt.settings.hub_issuer,
-                             hub_user.user_id, rt.clock.now())
+    identity_store.link_identity(portal_user.user_id, portal_user.company_id,
+                                 rt.settings.hub_issuer, hub_user.user_id, rt.clock.now())
     return hub_user
 
 
@@ -100,7 +103,7 @@ def test_a_hub_deactivation_reaches_the_portal_and_ends_a_live_session(client):
     for b in (browser, second):
         reply = b.get("/portal/")
         assert reply.status == 303 and reply.location.startswith("/portal/login")
-    trail = portal_sso.audit_of(linked.company.company_id)
+    trail = portal_security_audit.audit_of(linked.company.company_id)
     assert trail[0].actor == "hub" and f"Deactivated {tech.username}" in trail[0].detail
     assert status_of(linked.admin) == "active"
 
@@ -127,7 +130,7 @@ def test_the_last_security_admin_is_deactivated_not_deleted(client):
 
     assert status_of(linked.admin) == "deactivated"
     assert browser.get("/portal/").status == 303
-    trail = portal_sso.audit_of(linked.company.company_id)
+    trail = portal_security_audit.audit_of(linked.company.company_id)
     assert "kept as the last Security Admin" in trail[0].detail
 
 
@@ -160,13 +163,13 @@ def test_a_redelivered_event_is_harmless(client, heard):
     hub_user = hub_member(linked, tech)
     hub_admin_does(client, linked, hub_user, "deactivate")
     (event,) = [e for e in heard if e.kind == "user.deactivated"]
-    trail_before = portal_sso.audit_of(linked.company.company_id)
+    trail_before = portal_security_audit.audit_of(linked.company.company_id)
 
     deliver_lifecycle_message(event.to_json())  # as the queue handler would, twice
     deliver_lifecycle_message(event.to_json())
 
     assert status_of(tech) == "deactivated"
-    assert portal_sso.audit_of(linked.company.company_id) == trail_before
+    assert portal_security_audit.audit_of(linked.company.company_id) == trail_before
     outcome = deprovisioning.handle(runtime.current(), event)
     assert [(o.changed, o.status, o.sessions_ended) for o in outcome] == [
         (False, "deactivated", 0)]
@@ -217,8 +220,8 @@ def test_only_the_users_linked_partner_companies_are_touched(client):
     other = linked_partner(auto_deactivate=False)
     rt = runtime.current()
     elsewhere = make_user(other.company, role=TECHNICIAN, email=tech.email)
-    portal_sso.link_identity(elsewhere.user_id, other.company.company_id, rt.settings.hub_issuer,
-                             hub_user.user_id, rt.clock.now())
+    identity_store.link_identity(elsewhere.user_id, other.company.company_id,
+                                 rt.settings.hub_issuer, hub_user.user_id, rt.clock.now())
 
     hub_admin_does(client, linked, hub_user, "deactivate")
 

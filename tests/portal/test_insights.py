@@ -10,10 +10,13 @@ from app import app
 from chalicelib import outbound, runtime
 from chalicelib.portal import companies, insights, scheduled, security_settings
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
-from chalicelib.storage import hub as hub_store
-from chalicelib.storage import portal_sso, tables
-from chalicelib.storage.portal import PortalCompany
+from chalicelib.storage import tables
+from chalicelib.storage.hub import companies as hub_store
+from chalicelib.storage.portal import hub_identities as identity_store
+from chalicelib.storage.portal import security_settings as security_store
+from chalicelib.storage.portal.companies import PortalCompany
 from tests.auth.hub.helpers import Account, log_in, make_account
+from tests.fakes import use_transport
 from tests.loopback import LoopbackTransport
 from tests.portal.helpers import make_user, unique_name
 from tests.web_client import WebClient
@@ -23,7 +26,7 @@ from tests.web_client import WebClient
 def loopback(client: WebClient) -> LoopbackTransport:
     rt = runtime.current()
     transport = LoopbackTransport(app, rt.settings.base_url)
-    outbound.install_transport(rt, transport)
+    use_transport(rt, transport)
     return transport
 
 
@@ -35,10 +38,10 @@ def linked(master: Account | None = None, name: str | None = None) -> tuple[Acco
     hub_store.set_company_module(master.company.company_id, "portal",
                                  {"launch_url": "http://localhost:8000/portal/sso/launch"})
     company = companies.create_company(rt, name or unique_name("Partner"))
-    portal_sso.link_company(company.company_id, issuer=rt.settings.hub_issuer,
-                            hub_company_id=master.company.company_id,
-                            hub_company_name=master.company.name, now=rt.clock.now(),
-                            actor="setup")
+    security_store.link_company(company.company_id, issuer=rt.settings.hub_issuer,
+                                hub_company_id=master.company.company_id,
+                                hub_company_name=master.company.name, now=rt.clock.now(),
+                                actor="setup")
     return master, company
 
 
@@ -53,8 +56,8 @@ def test_a_linked_partners_posture_shows_on_its_hub_dashboard(client, loopback):
     admin = make_user(company, username=unique_name("admin").replace(" ", ""),
                       role=SECURITY_ADMIN)
     rt = runtime.current()
-    portal_sso.link_identity(admin.user_id, company.company_id, rt.settings.hub_issuer,
-                             master.user.user_id, rt.clock.now())
+    identity_store.link_identity(admin.user_id, company.company_id, rt.settings.hub_issuer,
+                                 master.user.user_id, rt.clock.now())
     make_user(company, username="tech" + unique_name("").strip(), role=TECHNICIAN)
 
     assert insights.publish_for_company(rt, company.company_id) is True
@@ -78,8 +81,8 @@ def test_nothing_is_sent_when_nothing_changed_and_a_change_is_sent(client, loopb
     assert len(loopback.requests) == sent
     assert not {"PutItem", "UpdateItem", "DeleteItem", "Scan"} & set(counter.calls)
 
-    portal_sso.set_options(company.company_id, now=rt.clock.now(), actor=admin.username,
-                           require_hub_login=True)
+    security_store.set_options(company.company_id, now=rt.clock.now(), actor=admin.username,
+                               require_hub_login=True)
     assert insights.publish_for_company(rt, company.company_id) is True
     assert "Require Log In with Hub is off" not in dashboard(master)
 
@@ -128,10 +131,10 @@ def test_a_hub_outage_never_fails_a_change_and_the_tick_sends_later(client, loop
                                                                      frozen_time):
     master, company = linked()
     rt = runtime.current()
-    outbound.install_transport(rt, HubDown())  # type: ignore[arg-type]
+    use_transport(rt, HubDown())  # type: ignore[arg-type]
     insights.publish_after_change(rt, company.company_id)
 
-    outbound.install_transport(rt, loopback)
+    use_transport(rt, loopback)
     frozen_time.advance(seconds=60)
     scheduled.tick(rt)
     assert "Require Log In with Hub is off" in dashboard(master)

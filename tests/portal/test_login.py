@@ -8,7 +8,8 @@ import time
 from chalicelib.auth import session_rules
 from chalicelib.portal import companies, sessions, users
 from chalicelib.portal.policy import ADMINISTRATOR, TECHNICIAN
-from chalicelib.storage import portal as store
+from chalicelib.storage.portal import users as store
+from chalicelib.storage.portal.sessions import portal_sessions
 from tests.portal.helpers import PASSWORD, log_in, make_user
 
 
@@ -129,10 +130,10 @@ def test_a_new_session_id_at_each_login_and_logout_ends_it(client, aws):
     log_in(client, "sessiony")
     second = client.cookies["lh_portal_session"]
     assert first != second
-    assert store.get_session(sessions.session_key(first)) is None
+    assert portal_sessions.get_session(sessions.session_key(first)) is None
     client.get("/portal/")
     client.post("/portal/logout", {})
-    assert store.get_session(sessions.session_key(second)) is None
+    assert portal_sessions.get_session(sessions.session_key(second)) is None
     client.cookies["lh_portal_session"] = second
     assert client.get("/portal/").status == 303
 

@@ -16,7 +16,7 @@ from chalicelib.portal.policy import (
     TECHNICIAN,
     can,
 )
-from chalicelib.storage.portal import PortalUser
+from chalicelib.storage.portal.users import PortalUser
 
 WHEN = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 

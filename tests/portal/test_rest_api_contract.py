@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from chalicelib.portal import catalog
-from chalicelib.storage import portal_saas as saas_store
+from chalicelib.storage.portal import saas_seats as saas_store
 from tests.portal.helpers import basic, make_partner
 
 pytestmark = pytest.mark.ddblocal

@@ -6,7 +6,7 @@ import re
 
 from chalicelib.portal import catalog, companies
 from chalicelib.portal.policy import READ_ONLY, TECHNICIAN
-from chalicelib.storage import portal_saas as saas_store
+from chalicelib.storage.portal import saas_customers as saas_store
 from tests.portal.helpers import log_in, make_partner, make_user
 
 

@@ -9,7 +9,8 @@ import pytest
 from chalicelib.errors import ConcurrentChange, LastSecurityAdmin
 from chalicelib.portal import companies, users
 from chalicelib.portal.policy import SECURITY_ADMIN
-from chalicelib.storage import portal as store
+from chalicelib.storage.portal import companies as company_store
+from chalicelib.storage.portal import users as user_store
 from tests.portal.helpers import make_user, unique_name
 
 
@@ -23,18 +24,18 @@ def test_one_of_two_security_admins_can_go_and_the_other_then_cannot(aws):
     users.change_status(first, users.DEACTIVATED, keep_a_security_admin=True)
     with pytest.raises(LastSecurityAdmin):
         users.change_status(second, users.DELETED, keep_a_security_admin=True)
-    back = users.change_status(store.get_user(first.user_id), users.ACTIVE,
+    back = users.change_status(user_store.get_user(first.user_id), users.ACTIVE,
                                keep_a_security_admin=True)
     users.change_status(second, users.DELETED, keep_a_security_admin=True)
     assert back.status == users.ACTIVE
-    assert store.get_company(first.company_id).security_admins == {first.user_id}
+    assert company_store.get_company(first.company_id).security_admins == {first.user_id}
 
 
 def test_a_company_from_before_the_roster_gets_it_from_its_users(aws):
     company, (first, second) = _company_with(aws, SECURITY_ADMIN, SECURITY_ADMIN)
-    store.PortalCompanyModel(company.company_id).update(
-        actions=[store.PortalCompanyModel.security_admins.remove()])
-    assert store.get_company(company.company_id).security_admins is None
+    company_store.PortalCompanyModel(company.company_id).update(
+        actions=[company_store.PortalCompanyModel.security_admins.remove()])
+    assert company_store.get_company(company.company_id).security_admins is None
     users.change_status(first, users.DEACTIVATED, keep_a_security_admin=True)
     with pytest.raises(LastSecurityAdmin):
         users.change_status(second, users.DEACTIVATED, keep_a_security_admin=True)
@@ -69,7 +70,7 @@ def test_two_security_admins_removed_at_once_leave_one(ddb):
     for _ in range(3):
         _, admins = _company_with(ddb, SECURITY_ADMIN, SECURITY_ADMIN)
         outcomes = _remove_each_other(ddb, admins)
-        statuses = [store.get_user(a.user_id).status for a in admins]
+        statuses = [user_store.get_user(a.user_id).status for a in admins]
         assert outcomes.count("removed") == statuses.count(users.DEACTIVATED) <= 1
         assert statuses.count(users.ACTIVE) >= 1
         assert outcomes in (["kept", "removed"], ["conflict", "removed"], ["conflict", "conflict"])

@@ -10,8 +10,9 @@ import pytest
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.portal import companies, hub_login, security_settings
 from chalicelib.portal.policy import TECHNICIAN
-from chalicelib.storage import portal as portal_store
-from chalicelib.storage import portal_sso
+from chalicelib.storage.portal import hub_identities as identity_store
+from chalicelib.storage.portal import security_settings as security_store
+from chalicelib.storage.portal import users as portal_store
 from tests.conftest import unique
 from tests.portal.helpers import make_user
 
@@ -22,9 +23,9 @@ def _linked_partner(rt):
     hub_company_id = uuid.uuid4().hex
     partner = companies.create_company(rt, unique("Race Partner"))
     admin = make_user(partner, email=f"admin-{hub_company_id[:6]}@example.com")
-    portal_sso.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
-                            hub_company_id=hub_company_id, hub_company_name="Race Hub",
-                            now=rt.clock.now(), actor="tests")
+    security_store.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
+                                hub_company_id=hub_company_id, hub_company_name="Race Hub",
+                                now=rt.clock.now(), actor="tests")
     security_settings.set_auto_create(rt, admin, True, TECHNICIAN)
     return partner, hub_company_id
 
@@ -65,7 +66,7 @@ def test_racing_first_logins_create_exactly_one_user_with_the_chosen_role(ddb):
     assert len(created) == 1
     assert created[0].role == TECHNICIAN and created[0].username == identity.username
     assert set(results) == {created[0].user_id}
-    assert [uid for uid, _ in portal_sso.users_linked_to_subject(
+    assert [uid for uid, _ in identity_store.users_linked_to_subject(
         identity.issuer, identity.subject)] == [created[0].user_id]
 
 

@@ -7,8 +7,8 @@ import pytest
 from app import app
 from chalicelib.portal import companies, security_settings
 from chalicelib.portal.policy import READ_ONLY, SECURITY_ADMIN, TECHNICIAN
-from chalicelib.storage import portal as portal_store
-from chalicelib.storage import portal_sso
+from chalicelib.storage.portal import hub_identities as identity_store
+from chalicelib.storage.portal import users as portal_store
 from tests.auth.hub.helpers import log_in as hub_log_in
 from tests.auth.hub.helpers import make_account
 from tests.auth.sso.helpers import hub_login_to_portal, link_directly, use_loopback
@@ -42,7 +42,7 @@ def test_a_hub_session_lands_in_the_portal_without_typing(client, linked):
     assert reply.status == 303 and reply.location == "/portal/saas"
     home = client.get("/portal/")
     assert home.status == 200 and admin.name in home.text
-    link = portal_sso.identity_of_user(admin.user_id)
+    link = identity_store.identity_of_user(admin.user_id)
     assert link is not None and link.subject == hub.user.user_id
 
 
@@ -109,7 +109,7 @@ def test_the_first_link_by_email_needs_the_hub_to_say_it_is_verified(linked, aws
                              hub_company_name="Hub MSP", hub_role="User", sid="s")
     with pytest.raises(accounts.NoAccount):
         hub_login.accounts_for(aws, unverified)
-    assert portal_sso.identity_of_user(admin.user_id) is None
+    assert identity_store.identity_of_user(admin.user_id) is None
 
 
 def test_two_partner_companies_linked_to_one_hub_company_ask_which_account(client, linked, aws):

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.portal import companies, security_settings
 from chalicelib.portal.policy import ADMINISTRATOR, PRIMARY, SECURITY_ADMIN, TECHNICIAN
-from chalicelib.storage import portal_sso
+from chalicelib.storage.portal.audit import portal_security_audit
 from tests.auth.hub.helpers import log_in as hub_log_in
 from tests.auth.hub.helpers import make_account
 from tests.auth.sso.helpers import link_directly, path_of, use_loopback
@@ -192,5 +192,5 @@ def test_the_default_jit_role_is_the_lowest_and_guarded_roles_are_refused(requir
     assert "Automatic User Creation" in reply.text and "on, default role Technician" in reply.text
     reply = client.post("/portal/admin/security/auto-deactivate", {"enabled": "on"}, follow=True)
     assert security_settings.security_settings(aws, admin.company_id).auto_deactivate_users
-    entries = portal_sso.audit_of(admin.company_id)
+    entries = portal_security_audit.audit_of(admin.company_id)
     assert any(e.action == "Automatic User Deactivation" and e.actor == "sadmin" for e in entries)

@@ -6,8 +6,8 @@ import re
 
 from chalicelib.portal import companies
 from chalicelib.portal.policy import ADMINISTRATOR, SECURITY_ADMIN, TECHNICIAN
-from chalicelib.storage import portal as store
-from chalicelib.storage.portal_api import get_api_key
+from chalicelib.storage.portal import users as store
+from chalicelib.storage.portal.api_keys import get_api_key
 from tests.portal.helpers import PASSWORD, basic, log_in, make_user
 from tests.web_client import WebClient
 

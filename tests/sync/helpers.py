@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from chalicelib import outbound
 from chalicelib.itdocs import organizations
 from chalicelib.outbound import HttpResponse
 from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
-from chalicelib.sync import integrations, run
+from chalicelib.sync import integrations
 from chalicelib.sync.integrations import Integration
+from tests.fakes import use_sleep, use_transport
 from tests.loopback import LoopbackTransport
 from tests.portal.helpers import Partner, make_partner
 
@@ -36,8 +36,8 @@ def serve_portal(rt: Runtime) -> LoopbackTransport:
     from app import app
 
     transport = LoopbackTransport(app, rt.settings.base_url)
-    outbound.install_transport(rt, transport)
-    run.install_sleep(rt, lambda seconds: None)
+    use_transport(rt, transport)
+    use_sleep(rt, lambda seconds: None)
     return transport
 
 

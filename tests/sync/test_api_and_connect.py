@@ -8,7 +8,7 @@ from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.itdocs import accounts, api_keys
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.outbound import HttpResponse, Unreachable
-from chalicelib.storage import itdocs_sync as store
+from chalicelib.storage.itdocs import integrations as store
 from chalicelib.sync import integrations
 from chalicelib.sync.saas_client import SaasClient
 from tests.portal.helpers import make_partner
@@ -51,7 +51,7 @@ def _api_key(aws, account_id: str, role: str) -> str:
                                  name="Admin", role="Administrator")
     key = api_keys.create(aws, ItDocsUser.of(admin), "sync")
     if role != "Administrator":
-        from chalicelib.storage import itdocs as itdocs_store
+        from chalicelib.storage.itdocs import users as itdocs_store
 
         itdocs_store.update_user(admin.user_id, role=role)
     return key.presented

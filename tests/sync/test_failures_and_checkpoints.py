@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
-from chalicelib import outbound
+from chalicelib.itdocs.directory import ItDocsDirectory
 from chalicelib.outbound import HttpResponse, Unreachable
-from chalicelib.storage import itdocs_sync as store
+from chalicelib.storage.itdocs import integrations as integration_store
+from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
 from chalicelib.sync import card, integrations, run, scheduled
 from chalicelib.sync.saas_client import ATTEMPTS
+from tests.fakes import use_sleep, use_transport
 from tests.sync.helpers import CUSTOMERS, FailingTransport, connected, seat_requests
 
 
@@ -27,7 +29,7 @@ def test_seats_failing_for_one_customer_fall_back_to_seats_used_and_say_so(aws, 
     failing = setup.partner.customers[0]
     transport = FailingTransport(setup.transport, f"/saas/{failing.saas_customer_id}/seats",
                                  HttpResponse(504, b'{"code":"timeout","message":"slow"}'))
-    outbound.install_transport(aws, transport)
+    use_transport(aws, transport)
 
     shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
 
@@ -47,7 +49,7 @@ def test_a_429_that_persists_ends_in_error_with_the_data_kept(aws, frozen_time):
     setup, iid, cards = _first_sync(aws, frozen_time)
     transport = FailingTransport(setup.transport, "/saas/domains",
                                  HttpResponse(429, b"{}", {"retry-after": "3600"}))
-    outbound.install_transport(aws, transport)
+    use_transport(aws, transport)
 
     shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
 
@@ -61,8 +63,8 @@ def test_a_429_that_persists_ends_in_error_with_the_data_kept(aws, frozen_time):
 def test_a_short_429_is_waited_out_and_the_sync_succeeds(aws, frozen_time):
     setup, iid, _ = _first_sync(aws, frozen_time)
     waits: list[float] = []
-    run.install_sleep(aws, waits.append)
-    outbound.install_transport(aws, FailingTransport(
+    use_sleep(aws, waits.append)
+    use_transport(aws, FailingTransport(
         setup.transport, "/saas/domains", HttpResponse(429, b"{}", {"retry-after": "7"}),
         times=2))
 
@@ -74,7 +76,7 @@ def test_a_short_429_is_waited_out_and_the_sync_succeeds(aws, frozen_time):
 
 def test_malformed_json_ends_in_error_with_the_data_kept(aws, frozen_time):
     setup, iid, cards = _first_sync(aws, frozen_time)
-    outbound.install_transport(aws, FailingTransport(
+    use_transport(aws, FailingTransport(
         setup.transport, "/saas/domains", HttpResponse(200, b'[{"saasCustomerId": 1,')))
 
     shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
@@ -88,7 +90,7 @@ def test_malformed_json_ends_in_error_with_the_data_kept(aws, frozen_time):
 
 def test_an_unreachable_host_is_retried_then_reported(aws, frozen_time):
     setup, iid, cards = _first_sync(aws, frozen_time)
-    outbound.install_transport(aws, FailingTransport(
+    use_transport(aws, FailingTransport(
         setup.transport, "/saas/domains", Unreachable("api.example could not be reached")))
 
     shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
@@ -101,20 +103,23 @@ def test_an_unreachable_host_is_retried_then_reported(aws, frozen_time):
 def test_a_run_continues_from_its_checkpoint_across_workers_with_a_tiny_budget(aws):
     setup = connected(aws, customers=CUSTOMERS + CUSTOMERS)
     iid = setup.integration.integration_id
-    record = store.get_integration(iid)
+    record = integration_store.get_integration(iid)
     claim = scheduled.claim_due(aws, record, aws.clock.now())
     assert claim is not None
 
     results = []
     token = claim.lease_token
     while True:
-        result = run.work(aws, iid, token, budget_seconds=0, page_size=2)
+        result = run.work(aws, iid, token, directory=ItDocsDirectory(aws), budget_seconds=0,
+                          page_size=2)
         results.append(result.state)
         if result.state != "continue":
             break
         # a late duplicate of the previous worker's message does nothing
-        assert run.work(aws, iid, token, budget_seconds=0, page_size=2).state == "stale"
-        checkpoint = store.get_checkpoint(iid)
+        late = run.work(aws, iid, token, directory=ItDocsDirectory(aws), budget_seconds=0,
+                        page_size=2)
+        assert late.state == "stale"
+        checkpoint = checkpoint_store.get_checkpoint(iid)
         assert checkpoint is not None and checkpoint.cursor == 2 * len(results)
         token = result.lease_token
 
@@ -137,7 +142,7 @@ def test_unknown_seat_states_are_logged_and_not_protected(aws):
               "billable": "1", "dateAdded": "2024-01-01T00:00:00+00:00", "remoteId": "r1"},
              {"mainId": "b@x.com", "name": "B", "seatType": "User", "seatState": "Frozen",
               "billable": "1", "dateAdded": "2024-01-01T00:00:00+00:00", "remoteId": "r2"}]
-    outbound.install_transport(aws, FailingTransport(
+    use_transport(aws, FailingTransport(
         setup.transport, path, HttpResponse(200, json.dumps({"pagination": {"totalPages": 1},
                                                              "items": seats}).encode())))
 

@@ -11,8 +11,10 @@ import pytest
 
 from chalicelib import runtime
 from chalicelib.errors import TooManyRequests
-from chalicelib.storage import itdocs_sync as store
+from chalicelib.itdocs.directory import ItDocsDirectory
+from chalicelib.storage.itdocs import sync_checkpoints as store
 from chalicelib.sync import card, integrations, schedule, scheduled
+from tests.fakes import build_for_tests, use_transport
 from tests.sync.helpers import FailingTransport, connected, serve_portal
 
 
@@ -100,8 +102,6 @@ def test_automatic_syncs_come_every_24_hours_from_connection(aws, frozen_time):
 
 
 def test_a_worker_killed_mid_sync_leaves_the_card_intact_and_the_lease_expires(aws, frozen_time):
-    from chalicelib import outbound
-
     setup = connected(aws)
     iid = setup.integration.integration_id
     integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
@@ -109,7 +109,7 @@ def test_a_worker_killed_mid_sync_leaves_the_card_intact_and_the_lease_expires(a
     before = card.saas_card(aws, setup.account_id, org_id)
     frozen_time.advance(hours=6)
     second = setup.partner.customers[1].saas_customer_id
-    outbound.install_transport(aws, FailingTransport(
+    use_transport(aws, FailingTransport(
         setup.transport, f"/saas/{second}/seats", RuntimeError("worker killed")))
 
     shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
@@ -121,7 +121,7 @@ def test_a_worker_killed_mid_sync_leaves_the_card_intact_and_the_lease_expires(a
     assert shown.status == "Error"
     assert "stopped before it finished" in shown.status_reason
 
-    outbound.install_transport(aws, setup.transport)
+    use_transport(aws, setup.transport)
     (claim,) = scheduled.tick(aws)  # the run resumes from its checkpoint
     assert claim.trigger == "manual"
     assert integrations.get(aws, setup.account_id, iid).status == "OK"
@@ -137,8 +137,8 @@ def test_a_redelivered_sqs_message_does_no_harm(aws, frozen_time):
     iid = setup.integration.integration_id
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName="linkhub-sync-test")["QueueUrl"]
-    queued_rt = runtime.install(runtime.Runtime(
-        settings=aws.settings.with_overrides(sync_queue_url=url), clock=frozen_time))
+    queued_rt = runtime.install(build_for_tests(
+        aws.settings.with_overrides(sync_queue_url=url), clock=frozen_time))
     serve_portal(queued_rt)
 
     (claim,) = scheduled.tick(queued_rt)
@@ -147,8 +147,9 @@ def test_a_redelivered_sqs_message_does_no_harm(aws, frozen_time):
     assert json.loads(messages[0]["Body"])["integration_id"] == iid
     assert integrations.get(queued_rt, setup.account_id, iid).status == "Syncing..."
 
-    first = scheduled.handle_message(queued_rt, messages[0]["Body"])
-    again = scheduled.handle_message(queued_rt, messages[0]["Body"])
+    directory = ItDocsDirectory(queued_rt)
+    first = scheduled.handle_message(queued_rt, messages[0]["Body"], directory=directory)
+    again = scheduled.handle_message(queued_rt, messages[0]["Body"], directory=directory)
 
     assert (first.state, again.state) == ("done", "stale")
     logs = integrations.sync_logs(queued_rt, setup.account_id, iid)

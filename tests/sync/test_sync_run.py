@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from chalicelib.portal import catalog
-from chalicelib.storage import itdocs_sync_data as data
 from chalicelib.storage import tables
+from chalicelib.storage.itdocs import backup_customers as customer_store
+from chalicelib.storage.itdocs import backup_seats as seat_store
 from chalicelib.sync import card, integrations
 from tests.sync.helpers import connected, seat_requests
 
@@ -76,13 +77,13 @@ def test_customers_removed_upstream_are_deleted_only_after_a_complete_fetch(aws,
     setup = connected(aws)
     iid = setup.integration.integration_id
     integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
-    from chalicelib.storage import portal_saas
+    from chalicelib.storage.portal import saas_customers as portal_customer_store
 
     gone = setup.partner.customers[2]
-    portal_saas.SaasCustomerModel(gone.company_id, gone.saas_customer_id).delete()
+    portal_customer_store.SaasCustomerModel(gone.company_id, gone.saas_customer_id).delete()
     frozen_time.advance(hours=6)
 
     integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
 
-    assert data.get_customer(iid, str(gone.saas_customer_id)) is None
-    assert data.seats_of_customer(iid, str(gone.saas_customer_id)) == []
+    assert customer_store.get_customer(iid, str(gone.saas_customer_id)) is None
+    assert seat_store.seats_of_customer(iid, str(gone.saas_customer_id)) == []

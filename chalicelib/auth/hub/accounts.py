@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
-
 from chalicelib.auth import names, passwords
 from chalicelib.auth.hub import events, sessions
 from chalicelib.auth.hub.policy import MODULES, ROLES, can
 from chalicelib.auth.hub.push import devices as push_devices
+from chalicelib.auth.lifecycle_events import LifecycleEvent
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub as store
-from chalicelib.storage.hub import AuditEntry, HubCompany, HubUser
+from chalicelib.storage.hub import companies as company_store
+from chalicelib.storage.hub import users as user_store
+from chalicelib.storage.hub.audit import hub_audit
+from chalicelib.storage.hub.companies import HubCompany
+from chalicelib.storage.hub.users import HubUser
+from chalicelib.storage.kit import AuditEntry
 
 STATUSES = ("active", "deactivated", "deleted")
 
@@ -21,9 +24,9 @@ def create_company(rt: Runtime, name: str, company_id: str | None = None) -> Hub
     if not name or len(name) > 120:
         raise InvalidInput("Enter a company name (up to 120 characters).", field="company")
     company = HubCompany(
-        company_id=company_id or uuid.uuid4().hex, name=name, created_at=rt.clock.now()
+        company_id=company_id or rt.random.new_id(), name=name, created_at=rt.clock.now()
     )
-    store.create_company(company, names.name_key(name))
+    company_store.create_company(company, names.name_key(name))
     return company
 
 
@@ -54,7 +57,7 @@ def create_user(
         raise InvalidInput("Choose a role.", field="role")
     chosen = [m for m in (modules or []) if m in MODULES]
     user = HubUser(
-        user_id=uuid.uuid4().hex,
+        user_id=rt.random.new_id(),
         company_id=company.company_id,
         company_name=company.name,
         username=username,
@@ -66,14 +69,14 @@ def create_user(
         created_at=rt.clock.now(),
         modules=chosen,
     )
-    store.create_user(user, names.login_key(company.name, username))
+    user_store.create_user(user, names.login_key(company.name, username))
     audit(rt, company.company_id, actor, "user.create", f"{username} ({role})")
     return user
 
 
 def managed_user(actor: HubUser, user_id: str, action: str) -> HubUser:
     """The target user, if the actor may act on them; another company's user is NotFound."""
-    target = store.get_user(user_id)
+    target = user_store.get_user(user_id)
     if target.company_id != actor.company_id:
         raise NotFound("No such user.")
     if not can(actor, action, target):
@@ -90,7 +93,7 @@ def set_status(rt: Runtime, actor: HubUser, user_id: str, status: str) -> HubUse
     target = managed_user(actor, user_id, action)
     if target.status == "deleted" and status != "deleted":
         raise InvalidInput("A deleted user cannot be reactivated.")
-    updated = store.update_user(user_id, status=status)
+    updated = user_store.update_user(user_id, status=status)
     if status != "active":
         sessions.end_all_for_user(user_id)
     kind = {"deactivated": "user.deactivated", "active": "user.reactivated",
@@ -103,7 +106,7 @@ def set_status(rt: Runtime, actor: HubUser, user_id: str, status: str) -> HubUse
 def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
     """Forget the user's TOTP secret (and push devices); they enroll again at next login."""
     target = managed_user(actor, user_id, "user.reset_mfa")
-    updated = store.update_user(user_id, totp_secret=None, totp_pending=None, totp_last_step=0)
+    updated = user_store.update_user(user_id, totp_secret=None, totp_pending=None, totp_last_step=0)
     push_devices.reset(rt, user_id)
     sessions.end_all_for_user(user_id)
     audit(rt, actor.company_id, actor, "user.reset_mfa", target.username)
@@ -117,7 +120,7 @@ def set_module_access(
         raise InvalidInput("Unknown module.")
     target = managed_user(actor, user_id, "user.grant_module" if granted else "user.revoke_module")
     modules = [m for m in target.modules if m != module] + ([module] if granted else [])
-    updated = store.update_user(user_id, modules=sorted(modules))
+    updated = user_store.update_user(user_id, modules=sorted(modules))
     if not granted and module in target.modules:
         publish(rt, "access.revoked", updated, module=module)
     audit(rt, actor.company_id, actor, "user.grant_module" if granted else "user.revoke_module",
@@ -126,9 +129,10 @@ def set_module_access(
 
 
 def publish(rt: Runtime, kind: str, user: HubUser, **detail: str) -> None:
-    events.bus(rt).publish(
-        events.LifecycleEvent(
-            event_id=uuid.uuid4().hex,
+    events.publish(
+        rt,
+        LifecycleEvent(
+            event_id=rt.random.new_id(),
             kind=kind,
             issuer=rt.settings.hub_issuer,
             hub_company_id=user.company_id,
@@ -141,7 +145,7 @@ def publish(rt: Runtime, kind: str, user: HubUser, **detail: str) -> None:
 
 def audit(rt: Runtime, company_id: str, actor: HubUser | None, action: str, detail: str) -> None:
     now = rt.clock.now()
-    store.add_audit(
+    hub_audit.add_audit(
         company_id,
         f"{now.isoformat()}#{rt.random.hex(4)}",
         actor.username if actor else "system",
@@ -154,10 +158,10 @@ def audit(rt: Runtime, company_id: str, actor: HubUser | None, action: str, deta
 def audit_log(actor: HubUser) -> list[AuditEntry]:
     if not can(actor, "company.view_audit"):
         raise Forbidden()
-    return store.audit_of_company(actor.company_id)
+    return hub_audit.audit_of(actor.company_id)
 
 
 def company_users(actor: HubUser) -> list[HubUser]:
     if not can(actor, "user.create"):
         raise Forbidden()
-    return list(store.users_of_company(actor.company_id))
+    return list(user_store.users_of_company(actor.company_id))

@@ -17,9 +17,9 @@ from chalicelib.auth.hub.oidc.clients import Client
 from chalicelib.auth.hub.policy import MODULES
 from chalicelib.errors import InvalidInput
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub_insights as store
-from chalicelib.storage.hub import HubUser
-from chalicelib.storage.hub_insights import StoredInsight
+from chalicelib.storage.hub import insights as store
+from chalicelib.storage.hub.insights import StoredInsight
+from chalicelib.storage.hub.users import HubUser
 
 SEVERITIES = ("warning", "info")
 MAX_INSIGHTS = 20

@@ -15,8 +15,9 @@ from chalicelib.auth.hub.push import challenges
 from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated, TooManyRequests
 from chalicelib.runtime import Runtime
 from chalicelib.signing import BadSignature
-from chalicelib.storage import hub as store
-from chalicelib.storage.hub import HubSession, HubUser
+from chalicelib.storage.hub import users as store
+from chalicelib.storage.hub.sessions import HubSession
+from chalicelib.storage.hub.users import HubUser
 
 ATTEMPT_PURPOSE = "hub-login"
 ATTEMPT_MAX_AGE = 10 * 60
@@ -45,12 +46,12 @@ class Attempt:
 
 
 def seal(rt: Runtime, attempt: Attempt) -> str:
-    return rt.signer.sign(ATTEMPT_PURPOSE, attempt.as_payload(), ATTEMPT_MAX_AGE)  # type: ignore[union-attr]
+    return rt.signer.sign(ATTEMPT_PURPOSE, attempt.as_payload(), ATTEMPT_MAX_AGE)
 
 
 def unseal(rt: Runtime, token: str | None, step: str) -> Attempt:
     try:
-        data = rt.signer.unsign(ATTEMPT_PURPOSE, token)  # type: ignore[union-attr]
+        data = rt.signer.unsign(ATTEMPT_PURPOSE, token)
     except BadSignature as exc:
         raise NotAuthenticated("Your sign-in expired. Please start again.") from exc
     attempt = Attempt(step=data["s"], company=data["c"], username=data["u"], user_id=data["i"],
@@ -91,7 +92,7 @@ def check_password(rt: Runtime, attempt: Attempt, password: str, user_agent: str
         code_step = Attempt("totp", attempt.company, attempt.username, user.user_id,
                             attempt.next, attempt.attempt_id)
         return _push_step(rt, code_step, user_agent)
-    pending = rt.box.encrypt(totp.new_secret().encode(), f"totp:{user.user_id}")  # type: ignore[union-attr]
+    pending = rt.box.encrypt(totp.new_secret().encode(), f"totp:{user.user_id}")
     store.record_password_ok(user.user_id, pending)
     return Attempt("enroll", attempt.company, attempt.username, user.user_id, attempt.next,
                    attempt.attempt_id)
@@ -180,7 +181,7 @@ def verify_code(
     user = _active_user(rt, attempt)
     if not user.totp_secret:
         raise NotAuthenticated("Please start your sign-in again.")
-    secret = rt.box.decrypt(user.totp_secret, f"totp:{user.user_id}").decode()  # type: ignore[union-attr]
+    secret = rt.box.decrypt(user.totp_secret, f"totp:{user.user_id}").decode()
     _accept_code(rt, user, secret, code, enroll=None)
     token, session = sessions.start(rt, user, previous_token)
     return token, session, user
@@ -191,7 +192,7 @@ def enrollment(rt: Runtime, attempt: Attempt) -> tuple[str, str]:
     user = _active_user(rt, attempt)
     if not user.totp_pending:
         raise NotAuthenticated("Please start your sign-in again.")
-    secret = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}").decode()  # type: ignore[union-attr]
+    secret = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}").decode()
     uri = totp.provisioning_uri(secret, user.username, user.company_name)
     return uri, totp.qr_data_uri(uri)
 
@@ -203,7 +204,7 @@ def complete_enrollment(
     user = _active_user(rt, attempt)
     if not user.totp_pending:
         raise NotAuthenticated("Please start your sign-in again.")
-    secret = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}").decode()  # type: ignore[union-attr]
+    secret = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}").decode()
     _accept_code(rt, user, secret, code, enroll=user.totp_pending)
     token, session = sessions.start(rt, user, previous_token)
     return token, session, user

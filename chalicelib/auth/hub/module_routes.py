@@ -16,10 +16,11 @@ from chalicelib.auth.hub import insights, modules
 from chalicelib.auth.hub.oidc import clients
 from chalicelib.auth.hub.oidc.clients import Client
 from chalicelib.auth.hub.oidc.routes import NO_STORE, _client_credentials
-from chalicelib.auth.hub.routes import signed_in
+from chalicelib.auth.hub.pages import HUB
 from chalicelib.web import http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import json_route, page_route
+from chalicelib.web.signin import signed_in
 
 module_routes = Blueprint(__name__)
 MAX_BODY = 64 * 1024
@@ -74,5 +75,5 @@ def publish_insights(request: Request, module: str) -> Response:
 
 @page_route(module_routes, "/launch/{module}", "hub")
 def launch(page: Page, module: str) -> Response:
-    user = signed_in(page)
+    user = signed_in(page, HUB)
     return page.redirect(modules.launch_url(user, module))

@@ -16,10 +16,12 @@ from chalicelib.auth.hub.oidc.clients import Client
 from chalicelib.auth.hub.policy import MASTER, MODULES
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, OAuthError
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub as store
-from chalicelib.storage import hub_insights
-from chalicelib.storage import hub_oidc as oidc_store
-from chalicelib.storage.hub import HubCompany, HubUser
+from chalicelib.storage.hub import companies as company_store
+from chalicelib.storage.hub import insights as insight_store
+from chalicelib.storage.hub import oidc_tokens as oidc_store
+from chalicelib.storage.hub import users as user_store
+from chalicelib.storage.hub.companies import HubCompany
+from chalicelib.storage.hub.users import HubUser
 
 MAX_LAUNCH_URL = 2000
 
@@ -52,7 +54,7 @@ def token_user(rt: Runtime, client: Client, access_token: str) -> HubUser:
             or record.client_id != client.client_id):
         raise invalid
     try:
-        user = store.get_user(record.user_id)
+        user = user_store.get_user(record.user_id)
     except NotFound as exc:
         raise invalid from exc
     if user.status != "active":
@@ -81,7 +83,7 @@ def link(rt: Runtime, client: Client, module: str, *, access_token: str,
     if user.role != MASTER:
         raise Forbidden(f"Only a Master user of the hub can link {MODULES[module]}.")
     url = checked_launch_url(client, launch_url)
-    store.set_company_module(user.company_id, module, {
+    company_store.set_company_module(user.company_id, module, {
         "launch_url": url, "linked_at": rt.clock.now().isoformat(), "linked_by": user.username,
     })
     accounts.audit(rt, user.company_id, user, "module.link", MODULES[module])
@@ -93,11 +95,11 @@ def unlink(rt: Runtime, client: Client, module: str, *, hub_company_id: str) -> 
     module = module_of(client, module)
     if not hub_company_id:
         raise InvalidInput("Name the hub company.", field="hub_company_id")
-    company = store.get_company(hub_company_id)
+    company = company_store.get_company(hub_company_id)
     if module not in company.linked_modules:
         return
-    store.set_company_module(company.company_id, module, None)
-    hub_insights.delete_insights(company.company_id, module)
+    company_store.set_company_module(company.company_id, module, None)
+    insight_store.delete_insights(company.company_id, module)
     accounts.audit(rt, company.company_id, None, "module.unlink", MODULES[module])
 
 
@@ -107,7 +109,7 @@ def linked_company(client: Client, module: str, hub_company_id: str) -> HubCompa
     if not hub_company_id:
         raise InvalidInput("Name the hub company.", field="hub_company_id")
     try:
-        company = store.get_company(hub_company_id)
+        company = company_store.get_company(hub_company_id)
     except NotFound as exc:
         raise NotFound(f"{MODULES[module]} is not linked to that hub company.") from exc
     if module not in company.linked_modules:
@@ -131,7 +133,7 @@ def launch_url(user: HubUser, module: str) -> str:
     if user.status != "active" or module not in user.modules:
         raise Forbidden(f"Your hub account does not have access to {MODULES[module]}. "
                         "Ask a Master user of your company to grant it on the Users page.")
-    link = store.get_company(user.company_id).linked_modules.get(module)
+    link = company_store.get_company(user.company_id).linked_modules.get(module)
     if not link or not link.get("launch_url"):
         raise NotFound(f"{MODULES[module]} is not linked to your company yet. Its administrator "
                        "links it from the module's security settings.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.auth import modules
-from chalicelib.storage.hub import HubUser
+from chalicelib.storage.hub.users import HubUser
 
 MASTER = "Master"
 USER = "User"

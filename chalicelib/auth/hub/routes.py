@@ -6,25 +6,19 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.hub import accounts, insights, login, modules, sessions
 from chalicelib.auth.hub.oidc import provider
-from chalicelib.auth.hub.policy import MODULES, ROLES, can
+from chalicelib.auth.hub.pages import FLASHES, HUB
+from chalicelib.auth.hub.policy import MODULES, ROLES
 from chalicelib.errors import AlreadyExists, InvalidInput, LoginFailed, NotAuthenticated
-from chalicelib.storage import hub as store
-from chalicelib.storage.hub import HubUser
-from chalicelib.web import http
+from chalicelib.storage.hub import companies as store
+from chalicelib.web import flash, http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
 
 hub_routes = Blueprint(__name__)
 LOGIN_COOKIE = "login"
 LOGIN_STEP_PAGES = {"push": "/hub/login/push", "totp": "/hub/login/verify",
                     "enroll": "/hub/login/enroll"}
-
-
-def signed_in(page: Page) -> HubUser:
-    """The page's hub user, or NotAuthenticated (redirects GETs to the login page)."""
-    _, user = sessions.resume(page.runtime, page.read_cookie(sessions.COOKIE))
-    page.banner = {"user": user, "is_master": can(user, "user.create")}
-    return user
 
 
 def finish_login(page: Page, token: str, next_path: str) -> Response:
@@ -137,7 +131,7 @@ def logout(page: Page) -> Response:
 # -- dashboard -------------------------------------------------------------------------------------
 @page_route(hub_routes, "/", "hub")
 def dashboard(page: Page) -> Response:
-    user = signed_in(page)
+    user = signed_in(page, HUB)
     company = store.get_company(user.company_id)
     return page.render("hub/dashboard.html", user=user, company=company,
                        modules=modules.my_modules(user, company),
@@ -147,16 +141,16 @@ def dashboard(page: Page) -> Response:
 # -- user administration (Master users) ------------------------------------------------------------
 @page_route(hub_routes, "/admin/users", "hub")
 def users_page(page: Page) -> Response:
-    user = signed_in(page)
+    user = signed_in(page, HUB)
     return page.render("hub/users.html", users=accounts.company_users(user), roles=ROLES,
                        modules=MODULES, error=None, created=None,
-                       flash=page.query().get("done", ""))
+                       flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(hub_routes, "/admin/users", "hub", methods=["POST"])
 def users_create(page: Page) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, HUB)
     company = store.get_company(actor.company_id)
     try:
         created = accounts.create_user(
@@ -168,13 +162,13 @@ def users_create(page: Page) -> Response:
         return page.render("hub/users.html", status=400, users=accounts.company_users(actor),
                            roles=ROLES, modules=MODULES, error=error.message, created=None,
                            flash="")
-    return page.redirect(f"/hub/admin/users?done=Created+{created.username}")
+    return page.redirect(flash.location("/hub/admin/users", "user_created", name=created.username))
 
 
 @page_route(hub_routes, "/admin/users/{user_id}", "hub", methods=["POST"])
 def users_change(page: Page, user_id: str) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, HUB)
     action = form.get("action", "")
     rt = page.runtime
     if action in {"deactivate", "reactivate", "delete"}:
@@ -187,4 +181,4 @@ def users_change(page: Page, user_id: str) -> Response:
                                             action == "grant")
     else:
         raise InvalidInput("Unknown action.")
-    return page.redirect(f"/hub/admin/users?done={action.replace('_', '+')}+{target.username}")
+    return page.redirect(flash.location("/hub/admin/users", action, name=target.username))

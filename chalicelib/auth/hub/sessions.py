@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalicelib.auth import session_rules
 from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, session_key
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub as store
-from chalicelib.storage.hub import HubSession, HubUser
+from chalicelib.storage.hub.sessions import HubSession, hub_sessions
+from chalicelib.storage.hub.users import HubUser
 
 COOKIE = "session"
 
@@ -14,7 +14,7 @@ COOKIE = "session"
 def start(rt: Runtime, user: HubUser, previous_token: str | None = None) -> tuple[str, HubSession]:
     """A new session id at every login; the previous one (if any) is ended."""
     if previous_token:
-        store.delete_session(session_key(previous_token))
+        hub_sessions.delete_session(session_key(previous_token))
     now = rt.clock.now()
     token = rt.random.token(32)
     session = HubSession(
@@ -25,19 +25,19 @@ def start(rt: Runtime, user: HubUser, previous_token: str | None = None) -> tupl
         last_seen_at=now,
         expires_at=now + ABSOLUTE_LIFETIME,
     )
-    store.create_session(session)
+    hub_sessions.create_session(session)
     return token, session
 
 
 def resume(rt: Runtime, token: str | None) -> tuple[HubSession, HubUser]:
     """The live session and its active user, or NotAuthenticated (expired, idle, deprovisioned)."""
-    return session_rules.resume(store, token, rt.clock.now())  # type: ignore[arg-type]
+    return session_rules.resume(hub_sessions, token, rt.clock.now())
 
 
 def end(token: str | None) -> None:
     if token:
-        store.delete_session(session_key(token))
+        hub_sessions.delete_session(session_key(token))
 
 
 def end_all_for_user(user_id: str) -> int:
-    return store.delete_sessions_of_user(user_id)
+    return hub_sessions.delete_sessions_of_user(user_id)

@@ -12,7 +12,7 @@ to the module with purpose "link"; the hub refuses anyone else with Forbidden.
 
 `app_launcher` builds the App Launcher of a module's banner (templates/app_launcher.html): the
 hub's My Modules, then each module the user may use, opened through the hub's /hub/launch/{module}
-(which signs them in to it); a module sets `page.banner["app_launcher"]` when its tenant is linked.
+(which signs them in to it); a module puts them in its banner when its tenant is linked.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib import logs, outbound
+from chalicelib import logs
 from chalicelib.auth.modules import MODULES, builtin_client
 from chalicelib.errors import Forbidden, InvalidInput, LoginFailed, NotFound, UpstreamError
 from chalicelib.outbound import HttpResponse
@@ -82,7 +82,7 @@ def _answer(module: str, action: str, reply: HttpResponse) -> dict[str, Any]:
 
 
 def _post_form(rt: Runtime, module: str, action: str, fields: dict[str, str]) -> dict[str, Any]:
-    reply = outbound.transport(rt).request(
+    reply = rt.transport.request(
         "POST", _url(rt, module, action), body=urlencode(fields).encode(),
         headers=_headers(rt, module, "application/x-www-form-urlencoded"),
         timeout=TIMEOUT_SECONDS,
@@ -105,7 +105,7 @@ def publish_insights(rt: Runtime, module: str, *, hub_company_id: str,
     """Replace what the hub dashboard shows from this module for that hub company."""
     body = json.dumps({"hub_company_id": hub_company_id,
                        "insights": [asdict(i) for i in insights]}).encode()
-    reply = outbound.transport(rt).request(
+    reply = rt.transport.request(
         "PUT", _url(rt, module, "insights"), body=body,
         headers=_headers(rt, module, "application/json"), timeout=TIMEOUT_SECONDS,
     )

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 import jwt
 
-from chalicelib import logs, outbound
+from chalicelib import logs
 from chalicelib.auth.modules import builtin_client
 from chalicelib.errors import InvalidInput, LoginFailed, UpstreamError
 from chalicelib.runtime import Runtime
@@ -90,7 +90,7 @@ class HubDirectory:
         return self._rt.settings.hub_issuer
 
     def _get_json(self, url: str) -> dict[str, Any]:
-        reply = outbound.transport(self._rt).request("GET", url, timeout=5.0)
+        reply = self._rt.transport.request("GET", url, timeout=5.0)
         if reply.status != 200:
             raise UpstreamError(f"The hub answered {reply.status} at {url}.")
         try:
@@ -147,7 +147,7 @@ class HubDirectory:
 
 
 def directory(rt: Runtime) -> HubDirectory:
-    return rt.component("sso.hub_directory", HubDirectory)
+    return rt.cache(HubDirectory, HubDirectory)
 
 
 # -- start -----------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def start(rt: Runtime, module: str, *, return_to: str, purpose: str = "login") -
         raise InvalidInput("Unknown sign-in purpose.")
     client_id, _, redirect_uri = builtin_client(rt.settings, module)
     state, nonce, verifier = rt.random.token(24), rt.random.token(24), rt.random.token(48)
-    cookie = rt.signer.sign(  # type: ignore[union-attr]
+    cookie = rt.signer.sign(
         _purpose(module),
         {"s": state, "n": nonce, "v": verifier, "r": safe_return_to(module, return_to),
          "p": purpose},
@@ -201,7 +201,7 @@ def start(rt: Runtime, module: str, *, return_to: str, purpose: str = "login") -
 # -- finish ----------------------------------------------------------------------------------------
 def _sealed_state(rt: Runtime, module: str, state_cookie: str | None) -> dict[str, Any]:
     try:
-        return rt.signer.unsign(_purpose(module), state_cookie)  # type: ignore[union-attr]
+        return rt.signer.unsign(_purpose(module), state_cookie)
     except BadSignature as exc:
         raise LoginFailed(
             "Your sign-in with the hub expired or was started in another browser. "
@@ -257,7 +257,7 @@ def _redeem(rt: Runtime, module: str, code: str, verifier: str) -> dict[str, Any
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     body = urlencode({"grant_type": "authorization_code", "code": code,
                       "redirect_uri": redirect_uri, "code_verifier": verifier}).encode()
-    reply = outbound.transport(rt).request(
+    reply = rt.transport.request(
         "POST", directory(rt).endpoint("token_endpoint"), body=body, timeout=5.0,
         headers={"authorization": f"Basic {basic}",
                  "content-type": "application/x-www-form-urlencoded",

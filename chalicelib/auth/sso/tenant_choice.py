@@ -29,13 +29,13 @@ def seal(rt: Runtime, module: str, account_ids: list[str], return_to: str,
          hub_sid: str = "") -> str:
     """A signed list of the accounts the user may open (computed on the server)."""
     payload = {"a": list(account_ids)[:MAX_ACCOUNTS], "r": return_to, "s": hub_sid}
-    return rt.signer.sign(_purpose(module), payload, MAX_AGE)  # type: ignore[union-attr]
+    return rt.signer.sign(_purpose(module), payload, MAX_AGE)
 
 
 def offered(rt: Runtime, module: str, cookie: str | None) -> tuple[list[str], str]:
     """(the sealed account ids, where to go afterwards); NotAuthenticated when expired/forged."""
     try:
-        data = rt.signer.unsign(_purpose(module), cookie)  # type: ignore[union-attr]
+        data = rt.signer.unsign(_purpose(module), cookie)
     except BadSignature as exc:
         raise NotAuthenticated("Your sign-in expired. Please log in again.") from exc
     return [str(a) for a in data.get("a", [])], str(data.get("r", f"/{module}/"))
@@ -44,7 +44,7 @@ def offered(rt: Runtime, module: str, cookie: str | None) -> tuple[list[str], st
 def hub_session(rt: Runtime, module: str, cookie: str | None) -> str:
     """The hub session id the choice came from (the module's session is tied to it)."""
     try:
-        data = rt.signer.unsign(_purpose(module), cookie)  # type: ignore[union-attr]
+        data = rt.signer.unsign(_purpose(module), cookie)
     except BadSignature as exc:
         raise NotAuthenticated("Your sign-in expired. Please log in again.") from exc
     return str(data.get("s", ""))

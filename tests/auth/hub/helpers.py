@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from chalicelib import runtime
 from chalicelib.auth.hub import accounts, totp
-from chalicelib.storage import hub as store
-from chalicelib.storage.hub import HubCompany, HubUser
+from chalicelib.storage.hub import users as store
+from chalicelib.storage.hub.companies import HubCompany
+from chalicelib.storage.hub.users import HubUser
 from tests.web_client import Reply, WebClient
 
 PASSWORD = "blue-harbour-lantern-42"

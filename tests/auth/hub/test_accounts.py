@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.auth.hub import events
-from chalicelib.storage import hub as store
+from chalicelib.auth import lifecycle_events as events
+from chalicelib.storage.hub import companies as company_store
+from chalicelib.storage.hub import users as user_store
 from tests.auth.hub.helpers import PASSWORD, log_in, make_account
 from tests.web_client import WebClient
 
@@ -15,7 +16,7 @@ def received():
     got: list[events.LifecycleEvent] = []
     events.subscribe(got.append)
     yield got
-    events._subscribers.remove(got.append)
+    events.unsubscribe(got.append)
 
 
 def _user_row_action(client, user_id, action, **extra):
@@ -33,7 +34,7 @@ def test_master_creates_a_user_who_enrolls_at_first_login(client):
     assert reply.status == 303
     page = client.get("/hub/admin/users")
     assert "dave" in page.text and "not set up" in page.text
-    dave = store.user_by_login("acme msp/dave")
+    dave = user_store.user_by_login("acme msp/dave")
     assert dave.modules == ["portal"] and dave.role == "User"
 
 
@@ -80,9 +81,9 @@ def test_reactivate_and_delete(client, received):
     log_in(client, master)
     _user_row_action(client, bob.user.user_id, "deactivate")
     _user_row_action(client, bob.user.user_id, "reactivate")
-    assert store.get_user(bob.user.user_id).status == "active"
+    assert user_store.get_user(bob.user.user_id).status == "active"
     _user_row_action(client, bob.user.user_id, "delete")
-    assert store.get_user(bob.user.user_id).status == "deleted"
+    assert user_store.get_user(bob.user.user_id).status == "deleted"
     assert [e.kind for e in received] == ["user.deactivated", "user.reactivated", "user.deleted"]
     refused = _user_row_action(client, bob.user.user_id, "reactivate")
     assert refused.status == 400
@@ -105,10 +106,10 @@ def test_revoking_module_access_is_announced(client, received):
     bob = make_account(username="bob", role="User", company=master.company)
     log_in(client, master)
     _user_row_action(client, bob.user.user_id, "revoke", module="portal")
-    assert store.get_user(bob.user.user_id).modules == ["itdocs"]
+    assert user_store.get_user(bob.user.user_id).modules == ["itdocs"]
     assert received[-1].kind == "access.revoked" and received[-1].detail["module"] == "portal"
     _user_row_action(client, bob.user.user_id, "grant", module="portal")
-    assert store.get_user(bob.user.user_id).modules == ["itdocs", "portal"]
+    assert user_store.get_user(bob.user.user_id).modules == ["itdocs", "portal"]
 
 
 def test_another_companys_user_is_not_found(client):
@@ -116,7 +117,7 @@ def test_another_companys_user_is_not_found(client):
     stranger = make_account("Beta IT", "eve", role="User")
     log_in(client, master)
     assert _user_row_action(client, stranger.user.user_id, "deactivate").status == 404
-    assert store.get_user(stranger.user.user_id).status == "active"
+    assert user_store.get_user(stranger.user.user_id).status == "active"
 
 
 def test_master_cannot_deactivate_themselves(client):
@@ -127,10 +128,10 @@ def test_master_cannot_deactivate_themselves(client):
 
 def test_my_modules_lists_linked_modules_the_user_may_use(client):
     account = make_account(modules=["portal"])
-    store.set_company_module(account.company.company_id, "portal",
-                             {"tenant_id": "p1", "launch_url": "/portal/sso/start"})
-    store.set_company_module(account.company.company_id, "itdocs",
-                             {"tenant_id": "i1", "launch_url": "/itdocs/sso/start"})
+    company_store.set_company_module(account.company.company_id, "portal",
+                                     {"tenant_id": "p1", "launch_url": "/portal/sso/start"})
+    company_store.set_company_module(account.company.company_id, "itdocs",
+                                     {"tenant_id": "i1", "launch_url": "/itdocs/sso/start"})
     log_in(client, account)
     page = client.get("/hub/")
     assert 'data-module="portal"' in page.text and 'data-module="itdocs"' not in page.text

@@ -9,7 +9,8 @@ import pytest
 from chalicelib import runtime
 from chalicelib.auth.hub import accounts, login
 from chalicelib.errors import AlreadyExists, InvalidInput, LoginFailed, TooManyRequests
-from chalicelib.storage import hub as store
+from chalicelib.storage.hub import users as store
+from chalicelib.storage.hub.sessions import hub_sessions
 from tests.auth.hub.helpers import PASSWORD, current_code, log_in, make_account
 from tests.conftest import unique
 
@@ -79,5 +80,5 @@ def test_full_login_and_deactivation_on_dynamodb_local(ddb_client, ddb):
     master = make_account(unique("Live Co"))
     assert log_in(ddb_client, master).status == 303
     assert ddb_client.get("/hub/").status == 200
-    store.delete_sessions_of_user(master.user.user_id)
+    hub_sessions.delete_sessions_of_user(master.user.user_id)
     assert ddb_client.get("/hub/").location.startswith("/hub/login")

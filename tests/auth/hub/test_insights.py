@@ -8,13 +8,14 @@ import json
 import pytest
 
 from app import app
-from chalicelib import outbound, runtime
+from chalicelib import runtime
 from chalicelib.auth.modules import builtin_client
 from chalicelib.auth.sso import hub_services
 from chalicelib.auth.sso.hub_services import Insight
 from chalicelib.errors import NotFound
-from chalicelib.storage import hub as store
+from chalicelib.storage.hub import companies as store
 from tests.auth.hub.helpers import log_in, make_account
+from tests.fakes import use_transport
 from tests.loopback import LoopbackTransport
 from tests.web_client import WebClient
 
@@ -28,7 +29,7 @@ NEVER = Insight("portal.never_signed_in_with_hub", "2 users have never signed in
 def loopback(client: WebClient) -> LoopbackTransport:
     rt = runtime.current()
     transport = LoopbackTransport(app, rt.settings.base_url)
-    outbound.install_transport(rt, transport)
+    use_transport(rt, transport)
     return transport
 
 
@@ -42,7 +43,7 @@ def linked_company(name: str, module: str = "portal") -> str:
 def put_insights(module: str, body: dict[str, object], client_module: str | None = None) -> int:
     client_id, secret, _ = builtin_client(runtime.current().settings, client_module or module)
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    reply = outbound.transport(runtime.current()).request(
+    reply = runtime.current().transport.request(
         "PUT", f"{runtime.current().settings.hub_issuer}/modules/{module}/insights",
         headers={"authorization": f"Basic {basic}", "content-type": "application/json"},
         body=json.dumps(body).encode())

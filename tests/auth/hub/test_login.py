@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.auth.hub import totp
-from chalicelib.storage import hub as store
+from chalicelib.storage.hub import users as store
 from tests.auth.hub.helpers import current_code, log_in, make_account
 
 

@@ -7,12 +7,13 @@ import base64
 import pytest
 
 from app import app
-from chalicelib import outbound, runtime
+from chalicelib import runtime
 from chalicelib.auth.sso import hub_services
 from chalicelib.errors import Forbidden, InvalidInput, LoginFailed, NotFound
-from chalicelib.storage import hub as store
+from chalicelib.storage.hub import companies as store
 from tests.auth.hub.helpers import log_in, make_account
 from tests.auth.hub.oidc.flow import Rp, verify_id_token
+from tests.fakes import use_transport
 from tests.loopback import LoopbackTransport
 from tests.web_client import WebClient
 
@@ -22,7 +23,7 @@ PORTAL_LAUNCH = "http://localhost:8000/portal/sso/launch"
 @pytest.fixture
 def hub(client: WebClient) -> WebClient:
     rt = runtime.current()
-    outbound.install_transport(rt, LoopbackTransport(app, rt.settings.base_url))
+    use_transport(rt, LoopbackTransport(app, rt.settings.base_url))
     return client
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app import app
-from chalicelib import outbound, runtime
+from chalicelib import runtime
 from chalicelib.auth.sso import hub_services
-from chalicelib.storage import hub as store
+from chalicelib.storage.hub import companies as store
+from chalicelib.web.banner import Banner
 from chalicelib.web.page import SCOPES
 from chalicelib.web.templates import render_template
 from tests.auth.hub.helpers import log_in, make_account
 from tests.auth.hub.oidc.flow import path_of, query_of
+from tests.fakes import use_transport
 from tests.loopback import LoopbackTransport
 
 
@@ -20,14 +22,14 @@ from tests.loopback import LoopbackTransport
 class BannerOnly:
     """What the templates read of a page."""
 
-    banner: dict[str, Any] = field(default_factory=dict)
+    banner: Banner
     scope: str = "portal"
 
 
 def portal_banner(**banner: Any) -> str:
-    user = {"name": "Tess", "company_name": "Partner A", "role": "Technician"}
-    banner = {"user": user, "is_admin": False, **banner}
-    return render_template("portal/base.html", page=BannerOnly(banner),
+    user = Banner(user_name="Tess", tenant_name="Partner A", role="Technician", nav=(),
+                  logout_path="/portal/logout", **banner)
+    return render_template("base.html", page=BannerOnly(user),
                            scope=SCOPES["portal"], csrf_token="t")
 
 
@@ -53,7 +55,7 @@ def test_an_unlinked_portal_shows_no_launcher(aws):
 def test_launching_from_my_modules_reaches_the_module_signed_in_at_the_hub(client):
     account = make_account()
     base = runtime.current().settings.base_url
-    outbound.install_transport(runtime.current(), LoopbackTransport(app, base))
+    use_transport(runtime.current(), LoopbackTransport(app, base))
     store.set_company_module(account.company.company_id, "portal",
                              {"launch_url": f"{base}/portal/sso/launch"})
     assert log_in(client, account).status == 303

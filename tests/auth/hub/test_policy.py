@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from chalicelib.auth.hub.policy import can
-from chalicelib.storage.hub import HubUser
+from chalicelib.storage.hub.users import HubUser
 
 
 def user(user_id="u1", role="User", company="c1", status="active"):

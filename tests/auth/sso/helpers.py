@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from chalicelib import outbound, runtime
+from chalicelib import runtime
 from chalicelib.auth.sso import relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
+from tests.fakes import use_transport
 from tests.loopback import LoopbackTransport
 from tests.web_client import WebClient
 
@@ -19,7 +20,7 @@ def use_loopback(app: object | None = None) -> LoopbackTransport:
         app = chalice_app
     rt = runtime.current()
     transport = LoopbackTransport(app, rt.settings.base_url)
-    outbound.install_transport(rt, transport)
+    use_transport(rt, transport)
     return transport
 
 
@@ -63,13 +64,13 @@ def portal_security_admin_and_hub_master(company_name: str = "Linked MSP"):
 
 def link_directly(partner_id: str, hub_company) -> None:
     """Link a partner company to a hub company in storage (tests that are not about linking)."""
-    from chalicelib.storage import portal_sso
+    from chalicelib.storage.portal import security_settings as security_store
 
     rt = runtime.current()
-    portal_sso.link_company(partner_id, issuer=rt.settings.hub_issuer,
-                            hub_company_id=hub_company.company_id,
-                            hub_company_name=hub_company.name, now=rt.clock.now(),
-                            actor="tests")
+    security_store.link_company(partner_id, issuer=rt.settings.hub_issuer,
+                                hub_company_id=hub_company.company_id,
+                                hub_company_name=hub_company.name, now=rt.clock.now(),
+                                actor="tests")
 
 
 def hub_login_to_portal(browser: WebClient, next_path: str = "/portal/"):

@@ -18,9 +18,9 @@ from chalicelib.auth.hub.policy import MODULES, can
 from chalicelib.errors import Forbidden, InvalidInput, OAuthError
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
-from chalicelib.storage import hub_oidc as store
-from chalicelib.storage.hub import HubUser
-from chalicelib.storage.hub_oidc import RegisteredClient
+from chalicelib.storage.hub import oidc_clients as store
+from chalicelib.storage.hub.oidc_clients import RegisteredClient
+from chalicelib.storage.hub.users import HubUser
 
 REGISTERED_PREFIX = "hc_"
 MAX_REDIRECT_URIS = 10
@@ -132,7 +132,7 @@ class ClientDirectory:
 
 
 def directory(rt: Runtime) -> ClientDirectory:
-    return rt.component("hub.oidc.clients", ClientDirectory)
+    return rt.cache(ClientDirectory, ClientDirectory)
 
 
 def find(rt: Runtime, client_id: str) -> Client | None:

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, LinkhubError
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub_oidc as store
-from chalicelib.storage.hub_oidc import StoredKeyring, StoredSigningKey
+from chalicelib.storage.hub import oidc_keys as store
+from chalicelib.storage.hub.oidc_keys import StoredKeyring, StoredSigningKey
 
 ALGORITHM = "ES256"
 REFRESH = dt.timedelta(seconds=60)
@@ -89,7 +89,7 @@ def _new_key(rt: Runtime) -> StoredSigningKey:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    sealed = rt.box.encrypt(pem, _seal_context(jwk["kid"]))  # type: ignore[union-attr]
+    sealed = rt.box.encrypt(pem, _seal_context(jwk["kid"]))
     return StoredSigningKey(
         kid=jwk["kid"], public_jwk=jwk, created_at=rt.clock.now(), sealed_private_key=sealed
     )
@@ -100,7 +100,7 @@ def _open(rt: Runtime, stored: StoredKeyring, reuse: Keyring | None) -> Keyring:
     if reuse is not None and reuse.current.kid == current.kid:
         private = reuse.current.private_key  # already opened: no second KMS call
     else:
-        pem = rt.box.decrypt(  # type: ignore[union-attr]
+        pem = rt.box.decrypt(
             current.sealed_private_key or "", _seal_context(current.kid)
         )
         loaded = serialization.load_pem_private_key(pem, password=None)
@@ -140,7 +140,7 @@ class KeyCache:
 
 
 def _cache(rt: Runtime) -> KeyCache:
-    return rt.component("hub.oidc.keys", KeyCache)
+    return rt.cache(KeyCache, KeyCache)
 
 
 def _load_or_create(rt: Runtime) -> StoredKeyring:

@@ -23,10 +23,13 @@ from chalicelib.auth.hub.policy import MODULES
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, OAuthError
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
-from chalicelib.storage import hub as hub_store
-from chalicelib.storage import hub_oidc as store
-from chalicelib.storage.hub import HubSession, HubUser
-from chalicelib.storage.hub_oidc import AccessToken, AuthorizationCode
+from chalicelib.storage.hub import oidc_codes as code_store
+from chalicelib.storage.hub import oidc_tokens as token_store
+from chalicelib.storage.hub import users as hub_store
+from chalicelib.storage.hub.oidc_codes import AuthorizationCode
+from chalicelib.storage.hub.oidc_tokens import AccessToken
+from chalicelib.storage.hub.sessions import HubSession, hub_sessions
+from chalicelib.storage.hub.users import HubUser
 
 CODE_LIFETIME = dt.timedelta(seconds=60)
 ACCESS_TOKEN_LIFETIME = dt.timedelta(minutes=15)
@@ -222,7 +225,7 @@ def authorize(rt: Runtime, request: AuthorizationRequest, session: HubSession,
         )
     now = rt.clock.now()
     code = rt.random.token(32)
-    store.create_code(AuthorizationCode(
+    code_store.create_code(AuthorizationCode(
         code_hash=digest(code),
         client_id=request.client.client_id,
         redirect_uri=request.redirect_uri,
@@ -254,8 +257,8 @@ def _at_hash(access_token: str) -> str:
 
 def _revoke_tokens_of(rt: Runtime, code: AuthorizationCode | None) -> None:
     if code is not None and code.access_token_hash:
-        store.revoke_access_token(code.access_token_hash,
-                                  rt.clock.now() + ACCESS_TOKEN_LIFETIME + CODE_LIFETIME)
+        token_store.revoke_access_token(code.access_token_hash,
+                                        rt.clock.now() + ACCESS_TOKEN_LIFETIME + CODE_LIFETIME)
 
 
 def exchange_code(rt: Runtime, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
@@ -268,7 +271,7 @@ def exchange_code(rt: Runtime, client: Client, form: Mapping[str, str]) -> dict[
     if not verifier:
         raise OAuthError("invalid_request", "The code_verifier parameter is missing (PKCE).")
     code_hash = digest(raw_code)
-    code = store.get_code(code_hash)
+    code = code_store.get_code(code_hash)
     now = rt.clock.now()
     if code is None:
         raise OAuthError("invalid_grant", "The code is not valid.")
@@ -285,11 +288,11 @@ def exchange_code(rt: Runtime, client: Client, form: Mapping[str, str]) -> dict[
         raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
     access_token = rt.random.token(32)
     token_hash = digest(access_token)
-    if not store.redeem_code(code_hash, token_hash, now):
-        _revoke_tokens_of(rt, store.get_code(code_hash))  # lost a race with another redemption
+    if not code_store.redeem_code(code_hash, token_hash, now):
+        _revoke_tokens_of(rt, code_store.get_code(code_hash))  # lost a race with another redemption
         raise OAuthError("invalid_grant", "The code was already used; its tokens are revoked.")
     expires_at = now + ACCESS_TOKEN_LIFETIME
-    if not store.create_access_token(AccessToken(
+    if not token_store.create_access_token(AccessToken(
         token_hash=token_hash, client_id=client.client_id, user_id=code.user_id, sid=code.sid,
         scope=code.scope, expires_at=expires_at,
     )):
@@ -327,7 +330,7 @@ def userinfo(rt: Runtime, authorization: str | None) -> dict[str, Any]:
     scheme, _, token = (authorization or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise OAuthError("invalid_token", "A bearer access token is required.", status=401)
-    record = store.get_access_token(digest(token.strip()))
+    record = token_store.get_access_token(digest(token.strip()))
     if record is None or record.revoked or rt.clock.now() >= record.expires_at:
         raise OAuthError("invalid_token", "The access token is not valid.", status=401)
     try:
@@ -365,5 +368,5 @@ def logout_target(rt: Runtime, params: Mapping[str, str]) -> tuple[str | None, s
 
 def end_session(rt: Runtime, session: HubSession, user: HubUser) -> None:
     """End the hub session and tell modules (by `sid`) to end the sessions it started."""
-    hub_store.delete_session(session.session_key)
+    hub_sessions.delete_session(session.session_key)
     accounts.publish(rt, "session.ended", user, sid=sid_of(session.session_key))

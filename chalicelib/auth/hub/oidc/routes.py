@@ -12,13 +12,14 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import errors, runtime
 from chalicelib.auth.hub import sessions
 from chalicelib.auth.hub.oidc import clients, keys, provider
-from chalicelib.auth.hub.policy import can
-from chalicelib.auth.hub.routes import signed_in
-from chalicelib.storage.hub import HubSession, HubUser
+from chalicelib.auth.hub.pages import HUB
+from chalicelib.storage.hub.sessions import HubSession
+from chalicelib.storage.hub.users import HubUser
 from chalicelib.web import http
 from chalicelib.web.errors import status_of
 from chalicelib.web.page import Page
 from chalicelib.web.routing import json_route, page_route
+from chalicelib.web.signin import show_banner, signed_in
 
 oidc_routes = Blueprint(__name__)
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
@@ -79,7 +80,7 @@ def _hub_session(page: Page) -> tuple[HubSession, HubUser] | None:
         session, user = sessions.resume(page.runtime, page.read_cookie(sessions.COOKIE))
     except errors.NotAuthenticated:
         return None
-    page.banner = {"user": user, "is_master": can(user, "user.create")}
+    show_banner(page, HUB, user)
     return session, user
 
 
@@ -179,7 +180,7 @@ def logout_submit(page: Page) -> Response:
 # -- client administration (Master users) ----------------------------------------------------------
 @page_route(oidc_routes, "/admin/clients", "hub")
 def clients_page(page: Page) -> Response:
-    actor = signed_in(page)
+    actor = signed_in(page, HUB)
     return page.render("hub/clients.html", clients=clients.company_clients(page.runtime, actor),
                        error=None, values={})
 
@@ -187,7 +188,7 @@ def clients_page(page: Page) -> Response:
 @page_route(oidc_routes, "/admin/clients", "hub", methods=["POST"])
 def clients_register(page: Page) -> Response:
     form = page.form()
-    actor = signed_in(page)
+    actor = signed_in(page, HUB)
     try:
         client, secret = clients.register(page.runtime, actor, form.get("name", ""),
                                           form.get("redirect_uris", ""))

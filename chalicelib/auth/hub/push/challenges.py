@@ -22,8 +22,10 @@ from chalicelib.errors import (
     TooManyRequests,
 )
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub_push as store
-from chalicelib.storage.hub_push import PushChallenge, PushRegistration
+from chalicelib.storage.hub import push_challenges as challenge_store
+from chalicelib.storage.hub import push_devices as device_store
+from chalicelib.storage.hub.push_challenges import PushChallenge
+from chalicelib.storage.hub.push_devices import PushRegistration
 
 LIFETIME = dt.timedelta(minutes=2)
 # After the device approves, the browser must finish the login within this time.
@@ -94,7 +96,7 @@ def send(
     race for the last free push re-reads and tries again.
     """
     if registration is None:
-        registration = store.get_registration(user_id)
+        registration = device_store.get_registration(user_id)
     for _ in range(SEND_TRIES):
         if registration is None or not registration.devices:
             return None
@@ -119,10 +121,10 @@ def send(
             expires_at=now + LIFETIME,
         )
         try:
-            store.create_challenge(challenge, registration.push_times,
-                                   recent + [epoch_seconds(now)])
+            challenge_store.create_challenge(challenge, registration.push_times,
+                                             recent + [epoch_seconds(now)])
         except ConcurrentChange:
-            registration = store.get_registration(user_id)
+            registration = device_store.get_registration(user_id)
             continue
         logs.event("push_sent", user_id=user_id, challenge_id=challenge.challenge_id,
                    devices=len(registration.devices))
@@ -135,7 +137,7 @@ def state_of(rt: Runtime, challenge_id: str, attempt_id: str, user_id: str) -> P
     """Where this attempt's push stands (one read). Another attempt's challenge is not found."""
     if not challenge_id:
         return PushState("limited", message=MESSAGES["limited"])
-    challenge = store.get_challenge(challenge_id)
+    challenge = challenge_store.get_challenge(challenge_id)
     if (challenge is None or challenge.user_id != user_id
             or not hmac.compare_digest(challenge.attempt_id, attempt_id)):
         raise NotAuthenticated("Please start your sign-in again.")
@@ -160,21 +162,23 @@ def use_approval(rt: Runtime, challenge_id: str, attempt_id: str, user_id: str) 
     if not challenge_id:
         return False
     now = rt.clock.now()
-    return store.consume_approval(challenge_id, attempt_id, user_id, now, now - COMPLETE_WITHIN)
+    return challenge_store.consume_approval(challenge_id, attempt_id, user_id, now,
+                                            now - COMPLETE_WITHIN)
 
 
 def withdraw(challenge_id: str) -> bool:
     """Withdraw a still-pending challenge (the person chose a 2FA token, or asked again)."""
-    return bool(challenge_id) and store.cancel_challenge(challenge_id)
+    return bool(challenge_id) and challenge_store.cancel_challenge(challenge_id)
 
 
 def withdraw_in_flight(rt: Runtime, user_id: str) -> int:
     """Withdraw the user's pending and not yet used approved challenges (device removed, reset)."""
     since = rt.clock.now() - LIFETIME - COMPLETE_WITHIN
     withdrawn = 0
-    for challenge in store.recent_challenges(user_id, since):
+    for challenge in challenge_store.recent_challenges(user_id, since):
         if challenge.status in ("pending", "approved"):
-            withdrawn += store.cancel_challenge(challenge.challenge_id, ("pending", "approved"))
+            withdrawn += challenge_store.cancel_challenge(challenge.challenge_id,
+                                                          ("pending", "approved"))
     return withdrawn
 
 
@@ -193,7 +197,7 @@ def pending_for_device(rt: Runtime, user_id: str) -> list[dict[str, object]]:
             "requested_at": c.created_at.isoformat(),
             "expires_at": c.expires_at.isoformat(),
         }
-        for c in store.pending_challenges(user_id, now - LIFETIME, now)
+        for c in challenge_store.pending_challenges(user_id, now - LIFETIME, now)
     ]
 
 
@@ -208,14 +212,14 @@ def answer(
     """
     if decision not in protocol.DECISIONS:
         raise InvalidInput("The decision must be approve or deny.", field="decision")
-    registration = store.get_registration(user_id)
+    registration = device_store.get_registration(user_id)
     device = registration.devices.get(device_id) if registration else None
     if device is None:
         raise NotAuthenticated("This device is not registered.")
     message = protocol.answer_message(challenge_id, nonce, number, decision)
     if not protocol.verify(device.algorithm, device.public_key, signature, message):
         raise NotAuthenticated("The answer's signature is not valid.")
-    challenge = store.get_challenge(challenge_id)
+    challenge = challenge_store.get_challenge(challenge_id)
     if challenge is None or challenge.user_id != user_id:
         raise NotFound("No such sign-in request.")
     if not hmac.compare_digest(challenge.nonce, nonce):
@@ -231,7 +235,7 @@ def answer(
         status = "denied"
         reason = "denied" if decision == protocol.DENY else "wrong_number"
     try:
-        store.answer_challenge(challenge, status, reason, device_id, now)
+        challenge_store.answer_challenge(challenge, status, reason, device_id, now)
     except ConcurrentChange as exc:
         raise ChallengeClosed() from exc
     logs.event("push_answered", user_id=user_id, device_id=device_id,

@@ -16,9 +16,9 @@ from chalicelib.auth.hub.push import challenges, protocol
 from chalicelib.clock import epoch_seconds
 from chalicelib.errors import ConcurrentChange, InvalidInput, NotAuthenticated
 from chalicelib.runtime import Runtime
-from chalicelib.storage import hub_push as store
-from chalicelib.storage.hub import HubUser
-from chalicelib.storage.hub_push import PushDevice, PushRegistration
+from chalicelib.storage.hub import push_devices as store
+from chalicelib.storage.hub.push_devices import PushDevice, PushRegistration
+from chalicelib.storage.hub.users import HubUser
 
 ENROLLMENT_LIFETIME = dt.timedelta(minutes=10)
 MAX_DEVICES = 5

@@ -13,12 +13,14 @@ from chalice.app import Blueprint, Request, Response
 
 from chalicelib import runtime
 from chalicelib.auth.hub import login, sessions
+from chalicelib.auth.hub.pages import FLASHES, HUB
 from chalicelib.auth.hub.push import challenges, devices
-from chalicelib.auth.hub.routes import LOGIN_COOKIE, finish_login, signed_in, to_login_step
+from chalicelib.auth.hub.routes import LOGIN_COOKIE, finish_login, to_login_step
 from chalicelib.errors import InvalidInput
-from chalicelib.web import http
+from chalicelib.web import flash, http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import json_route, page_route
+from chalicelib.web.signin import signed_in
 
 push_routes = Blueprint(__name__)
 POLL_SECONDS = 1.5
@@ -85,9 +87,9 @@ def push_use_token(page: Page) -> Response:
 
 # -- account page: push devices --------------------------------------------------------------------
 def _account_page(page: Page, **context: Any) -> Response:
-    user = signed_in(page)
+    user = signed_in(page, HUB)
     values: dict[str, Any] = {"user": user, "devices": devices.devices_of(user), "error": None,
-              "flash": page.query().get("done", "")}
+                              "flash": flash.message(FLASHES, page.query())}
     values.update(context)
     return page.render("hub/account.html", **values)
 
@@ -101,7 +103,7 @@ def account(page: Page) -> Response:
 def account_enroll(page: Page) -> Response:
     """A fresh one-time enrollment credential, shown as a QR code and a payload to copy."""
     page.form()
-    user = signed_in(page)
+    user = signed_in(page, HUB)
     try:
         enrollment = devices.start_enrollment(page.runtime, user)
     except InvalidInput as error:
@@ -113,9 +115,9 @@ def account_enroll(page: Page) -> Response:
 @page_route(push_routes, "/account/push/devices/{device_id}/remove", "hub", methods=["POST"])
 def account_remove_device(page: Page, device_id: str) -> Response:
     page.form()
-    user = signed_in(page)
+    user = signed_in(page, HUB)
     devices.remove(page.runtime, user, device_id)
-    return page.redirect("/hub/account?done=Device+removed")
+    return page.redirect(flash.location("/hub/account", "device_removed"))
 
 
 # -- the device's JSON API -------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from chalicelib.storage import hub as store
 from chalicelib.storage import tables
+from chalicelib.storage.hub import users as store
 from tests.auth.hub.helpers import log_in, make_account
 from tests.auth.hub.oidc.flow import Rp, path_of, query_of, signed_in
 

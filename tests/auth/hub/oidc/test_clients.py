@@ -9,7 +9,7 @@ import pytest
 from chalicelib.auth.hub.oidc import clients
 from chalicelib.auth.modules import builtin_client
 from chalicelib.errors import InvalidInput
-from chalicelib.storage import hub_oidc as oidc_store
+from chalicelib.storage.hub import oidc_clients as oidc_store
 from tests.auth.hub.helpers import log_in, make_account
 from tests.auth.hub.oidc.flow import Rp, pkce_pair, signed_in, verify_id_token
 

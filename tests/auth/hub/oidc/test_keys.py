@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from chalicelib import runtime
 from chalicelib.auth.hub.oidc import keys
 from chalicelib.storage import tables
-from chalicelib.storage.hub_oidc import HubOidcKeyringModel
+from chalicelib.storage.hub.oidc_keys import HubOidcKeyringModel
 from tests.auth.hub.oidc.flow import Rp, signed_in, verify_id_token
 
 
@@ -65,7 +65,7 @@ def test_signing_needs_no_dynamodb_call_while_the_keys_are_cached(aws, frozen_ti
 
 
 def test_another_process_picks_up_a_rotation_within_the_refresh(aws, frozen_time):
-    other = runtime.Runtime(settings=aws.settings, clock=frozen_time)
+    other = runtime.build(aws.settings, clock=frozen_time)
     before = keys.keyring(other).current.kid
     rotated = keys.rotate(aws).current.kid
     assert keys.keyring(other).current.kid == before  # still signing with a published key

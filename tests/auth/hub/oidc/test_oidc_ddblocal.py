@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.auth.hub.oidc import clients, keys, provider
 from chalicelib.errors import ConcurrentChange, OAuthError
-from chalicelib.storage import hub_oidc as store
+from chalicelib.storage.hub import oidc_keys as store
 from tests.auth.hub.oidc.flow import Rp, signed_in, verify_id_token
 from tests.conftest import unique
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
-from chalicelib.auth.hub import events
-from chalicelib.storage import hub as store
+from chalicelib.auth import lifecycle_events as events
 from chalicelib.storage import tables
+from chalicelib.storage.hub import users as store
 from tests.auth.hub.oidc.flow import Rp, query_of, signed_in, verify_id_token
 
 
@@ -27,7 +27,7 @@ def lifecycle_events():
     try:
         yield seen
     finally:
-        events._subscribers.remove(seen.append)
+        events.unsubscribe(seen.append)
 
 
 def test_userinfo_returns_the_users_claims_for_a_valid_token(client):

@@ -12,8 +12,9 @@ import pytest
 from chalicelib import runtime
 from chalicelib.auth.hub.push import devices, protocol
 from chalicelib.errors import InvalidInput
-from chalicelib.storage import hub as hub_store
-from chalicelib.storage import hub_push as push_store
+from chalicelib.storage.hub import push_challenges as challenge_store
+from chalicelib.storage.hub import push_devices as device_store
+from chalicelib.storage.hub import users as hub_store
 from devstack import push_device
 from tests.auth.hub.helpers import log_in, make_account
 from tests.auth.hub.push.helpers import (
@@ -52,7 +53,7 @@ def test_the_account_page_shows_a_qr_code_and_a_one_time_enrollment_code(client)
     data = protocol.decode_payload(payload)
     assert data["user_id"] == account.user.user_id and data["username"] == "alice"
     assert data["company"] == account.company.name and len(data["credential"]) >= 40
-    stored = push_store.get_registration(account.user.user_id)
+    stored = device_store.get_registration(account.user.user_id)
     assert data["credential"] not in json.dumps(stored.__dict__, default=str)  # only its hash
 
 
@@ -82,7 +83,7 @@ def test_the_enrollment_code_works_once(client, chalice_app, key_file, tmp_path)
                        now=device_clock)
     with pytest.raises(push_device.DeviceError, match="already used"):
         _enroll_again(chalice_app, payload, tmp_path)
-    assert len(push_store.get_registration(account.user.user_id).devices) == 1
+    assert len(device_store.get_registration(account.user.user_id).devices) == 1
 
 
 def test_the_enrollment_code_expires_after_ten_minutes(client, chalice_app, tmp_path,
@@ -109,7 +110,7 @@ def test_an_ecdsa_p256_device_enrolls_too(client, chalice_app, key_file):
     account = make_account()
     log_in(client, account)
     device = enroll_device(client, chalice_app, key_file, algorithm="ES256")
-    stored = push_store.get_registration(account.user.user_id).devices[device.data["device_id"]]
+    stored = device_store.get_registration(account.user.user_id).devices[device.data["device_id"]]
     assert stored.algorithm == "ES256"
 
 
@@ -131,7 +132,7 @@ def test_unusable_public_keys_are_refused(client, chalice_app, algorithm, key_fr
         "user_id": data["user_id"], "credential": data["credential"], "algorithm": algorithm,
         "public_key": public_key, "name": "Phone"})
     assert reply.status_code == 400 and message in reply.json()["message"]
-    assert push_store.get_registration(account.user.user_id).devices == {}
+    assert device_store.get_registration(account.user.user_id).devices == {}
 
 
 def test_push_enrollment_needs_a_2fa_token_first(aws):
@@ -155,7 +156,8 @@ def test_a_user_removes_their_device_and_logs_in_with_the_code_again(client, cha
     assert "Device removed" in done.text and "No push devices yet." in done.text
     with pytest.raises(push_device.DeviceError, match="not registered"):
         device.pending()
-    assert push_store.pending_challenges(account.user.user_id, _now() - _minutes(2), _now()) == []
+    assert challenge_store.pending_challenges(account.user.user_id, _now() - _minutes(2),
+                                              _now()) == []
     client.cookies.clear()
     assert password_step(client, account).location == "/hub/login/verify"
 
@@ -169,7 +171,7 @@ def test_nobody_removes_another_users_device(client, chalice_app, key_file):
     client.get("/hub/account")
     reply = client.post(f"/hub/account/push/devices/{device.data['device_id']}/remove")
     assert reply.status == 404
-    assert device.data["device_id"] in push_store.get_registration(owner.user.user_id).devices
+    assert device.data["device_id"] in device_store.get_registration(owner.user.user_id).devices
 
 
 def test_a_masters_reset_mfa_removes_the_push_devices(client, chalice_app, key_file):
@@ -183,7 +185,7 @@ def test_a_masters_reset_mfa_removes_the_push_devices(client, chalice_app, key_f
     client.get("/hub/admin/users")
     reply = client.post(f"/hub/admin/users/{member.user.user_id}", {"action": "reset_mfa"})
     assert reply.status == 303
-    assert push_store.get_registration(member.user.user_id) is None
+    assert device_store.get_registration(member.user.user_id) is None
     assert hub_store.get_user(member.user.user_id).totp_secret is None
     client.cookies.clear()
     assert password_step(client, member).location == "/hub/login/enroll"

@@ -10,8 +10,9 @@ import pytest
 from chalicelib.auth.hub import accounts, login
 from chalicelib.auth.hub.push import challenges, devices, protocol
 from chalicelib.errors import ConcurrentChange, InvalidInput, NotAuthenticated
-from chalicelib.storage import hub as hub_store
-from chalicelib.storage import hub_push as push_store
+from chalicelib.storage.hub import push_challenges as challenge_store
+from chalicelib.storage.hub import push_devices as device_store
+from chalicelib.storage.hub import users as hub_store
 from devstack import push_device
 from tests.auth.hub.helpers import PASSWORD, log_in, make_account
 from tests.auth.hub.push.helpers import (
@@ -53,7 +54,7 @@ def _answer(rt, account, device, key, challenge, number, decision):
 def test_racing_answers_record_exactly_one(ddb):
     account, device, key = _account_with_device(ddb)
     attempt = _push_attempt(ddb, account)
-    challenge = push_store.get_challenge(attempt.challenge_id)
+    challenge = challenge_store.get_challenge(attempt.challenge_id)
     decisions = [protocol.APPROVE, protocol.DENY] * 4
 
     def submit(decision):
@@ -66,7 +67,7 @@ def test_racing_answers_record_exactly_one(ddb):
         outcomes = list(pool.map(submit, decisions))
     assert outcomes.count("refused") == 7
     winner = next(o for o in outcomes if o != "refused")
-    assert push_store.get_challenge(challenge.challenge_id).status == winner
+    assert challenge_store.get_challenge(challenge.challenge_id).status == winner
     failures = hub_store.get_user(account.user.user_id).failures
     assert failures == (1 if winner == "denied" else 0)
 
@@ -80,14 +81,14 @@ def test_parallel_sign_ins_send_at_most_three_pushes(ddb):
     assert len(sent) == challenges.MAX_PUSHES
     assert all(a.step == "push" for a in attempts)  # the others see the push-limit message
     now = ddb.clock.now()
-    assert len(push_store.pending_challenges(account.user.user_id, now - challenges.LIFETIME,
-                                             now)) == 3
+    assert len(challenge_store.pending_challenges(account.user.user_id, now - challenges.LIFETIME,
+                                                  now)) == 3
 
 
 def test_one_approval_starts_one_session_however_often_it_is_used(ddb):
     account, device, key = _account_with_device(ddb)
     attempt = _push_attempt(ddb, account)
-    challenge = push_store.get_challenge(attempt.challenge_id)
+    challenge = challenge_store.get_challenge(attempt.challenge_id)
     _answer(ddb, account, device, key, challenge, challenge.number, protocol.APPROVE)
 
     def complete(_):
@@ -120,17 +121,17 @@ def test_one_enrollment_code_registers_one_device_when_used_at_once(ddb):
     with ThreadPoolExecutor(6) as pool:
         outcomes = list(pool.map(enroll, range(6)))
     assert outcomes.count("added") == 1
-    assert len(push_store.get_registration(account.user.user_id).devices) == 1
+    assert len(device_store.get_registration(account.user.user_id).devices) == 1
 
 
 def test_a_master_reset_forgets_devices_and_withdraws_an_approval_not_yet_used(ddb):
     account, device, key = _account_with_device(ddb)
     attempt = _push_attempt(ddb, account)
-    challenge = push_store.get_challenge(attempt.challenge_id)
+    challenge = challenge_store.get_challenge(attempt.challenge_id)
     _answer(ddb, account, device, key, challenge, challenge.number, protocol.APPROVE)
     master = make_account(company=account.company, username=unique("master").replace(" ", ""))
     accounts.reset_mfa(ddb, master.user, account.user.user_id)
-    assert push_store.get_registration(account.user.user_id) is None
+    assert device_store.get_registration(account.user.user_id) is None
     with pytest.raises(InvalidInput):
         login.complete_push(ddb, attempt, None)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.storage import hub as hub_store
-from chalicelib.storage import hub_push as push_store
+from chalicelib.storage.hub import push_devices as push_store
+from chalicelib.storage.hub import users as hub_store
 from devstack import push_device
 from tests.auth.hub.helpers import current_code, make_account
 from tests.auth.hub.push.helpers import (

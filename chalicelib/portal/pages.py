@@ -1,0 +1,51 @@
+"""What every Partner Portal page shares: who is signed in, the banner, the flash sentences."""
+
+from __future__ import annotations
+
+from chalicelib.auth.sso import hub_services
+from chalicelib.portal import security_settings, sessions, users
+from chalicelib.portal.policy import can
+from chalicelib.runtime import Runtime
+from chalicelib.storage.portal.users import PortalUser
+from chalicelib.web.banner import Banner, NavLink, visible_links
+from chalicelib.web.signin import SignIn
+
+NAV = (
+    NavLink("Home", "/portal/"),
+    NavLink("Organizations", "/portal/organizations"),
+    NavLink("SaaS Protection", "/portal/saas"),
+    NavLink("Admin: Users", "/portal/admin/users", "user.list"),
+    NavLink("Admin: Integrations › API Keys", "/portal/admin/api-keys", "user.list"),
+    NavLink("Admin: Security Settings", "/portal/admin/security", "security.manage"),
+)
+FLASHES = {
+    "user_created": "Created {name}",
+    **{f"user_{status}": f"{{name}} is now {status}" for status in users.STATUSES},
+    "organization_created": "Created {name}",
+    "customer_linked": "Linked {customer} to {organization}",
+    "customer_unlinked": "Unlinked {customer}",
+    "key_revoked": "Revoked {key}",
+    "hub_linked": "Login with Hub is enabled: linked to {company}",
+    "hub_unlinked": "Login with Hub is disabled",
+    "require_saved": "Saved Require Log In with Hub",
+    "auto_create_saved": "Saved Automatic User Creation",
+    "auto_deactivate_saved": "Saved Automatic User Deactivation",
+    "exception_added": "Added the user exception",
+    "exception_deleted": "Deleted the user exception",
+}
+
+
+def _user(rt: Runtime, token: str | None) -> PortalUser:
+    _, user = sessions.resume(rt, token)
+    return user
+
+
+def _banner(rt: Runtime, user: PortalUser) -> Banner:
+    linked = security_settings.security_settings(rt, user.company_id).linked
+    launcher = hub_services.app_launcher(rt, "portal") if linked else []
+    return Banner(user_name=user.name, tenant_name=user.company_name, role=user.role,
+                  nav=visible_links(NAV, lambda action: can(user, action)),
+                  logout_path="/portal/logout", app_launcher=tuple(launcher))
+
+
+PORTAL: SignIn[PortalUser] = SignIn(cookie=sessions.COOKIE, resume=_user, banner=_banner)

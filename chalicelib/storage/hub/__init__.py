@@ -1,0 +1,1 @@
+"""Hub storage: companies, users, sessions, push MFA, the OIDC provider, insights (own tables)."""

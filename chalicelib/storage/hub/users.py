@@ -1,0 +1,205 @@
+"""Hub users: unique by login (a marker), with their password, TOTP and login-failure state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import (
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import AlreadyExists, NotFound
+from chalicelib.storage import tables
+from chalicelib.storage.base import is_condition_failure, raise_for_cancelled, translated
+from chalicelib.storage.hub.markers import hub_markers
+
+
+class UserByLogin(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_login"
+        projection = AllProjection()
+
+    login_key = UnicodeAttribute(hash_key=True)
+
+
+class UserByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_company"
+        projection = AllProjection()
+
+    company_id = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute(range_key=True)
+
+
+class HubUserModel(Model):
+    class Meta:
+        logical_name = "hub_users"
+        table_name = "hub_users"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    company_id = UnicodeAttribute()
+    company_name = UnicodeAttribute()
+    username = UnicodeAttribute()
+    login_key = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    totp_secret = UnicodeAttribute(null=True)  # encrypted
+    totp_pending = UnicodeAttribute(null=True)  # encrypted, during enrollment
+    totp_last_step = NumberAttribute(default=0)
+    failures = NumberAttribute(default=0)
+    last_failure_at = UTCDateTimeAttribute(null=True)
+    modules = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    created_at = UTCDateTimeAttribute()
+    last_login_at = UTCDateTimeAttribute(null=True)
+    by_login = UserByLogin()
+    by_company = UserByCompany()
+
+
+@dataclass
+class HubUser:
+    user_id: str
+    company_id: str
+    company_name: str
+    username: str
+    email: str
+    name: str
+    role: str
+    status: str
+    password_hash: str
+    created_at: dt.datetime
+    totp_secret: str | None = None
+    totp_pending: str | None = None
+    totp_last_step: int = 0
+    failures: int = 0
+    last_failure_at: dt.datetime | None = None
+    modules: list[str] = field(default_factory=list)
+    last_login_at: dt.datetime | None = None
+
+
+_USER_FIELDS = [f for f in HubUser.__dataclass_fields__]
+
+
+def _user(m: HubUserModel) -> HubUser:
+    values = {name: getattr(m, name) for name in _USER_FIELDS}
+    values["modules"] = list(m.modules or [])
+    values["totp_last_step"] = int(m.totp_last_step or 0)
+    values["failures"] = int(m.failures or 0)
+    return HubUser(**values)
+
+
+def create_user(user: HubUser, login_key: str) -> None:
+    """User and its login marker in one transaction; a taken username raises AlreadyExists."""
+    model = HubUserModel(user.user_id, login_key=login_key)
+    for name in _USER_FIELDS:
+        setattr(model, name, getattr(user, name))
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            hub_markers.claim(tx, f"login#{login_key}", user.user_id)
+            tx.save(model, condition=HubUserModel.user_id.does_not_exist())
+    except TransactWriteError as exc:
+        taken = AlreadyExists(f"The username {user.username!r} is already taken.")
+        raise_for_cancelled(exc, taken)
+
+
+def user_by_login(login_key: str) -> HubUser | None:
+    with translated():
+        for m in HubUserModel.by_login.query(login_key, limit=1):
+            return _user(m)
+    return None
+
+
+def get_user(user_id: str) -> HubUser:
+    try:
+        with translated():
+            return _user(HubUserModel.get(user_id))
+    except HubUserModel.DoesNotExist as exc:
+        raise NotFound("No such user.") from exc
+
+
+def users_of_company(company_id: str) -> Iterator[HubUser]:
+    with translated():
+        for m in HubUserModel.by_company.query(company_id):
+            yield _user(m)
+
+
+def record_login_failure(user_id: str, now: dt.datetime) -> HubUser:
+    """Atomically count one more consecutive failure (the lock is derived from the count)."""
+    with translated():
+        model = HubUserModel(user_id)
+        model.update(
+            actions=[HubUserModel.failures.add(1), HubUserModel.last_failure_at.set(now)],
+            condition=HubUserModel.user_id.exists(),
+        )
+        return _user(model)
+
+
+def record_password_ok(user_id: str, pending_totp: str | None) -> None:
+    """The password step passed; store a pending enrollment secret if one was made."""
+    actions: list[Action] = []
+    if pending_totp is not None:
+        actions.append(HubUserModel.totp_pending.set(pending_totp))
+    if actions:
+        with translated():
+            HubUserModel(user_id).update(actions=actions, condition=HubUserModel.user_id.exists())
+
+
+def accept_totp_step(
+    user_id: str, step: int, now: dt.datetime, enroll_secret: str | None = None
+) -> bool:
+    """Record a TOTP step as used, only if it is newer than the last accepted one (no replay).
+
+    With `enroll_secret`, the pending secret becomes the user's secret in the same write, on the
+    condition that it is still the pending one. Returns False when the condition failed.
+    """
+    actions: list[Action] = [
+        HubUserModel.totp_last_step.set(step),
+        HubUserModel.failures.set(0),
+        HubUserModel.last_login_at.set(now),
+    ]
+    condition = HubUserModel.totp_last_step.does_not_exist() | (
+        HubUserModel.totp_last_step < step
+    )
+    if enroll_secret is not None:
+        actions += [HubUserModel.totp_secret.set(enroll_secret), HubUserModel.totp_pending.remove()]
+        condition = condition & (HubUserModel.totp_pending == enroll_secret)
+    try:
+        with translated():
+            HubUserModel(user_id).update(
+                actions=actions, condition=condition & HubUserModel.user_id.exists()
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def update_user(user_id: str, **changes: Any) -> HubUser:
+    """Set plain fields (status, role, modules, MFA reset...). None removes an attribute."""
+    actions: list[Action] = []
+    for name, value in changes.items():
+        attr = getattr(HubUserModel, name)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    model = HubUserModel(user_id)
+    try:
+        with translated():
+            model.update(actions=actions, condition=HubUserModel.user_id.exists())
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such user.") from exc
+        raise
+    return _user(model)

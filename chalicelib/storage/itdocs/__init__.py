@@ -1,0 +1,1 @@
+"""IT Docs storage: accounts, users, sessions, documentation, the sync and its matching."""

@@ -1,0 +1,123 @@
+"""Synced SaaS Protection customers per integration, with the summaries of their seats.
+
+Writes are diffs: callers pass only records that changed and keys that disappeared, so a sync that
+finds nothing new writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import Model
+
+from chalicelib.storage.base import translated
+from chalicelib.storage.itdocs.backup_seats import delete_seats_of_customer
+
+
+class BackupCustomerModel(Model):
+    class Meta:
+        logical_name = "itdocs_backup_customers"
+        table_name = "itdocs_backup_customers"
+
+    integration_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    organization_name = UnicodeAttribute(null=True)
+    domain = UnicodeAttribute(default="")
+    product = UnicodeAttribute(default="")
+    seats_used = NumberAttribute(default=0)
+    active_services = NumberAttribute(default=0)
+    recent_backup_services = NumberAttribute(default=0)
+    backup_percentage = NumberAttribute(default=0)
+    protected_seats = NumberAttribute(null=True)
+    seat_states = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    service_seats = MapAttribute(default=dict)  # type: ignore[var-annotated]
+    seats_note = UnicodeAttribute(default="")
+
+
+@dataclass(frozen=True)
+class BackupCustomer:
+    """A customer as the last complete customer list showed it, with its seats' summary.
+
+    `protected_seats` is None until the customer's seats were fetched once; `seats_note` says
+    when the last sync had to fall back to `seats_used` from the customer list.
+    """
+
+    integration_id: str
+    customer_id: str
+    account_id: str
+    name: str
+    organization_name: str | None
+    domain: str
+    product: str
+    seats_used: int
+    active_services: int
+    recent_backup_services: int
+    backup_percentage: float
+    protected_seats: int | None = None
+    seat_states: dict[str, int] = field(default_factory=dict)
+    service_seats: dict[str, int] = field(default_factory=dict)
+    seats_note: str = ""
+
+
+_CUSTOMER_FIELDS = [f.name for f in dataclasses.fields(BackupCustomer)]
+
+
+def _customer(m: BackupCustomerModel) -> BackupCustomer:
+    values = {name: getattr(m, name) for name in _CUSTOMER_FIELDS}
+    for name in ("seats_used", "active_services", "recent_backup_services"):
+        values[name] = int(values[name])
+    values["backup_percentage"] = float(m.backup_percentage)
+    values["protected_seats"] = None if m.protected_seats is None else int(m.protected_seats)
+    values["service_seats"] = {k: int(v) for k, v in _as_dict(m.service_seats).items()}
+    values["seat_states"] = {k: int(v) for k, v in _as_dict(m.seat_states).items()}
+    return BackupCustomer(**values)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if hasattr(value, "as_dict"):
+        return value.as_dict()  # type: ignore[no-any-return]
+    return dict(value)  # type: ignore[call-overload]
+
+
+def _customer_model(customer: BackupCustomer) -> BackupCustomerModel:
+    values = {name: getattr(customer, name) for name in _CUSTOMER_FIELDS}
+    return BackupCustomerModel(**values)
+
+
+def customers_of_integration(integration_id: str) -> list[BackupCustomer]:
+    """Every stored customer of the integration (one Query through its pages)."""
+    with translated():
+        return [_customer(m) for m in BackupCustomerModel.query(integration_id)]
+
+
+def get_customer(integration_id: str, customer_id: str) -> BackupCustomer | None:
+    try:
+        with translated():
+            return _customer(BackupCustomerModel.get(integration_id, customer_id))
+    except DoesNotExist:
+        return None
+
+
+def write_customers(changed: Iterable[BackupCustomer], removed: Iterable[str] = (),
+                    integration_id: str = "") -> int:
+    """Put the changed customers, delete the removed ones (and their seats); items written."""
+    written = 0
+    with translated(), BackupCustomerModel.batch_write() as batch:
+        for customer in changed:
+            batch.save(_customer_model(customer))
+            written += 1
+        for customer_id in removed:
+            batch.delete(BackupCustomerModel(integration_id, customer_id))
+            written += 1
+    for customer_id in removed:
+        written += delete_seats_of_customer(integration_id, customer_id)
+    return written

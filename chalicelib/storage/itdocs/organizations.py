@@ -1,0 +1,109 @@
+"""IT Docs organizations, unique by exact name per account (a marker), keyed by account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
+from chalicelib.storage import tables
+from chalicelib.storage.base import transaction_outcome, translated
+from chalicelib.storage.itdocs.markers import itdocs_markers
+
+
+class ItDocsOrganizationModel(Model):
+    class Meta:
+        logical_name = "itdocs_organizations"
+        table_name = "itdocs_organizations"
+
+    account_id = UnicodeAttribute(hash_key=True)
+    organization_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    name_key = UnicodeAttribute()  # the exact-match key its marker is named by
+    created_by = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+@dataclass
+class OrganizationRecord:
+    organization_id: str
+    account_id: str
+    name: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    created_by: str = ""
+
+
+def name_marker(account_id: str, name_key: str) -> str:
+    return f"orgname#{account_id}#{name_key}"
+
+
+def _organization(m: ItDocsOrganizationModel) -> OrganizationRecord:
+    return OrganizationRecord(m.organization_id, m.account_id, m.name, m.created_at,
+                              m.updated_at, m.created_by or "")
+
+
+def _taken(name: str) -> AlreadyExists:
+    return AlreadyExists(f"An organization named {name!r} already exists.")
+
+
+def create_organization(record: OrganizationRecord, name_key: str) -> None:
+    """The organization and its name marker in one transaction; a taken name is AlreadyExists."""
+    model = ItDocsOrganizationModel(
+        record.account_id, record.organization_id, name=record.name, name_key=name_key,
+        created_by=record.created_by, created_at=record.created_at, updated_at=record.updated_at)
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            itdocs_markers.claim(tx, name_marker(record.account_id, name_key),
+                                 record.organization_id)
+            tx.save(model, condition=ItDocsOrganizationModel.organization_id.does_not_exist())
+    except TransactWriteError as exc:
+        if transaction_outcome(exc) == "condition":
+            raise _taken(record.name) from exc
+        raise ConcurrentChange() from exc  # a concurrent transaction on the marker: retry
+
+
+def get_organization(account_id: str, organization_id: str) -> OrganizationRecord:
+    try:
+        with translated():
+            return _organization(ItDocsOrganizationModel.get(account_id, organization_id))
+    except ItDocsOrganizationModel.DoesNotExist as exc:
+        raise NotFound("No such organization.") from exc
+
+
+def organizations_of_account(account_id: str) -> list[OrganizationRecord]:
+    with translated():
+        return [_organization(m) for m in ItDocsOrganizationModel.query(account_id)]
+
+
+def organization_by_name_key(account_id: str, name_key: str) -> str | None:
+    return itdocs_markers.owner(name_marker(account_id, name_key))
+
+
+def rename_organization(current: OrganizationRecord, old_key: str, new_name: str, new_key: str,
+                        now: dt.datetime) -> None:
+    """Move the name marker and rename in one transaction, only if nobody renamed it meanwhile."""
+    model = ItDocsOrganizationModel(current.account_id, current.organization_id)
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            if new_key != old_key:
+                itdocs_markers.release(tx, name_marker(current.account_id, old_key),
+                                       owner_id=current.organization_id)
+                itdocs_markers.claim(tx, name_marker(current.account_id, new_key),
+                                     current.organization_id)
+            tx.update(model, actions=[
+                ItDocsOrganizationModel.name.set(new_name),
+                ItDocsOrganizationModel.name_key.set(new_key),
+                ItDocsOrganizationModel.updated_at.set(now),
+            ], condition=ItDocsOrganizationModel.name_key == old_key)
+    except TransactWriteError as exc:
+        taken = organization_by_name_key(current.account_id, new_key)
+        if taken and taken != current.organization_id:
+            raise _taken(new_name) from exc
+        raise ConcurrentChange() from exc

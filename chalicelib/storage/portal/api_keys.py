@@ -1,0 +1,107 @@
+"""REST API keys of partner companies (the secrets only as hashes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.errors import AlreadyExists, NotFound
+from chalicelib.storage.base import is_condition_failure, translated
+
+
+class ApiKeyByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_company"
+        projection = AllProjection()
+
+    company_id = UnicodeAttribute(hash_key=True)
+    public_key = UnicodeAttribute(range_key=True)
+
+
+class ApiKeyModel(Model):
+    class Meta:
+        logical_name = "portal_api_keys"
+        table_name = "portal_api_keys"
+
+    public_key = UnicodeAttribute(hash_key=True)
+    company_id = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()  # argon2id; the secret itself is never stored
+    label = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_used_at = UTCDateTimeAttribute(null=True)
+    revoked_at = UTCDateTimeAttribute(null=True)
+    by_company = ApiKeyByCompany()
+
+
+@dataclass
+class ApiKey:
+    public_key: str
+    company_id: str
+    secret_hash: str
+    label: str
+    created_by: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+def _api_key(m: ApiKeyModel) -> ApiKey:
+    return ApiKey(m.public_key, m.company_id, m.secret_hash, m.label, m.created_by, m.created_at,
+                  m.last_used_at, m.revoked_at)
+
+
+def create_api_key(key: ApiKey) -> None:
+    model = ApiKeyModel(key.public_key, company_id=key.company_id, secret_hash=key.secret_hash,
+                        label=key.label, created_by=key.created_by, created_at=key.created_at)
+    try:
+        with translated():
+            model.save(condition=ApiKeyModel.public_key.does_not_exist())
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise AlreadyExists("That public key already exists.") from exc
+        raise
+
+
+def get_api_key(public_key: str) -> ApiKey | None:
+    try:
+        with translated():
+            return _api_key(ApiKeyModel.get(public_key))
+    except ApiKeyModel.DoesNotExist:
+        return None
+
+
+def api_keys_of_company(company_id: str) -> list[ApiKey]:
+    with translated():
+        return [_api_key(m) for m in ApiKeyModel.by_company.query(company_id)]
+
+
+def revoke_api_key(company_id: str, public_key: str, now: dt.datetime) -> None:
+    """Revoke a key of this company (another company's key is NotFound); idempotent."""
+    try:
+        with translated():
+            ApiKeyModel(public_key).update(
+                actions=[ApiKeyModel.revoked_at.set(ApiKeyModel.revoked_at | now)],
+                condition=ApiKeyModel.company_id == company_id,
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such API key.") from exc
+        raise
+
+
+def mark_api_key_used(public_key: str, now: dt.datetime) -> None:
+    try:
+        with translated():
+            ApiKeyModel(public_key).update(
+                actions=[ApiKeyModel.last_used_at.set(now)],
+                condition=ApiKeyModel.public_key.exists(),
+            )
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise

@@ -1,0 +1,177 @@
+"""The hub identities portal users are linked to: two markers per linked user, written together.
+
+`sub#<issuer>#<subject>#<company>` (one portal user per hub identity and company: the JIT race is
+decided here) and `user#<user_id>` (one hub identity per portal user). The `sub#` items carry
+`subject_key` (index by_subject), the `user#` items `company_id` (index by_company).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import AlreadyExists
+from chalicelib.storage import tables
+from chalicelib.storage.base import transaction_outcome, translated
+from chalicelib.storage.portal.users import PortalUser, add_new_user
+
+
+class IdentityBySubject(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_subject"
+        projection = AllProjection()
+
+    subject_key = UnicodeAttribute(hash_key=True)
+
+
+class IdentityByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_company"
+        projection = AllProjection()
+
+    company_id = UnicodeAttribute(hash_key=True)
+
+
+class PortalHubIdentityModel(Model):
+    class Meta:
+        logical_name = "portal_hub_identities"
+        table_name = "portal_hub_identities"
+
+    link_key = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    issuer = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    linked_at = UTCDateTimeAttribute()
+    subject_key = UnicodeAttribute(null=True)  # on sub# markers only
+    company_id = UnicodeAttribute(null=True)  # on user# markers only
+    member_company_id = UnicodeAttribute(null=True)  # on sub# markers: the user's company
+    last_hub_login_at = UTCDateTimeAttribute(null=True)
+    by_subject = IdentityBySubject()
+    by_company = IdentityByCompany()
+
+
+@dataclass
+class HubIdentityLink:
+    user_id: str
+    company_id: str
+    issuer: str
+    subject: str
+    linked_at: dt.datetime
+    last_hub_login_at: dt.datetime | None = None
+
+
+def _subject_marker(issuer: str, subject: str, company_id: str) -> str:
+    return f"sub#{issuer}#{subject}#{company_id}"
+
+
+def _subject_key(issuer: str, subject: str) -> str:
+    return f"{issuer}#{subject}"
+
+
+def _markers(user_id: str, company_id: str, issuer: str, subject: str,
+             now: dt.datetime) -> list[PortalHubIdentityModel]:
+    return [
+        PortalHubIdentityModel(_subject_marker(issuer, subject, company_id), user_id=user_id,
+                               issuer=issuer, subject=subject, linked_at=now,
+                               subject_key=_subject_key(issuer, subject),
+                               member_company_id=company_id),
+        PortalHubIdentityModel(f"user#{user_id}", user_id=user_id, issuer=issuer,
+                               subject=subject, linked_at=now, company_id=company_id,
+                               last_hub_login_at=now),
+    ]
+
+
+def owner_of_identity(issuer: str, subject: str, company_id: str) -> str | None:
+    """The portal user this hub identity is linked to in a company (consistent read)."""
+    try:
+        with translated():
+            return str(PortalHubIdentityModel.get(_subject_marker(issuer, subject, company_id),
+                                                  consistent_read=True).user_id)
+    except PortalHubIdentityModel.DoesNotExist:
+        return None
+
+
+def users_linked_to_subject(issuer: str, subject: str) -> list[tuple[str, str]]:
+    """(user id, company id) of every portal user linked to this hub identity (index query)."""
+    with translated():
+        return [(m.user_id, m.member_company_id or "")
+                for m in PortalHubIdentityModel.by_subject.query(_subject_key(issuer, subject))]
+
+
+def identity_of_user(user_id: str) -> HubIdentityLink | None:
+    try:
+        with translated():
+            m = PortalHubIdentityModel.get(f"user#{user_id}")
+    except PortalHubIdentityModel.DoesNotExist:
+        return None
+    return HubIdentityLink(m.user_id, m.company_id or "", m.issuer, m.subject, m.linked_at,
+                           m.last_hub_login_at)
+
+
+def identities_of_company(company_id: str) -> list[HubIdentityLink]:
+    """Every linked user of a partner company (index query): who has signed in with the hub."""
+    with translated():
+        return [HubIdentityLink(m.user_id, m.company_id or "", m.issuer, m.subject, m.linked_at,
+                                m.last_hub_login_at)
+                for m in PortalHubIdentityModel.by_company.query(company_id)]
+
+
+def link_identity(user_id: str, company_id: str, issuer: str, subject: str,
+                  now: dt.datetime) -> None:
+    """Both markers or neither; AlreadyExists when the identity or the user is linked already."""
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            for marker in _markers(user_id, company_id, issuer, subject, now):
+                tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
+    except TransactWriteError as exc:
+        raise AlreadyExists("This hub account or portal user is linked already.") from exc
+
+
+def create_user_with_identity(user: PortalUser, username_key: str, email_key: str, *,
+                              issuer: str, subject: str, now: dt.datetime) -> str:
+    """Create a user already linked to a hub identity, in one transaction.
+
+    Returns "created", or why it failed: "identity" (another request linked this hub identity in
+    this company first: the JIT race), "taken" (the username or email marker is taken), "conflict".
+    """
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            # The identity marker first: whoever writes it creates the user; the rest lose here.
+            for marker in _markers(user.user_id, user.company_id, issuer, subject, now):
+                tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
+            add_new_user(tx, user, username_key, email_key)
+    except TransactWriteError as exc:
+        outcome = transaction_outcome(exc)
+        if outcome == "conflict":
+            return "conflict"
+        if outcome != "condition":
+            raise
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
+        return "identity" if any(i < 2 for i in failed) or not failed else "taken"
+    return "created"
+
+
+def record_hub_login(user_id: str, now: dt.datetime) -> None:
+    with translated():
+        PortalHubIdentityModel(f"user#{user_id}").update(
+            actions=[PortalHubIdentityModel.last_hub_login_at.set(now)],
+            condition=PortalHubIdentityModel.link_key.exists(),
+        )
+
+
+def unlink_user(user_id: str) -> None:
+    """Forget a user's hub identity (both markers); nothing happens when there is none."""
+    link = identity_of_user(user_id)
+    if link is None:
+        return
+    with translated(), TransactWrite(connection=tables.connection()) as tx:
+        tx.delete(PortalHubIdentityModel(_subject_marker(link.issuer, link.subject,
+                                                         link.company_id)))
+        tx.delete(PortalHubIdentityModel(f"user#{user_id}"))

@@ -1,0 +1,172 @@
+"""SaaS Protection customers, keyed by partner, with the summaries of their seats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+
+from chalicelib.errors import AlreadyExists, NotFound
+from chalicelib.storage.base import is_condition_failure, translated
+
+
+class SaasCustomerModel(Model):
+    class Meta:
+        logical_name = "portal_saas_customers"
+        table_name = "portal_saas_customers"
+
+    company_id = UnicodeAttribute(hash_key=True)  # the partner
+    saas_customer_id = NumberAttribute(range_key=True)
+    name = UnicodeAttribute()
+    domain = UnicodeAttribute()
+    product_type = UnicodeAttribute()  # Office365 | GoogleWorkspace
+    retention_type = UnicodeAttribute()
+    external_subscription_id = UnicodeAttribute()
+    # The organization link; its name is copied here so /saas/domains is one Query.
+    organization_id = NumberAttribute(null=True)
+    organization_name = UnicodeAttribute(null=True)
+    # Summaries of the seats, rewritten after seats change (see seats_version).
+    seats_used = NumberAttribute(default=0)
+    active_services = NumberAttribute(default=0)
+    recent_backup_services = NumberAttribute(default=0)
+    seats_version = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+
+
+@dataclass
+class SaasCustomer:
+    company_id: str
+    saas_customer_id: int
+    name: str
+    domain: str
+    product_type: str
+    retention_type: str
+    external_subscription_id: str
+    created_at: dt.datetime
+    organization_id: int | None = None
+    organization_name: str | None = None
+    seats_used: int = 0
+    active_services: int = 0
+    recent_backup_services: int = 0
+    seats_version: int = 0
+
+
+_CUSTOMER_FIELDS = list(SaasCustomer.__dataclass_fields__)
+_CUSTOMER_INTS = {"saas_customer_id", "seats_used", "active_services", "recent_backup_services",
+                  "seats_version"}
+
+
+def _customer(m: SaasCustomerModel) -> SaasCustomer:
+    values = {name: getattr(m, name) for name in _CUSTOMER_FIELDS}
+    for name in _CUSTOMER_INTS:
+        values[name] = int(values[name] or 0)
+    if values["organization_id"] is not None:
+        values["organization_id"] = int(values["organization_id"])
+    return SaasCustomer(**values)
+
+
+def _customer_model(c: SaasCustomer) -> SaasCustomerModel:
+    model = SaasCustomerModel(c.company_id, c.saas_customer_id)
+    for name in _CUSTOMER_FIELDS:
+        setattr(model, name, getattr(c, name))
+    return model
+
+
+def create_customer(customer: SaasCustomer) -> None:
+    try:
+        with translated():
+            _customer_model(customer).save(
+                condition=SaasCustomerModel.saas_customer_id.does_not_exist()
+            )
+    except PutError as exc:
+        if is_condition_failure(exc):
+            raise AlreadyExists("That SaaS Protection customer already exists.") from exc
+        raise
+
+
+def save_customers(customers: Iterable[SaasCustomer]) -> None:
+    """Bulk load (demo data, generated partners): batch writes of 25, no conditions."""
+    with translated(), SaasCustomerModel.batch_write() as batch:
+        for customer in customers:
+            batch.save(_customer_model(customer))
+
+
+def get_customer(company_id: str, saas_customer_id: int) -> SaasCustomer:
+    """The partner's customer; another partner's customer is NotFound (one GetItem)."""
+    try:
+        with translated():
+            return _customer(SaasCustomerModel.get(company_id, saas_customer_id))
+    except SaasCustomerModel.DoesNotExist as exc:
+        raise NotFound("No such SaaS Protection customer.") from exc
+
+
+def customers_of_company(company_id: str) -> Iterator[SaasCustomer]:
+    """Every customer of a partner: one Query, followed through its pages."""
+    with translated():
+        for m in SaasCustomerModel.query(company_id):
+            yield _customer(m)
+
+
+def first_customer(company_id: str) -> SaasCustomer | None:
+    with translated():
+        for m in SaasCustomerModel.query(company_id, limit=1):
+            return _customer(m)
+    return None
+
+
+def set_customer_organization(company_id: str, saas_customer_id: int, organization_id: int | None,
+                              organization_name: str | None) -> SaasCustomer:
+    """Link (or, with None, unlink) a customer to an organization in one conditional write."""
+    actions: list[Action]
+    if organization_id is None or organization_name is None:
+        actions = [SaasCustomerModel.organization_id.remove(),
+                   SaasCustomerModel.organization_name.remove()]
+    else:
+        actions = [SaasCustomerModel.organization_id.set(organization_id),
+                   SaasCustomerModel.organization_name.set(organization_name)]
+    model = SaasCustomerModel(company_id, saas_customer_id)
+    try:
+        with translated():
+            model.update(actions=actions,
+                         condition=SaasCustomerModel.saas_customer_id.exists())
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such SaaS Protection customer.") from exc
+        raise
+    return _customer(model)
+
+
+def bump_seats_version(company_id: str, saas_customer_id: int) -> int:
+    """Announce a seat change; the summary written for the newest version wins."""
+    model = SaasCustomerModel(company_id, saas_customer_id)
+    with translated():
+        model.update(actions=[SaasCustomerModel.seats_version.add(1)],
+                     condition=SaasCustomerModel.saas_customer_id.exists())
+    return int(model.seats_version)
+
+
+def write_seat_summary(company_id: str, saas_customer_id: int, version: int, seats_used: int,
+                       active_services: int, recent_backup_services: int) -> bool:
+    """Store seat summaries computed after `version`; False if a newer change came since.
+
+    Timeline: change A bumps to v1, change B bumps to v2, then each re-reads the seats. B's read
+    starts after both changes, so only B's summary (condition version == 2) may land.
+    """
+    try:
+        with translated():
+            SaasCustomerModel(company_id, saas_customer_id).update(
+                actions=[SaasCustomerModel.seats_used.set(seats_used),
+                         SaasCustomerModel.active_services.set(active_services),
+                         SaasCustomerModel.recent_backup_services.set(recent_backup_services)],
+                condition=SaasCustomerModel.seats_version == version,
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True

@@ -1,0 +1,168 @@
+"""A partner company's security settings for Log In with Hub (absent means every default).
+
+The hub link (`hub_link_key` = issuer#hub company id) has a sparse index, so the companies
+linked to a hub company are one Query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.errors import ConcurrentChange, InvalidInput
+from chalicelib.storage.base import is_condition_failure, translated
+
+
+class SettingsByHubLink(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_hub_link"
+        projection = AllProjection()
+
+    hub_link_key = UnicodeAttribute(hash_key=True)
+
+
+class PortalSecuritySettingsModel(Model):
+    class Meta:
+        logical_name = "portal_security_settings"
+        table_name = "portal_security_settings"
+
+    company_id = UnicodeAttribute(hash_key=True)
+    hub_issuer = UnicodeAttribute(null=True)
+    hub_company_id = UnicodeAttribute(null=True)
+    hub_company_name = UnicodeAttribute(null=True)
+    hub_link_key = UnicodeAttribute(null=True)
+    linked_at = UTCDateTimeAttribute(null=True)
+    require_hub_login = BooleanAttribute(null=True)
+    auto_create_users = BooleanAttribute(null=True)
+    default_role = UnicodeAttribute(null=True)
+    auto_deactivate_users = BooleanAttribute(null=True)
+    exceptions = UnicodeSetAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+    by_hub_link = SettingsByHubLink()
+
+
+@dataclass
+class SecurityRecord:
+    company_id: str
+    hub_issuer: str | None = None
+    hub_company_id: str | None = None
+    hub_company_name: str | None = None
+    linked_at: dt.datetime | None = None
+    require_hub_login: bool = False
+    auto_create_users: bool = False
+    default_role: str | None = None
+    auto_deactivate_users: bool = False
+    exceptions: set[str] = field(default_factory=set)
+    updated_at: dt.datetime | None = None
+    updated_by: str | None = None
+
+
+def hub_link_key(issuer: str, hub_company_id: str) -> str:
+    return f"{issuer}#{hub_company_id}"
+
+
+def _record(m: PortalSecuritySettingsModel) -> SecurityRecord:
+    return SecurityRecord(
+        company_id=m.company_id, hub_issuer=m.hub_issuer, hub_company_id=m.hub_company_id,
+        hub_company_name=m.hub_company_name, linked_at=m.linked_at,
+        require_hub_login=bool(m.require_hub_login), auto_create_users=bool(m.auto_create_users),
+        default_role=m.default_role, auto_deactivate_users=bool(m.auto_deactivate_users),
+        exceptions=set(m.exceptions or ()), updated_at=m.updated_at, updated_by=m.updated_by,
+    )
+
+
+def get_settings(company_id: str) -> SecurityRecord:
+    """The company's settings (every default when it never changed one)."""
+    try:
+        with translated():
+            return _record(PortalSecuritySettingsModel.get(company_id, consistent_read=True))
+    except PortalSecuritySettingsModel.DoesNotExist:
+        return SecurityRecord(company_id=company_id)
+
+
+def companies_linked_to(issuer: str, hub_company_id: str) -> list[str]:
+    """Ids of the partner companies linked to this hub company (one index query)."""
+    with translated():
+        return sorted(m.company_id for m in PortalSecuritySettingsModel.by_hub_link.query(
+            hub_link_key(issuer, hub_company_id)))
+
+
+def _update(company_id: str, actions: list[Any], condition: Any = None) -> SecurityRecord:
+    model = PortalSecuritySettingsModel(company_id)
+    try:
+        with translated():
+            model.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise ConcurrentChange(
+                "Log In with Hub was enabled or disabled meanwhile. Reload and try again."
+            ) from exc
+        raise
+    return _record(model)
+
+
+def _stamp(now: dt.datetime, actor: str) -> list[Any]:
+    return [PortalSecuritySettingsModel.updated_at.set(now),
+            PortalSecuritySettingsModel.updated_by.set(actor)]
+
+
+def link_company(company_id: str, *, issuer: str, hub_company_id: str, hub_company_name: str,
+                 now: dt.datetime, actor: str) -> SecurityRecord:
+    """Link to a hub company; refused (ConcurrentChange) while linked to another one."""
+    key = hub_link_key(issuer, hub_company_id)
+    m = PortalSecuritySettingsModel
+    return _update(company_id, [
+        m.hub_issuer.set(issuer), m.hub_company_id.set(hub_company_id),
+        m.hub_company_name.set(hub_company_name), m.hub_link_key.set(key), m.linked_at.set(now),
+        *_stamp(now, actor),
+    ], condition=m.hub_link_key.does_not_exist() | (m.hub_link_key == key))
+
+
+def unlink_company(company_id: str, *, now: dt.datetime, actor: str) -> SecurityRecord:
+    """Remove the link and turn off every setting that needs it."""
+    m = PortalSecuritySettingsModel
+    return _update(company_id, [
+        m.hub_issuer.remove(), m.hub_company_id.remove(), m.hub_company_name.remove(),
+        m.hub_link_key.remove(), m.linked_at.remove(), m.require_hub_login.set(False),
+        m.auto_create_users.set(False), m.auto_deactivate_users.set(False), *_stamp(now, actor),
+    ])
+
+
+SETTABLE = {"require_hub_login", "auto_create_users", "default_role", "auto_deactivate_users"}
+
+
+def set_options(company_id: str, *, now: dt.datetime, actor: str,
+                **changes: Any) -> SecurityRecord:
+    """Set toggles / the default role; turning a toggle on needs the hub link (condition)."""
+    unknown = set(changes) - SETTABLE
+    if unknown:
+        raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}")
+    m = PortalSecuritySettingsModel
+    actions = [getattr(m, name).set(value) for name, value in changes.items()]
+    needs_link = any(value is True for value in changes.values())
+    condition = m.hub_link_key.exists() if needs_link else None
+    return _update(company_id, [*actions, *_stamp(now, actor)], condition=condition)
+
+
+def add_exception(company_id: str, user_id: str, *, now: dt.datetime,
+                  actor: str) -> SecurityRecord:
+    m = PortalSecuritySettingsModel
+    return _update(company_id, [m.exceptions.add({user_id}), *_stamp(now, actor)])
+
+
+def remove_exception(company_id: str, user_id: str, *, now: dt.datetime,
+                     actor: str) -> SecurityRecord:
+    m = PortalSecuritySettingsModel
+    return _update(company_id, [m.exceptions.delete({user_id}), *_stamp(now, actor)])

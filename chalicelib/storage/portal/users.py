@@ -1,0 +1,217 @@
+"""Partner Portal users: unique by username and by email per company (markers), their login state
+and their status, kept in step with the company's Security Admin roster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import size
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import AlreadyExists, ConcurrentChange, LastSecurityAdmin, NotFound
+from chalicelib.storage import tables
+from chalicelib.storage.base import is_condition_failure, transaction_outcome, translated
+from chalicelib.storage.portal.companies import PortalCompanyModel
+from chalicelib.storage.portal.markers import portal_markers
+
+
+class PortalUserByEmail(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_email"
+        projection = AllProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+
+
+class PortalUserByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_company"
+        projection = AllProjection()
+
+    company_id = UnicodeAttribute(hash_key=True)
+    username_key = UnicodeAttribute(range_key=True)
+
+
+class PortalUserModel(Model):
+    class Meta:
+        logical_name = "portal_users"
+        table_name = "portal_users"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    company_id = UnicodeAttribute()
+    company_name = UnicodeAttribute()
+    username = UnicodeAttribute()
+    username_key = UnicodeAttribute()
+    email = UnicodeAttribute()
+    email_key = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()
+    password_hash = UnicodeAttribute(null=True)  # users who only sign in with the hub have none
+    failures = NumberAttribute(default=0)
+    last_failure_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    last_login_at = UTCDateTimeAttribute(null=True)
+    by_email = PortalUserByEmail()
+    by_company = PortalUserByCompany()
+
+
+@dataclass
+class PortalUser:
+    user_id: str
+    company_id: str
+    company_name: str
+    username: str
+    email: str
+    name: str
+    role: str
+    status: str
+    password_hash: str | None
+    created_at: dt.datetime
+    failures: int = 0
+    last_failure_at: dt.datetime | None = None
+    last_login_at: dt.datetime | None = None
+
+
+_USER_FIELDS = list(PortalUser.__dataclass_fields__)
+
+
+def _user(m: PortalUserModel) -> PortalUser:
+    values = {name: getattr(m, name) for name in _USER_FIELDS}
+    values["failures"] = int(m.failures or 0)
+    return PortalUser(**values)
+
+
+def add_new_user(tx: TransactWrite, user: PortalUser, username_key: str, email_key: str) -> None:
+    """Write a new user and its two markers in `tx` (each on the condition that it is new)."""
+    model = PortalUserModel(user.user_id, username_key=username_key, email_key=email_key)
+    for name in _USER_FIELDS:
+        setattr(model, name, getattr(user, name))
+    portal_markers.claim(tx, f"username#{username_key}", user.user_id)
+    portal_markers.claim(tx, f"email#{user.company_id}#{email_key}", user.user_id)
+    tx.save(model, condition=PortalUserModel.user_id.does_not_exist())
+
+
+def create_user(user: PortalUser, username_key: str, email_key: str,
+                *, security_admin: bool = False) -> None:
+    """User with its username marker (global) and email marker (per company), in one transaction;
+    an active Security Admin joins the company's roster in it too."""
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            add_new_user(tx, user, username_key, email_key)
+            if security_admin:
+                tx.update(PortalCompanyModel(user.company_id),
+                          actions=[PortalCompanyModel.security_admins.add({user.user_id})],
+                          condition=PortalCompanyModel.company_id.exists())
+    except TransactWriteError as exc:
+        raise AlreadyExists(
+            "That username is taken, or that email already has an account in this company."
+        ) from exc
+
+
+def user_id_by_username_key(username_key: str) -> str | None:
+    return portal_markers.owner(f"username#{username_key}")
+
+
+def users_by_email_key(email_key: str, limit: int = 10) -> list[PortalUser]:
+    """Every account with this email, across partner companies (one index query)."""
+    with translated():
+        return [_user(m) for m in PortalUserModel.by_email.query(email_key, limit=limit)]
+
+
+def get_user(user_id: str) -> PortalUser:
+    try:
+        with translated():
+            return _user(PortalUserModel.get(user_id))
+    except PortalUserModel.DoesNotExist as exc:
+        raise NotFound("No such user.") from exc
+
+
+def users_of_company(company_id: str) -> Iterator[PortalUser]:
+    with translated():
+        for m in PortalUserModel.by_company.query(company_id):
+            yield _user(m)
+
+
+def record_login_failure(user_id: str, now: dt.datetime) -> None:
+    """Atomically count one more consecutive failure (the lock is derived from the count)."""
+    with translated():
+        PortalUserModel(user_id).update(
+            actions=[PortalUserModel.failures.add(1), PortalUserModel.last_failure_at.set(now)],
+            condition=PortalUserModel.user_id.exists(),
+        )
+
+
+def record_login_success(user_id: str, now: dt.datetime) -> None:
+    with translated():
+        PortalUserModel(user_id).update(
+            actions=[PortalUserModel.failures.set(0), PortalUserModel.last_login_at.set(now)],
+            condition=PortalUserModel.user_id.exists(),
+        )
+
+
+def update_user(user_id: str, **changes: Any) -> PortalUser:
+    """Set plain fields (status, role, ...). None removes an attribute."""
+    actions = []
+    for name, value in changes.items():
+        attr = getattr(PortalUserModel, name)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    model = PortalUserModel(user_id)
+    try:
+        with translated():
+            model.update(actions=actions, condition=PortalUserModel.user_id.exists())
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such user.") from exc
+        raise
+    return _user(model)
+
+
+def change_status(user: PortalUser, status: str, *, leaves_roster: bool = False,
+                  joins_roster: bool = False, needs_another_admin: bool = False) -> PortalUser:
+    """Set `user`'s status (conditional on the status they had), moving them off or onto the
+    company's Security Admin roster in the same transaction.
+
+    `needs_another_admin`: refuse with LastSecurityAdmin unless another active Security Admin
+    remains (the roster keeps someone besides this user). A concurrent status change of the same
+    user raises ConcurrentChange.
+    """
+    roster = PortalCompanyModel.security_admins
+    company_condition = PortalCompanyModel.company_id.exists()
+    actions: list[Action] = []
+    if leaves_roster:
+        actions.append(roster.delete({user.user_id}))
+        if needs_another_admin:
+            company_condition &= roster.contains(user.user_id) & (size(roster) > 1)
+    elif needs_another_admin:
+        company_condition &= roster.exists()
+    if joins_roster:
+        actions.append(roster.add({user.user_id}))
+    set_status: list[Action] = [PortalUserModel.status.set(status)]
+    try:
+        with translated(), TransactWrite(connection=tables.connection()) as tx:
+            tx.update(PortalUserModel(user.user_id), actions=set_status,
+                      condition=PortalUserModel.status == user.status)
+            if actions:
+                tx.update(PortalCompanyModel(user.company_id), actions=actions,
+                          condition=company_condition)
+            elif needs_another_admin:
+                tx.condition_check(PortalCompanyModel, user.company_id,
+                                   condition=company_condition)
+    except TransactWriteError as exc:
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == (
+                "ConditionalCheckFailed"):
+            raise LastSecurityAdmin() from exc
+        if transaction_outcome(exc) in {"condition", "conflict"}:
+            raise ConcurrentChange() from exc
+        raise
+    return get_user(user.user_id)

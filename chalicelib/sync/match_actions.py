@@ -1,0 +1,330 @@
+"""The matching screen's actions: each a conditional write with its audit entry, then a queued sync.
+
+Accept Suggested Match (one or a selection), Match To, Create Organization (after listing similar
+names; never an exact duplicate), Ignore, Un-ignore, Change Match and Unmatch. Each checks the
+customer is in the state the button was shown for and, when the page sent the version it showed,
+that nobody changed the customer since (`ConcurrentChange` otherwise); the write is conditional on
+that version too. A change queues the integration's sync one hour later, so the SaaS Protection
+card follows the new match. Actions that read or create organizations take the IT Docs
+`OrganizationDirectory` the page hands in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from chalicelib.errors import ConcurrentChange, InvalidInput, NotFound
+from chalicelib.matching.exact import same_name_organizations
+from chalicelib.matching.suggestions import Candidate, search, similar_names
+from chalicelib.runtime import Runtime
+from chalicelib.storage.itdocs import match_decisions as store
+from chalicelib.storage.itdocs.match_decisions import (
+    IGNORED,
+    MATCHED,
+    UNMATCHED,
+    AuditEntry,
+    CustomerMatch,
+)
+from chalicelib.sync.directory import OrganizationDirectory
+from chalicelib.sync.schedule import queue_sync
+
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class BulkAcceptOutcome:
+    """Which selected customers were matched to their suggestion and which were left alone."""
+
+    accepted: list[str]
+    skipped: list[str]
+
+
+@dataclass(frozen=True)
+class CreationCheck:
+    """What creating an organization named `name` would collide with, shown before confirming."""
+
+    name: str
+    duplicate: Candidate | None
+    """An organization with exactly this name: creating is refused, Match To it instead."""
+    similar: list[Candidate]
+
+
+# --------------------------------------------------------------------------------------------------
+# Matching to an organization
+
+
+def accept_suggested(
+    rt: Runtime,
+    account_id: str,
+    integration_id: str,
+    customer_id: str,
+    *,
+    directory: OrganizationDirectory,
+    actor: str,
+    expected_version: int | None = None,
+) -> CustomerMatch:
+    """Match an Unmatched customer to its suggested organization."""
+    record = _current(account_id, integration_id, customer_id, expected_version)
+    _require(record, UNMATCHED)
+    if not record.suggested_organization_id:
+        raise InvalidInput(f"{record.customer_name} has no suggested match to accept.")
+    organization = directory.organization(account_id, record.suggested_organization_id)
+    changed = _matched(record, organization.organization_id)
+    return _save(rt, record, changed, "Accepted suggested match", actor, organization.name)
+
+
+def accept_selected(
+    rt: Runtime,
+    account_id: str,
+    integration_id: str,
+    customer_ids: Iterable[str],
+    *,
+    directory: OrganizationDirectory,
+    actor: str,
+) -> BulkAcceptOutcome:
+    """Accept the suggestion of each selected Unmatched customer; one queued sync for them all."""
+    known = _names(directory, account_id)
+    accepted: list[str] = []
+    skipped: list[str] = []
+    for customer_id in dict.fromkeys(customer_ids):
+        try:
+            record = _current(account_id, integration_id, customer_id, None)
+        except NotFound:
+            skipped.append(customer_id)
+            continue
+        target = record.suggested_organization_id
+        if record.status != UNMATCHED or not target or target not in known:
+            skipped.append(customer_id)
+            continue
+        try:
+            changed = _matched(record, target)
+            _save(
+                rt, record, changed, "Accepted suggested match", actor, known[target], queue=False
+            )
+        except ConcurrentChange:
+            skipped.append(customer_id)
+            continue
+        accepted.append(customer_id)
+    if accepted:
+        queue_sync(rt, integration_id, reason=f"matching: {len(accepted)} suggestions accepted")
+    return BulkAcceptOutcome(accepted=accepted, skipped=skipped)
+
+
+def match_to(
+    rt: Runtime,
+    account_id: str,
+    integration_id: str,
+    customer_id: str,
+    organization_id: str,
+    *,
+    directory: OrganizationDirectory,
+    actor: str,
+    expected_version: int | None = None,
+) -> CustomerMatch:
+    """Match an Unmatched customer to an organization the person picked."""
+    record = _current(account_id, integration_id, customer_id, expected_version)
+    _require(record, UNMATCHED)
+    organization = directory.organization(account_id, organization_id)
+    changed = _matched(record, organization.organization_id)
+    return _save(rt, record, changed, "Matched to organization", actor, organization.name)
+
+
+def change_match(
+    rt: Runtime,
+    account_id: str,
+    integration_id: str,
+    customer_id: str,
+    organization_id: str,
+    *,
+    directory: OrganizationDirectory,
+    actor: str,
+    expected_version: int | None = None,
+) -> CustomerMatch:
+    """Match a Matched customer to another organization."""
+    record = _current(account_id, integration_id, customer_id, expected_version)
+    _require(record, MATCHED)
+    organization = directory.organization(account_id, organization_id)
+    if organization.organization_id == record.organization_id:
+        raise InvalidInput(f"{record.customer_name} is already matched to {organization.name}.")
+    changed = _matched(record, organization.organization_id)
+    return _save(rt, record, changed, "Changed match", actor, organization.name)
+
+
+# --------------------------------------------------------------------------------------------------
+# Creating an organization for a customer
+
+
+def creation_check(directory: OrganizationDirectory, account_id: str, name: str) -> CreationCheck:
+    """The organizations to list before creating one named `name`: an exact duplicate, if any,
+    and those with similar names."""
+    name = _valid_name(name)
+    existing = _names(directory, account_id)
+    duplicates = same_name_organizations(name, existing)
+    duplicate = Candidate(duplicates[0], existing[duplicates[0]], 100) if duplicates else None
+    return CreationCheck(name=name, duplicate=duplicate, similar=similar_names(name, existing))
+
+
+def create_organization(
+    rt: Runtime,
+    account_id: str,
+    integration_id: str,
+    customer_id: str,
+    *,
+    directory: OrganizationDirectory,
+    name: str,
+    actor: str,
+    expected_version: int | None = None,
+) -> CustomerMatch:
+    """Create an IT Docs organization named `name` and match the Unmatched customer to it.
+
+    The directory refuses an exact duplicate with a conditional write (AlreadyExists), so two
+    people creating the same name at once end with one organization.
+    """
+    record = _current(account_id, integration_id, customer_id, expected_version)
+    _require(record, UNMATCHED)
+    organization = directory.create_organization(account_id, _valid_name(name), actor=actor)
+    changed = _matched(record, organization.organization_id)
+    return _save(rt, record, changed, "Created organization and matched", actor, organization.name)
+
+
+def search_organizations(
+    directory: OrganizationDirectory, account_id: str, query: str
+) -> list[Candidate]:
+    """The "Match To" search: the account's organizations whose names fit what was typed."""
+    return search(query, _names(directory, account_id))
+
+
+# --------------------------------------------------------------------------------------------------
+# Unmatching and ignoring
+
+
+def unmatch(
+    rt: Runtime,
+    account_id: str,
+    integration_id: str,
+    customer_id: str,
+    *,
+    actor: str,
+    expected_version: int | None = None,
+) -> CustomerMatch:
+    """Back to Unmatched; later syncs leave it Unmatched (they still refresh its suggestion)."""
+    record = _current(account_id, integration_id, customer_id, expected_version)
+    _require(record, MATCHED)
+    changed = dataclasses.replace(
+        record, status=UNMATCHED, organization_id=None, matched_by=None, held=True
+    )
+    return _save(rt, record, changed, "Unmatched", actor, None)
+
+
+def ignore(
+    rt: Runtime,
+    account_id: str,
+    integration_id: str,
+    customer_id: str,
+    *,
+    actor: str,
+    expected_version: int | None = None,
+) -> CustomerMatch:
+    """Ignore an Unmatched customer: later syncs leave it and do not count it as unmatched."""
+    record = _current(account_id, integration_id, customer_id, expected_version)
+    _require(record, UNMATCHED)
+    changed = dataclasses.replace(record, status=IGNORED, held=False)
+    return _save(rt, record, changed, "Ignored", actor, None)
+
+
+def unignore(
+    rt: Runtime,
+    account_id: str,
+    integration_id: str,
+    customer_id: str,
+    *,
+    actor: str,
+    expected_version: int | None = None,
+) -> CustomerMatch:
+    """Back to Unmatched, where the next sync matches it by exact name or suggests again."""
+    record = _current(account_id, integration_id, customer_id, expected_version)
+    _require(record, IGNORED)
+    changed = dataclasses.replace(record, status=UNMATCHED, held=False)
+    return _save(rt, record, changed, "Un-ignored", actor, None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared steps
+
+
+def _current(
+    account_id: str, integration_id: str, customer_id: str, expected_version: int | None
+) -> CustomerMatch:
+    """The customer's record, in this account, at the version the page showed (if it sent one)."""
+    record = store.get_match(integration_id, customer_id)
+    if record.account_id != account_id or record.absent_since is not None:
+        raise NotFound("No such customer in this integration.")
+    if expected_version is not None and expected_version != record.version:
+        raise ConcurrentChange(
+            f"{record.customer_name} was changed by someone else since the page was loaded. "
+            "Here it is as it stands now."
+        )
+    return record
+
+
+def _names(directory: OrganizationDirectory, account_id: str) -> dict[str, str]:
+    """The account's organizations, id -> name."""
+    return {o.organization_id: o.name for o in directory.organizations(account_id)}
+
+
+def _require(record: CustomerMatch, status: str) -> None:
+    if record.status != status:
+        raise InvalidInput(f"{record.customer_name} is {record.status}, not {status}.")
+
+
+def _matched(record: CustomerMatch, organization_id: str) -> CustomerMatch:
+    return dataclasses.replace(
+        record, status=MATCHED, organization_id=organization_id, matched_by="person", held=False
+    )
+
+
+def _save(
+    rt: Runtime,
+    before: CustomerMatch,
+    after: CustomerMatch,
+    action: str,
+    actor: str,
+    organization_name: str | None,
+    *,
+    queue: bool = True,
+) -> CustomerMatch:
+    """Write the change (conditional on the version read) with its audit entry; queue a sync."""
+    now = rt.clock.now()
+    written = dataclasses.replace(
+        after, decided_by=actor, decided_at=now, updated_at=now, version=before.version + 1
+    )
+    entry = AuditEntry(
+        integration_id=before.integration_id,
+        entry_key=f"{now.isoformat()}#{rt.random.hex(6)}",
+        account_id=before.account_id,
+        customer_id=before.customer_id,
+        customer_name=before.customer_name,
+        action=action,
+        actor=actor,
+        organization_id=after.organization_id,
+        organization_name=organization_name,
+        previous_organization_id=before.organization_id,
+        at=now,
+    )
+    store.save_decision(written, entry)
+    if queue:
+        queue_sync(rt, before.integration_id, reason=f"matching: {action.lower()}")
+    return written
+
+
+def _valid_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise InvalidInput("Enter the new organization's name.", field="name")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise InvalidInput(
+            f"An organization name has at most {MAX_NAME_LENGTH} characters.", field="name"
+        )
+    return cleaned
