@@ -58,10 +58,11 @@ chromium:
 run: deps
 	$(BIN)/python -m devstack.run
 
-# Lint and tests both run; the target fails if either failed.
+# Lint, the architecture contracts and the tests all run; the target fails if any failed.
 test: system-deps deps
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
+	$(BIN)/lint-imports || status=1; \
 	$(BIN)/pytest -q -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
@@ -76,6 +77,7 @@ package: deps
 
 lint: deps
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m infra.build --check
 

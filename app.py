@@ -10,40 +10,21 @@ from chalice import Chalice, Rate
 
 from chalicelib import logs, queues, runtime, settings
 from chalicelib.auth import lifecycle_events as lifecycle
-from chalicelib.auth.hub.module_routes import module_routes
-from chalicelib.auth.hub.oidc.routes import oidc_routes
-from chalicelib.auth.hub.push.routes import push_routes
-from chalicelib.auth.hub.routes import hub_routes
+from chalicelib.auth.hub import routes as hub_routes
 from chalicelib.itdocs import deprovisioning as itdocs_deprovisioning
-from chalicelib.itdocs.account_routes import itdocs_account_routes
-from chalicelib.itdocs.api_routes import itdocs_api_routes
+from chalicelib.itdocs import routes as itdocs_routes
 from chalicelib.itdocs.directory import ItDocsDirectory
-from chalicelib.itdocs.docs_routes import itdocs_docs_routes
-from chalicelib.itdocs.integration_routes import itdocs_integration_routes
-from chalicelib.itdocs.matching_routes import matching_routes
-from chalicelib.itdocs.routes import itdocs_routes
+from chalicelib.portal import api_routes as portal_api_routes
 from chalicelib.portal import deprovisioning, scheduled
-from chalicelib.portal.api_routes import api_routes
-from chalicelib.portal.routes import portal_routes
-from chalicelib.portal.sso_routes import portal_sso_routes
+from chalicelib.portal import routes as portal_routes
 from chalicelib.sync import scheduled as sync_scheduled
 from chalicelib.web.routes import web_routes
 
 app = Chalice(app_name="linkhub")
 app.register_blueprint(web_routes)
-app.register_blueprint(hub_routes, url_prefix="/hub")
-app.register_blueprint(portal_routes, url_prefix="/portal")
-app.register_blueprint(api_routes, url_prefix="/api/v1")
-app.register_blueprint(push_routes, url_prefix="/hub")
-app.register_blueprint(oidc_routes, url_prefix="/hub")
-app.register_blueprint(module_routes, url_prefix="/hub")
-app.register_blueprint(portal_sso_routes, url_prefix="/portal")
-app.register_blueprint(itdocs_routes, url_prefix="/itdocs")
-app.register_blueprint(itdocs_integration_routes, url_prefix="/itdocs")
-app.register_blueprint(itdocs_account_routes, url_prefix="/itdocs")
-app.register_blueprint(itdocs_docs_routes, url_prefix="/itdocs")
-app.register_blueprint(matching_routes, url_prefix="/itdocs")
-app.register_blueprint(itdocs_api_routes, url_prefix="/itdocs/api")
+for blueprint, prefix in (*hub_routes.MOUNTS, *portal_routes.MOUNTS, *portal_api_routes.MOUNTS,
+                          *itdocs_routes.MOUNTS):
+    app.register_blueprint(blueprint, url_prefix=prefix)
 lifecycle.subscribe(deprovisioning.on_hub_event)
 lifecycle.subscribe(itdocs_deprovisioning.on_hub_event)
 

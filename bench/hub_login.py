@@ -214,14 +214,16 @@ def login_table() -> str:
             tables.create_tables()
             company = accounts.create_company(rt, COMPANY)
             secret = totp.new_secret()
-            alice = accounts.create_user(rt, company, username="alice", role="Master",
-                                         email="alice@bench.example", name="Alice",
-                                         password=PASSWORD)
+            alice = accounts.create_user_at_setup(rt, company, username="alice", role="Master",
+                                                  email="alice@bench.example", name="Alice",
+                                                  password=PASSWORD)
             box = rt.box
             store.update_user(alice.user_id,
                               totp_secret=box.encrypt(secret.encode(), f"totp:{alice.user_id}"))
-            newcomers = [accounts.create_user(rt, company, username=f"new{i}", name=f"New {i}",
-                                              email=f"new{i}@bench.example", password=PASSWORD)
+            newcomers = [accounts.create_user_at_setup(rt, company, username=f"new{i}",
+                                                       name=f"New {i}",
+                                                       email=f"new{i}@bench.example",
+                                                       password=PASSWORD)
                          for i in range(LOGINS + 1)]
 
             def pending_code(username: str) -> str:

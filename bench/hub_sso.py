@@ -60,7 +60,7 @@ def round_trip_table() -> str:
             tables.create_tables()
             hub = make_account(company_name="Bench Hub MSP", username="alice")
             partner = companies.create_company(rt, "Bench Partner")
-            users.create_user(rt, partner, username="alice-portal", email="alice@example.com",
+            users.set_up_user(rt, partner, username="alice-portal", email="alice@example.com",
                               name="Alice", role=SECURITY_ADMIN, password="bench-portal-pass-1")
             security_store.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
                                         hub_company_id=hub.company.company_id,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.itdocs import audit
-from chalicelib.itdocs.policy import ADMINISTRATOR, DEFAULT_ROLE, ROLES, can
+from chalicelib.itdocs.policy import ADMINISTRATOR, DEFAULT_ROLE, ROLES, require
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import accounts as account_store
 from chalicelib.storage.itdocs import users as user_store
@@ -87,15 +87,13 @@ def create_user(rt: Runtime, account_id: str, *, email: str, name: str, role: st
 
 def users_of(actor: ItDocsUser) -> list[User]:
     """The account's users, by email (Administrators only)."""
-    if not can(actor, "user.manage"):
-        raise Forbidden()
+    require(actor, "user.manage")
     return sorted(user_store.users_of_account(actor.account_id), key=lambda u: u.email.lower())
 
 
 def set_role(rt: Runtime, actor: ItDocsUser, user_id: str, role: str) -> User:
     """An Administrator changes another user's role in the same account."""
-    if not can(actor, "user.manage"):
-        raise Forbidden()
+    require(actor, "user.manage")
     if role not in ROLES:
         raise InvalidInput("Unknown role.", field="role")
     target = user_store.get_user(user_id)
@@ -110,8 +108,7 @@ def set_role(rt: Runtime, actor: ItDocsUser, user_id: str, role: str) -> User:
 
 def update_sign_in(rt: Runtime, actor: ItDocsUser, *, default_role: str, jit_enabled: bool) -> None:
     """The account's just-in-time provisioning settings (Administrators only, audited)."""
-    if not can(actor, "account.manage"):
-        raise Forbidden()
+    require(actor, "account.manage")
     if default_role not in ROLES:
         raise InvalidInput("Unknown role.", field="default_role")
     account_store.update_account(actor.account_id, default_role=default_role,
@@ -120,5 +117,14 @@ def update_sign_in(rt: Runtime, actor: ItDocsUser, *, default_role: str, jit_ena
                  f"JIT {'on' if jit_enabled else 'off'}, default role {default_role}")
 
 
-def get_account(account_id: str) -> Account:
-    return account_store.get_account(account_id)
+def account_of(actor: ItDocsUser) -> Account:
+    """The user's own account: its name and hub link, as every page's banner shows them."""
+    require(actor, "itdocs.use")
+    return account_store.get_account(actor.account_id)
+
+
+def sign_in_settings(actor: ItDocsUser) -> Account:
+    """The account with its sign-in settings, as Account > Single Sign-on shows them
+    (Administrators only)."""
+    require(actor, "account.manage")
+    return account_store.get_account(actor.account_id)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from chalicelib import logs
 from chalicelib.auth import passwords
-from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from chalicelib.errors import InvalidInput, NotAuthenticated, NotFound
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser
-from chalicelib.itdocs.policy import can
+from chalicelib.itdocs.policy import require
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import api_keys as access
 from chalicelib.storage.itdocs import users as store
@@ -25,15 +25,6 @@ from chalicelib.storage.itdocs.api_keys import ApiKey
 
 PREFIX = "itd_"
 REFUSED = "Missing or invalid IT Docs API key."
-
-
-@dataclass(frozen=True)
-class ApiKeyOwner:
-    """Who a verified key acts for: the user who created it, with their current role."""
-
-    account_id: str
-    user_id: str
-    role: str
 
 
 @dataclass(frozen=True)
@@ -68,8 +59,7 @@ def _verified(rt: Runtime) -> _Verified:
 
 def create(rt: Runtime, actor: ItDocsUser, label: str) -> NewApiKey:
     """An Administrator creates a key acting as themselves; the whole key is returned once."""
-    if not can(actor, "api_key.manage"):
-        raise Forbidden()
+    require(actor, "api_key.manage")
     label = " ".join(label.split()) or "API key"
     if len(label) > 80:
         raise InvalidInput("Use at most 80 characters for the description.", field="label")
@@ -84,21 +74,22 @@ def create(rt: Runtime, actor: ItDocsUser, label: str) -> NewApiKey:
 
 
 def keys_of(actor: ItDocsUser) -> list[ApiKey]:
-    if not can(actor, "api_key.manage"):
-        raise Forbidden()
+    """The account's keys, newest first (Administrators only; never their secrets)."""
+    require(actor, "api_key.manage")
     return sorted(access.api_keys_of_account(actor.account_id), key=lambda k: k.created_at,
                   reverse=True)
 
 
 def revoke(rt: Runtime, actor: ItDocsUser, key_id: str) -> None:
-    if not can(actor, "api_key.manage"):
-        raise Forbidden()
+    """An Administrator revokes one of the account's keys; it fails at its next use."""
+    require(actor, "api_key.manage")
     access.revoke_api_key(actor.account_id, key_id, rt.clock.now())
     audit.record(rt, actor.account_id, actor.email, "api_key.revoked", key_id)
 
 
-def verify(rt: Runtime, presented_key: str | None) -> ApiKeyOwner:
-    """The owner of a live key held by an active user, or NotAuthenticated."""
+def verify(rt: Runtime, presented_key: str | None) -> ItDocsUser:
+    """Who a live key acts for: the active user who created it, with their current role; or
+    NotAuthenticated."""
     presented = (presented_key or "").strip()
     key_id, _, secret = presented.removeprefix(PREFIX).partition(".")
     if not presented.startswith(PREFIX) or not key_id or not secret or len(presented) > 200:
@@ -119,4 +110,4 @@ def verify(rt: Runtime, presented_key: str | None) -> ApiKeyOwner:
         raise NotAuthenticated(REFUSED) from exc
     if user.status != ACTIVE or user.account_id != key.account_id:
         raise NotAuthenticated(REFUSED)
-    return ApiKeyOwner(key.account_id, user.user_id, user.role)
+    return ItDocsUser.of(user)

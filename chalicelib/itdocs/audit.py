@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs.audit import itdocs_audit
-from chalicelib.storage.kit import AuditEntry
 
 
 def record(rt: Runtime, account_id: str, actor: str, action: str, detail: str = "") -> None:
@@ -12,7 +11,3 @@ def record(rt: Runtime, account_id: str, actor: str, action: str, detail: str = 
     now = rt.clock.now()
     itdocs_audit.add_audit(account_id, f"{now.isoformat()}#{rt.random.hex(4)}", actor, action,
                            detail[:500], now)
-
-
-def recent(account_id: str, limit: int = 50) -> list[AuditEntry]:
-    return itdocs_audit.audit_of(account_id, limit)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.errors import Forbidden, InvalidInput
+from chalicelib.errors import InvalidInput
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ItDocsUser
-from chalicelib.itdocs.policy import can
+from chalicelib.itdocs.policy import require
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import contacts as contact_store
 from chalicelib.storage.itdocs import organizations as organization_store
@@ -67,21 +67,23 @@ def _checked(details: ContactDetails) -> ContactDetails:
     return ContactDetails(name, list(details.emails), details.title.strip(), details.phone.strip())
 
 
-def in_organization(rt: Runtime, account_id: str, organization_id: str) -> list[Contact]:
-    """The organization's contacts, by name (one Query)."""
-    records = contact_store.contacts_of_organization(account_id, organization_id)
+def in_organization(rt: Runtime, actor: ItDocsUser, organization_id: str) -> list[Contact]:
+    """The contacts of one of the user's organizations, by name (one Query)."""
+    require(actor, "contact.view")
+    records = contact_store.contacts_of_organization(actor.account_id, organization_id)
     return sorted((_public(r) for r in records), key=lambda c: c.name.casefold())
 
 
-def get(rt: Runtime, account_id: str, organization_id: str, contact_id: str) -> Contact:
-    return _public(contact_store.get_contact(account_id, organization_id, contact_id))
+def get(rt: Runtime, actor: ItDocsUser, organization_id: str, contact_id: str) -> Contact:
+    """One contact of one of the user's organizations, or NotFound."""
+    require(actor, "contact.view")
+    return _public(contact_store.get_contact(actor.account_id, organization_id, contact_id))
 
 
 def create(rt: Runtime, actor: ItDocsUser, organization_id: str,
            details: ContactDetails) -> Contact:
     """A new contact in one of the actor's organizations (Editors and up)."""
-    if not can(actor, "contact.create"):
-        raise Forbidden()
+    require(actor, "contact.create")
     # NotFound for another tenant's
     organization_store.get_organization(actor.account_id, organization_id)
     checked = _checked(details)
@@ -95,8 +97,8 @@ def create(rt: Runtime, actor: ItDocsUser, organization_id: str,
 
 def update(rt: Runtime, actor: ItDocsUser, organization_id: str, contact_id: str,
            details: ContactDetails) -> Contact:
-    if not can(actor, "contact.edit"):
-        raise Forbidden()
+    """Change one of the actor's contacts (Editors and up)."""
+    require(actor, "contact.edit")
     current = contact_store.get_contact(actor.account_id, organization_id, contact_id)
     checked = _checked(details)
     record = ContactRecord(contact_id, actor.account_id, organization_id, checked.name,

@@ -1,7 +1,7 @@
-"""IT Docs as the sync's organization directory (`chalicelib.sync.directory`).
+"""IT Docs as the sync run's organization directory (`chalicelib.sync.directory`).
 
-`app.py` and IT Docs' pages pass an `ItDocsDirectory` to the sync, which matches backup customers
-to these organizations and creates one from the matching screen.
+`app.py` passes an `ItDocsDirectory` to the sync's queue worker, which matches backup customers to
+these organizations. A run acts for no user; what a user does goes through `acting.py`.
 """
 
 from __future__ import annotations
@@ -15,18 +15,10 @@ from chalicelib.runtime import Runtime
 
 @dataclass(frozen=True)
 class ItDocsDirectory:
-    """IT Docs organizations for the sync: `sync.directory.OrganizationDirectory`."""
+    """IT Docs organizations for a sync run: `sync.directory.OrganizationDirectory`."""
 
     rt: Runtime
 
     def organizations(self, account_id: str) -> list[Organization]:
         """Every organization of the account, by name."""
-        return organizations.list_all(self.rt, account_id)
-
-    def organization(self, account_id: str, organization_id: str) -> Organization:
-        """One organization of the account (NotFound for another account's)."""
-        return organizations.get(self.rt, account_id, organization_id)
-
-    def create_organization(self, account_id: str, name: str, *, actor: str) -> Organization:
-        """A new organization, refused (AlreadyExists) when the exact name is taken."""
-        return organizations.create(self.rt, account_id, name, actor=actor)
+        return organizations.list_for_sync(self.rt, account_id)

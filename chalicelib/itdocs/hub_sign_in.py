@@ -10,18 +10,19 @@ account has automatic user creation (JIT) on.
 from __future__ import annotations
 
 from chalicelib.auth.sso import accounts as sso_accounts
-from chalicelib.auth.sso import hub_services
+from chalicelib.auth.sso import hub_services, relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import AlreadyExists, Forbidden, LinkhubError, LoginFailed
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser, create_user, email_key
-from chalicelib.itdocs.policy import can
+from chalicelib.itdocs.policy import can, require
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import accounts as account_store
 from chalicelib.storage.itdocs import users as user_store
 from chalicelib.storage.itdocs.users import User
 
 MODULE = "itdocs"
+SSO_SETTINGS = "/itdocs/account/sso"
 DEACTIVATED = "Your IT Docs user is deactivated. Ask your IT Docs administrator."
 
 
@@ -85,6 +86,13 @@ def launch_url(rt: Runtime) -> str:
     return rt.settings.base_url.rstrip("/") + "/itdocs/sso/launch"
 
 
+def start_link(rt: Runtime, actor: ItDocsUser) -> tuple[str, str]:
+    """An Administrator starts linking: the hub's authorization URL (sign in there as a Master,
+    with purpose "link") and the sealed state cookie; the callback then calls `link_account`."""
+    require(actor, "account.manage")
+    return relying_party.start(rt, MODULE, return_to=SSO_SETTINGS, purpose="link")
+
+
 def link_account(rt: Runtime, actor: ItDocsUser, identity: HubIdentity) -> None:
     """An Administrator, signed in to the hub as a Master, links this account to the hub company."""
     if not can(actor, "account.manage"):
@@ -110,8 +118,7 @@ def link_account(rt: Runtime, actor: ItDocsUser, identity: HubIdentity) -> None:
 
 def unlink_account(rt: Runtime, actor: ItDocsUser) -> None:
     """An Administrator unlinks the account; hub sign-in stops opening it."""
-    if not can(actor, "account.manage"):
-        raise Forbidden()
+    require(actor, "account.manage")
     account = account_store.get_account(actor.account_id)
     if not account.linked_to_hub:
         return

@@ -1,13 +1,17 @@
-"""IT Docs organizations: listed per account, unique by exact name (a conditional marker write)."""
+"""IT Docs organizations: listed per account, unique by exact name (a conditional marker write).
+
+Every function acts for a user and asks the policy first; `list_for_sync` is the one entry point
+with no user, for the scheduled sync's matching (`directory.ItDocsDirectory`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.errors import ConcurrentChange, Forbidden, InvalidInput
+from chalicelib.errors import ConcurrentChange, InvalidInput
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ItDocsUser
-from chalicelib.itdocs.policy import can
+from chalicelib.itdocs.policy import require
 from chalicelib.matching.names import exact_key
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import organizations as store
@@ -38,28 +42,38 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
-def list_all(rt: Runtime, account_id: str) -> list[Organization]:
-    """Every organization of the account, by name (one Query on the account's partition)."""
+def list_all(rt: Runtime, actor: ItDocsUser) -> list[Organization]:
+    """Every organization of the user's account, by name (one Query on the account's partition)."""
+    require(actor, "organization.view")
+    return list_for_sync(rt, actor.account_id)
+
+
+def list_for_sync(rt: Runtime, account_id: str) -> list[Organization]:
+    """Every organization of the account, by name, for a sync run (which acts for no user)."""
     records = store.organizations_of_account(account_id)
     return sorted((_public(r) for r in records), key=lambda o: (o.name.casefold(), o.name))
 
 
-def get(rt: Runtime, account_id: str, organization_id: str) -> Organization:
-    """One organization of the account, or NotFound (also for another account's ids)."""
-    return _public(store.get_organization(account_id, organization_id))
+def get(rt: Runtime, actor: ItDocsUser, organization_id: str) -> Organization:
+    """One organization of the user's account, or NotFound (also for another account's ids)."""
+    require(actor, "organization.view")
+    return _public(store.get_organization(actor.account_id, organization_id))
 
 
-def create(rt: Runtime, account_id: str, name: str, *, actor: str) -> Organization:
-    """A new organization; AlreadyExists when one with the exact same name exists.
+def create(rt: Runtime, actor: ItDocsUser, name: str) -> Organization:
+    """A user creates an organization in their account (Editors and up); AlreadyExists when one
+    with the exact same name exists.
 
     The name marker is written in the same transaction as the organization, so two concurrent
     creates of one name make exactly one organization. A transaction that collided with another
     in flight is retried; the retry then sees the marker and reports the name as taken.
     """
+    require(actor, "organization.create")
     cleaned = clean_name(name)
     now = rt.clock.now()
-    record = OrganizationRecord(organization_id=rt.random.hex(8), account_id=account_id,
-                                name=cleaned, created_at=now, updated_at=now, created_by=actor)
+    record = OrganizationRecord(organization_id=rt.random.hex(8), account_id=actor.account_id,
+                                name=cleaned, created_at=now, updated_at=now,
+                                created_by=actor.email)
     for attempt in range(CREATE_ATTEMPTS):
         try:
             store.create_organization(record, exact_key(cleaned))
@@ -68,21 +82,13 @@ def create(rt: Runtime, account_id: str, name: str, *, actor: str) -> Organizati
             if attempt == CREATE_ATTEMPTS - 1:
                 raise
             rt.sleep(0.05 * (attempt + 1))
-    audit.record(rt, account_id, actor, "organization.created", cleaned)
+    audit.record(rt, actor.account_id, actor.email, "organization.created", cleaned)
     return _public(record)
-
-
-def create_by(rt: Runtime, actor: ItDocsUser, name: str) -> Organization:
-    """A user creates an organization in their own account (Editors and up)."""
-    if not can(actor, "organization.create"):
-        raise Forbidden()
-    return create(rt, actor.account_id, name, actor=actor.email)
 
 
 def rename(rt: Runtime, actor: ItDocsUser, organization_id: str, name: str) -> Organization:
     """Rename, moving the name marker atomically; AlreadyExists if the new name is taken."""
-    if not can(actor, "organization.edit"):
-        raise Forbidden()
+    require(actor, "organization.edit")
     cleaned = clean_name(name)
     current = store.get_organization(actor.account_id, organization_id)
     if cleaned == current.name:

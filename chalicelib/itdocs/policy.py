@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
+
+from chalicelib.errors import Forbidden
 
 ADMINISTRATOR = "Administrator"
 MANAGER = "Manager"
@@ -23,6 +26,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     READ_ONLY: EVERYONE,
 }
 
+ADMINISTRATORS_ONLY = "Only Administrators manage the account."
+# The sentence a refusal shows, per action (others get Forbidden's general sentence).
+REFUSALS: dict[str, str] = {
+    "account.manage": ADMINISTRATORS_ONLY,
+    "user.manage": ADMINISTRATORS_ONLY,
+    "api_key.manage": ADMINISTRATORS_ONLY,
+    "integration.view": "Only Administrators and Managers can see integrations.",
+    "integration.manage": "Only Administrators and Managers manage integrations.",
+    "matching.manage": "Only Administrators and Managers can change matches.",
+}
+
 
 class Actor(Protocol):
     @property
@@ -36,3 +50,9 @@ def can(user: Actor, action: str) -> bool:
     integrations and matching; Administrators also manage the account, users and API keys.
     """
     return action in ALLOWED.get(user.role, frozenset())
+
+
+def require(user: Actor, action: str, refusals: Mapping[str, str] = REFUSALS) -> None:
+    """Raise Forbidden, saying who may, unless `can(user, action)`: every service asks first."""
+    if not can(user, action):
+        raise Forbidden(refusals.get(action))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from chalicelib.auth import names
-from chalicelib.errors import InvalidInput
+from chalicelib.errors import Forbidden, InvalidInput
+from chalicelib.portal.policy import can
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import companies as store
 from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.users import PortalUser
 
 # Weighted REST API cost a partner may spend per hour (see rate_limit.py for the weights).
 DEFAULT_HOURLY_BUDGET = 10_000
@@ -30,3 +32,10 @@ def company_named(name: str) -> PortalCompany | None:
     """The partner company with this name, if any (one consistent read, one GetItem)."""
     company_id = store.company_id_by_name_key(names.name_key(name))
     return store.get_company(company_id) if company_id else None
+
+
+def company_of(actor: PortalUser) -> PortalCompany:
+    """The signed-in user's own partner company (the home page's heading)."""
+    if not can(actor, "portal.use"):
+        raise Forbidden()
+    return store.get_company(actor.company_id)

@@ -9,7 +9,9 @@ need: `portal_users_for_hub_subject`.
 
 from __future__ import annotations
 
-from chalicelib.auth.sso import accounts
+from dataclasses import dataclass
+
+from chalicelib.auth.sso import accounts, tenant_choice
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import AlreadyExists, LoginFailed, NotFound
 from chalicelib.portal import portal_login, security_settings, users
@@ -20,7 +22,17 @@ from chalicelib.storage.portal import users as user_store
 from chalicelib.storage.portal.sessions import PortalSession
 from chalicelib.storage.portal.users import PortalUser
 
+MODULE = "portal"
 JIT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The account picked from a Log In with Hub choice, where to go next, and the hub session."""
+
+    user: PortalUser
+    return_to: str
+    hub_sid: str
 
 
 def portal_users_for_hub_subject(rt: Runtime, issuer: str, subject: str) -> list[PortalUser]:
@@ -133,12 +145,22 @@ def complete(rt: Runtime, user: PortalUser, previous_token: str | None,
     return portal_login.complete(rt, user, previous_token, hub_sid)
 
 
-def choose(rt: Runtime, allowed: list[str], user_id: str) -> PortalUser:
-    """One of the accounts offered to this identity, still active."""
-    if user_id not in allowed:
-        raise LoginFailed("Choose one of the listed accounts.")
-    user = user_store.get_user(user_id)
+def seal_choice(rt: Runtime, found: list[PortalUser], identity: HubIdentity) -> str:
+    """A signed, short-lived list of the accounts this hub identity opens."""
+    return tenant_choice.seal(rt, MODULE, [u.user_id for u in found], identity.return_to,
+                              identity.sid)
+
+
+def accounts_offered(rt: Runtime, cookie: str | None) -> list[PortalUser]:
+    """The accounts the sealed choice lists, for the page where the user picks one."""
+    user_ids, _ = tenant_choice.offered(rt, MODULE, cookie)
+    return [user_store.get_user(user_id) for user_id in user_ids]
+
+
+def choose(rt: Runtime, cookie: str | None, user_id: str) -> Chosen:
+    """One of the accounts the sealed choice offers, still active; any other id is refused."""
+    chosen, return_to = tenant_choice.pick(rt, MODULE, cookie, user_id)
+    user = user_store.get_user(chosen)
     if user.status != users.ACTIVE:
         raise LoginFailed("That portal account is not active.")
-    return user
-
+    return Chosen(user, return_to, tenant_choice.hub_session(rt, MODULE, cookie))

@@ -77,11 +77,18 @@ def seal_choice(rt: Runtime, choices: list[PortalUser], next_path: str) -> str:
 
 
 def unseal_choice(rt: Runtime, token: str | None) -> tuple[list[str], str]:
+    """(user ids, next path) of a sealed choice; NotAuthenticated when expired or tampered."""
     try:
         data = rt.signer.unsign(CHOICE_PURPOSE, token)
     except BadSignature as exc:
         raise NotAuthenticated("Your sign-in expired. Please log in again.") from exc
     return list(data["u"]), str(data["n"])
+
+
+def accounts_offered(rt: Runtime, token: str | None) -> list[PortalUser]:
+    """The accounts the sealed choice lists, for the page where the user picks one."""
+    user_ids, _ = unseal_choice(rt, token)
+    return [store.get_user(user_id) for user_id in user_ids]
 
 
 def choose(rt: Runtime, token: str | None, user_id: str,

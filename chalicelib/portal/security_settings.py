@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from chalicelib.auth.sso import exemptions, hub_services
+from chalicelib.auth.sso import exemptions, hub_services, relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.portal import insights, users
@@ -36,6 +36,7 @@ ALWAYS_EXEMPT_ROLES = frozenset({SECURITY_ADMIN, PRIMARY})
 # Roles automatic creation may give, lowest first; the guarded roles are never given automatically.
 JIT_ROLES = (READ_ONLY, TECHNICIAN, ADMINISTRATOR)
 DEFAULT_JIT_ROLE = READ_ONLY
+ONLY_SECURITY_ADMINS = "Only a Security Admin can view or change security settings."
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,15 @@ def _settings(record: SecurityRecord) -> SecuritySettings:
 
 
 def security_settings(rt: Runtime, company_id: str) -> SecuritySettings:
-    """The company's settings (one consistent read)."""
+    """The company's settings (one consistent read), for flows where nobody is signed in yet."""
     return _settings(store.get_settings(company_id))
+
+
+def linked_to_hub(rt: Runtime, actor: PortalUser) -> bool:
+    """True when the actor's company has Login with Hub on (the banner shows the hub's apps)."""
+    if not can(actor, "portal.use"):
+        raise Forbidden()
+    return security_settings(rt, actor.company_id).linked
 
 
 def companies_linked_to(rt: Runtime, issuer: str, hub_company_id: str) -> list[str]:
@@ -115,6 +123,7 @@ class UserRow:
 
 def exception_rows(rt: Runtime, actor: PortalUser,
                    settings: SecuritySettings) -> list[UserRow]:
+    """One row per live user of the actor's company, by username (Security Admins only)."""
     _require_security_admin(actor)
     policy = settings.policy
     rows = []
@@ -128,20 +137,41 @@ def exception_rows(rt: Runtime, actor: PortalUser,
 
 
 # -- changes (Security Admin only, each audited) ---------------------------------------------------
-def _require_security_admin(actor: PortalUser) -> None:
+def _require_security_admin(actor: PortalUser,
+                            message: str = "Only a Security Admin can change security settings."
+                            ) -> None:
     if not can(actor, "security.manage"):
-        raise Forbidden("Only a Security Admin can change security settings.")
+        raise Forbidden(message)
 
 
 def audit(rt: Runtime, company_id: str, actor: str, action: str, detail: str) -> None:
+    """Record one security change: who (a username, `hub` or `hub:<name>`), what and when."""
     now = rt.clock.now()
     portal_security_audit.add_audit(company_id, f"{now.isoformat()}#{rt.random.hex(4)}", actor,
                                     action, detail, now)
 
 
 def audit_trail(rt: Runtime, actor: PortalUser) -> list[AuditEntry]:
+    """The company's security audit trail (Security Admins only)."""
     _require_security_admin(actor)
     return portal_security_audit.audit_of(actor.company_id)
+
+
+@dataclass(frozen=True)
+class SecurityOverview:
+    """What Admin > Security Settings shows: the settings, the User Exceptions, the audit trail."""
+
+    settings: SecuritySettings
+    rows: list[UserRow]
+    audit: list[AuditEntry]
+
+
+def overview(rt: Runtime, actor: PortalUser) -> SecurityOverview:
+    """The actor's company's security settings page (Security Admins only)."""
+    _require_security_admin(actor, ONLY_SECURITY_ADMINS)
+    settings = security_settings(rt, actor.company_id)
+    rows = exception_rows(rt, actor, settings) if settings.linked else []
+    return SecurityOverview(settings, rows, audit_trail(rt, actor))
 
 
 def _announce(rt: Runtime, company_id: str) -> None:
@@ -151,6 +181,12 @@ def _announce(rt: Runtime, company_id: str) -> None:
 
 def _on_off(value: bool) -> str:
     return "on" if value else "off"
+
+
+def start_link(rt: Runtime, actor: PortalUser, return_to: str) -> tuple[str, str]:
+    """(hub authorize URL, state cookie) of a sign-in that will enable Login with Hub."""
+    _require_security_admin(actor, ONLY_SECURITY_ADMINS)
+    return relying_party.start(rt, MODULE, return_to=return_to, purpose="link")
 
 
 def complete_link(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> SecuritySettings:
@@ -197,6 +233,7 @@ def disable_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
 
 
 def _needs_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
+    """The current settings, for a Security Admin of a company linked to a hub."""
     _require_security_admin(actor)
     current = security_settings(rt, actor.company_id)
     if not current.linked:
@@ -205,6 +242,7 @@ def _needs_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
 
 
 def set_require(rt: Runtime, actor: PortalUser, on: bool) -> SecuritySettings:
+    """Turn Require Log In with Hub on or off."""
     _needs_link(rt, actor)
     record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
                                require_hub_login=on)
@@ -230,6 +268,8 @@ def set_exception(rt: Runtime, actor: PortalUser, user_id: str,
 
 def set_auto_create(rt: Runtime, actor: PortalUser, on: bool,
                     default_role: str) -> SecuritySettings:
+    """Turn Automatic User Creation on or off, with the role new users get."""
+    _require_security_admin(actor)
     if default_role not in JIT_ROLES:
         raise InvalidInput("Choose Read Only, Technician or Administrator as the default role.",
                            field="default_role")
@@ -243,6 +283,7 @@ def set_auto_create(rt: Runtime, actor: PortalUser, on: bool,
 
 
 def set_auto_deactivate(rt: Runtime, actor: PortalUser, on: bool) -> SecuritySettings:
+    """Turn Automatic User Deactivation on or off."""
     _needs_link(rt, actor)
     record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
                                auto_deactivate_users=on)

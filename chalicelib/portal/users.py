@@ -17,19 +17,18 @@ STATUSES = (ACTIVE, DEACTIVATED, DELETED)
 
 
 def email_key(email: str) -> str:
+    """The form an email is looked up by (any company's accounts with that address)."""
     return email.strip().casefold()
 
 
 def username_key(username: str) -> str:
+    """The form a username is unique by (across every partner company)."""
     return names.name_key(username)
 
 
-def create_user(rt: Runtime, company: PortalCompany, *, username: str, email: str, name: str,
-                role: str, password: str | None, actor: PortalUser | None = None) -> PortalUser:
-    """Create a user (by an admin, or by setup code when `actor` is None).
-
-    `password` None makes an account that cannot log in locally (e.g. created from the hub).
-    """
+def _new_user(rt: Runtime, company: PortalCompany, *, username: str, email: str, name: str,
+              role: str, password: str | None) -> PortalUser:
+    """A validated user of `company`, not stored yet."""
     username, email = username.strip(), email.strip()
     if not username or len(username) > 64 or "@" in username or any(c.isspace() for c in username):
         raise InvalidInput("Usernames are 1–64 characters, without spaces or @.", field="username")
@@ -37,17 +36,40 @@ def create_user(rt: Runtime, company: PortalCompany, *, username: str, email: st
         raise InvalidInput("Enter a valid email address.", field="email")
     if role not in ROLES:
         raise InvalidInput("Choose a role.", field="role")
-    user = PortalUser(
+    return PortalUser(
         user_id=rt.random.new_id(), company_id=company.company_id, company_name=company.name,
         username=username, email=email, name=name.strip() or username, role=role, status=ACTIVE,
         password_hash=passwords.hash_password(password) if password is not None else None,
         created_at=rt.clock.now(),
     )
-    if actor is not None and not can(actor, "user.create", user):
-        raise Forbidden()
-    user_store.create_user(user, username_key(username), email_key(email),
-                           security_admin=role == SECURITY_ADMIN)
+
+
+def _store(user: PortalUser) -> PortalUser:
+    user_store.create_user(user, username_key(user.username), email_key(user.email),
+                           security_admin=user.role == SECURITY_ADMIN)
     return user
+
+
+def create_user(rt: Runtime, actor: PortalUser, *, username: str, email: str, name: str,
+                role: str, password: str | None) -> PortalUser:
+    """An admin creates a user of their own company, in a role they may give."""
+    if not can(actor, "user.create"):
+        raise Forbidden()
+    user = _new_user(rt, company_store.get_company(actor.company_id), username=username,
+                     email=email, name=name, role=role, password=password)
+    if not can(actor, "user.create", user):
+        raise Forbidden()
+    return _store(user)
+
+
+def set_up_user(rt: Runtime, company: PortalCompany, *, username: str, email: str, name: str,
+                role: str, password: str | None) -> PortalUser:
+    """A user made by setup code (demo data, benchmarks, tests), where nobody is signed in.
+
+    `password` None makes an account that cannot log in locally (e.g. created from the hub).
+    """
+    return _store(_new_user(rt, company, username=username, email=email, name=name, role=role,
+                            password=password))
 
 
 def company_users(actor: PortalUser) -> list[PortalUser]:
@@ -76,8 +98,10 @@ def set_status(rt: Runtime, actor: PortalUser, user_id: str, status: str) -> Por
 
 
 def change_status(user: PortalUser, status: str, *, keep_a_security_admin: bool) -> PortalUser:
-    """Set the status; with `keep_a_security_admin`, a change that would leave the company with
-    no active Security Admin raises LastSecurityAdmin (decided by one conditional transaction)."""
+    """Set the status for the hub's lifecycle events (nobody signed in) and for `set_status`.
+
+    With `keep_a_security_admin`, a change that would leave the company with no active Security
+    Admin raises LastSecurityAdmin (decided by one conditional transaction)."""
     if status == user.status:
         return user
     admin = user.role == SECURITY_ADMIN

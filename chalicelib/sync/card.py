@@ -6,7 +6,8 @@ seats are Active seats only: Paused, Archived and Unprotected seats are listed a
 counted. `contact_protection` looks each email up in the matched customers' seats through the
 seats' email index (case-insensitive).
 
-Both return None / [] when nothing is matched, so the page simply shows no card.
+Both return None / [] when nothing is matched, so the page simply shows no card. Both act for an
+IT Docs user, who must be allowed to see organizations (the card) or contacts (their protection).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from chalicelib.storage.itdocs import backup_customers as customer_store
 from chalicelib.storage.itdocs import backup_seats as seat_store
 from chalicelib.storage.itdocs import integrations as sync_store
 from chalicelib.sync import matching_screen, vocabulary
+from chalicelib.sync.acting import VIEW_CONTACTS, VIEW_ORGANIZATIONS, ActingUser
 
 
 @dataclass(frozen=True)
@@ -94,12 +96,14 @@ class SeatProtection:
     services: tuple[str, ...]
 
 
-def saas_card(rt: Runtime, account_id: str, organization_id: str) -> SaasCard | None:
+def saas_card(rt: Runtime, user: ActingUser, organization_id: str) -> SaasCard | None:
     """The organization's card, or None when no synced customer is matched to it."""
+    user.require(VIEW_ORGANIZATIONS)
+    account_id = user.account_id
     sections = []
     synced: dict[str, dt.datetime | None] = {}
     for integration_id, customer_id in matching_screen.customers_for_organization(
-        rt, account_id, organization_id
+        rt, user, organization_id
     ):
         if integration_id not in synced:
             synced[integration_id] = _last_sync(account_id, integration_id)
@@ -116,13 +120,15 @@ def saas_card(rt: Runtime, account_id: str, organization_id: str) -> SaasCard | 
 
 
 def contact_protection(
-    rt: Runtime, account_id: str, organization_id: str, emails: list[str]
+    rt: Runtime, user: ActingUser, organization_id: str, emails: list[str]
 ) -> list[SeatProtection]:
     """Seats whose email is one of the contact's, in the customers matched to the organization."""
+    user.require(VIEW_CONTACTS)
+    account_id = user.account_id
     wanted = sorted({e.strip().lower() for e in emails if e and e.strip()})
     found: list[SeatProtection] = []
     for integration_id, customer_id in matching_screen.customers_for_organization(
-        rt, account_id, organization_id
+        rt, user, organization_id
     ):
         customer = customer_store.get_customer(integration_id, customer_id)
         if customer is None or customer.account_id != account_id:

@@ -1,8 +1,9 @@
-"""What the sync needs of IT Docs' organizations: a protocol it defines and IT Docs implements.
+"""What a sync run needs of IT Docs' organizations: a protocol it defines and IT Docs implements.
 
-The sync never imports IT Docs. The scheduled handlers and IT Docs' pages hand an
-`OrganizationDirectory` to the sync functions that read or create organizations (a sync run's
-matching, the matching screen's actions), so the dependency runs one way: itdocs -> sync.
+The sync never imports IT Docs. The queue consumer in `app.py` hands an `OrganizationDirectory` to
+the sync run, which matches the customers it fetched to the account's organizations, so the
+dependency runs one way: itdocs -> sync. (A run acts for no user; what a user does goes through
+`acting.ActingUser`.)
 """
 
 from __future__ import annotations
@@ -22,17 +23,8 @@ class NamedOrganization(Protocol):
 
 
 class OrganizationDirectory(Protocol):
-    """An IT Docs account's organizations, as the sync lists, looks up and creates them."""
+    """An IT Docs account's organizations, as a scheduled sync run lists them."""
 
     def organizations(self, account_id: str) -> Sequence[NamedOrganization]:
         """Every organization of the account."""
-        ...
-
-    def organization(self, account_id: str, organization_id: str) -> NamedOrganization:
-        """One organization of the account; NotFound for an unknown id or another account's."""
-        ...
-
-    def create_organization(self, account_id: str, name: str, *, actor: str) -> NamedOrganization:
-        """A new organization; AlreadyExists when one has exactly that name, InvalidInput for a
-        blank or too long name."""
         ...

@@ -1,7 +1,7 @@
 """IT Docs' SaaS Protection integrations: connect, edit, delete, list, manual sync and logs.
 
-Callers (IT Docs pages, the JSON API) check the user may manage integrations; every function here
-is scoped to the account: another account's integration is NotFound.
+Every function here acts for an IT Docs user (`acting.ActingUser`) and first requires that they may
+manage integrations; it is scoped to their account: another account's integration is NotFound.
 
 Manual sync: one conditional update takes the six-hour lock and the lease together
 (`storage.itdocs.integrations.claim_manual_sync`), so of many simultaneous requests exactly one
@@ -27,10 +27,12 @@ from chalicelib.storage.itdocs import sync_logs as log_store
 from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.storage.itdocs.sync_logs import SyncLogEntry
 from chalicelib.sync import lifecycle, run, scheduled
+from chalicelib.sync.acting import MANAGE_INTEGRATIONS, ActingUser
 from chalicelib.sync.saas_client import SaasClient
 
 SyncLog = SyncLogEntry
 MAX_KEY_LENGTH = 200
+MATCHING_CHOICES = ("review", "accept")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def view(record: IntegrationRecord, now: dt.datetime) -> Integration:
     )
 
 
-def _record(account_id: str, integration_id: str) -> IntegrationRecord:
+def of_account(account_id: str, integration_id: str) -> IntegrationRecord:
+    """The integration's record when it belongs to the account (NotFound otherwise)."""
     record = integration_store.get_integration(integration_id)
     if record.account_id != account_id:
         raise NotFound("No such integration.")
@@ -110,35 +113,38 @@ def check_keys(rt: Runtime, base_url: str, public_key: str, secret_key: str) -> 
     return len(client.customers())
 
 
-def connect(rt: Runtime, account_id: str, *, public_key: str, secret_key: str,
-            base_url: str | None = None, actor: str) -> Integration:
+def connect(rt: Runtime, user: ActingUser, *, public_key: str, secret_key: str,
+            base_url: str | None = None) -> Integration:
     """Check the keys against the REST API, then store the integration (secret encrypted)."""
+    user.require(MANAGE_INTEGRATIONS)
     public_key, secret_key = _keys(public_key, secret_key)
     url = _base_url(rt, base_url)
     customers = check_keys(rt, url, public_key, secret_key)
     now = rt.clock.now()
     integration_id = rt.random.hex(8)
     record = IntegrationRecord(
-        integration_id=integration_id, account_id=account_id, public_key=public_key,
+        integration_id=integration_id, account_id=user.account_id, public_key=public_key,
         secret_key=rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id)),
         base_url=url, sync_enabled=False, accept_automatically=False, connected_at=now,
-        connected_by=actor, last_outcome=lifecycle.NEVER_SYNCED,
+        connected_by=user.name, last_outcome=lifecycle.NEVER_SYNCED,
     )
     integration_store.create_integration(record)
-    logs.event("integration_connected", account_id=account_id, integration_id=integration_id,
-               actor=actor, customers=customers)
+    logs.event("integration_connected", account_id=user.account_id,
+               integration_id=integration_id, actor=user.name, customers=customers)
     return view(record, now)
 
 
-def update(rt: Runtime, account_id: str, integration_id: str, *, sync_enabled: bool,
-           accept_automatically: bool, actor: str, public_key: str | None = None,
+def update(rt: Runtime, user: ActingUser, integration_id: str, *, sync_enabled: bool,
+           accept_automatically: bool, public_key: str | None = None,
            secret_key: str | None = None) -> Integration:
     """Change the options (and, when given, the keys, checked first).
 
     Turning sync on makes the first automatic sync due now; later ones follow every 24 hours
     from when the integration was connected.
     """
-    current = _record(account_id, integration_id)
+    user.require(MANAGE_INTEGRATIONS)
+    account_id = user.account_id
+    current = of_account(account_id, integration_id)
     sealed = None
     if public_key or secret_key:
         public_key, secret_key = _keys(public_key or current.public_key, secret_key or "")
@@ -159,36 +165,63 @@ def update(rt: Runtime, account_id: str, integration_id: str, *, sync_enabled: b
         return changed
 
     saved = lifecycle.change(integration_id, decide)
-    logs.event("integration_updated", integration_id=integration_id, actor=actor,
+    logs.event("integration_updated", integration_id=integration_id, actor=user.name,
                sync_enabled=sync_enabled, accept_automatically=accept_automatically,
                keys_changed=sealed is not None)
     return view(saved or current, now)
 
 
-def delete(rt: Runtime, account_id: str, integration_id: str, *, actor: str) -> None:
+def save_options(rt: Runtime, user: ActingUser, integration_id: str, *, sync_enabled: bool,
+                 matching: str) -> Integration:
+    """The options form: sync on or off, and matching "review" (Leave for Review) or "accept"
+    (Accept All Automatically)."""
+    user.require(MANAGE_INTEGRATIONS)
+    if matching not in MATCHING_CHOICES:
+        raise InvalidInput("Choose Leave for Review or Accept All Automatically.")
+    return update(rt, user, integration_id, sync_enabled=sync_enabled,
+                  accept_automatically=matching == "accept")
+
+
+def change_keys(rt: Runtime, user: ActingUser, integration_id: str, *, public_key: str,
+                secret_key: str) -> Integration:
+    """New API keys (checked against the REST API first); the options stay as they are."""
+    user.require(MANAGE_INTEGRATIONS)
+    current = of_account(user.account_id, integration_id)
+    return update(rt, user, integration_id, sync_enabled=current.sync_enabled,
+                  accept_automatically=current.accept_automatically, public_key=public_key,
+                  secret_key=secret_key)
+
+
+def delete(rt: Runtime, user: ActingUser, integration_id: str) -> None:
     """Remove the integration, its synced data, checkpoint and logs."""
-    _record(account_id, integration_id)
+    user.require(MANAGE_INTEGRATIONS)
+    of_account(user.account_id, integration_id)
     integration_store.delete_integration(integration_id)
     checkpoint_store.delete_checkpoint(integration_id)
     customers = [c.customer_id for c in data.customers_of_integration(integration_id)]
     data.write_customers([], customers, integration_id=integration_id)
     log_store.delete_logs(integration_id)
-    logs.event("integration_deleted", integration_id=integration_id, actor=actor)
+    logs.event("integration_deleted", integration_id=integration_id, actor=user.name)
 
 
-def list_for_account(rt: Runtime, account_id: str) -> list[Integration]:
+def list_for_account(rt: Runtime, user: ActingUser) -> list[Integration]:
+    """The integrations of the user's account."""
+    user.require(MANAGE_INTEGRATIONS)
     now = rt.clock.now()
-    return [view(r, now) for r in integration_store.integrations_of_account(account_id)]
+    return [view(r, now) for r in integration_store.integrations_of_account(user.account_id)]
 
 
-def get(rt: Runtime, account_id: str, integration_id: str) -> Integration:
-    return view(_record(account_id, integration_id), rt.clock.now())
+def get(rt: Runtime, user: ActingUser, integration_id: str) -> Integration:
+    """One integration of the user's account, as its pages show it."""
+    user.require(MANAGE_INTEGRATIONS)
+    return view(of_account(user.account_id, integration_id), rt.clock.now())
 
 
-def start_manual_sync(rt: Runtime, account_id: str, integration_id: str, *,
-                      actor: str) -> Integration:
+def start_manual_sync(rt: Runtime, user: ActingUser, integration_id: str) -> Integration:
     """Start a sync now, unless a manual sync started in the last six hours (TooManyRequests)."""
-    record = _record(account_id, integration_id)
+    user.require(MANAGE_INTEGRATIONS)
+    account_id = user.account_id
+    record = of_account(account_id, integration_id)
     if not record.sync_enabled:
         raise InvalidInput("Turn on \"Sync SaaS Protection backup information\" first.")
     now = rt.clock.now()
@@ -200,10 +233,10 @@ def start_manual_sync(rt: Runtime, account_id: str, integration_id: str, *,
             lease_until=now + lifecycle.LEASE, run_id=rt.random.hex(8))
     except ConcurrentChange as exc:
         raise _why_not(integration_store.get_integration(integration_id), now) from exc
-    logs.event("manual_sync_started", integration_id=integration_id, actor=actor,
+    logs.event("manual_sync_started", integration_id=integration_id, actor=user.name,
                run_id=claimed.run_id)
     scheduled.dispatch(rt, scheduled.Claim(integration_id, token, "manual"))
-    return get(rt, account_id, integration_id)
+    return get(rt, user, integration_id)
 
 
 def _why_not(record: IntegrationRecord, now: dt.datetime) -> TooManyRequests:
@@ -224,7 +257,8 @@ def _why_not(record: IntegrationRecord, now: dt.datetime) -> TooManyRequests:
     return TooManyRequests("Another change happened at the same time. Try again.", retry_after=1)
 
 
-def sync_logs(rt: Runtime, account_id: str, integration_id: str) -> list[SyncLog]:
+def sync_logs(rt: Runtime, user: ActingUser, integration_id: str) -> list[SyncLog]:
     """Every recent sync of the integration, newest first."""
-    _record(account_id, integration_id)
+    user.require(MANAGE_INTEGRATIONS)
+    of_account(user.account_id, integration_id)
     return log_store.logs_of_integration(integration_id)

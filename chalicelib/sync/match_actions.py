@@ -5,8 +5,8 @@ names; never an exact duplicate), Ignore, Un-ignore, Change Match and Unmatch. E
 customer is in the state the button was shown for and, when the page sent the version it showed,
 that nobody changed the customer since (`ConcurrentChange` otherwise); the write is conditional on
 that version too. A change queues the integration's sync one hour later, so the SaaS Protection
-card follows the new match. Actions that read or create organizations take the IT Docs
-`OrganizationDirectory` the page hands in.
+card follows the new match. Each acts for an IT Docs user (`acting.ActingUser`), who must be
+allowed to see and change matches, and reads or creates organizations through that user.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from chalicelib.storage.itdocs.match_decisions import (
     AuditEntry,
     CustomerMatch,
 )
-from chalicelib.sync.directory import OrganizationDirectory
+from chalicelib.sync.acting import MANAGE_MATCHING, VIEW_INTEGRATIONS, ActingUser
+from chalicelib.sync.matching_screen import stored_customer
 from chalicelib.sync.schedule import queue_sync
 
 MAX_NAME_LENGTH = 200
@@ -57,40 +58,33 @@ class CreationCheck:
 
 def accept_suggested(
     rt: Runtime,
-    account_id: str,
+    user: ActingUser,
     integration_id: str,
     customer_id: str,
     *,
-    directory: OrganizationDirectory,
-    actor: str,
     expected_version: int | None = None,
 ) -> CustomerMatch:
     """Match an Unmatched customer to its suggested organization."""
-    record = _current(account_id, integration_id, customer_id, expected_version)
+    record = _current(user, integration_id, customer_id, expected_version)
     _require(record, UNMATCHED)
     if not record.suggested_organization_id:
         raise InvalidInput(f"{record.customer_name} has no suggested match to accept.")
-    organization = directory.organization(account_id, record.suggested_organization_id)
+    organization = user.organization(record.suggested_organization_id)
     changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Accepted suggested match", actor, organization.name)
+    return _save(rt, record, changed, "Accepted suggested match", user.name, organization.name)
 
 
 def accept_selected(
-    rt: Runtime,
-    account_id: str,
-    integration_id: str,
-    customer_ids: Iterable[str],
-    *,
-    directory: OrganizationDirectory,
-    actor: str,
+    rt: Runtime, user: ActingUser, integration_id: str, customer_ids: Iterable[str]
 ) -> BulkAcceptOutcome:
     """Accept the suggestion of each selected Unmatched customer; one queued sync for them all."""
-    known = _names(directory, account_id)
+    may_change(user)
+    known = _names(user)
     accepted: list[str] = []
     skipped: list[str] = []
     for customer_id in dict.fromkeys(customer_ids):
         try:
-            record = _current(account_id, integration_id, customer_id, None)
+            record = _current(user, integration_id, customer_id, None)
         except NotFound:
             skipped.append(customer_id)
             continue
@@ -101,7 +95,8 @@ def accept_selected(
         try:
             changed = _matched(record, target)
             _save(
-                rt, record, changed, "Accepted suggested match", actor, known[target], queue=False
+                rt, record, changed, "Accepted suggested match", user.name, known[target],
+                queue=False,
             )
         except ConcurrentChange:
             skipped.append(customer_id)
@@ -114,53 +109,56 @@ def accept_selected(
 
 def match_to(
     rt: Runtime,
-    account_id: str,
+    user: ActingUser,
     integration_id: str,
     customer_id: str,
     organization_id: str,
     *,
-    directory: OrganizationDirectory,
-    actor: str,
     expected_version: int | None = None,
 ) -> CustomerMatch:
     """Match an Unmatched customer to an organization the person picked."""
-    record = _current(account_id, integration_id, customer_id, expected_version)
+    record = _current(user, integration_id, customer_id, expected_version)
     _require(record, UNMATCHED)
-    organization = directory.organization(account_id, organization_id)
+    organization = user.organization(organization_id)
     changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Matched to organization", actor, organization.name)
+    return _save(rt, record, changed, "Matched to organization", user.name, organization.name)
 
 
 def change_match(
     rt: Runtime,
-    account_id: str,
+    user: ActingUser,
     integration_id: str,
     customer_id: str,
     organization_id: str,
     *,
-    directory: OrganizationDirectory,
-    actor: str,
     expected_version: int | None = None,
 ) -> CustomerMatch:
     """Match a Matched customer to another organization."""
-    record = _current(account_id, integration_id, customer_id, expected_version)
+    record = _current(user, integration_id, customer_id, expected_version)
     _require(record, MATCHED)
-    organization = directory.organization(account_id, organization_id)
+    organization = user.organization(organization_id)
     if organization.organization_id == record.organization_id:
         raise InvalidInput(f"{record.customer_name} is already matched to {organization.name}.")
     changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Changed match", actor, organization.name)
+    return _save(rt, record, changed, "Changed match", user.name, organization.name)
+
+
+def search_organizations(user: ActingUser, query: str) -> list[Candidate]:
+    """The "Match To" search: the account's organizations whose names fit what was typed."""
+    may_change(user)
+    return search(query, _names(user))
 
 
 # --------------------------------------------------------------------------------------------------
 # Creating an organization for a customer
 
 
-def creation_check(directory: OrganizationDirectory, account_id: str, name: str) -> CreationCheck:
+def creation_check(user: ActingUser, name: str) -> CreationCheck:
     """The organizations to list before creating one named `name`: an exact duplicate, if any,
     and those with similar names."""
+    may_change(user)
     name = _valid_name(name)
-    existing = _names(directory, account_id)
+    existing = _names(user)
     duplicates = same_name_organizations(name, existing)
     duplicate = Candidate(duplicates[0], existing[duplicates[0]], 100) if duplicates else None
     return CreationCheck(name=name, duplicate=duplicate, similar=similar_names(name, existing))
@@ -168,32 +166,25 @@ def creation_check(directory: OrganizationDirectory, account_id: str, name: str)
 
 def create_organization(
     rt: Runtime,
-    account_id: str,
+    user: ActingUser,
     integration_id: str,
     customer_id: str,
     *,
-    directory: OrganizationDirectory,
     name: str,
-    actor: str,
     expected_version: int | None = None,
 ) -> CustomerMatch:
     """Create an IT Docs organization named `name` and match the Unmatched customer to it.
 
-    The directory refuses an exact duplicate with a conditional write (AlreadyExists), so two
-    people creating the same name at once end with one organization.
+    IT Docs refuses an exact duplicate with a conditional write (AlreadyExists), so two people
+    creating the same name at once end with one organization.
     """
-    record = _current(account_id, integration_id, customer_id, expected_version)
+    record = _current(user, integration_id, customer_id, expected_version)
     _require(record, UNMATCHED)
-    organization = directory.create_organization(account_id, _valid_name(name), actor=actor)
+    organization = user.create_organization(_valid_name(name))
     changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Created organization and matched", actor, organization.name)
-
-
-def search_organizations(
-    directory: OrganizationDirectory, account_id: str, query: str
-) -> list[Candidate]:
-    """The "Match To" search: the account's organizations whose names fit what was typed."""
-    return search(query, _names(directory, account_id))
+    return _save(
+        rt, record, changed, "Created organization and matched", user.name, organization.name
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,65 +193,68 @@ def search_organizations(
 
 def unmatch(
     rt: Runtime,
-    account_id: str,
+    user: ActingUser,
     integration_id: str,
     customer_id: str,
     *,
-    actor: str,
     expected_version: int | None = None,
 ) -> CustomerMatch:
     """Back to Unmatched; later syncs leave it Unmatched (they still refresh its suggestion)."""
-    record = _current(account_id, integration_id, customer_id, expected_version)
+    record = _current(user, integration_id, customer_id, expected_version)
     _require(record, MATCHED)
     changed = dataclasses.replace(
         record, status=UNMATCHED, organization_id=None, matched_by=None, held=True
     )
-    return _save(rt, record, changed, "Unmatched", actor, None)
+    return _save(rt, record, changed, "Unmatched", user.name, None)
 
 
 def ignore(
     rt: Runtime,
-    account_id: str,
+    user: ActingUser,
     integration_id: str,
     customer_id: str,
     *,
-    actor: str,
     expected_version: int | None = None,
 ) -> CustomerMatch:
     """Ignore an Unmatched customer: later syncs leave it and do not count it as unmatched."""
-    record = _current(account_id, integration_id, customer_id, expected_version)
+    record = _current(user, integration_id, customer_id, expected_version)
     _require(record, UNMATCHED)
     changed = dataclasses.replace(record, status=IGNORED, held=False)
-    return _save(rt, record, changed, "Ignored", actor, None)
+    return _save(rt, record, changed, "Ignored", user.name, None)
 
 
 def unignore(
     rt: Runtime,
-    account_id: str,
+    user: ActingUser,
     integration_id: str,
     customer_id: str,
     *,
-    actor: str,
     expected_version: int | None = None,
 ) -> CustomerMatch:
     """Back to Unmatched, where the next sync matches it by exact name or suggests again."""
-    record = _current(account_id, integration_id, customer_id, expected_version)
+    record = _current(user, integration_id, customer_id, expected_version)
     _require(record, IGNORED)
     changed = dataclasses.replace(record, status=UNMATCHED, held=False)
-    return _save(rt, record, changed, "Un-ignored", actor, None)
+    return _save(rt, record, changed, "Un-ignored", user.name, None)
 
 
 # --------------------------------------------------------------------------------------------------
 # Shared steps
 
 
+def may_change(user: ActingUser) -> None:
+    """Forbidden unless the user may see the matching screen and change matches."""
+    user.require(VIEW_INTEGRATIONS)
+    user.require(MANAGE_MATCHING)
+
+
 def _current(
-    account_id: str, integration_id: str, customer_id: str, expected_version: int | None
+    user: ActingUser, integration_id: str, customer_id: str, expected_version: int | None
 ) -> CustomerMatch:
-    """The customer's record, in this account, at the version the page showed (if it sent one)."""
-    record = store.get_match(integration_id, customer_id)
-    if record.account_id != account_id or record.absent_since is not None:
-        raise NotFound("No such customer in this integration.")
+    """The customer's record, in the user's account, at the version the page showed (if it sent
+    one), once the user may change it."""
+    may_change(user)
+    record = stored_customer(user.account_id, integration_id, customer_id)
     if expected_version is not None and expected_version != record.version:
         raise ConcurrentChange(
             f"{record.customer_name} was changed by someone else since the page was loaded. "
@@ -269,9 +263,9 @@ def _current(
     return record
 
 
-def _names(directory: OrganizationDirectory, account_id: str) -> dict[str, str]:
+def _names(user: ActingUser) -> dict[str, str]:
     """The account's organizations, id -> name."""
-    return {o.organization_id: o.name for o in directory.organizations(account_id)}
+    return {o.organization_id: o.name for o in user.organizations()}
 
 
 def _require(record: CustomerMatch, status: str) -> None:

@@ -56,7 +56,7 @@ def ensure_user(rt: Runtime, company: HubCompany, demo: DemoUser) -> bool:
     if user_store.user_by_login(names.login_key(company.name, demo.username)) is not None:
         return False
     try:
-        user = accounts.create_user(
+        user = accounts.create_user_at_setup(
             rt, company, username=demo.username, email=demo.email, name=demo.name,
             password=demo.password, role=demo.role, modules=list(demo.modules),
         )

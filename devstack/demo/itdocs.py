@@ -97,14 +97,19 @@ def ensure_users(rt: Runtime, account: Account) -> dict[str, ItDocsUser]:
     return found
 
 
+def demo_administrator(account: Account) -> ItDocsUser:
+    """The demo data's explicit Administrator of the account (the audit log says "demo")."""
+    return ItDocsUser(account.account_id, "demo", ADMINISTRATOR, "demo", "Demo data")
+
+
 def ensure_organizations(rt: Runtime, account: Account) -> dict[str, str]:
     """Organization name -> id, creating the missing ones."""
-    by_name = {o.name: o.organization_id
-               for o in organizations.list_all(rt, account.account_id)}
+    admin = demo_administrator(account)
+    by_name = {o.name: o.organization_id for o in organizations.list_all(rt, admin)}
     for name in organization_names():
         if name not in by_name:
             try:
-                created = organizations.create(rt, account.account_id, name, actor="demo")
+                created = organizations.create(rt, admin, name)
                 by_name[name] = created.organization_id
             except AlreadyExists:
                 pass
@@ -130,8 +135,7 @@ def _northwind_id() -> str | None:
     return found.company_id if found else None
 
 
-def ensure_contacts(rt: Runtime, account: Account, editor: ItDocsUser,
-                    organization_ids: dict[str, str]) -> int:
+def ensure_contacts(rt: Runtime, editor: ItDocsUser, organization_ids: dict[str, str]) -> int:
     """Contacts carrying demo seats' emails (one with a second, personal address)."""
     customers = {row[0]: row[3] for row in portal_demo.NORTHWIND_CUSTOMERS}
     created = 0
@@ -140,7 +144,7 @@ def ensure_contacts(rt: Runtime, account: Account, editor: ItDocsUser,
         organization_id = organization_ids.get(NEAR_MISSES.get(portal_org or "", portal_org or ""))
         if organization_id is None:
             continue
-        have = {c.name for c in contacts.in_organization(rt, account.account_id, organization_id)}
+        have = {c.name for c in contacts.in_organization(rt, editor, organization_id)}
         for index, (name, email) in enumerate(seat_people(customer_name)):
             if name in have:
                 continue
@@ -158,7 +162,7 @@ def load(rt: Runtime) -> list[str]:
     account = demo_account(rt)
     users = ensure_users(rt, account)
     organization_ids = ensure_organizations(rt, account)
-    ensure_contacts(rt, account, users["alice"], organization_ids)
+    ensure_contacts(rt, users["alice"], organization_ids)
     base = rt.settings.base_url
     lines = [f"IT Docs ({base}/itdocs/login), Log In with Hub as the hub's {account.name} users:"]
     for username, user in users.items():

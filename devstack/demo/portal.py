@@ -132,7 +132,7 @@ def ensure_user(rt: Runtime, company: PortalCompany, demo: DemoUser) -> None:
     if store.user_id_by_username_key(users.username_key(demo.username)) is not None:
         return
     try:
-        users.create_user(rt, company, username=demo.username, email=demo.email, name=demo.name,
+        users.set_up_user(rt, company, username=demo.username, email=demo.email, name=demo.name,
                           role=demo.role, password=demo.password)
     except AlreadyExists:
         pass

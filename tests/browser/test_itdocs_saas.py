@@ -21,6 +21,7 @@ from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
 from tests.auth.hub.helpers import make_account as make_hub_account
 from tests.conftest import unique
+from tests.itdocs.helpers import setup_admin
 from tests.portal.helpers import make_partner
 
 pytestmark = pytest.mark.browser
@@ -37,7 +38,7 @@ def test_the_procedure_from_new_to_a_card_on_an_organization(page: Page, hub_db:
                          role=MANAGER)
     partner = make_partner(unique("Partner"), customers=((catalog.OFFICE365, 9, True),))
     org_name = partner.organizations[0].name
-    organizations.create(hub_db, account.account_id, org_name, actor="tests")
+    organizations.create(hub_db, setup_admin(account.account_id), org_name)
     active = sum(1 for seat in partner.seats[partner.customers[0].saas_customer_id]
                  if seat.seat_state == catalog.ACTIVE)
     not_active = 9 - active

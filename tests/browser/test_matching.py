@@ -6,10 +6,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.itdocs import organizations, sessions
+from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.sync import integrations
 from tests.browser.conftest import BrowserStack
+from tests.sync.helpers import as_user
 from tests.sync.matching_helpers import (
     Tenant,
     customer,
@@ -121,7 +123,7 @@ def test_each_matching_action_in_the_browser(
 
     record = store.get_match(tenant.integration_id, "3")
     assert record.status == "Unmatched" and record.decided_by == tenant.manager.email
-    assert len(organizations.list_all(hub_db, tenant.account_id)) == 5
-    integration = integrations.get(hub_db, tenant.account_id, tenant.integration_id)
+    assert len(organizations.list_all(hub_db, ItDocsUser.of(tenant.admin))) == 5
+    integration = integrations.get(hub_db, as_user(hub_db, tenant.manager), tenant.integration_id)
     assert integration.status == "Queued"
     expect(page.get_by_role("heading", name="Recent matching changes")).to_be_visible()

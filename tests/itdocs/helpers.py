@@ -29,6 +29,11 @@ def actor(user: User) -> ItDocsUser:
     return ItDocsUser.of(user)
 
 
+def setup_admin(account_id: str) -> ItDocsUser:
+    """An explicit Administrator of the account for tests' setup and checks (no one signs in)."""
+    return ItDocsUser(account_id, "tests", ADMINISTRATOR, "tests", "Tests")
+
+
 def sign_in(client: WebClient, user: User) -> None:
     """Give the client a live IT Docs session for this user (as Log In with Hub would)."""
     token, _ = sessions.start(runtime.current(), user)

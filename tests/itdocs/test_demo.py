@@ -9,6 +9,7 @@ from chalicelib.storage.itdocs import users as user_store
 from devstack.demo import hub as hub_demo
 from devstack.demo import itdocs as demo
 from devstack.demo import portal as portal_demo
+from tests.itdocs.helpers import setup_admin
 
 
 def test_demo_links_the_hub_company_and_mostly_matches_the_partners_names(aws):
@@ -25,16 +26,17 @@ def test_demo_links_the_hub_company_and_mostly_matches_the_partners_names(aws):
     assert roles["alice@acme-msp.example"] == "Administrator"
     assert len(roles) == len(hub_demo.USERS)
 
-    names = {o.name for o in organizations.list_all(aws, account.account_id)}
+    names = {o.name for o in organizations.list_all(aws, setup_admin(account.account_id))}
     portal_names = set(portal_demo.ORGANIZATIONS)
     exact = names & portal_names
     assert len(exact) >= len(portal_names) * 2 // 3
     assert "Harbor Point Logistics" in names and "Harbor Point Logistics, Inc." not in names
     assert not names & set(demo.ABSENT)
 
-    org_id = next(o.organization_id for o in organizations.list_all(aws, account.account_id)
+    admin = setup_admin(account.account_id)
+    org_id = next(o.organization_id for o in organizations.list_all(aws, admin)
                   if o.name == "Integrity Health Group")
-    people = contacts.in_organization(aws, account.account_id, org_id)
+    people = contacts.in_organization(aws, setup_admin(account.account_id), org_id)
     assert people and all(c.emails for c in people)
     assert any(len(c.emails) == 2 for c in people)
 
@@ -44,6 +46,6 @@ def test_a_second_run_changes_nothing(aws):
     portal_demo.load(aws)
     first = demo.load(aws)
     account = demo.demo_account(aws)
-    before = len(organizations.list_all(aws, account.account_id))
+    before = len(organizations.list_all(aws, setup_admin(account.account_id)))
     assert demo.load(aws) == first
-    assert len(organizations.list_all(aws, account.account_id)) == before
+    assert len(organizations.list_all(aws, setup_admin(account.account_id))) == before

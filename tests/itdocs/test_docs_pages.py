@@ -7,13 +7,13 @@ import pytest
 from chalicelib.itdocs import contacts, organizations
 from chalicelib.itdocs.contacts import ContactDetails
 from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR, MANAGER, READ_ONLY, ROLES
-from tests.itdocs.helpers import actor, make_account, make_user, sign_in
+from tests.itdocs.helpers import actor, make_account, make_user, setup_admin, sign_in
 
 
 @pytest.fixture
 def account(aws):
     account = make_account()
-    organizations.create(aws, account.account_id, "Bluebird Dental", actor="tests")
+    organizations.create(aws, setup_admin(account.account_id), "Bluebird Dental")
     return account
 
 
@@ -38,7 +38,7 @@ def test_the_same_name_twice_is_refused_on_the_form(client, account):
     client.get("/itdocs/organizations")
     reply = client.post("/itdocs/organizations", {"name": "Bluebird Dental"})
     assert reply.status == 400 and "already exists" in reply.text
-    names = [o.name for o in organizations.list_all(None, account.account_id)]  # type: ignore[arg-type]
+    names = [o.name for o in organizations.list_all(None, setup_admin(account.account_id))]  # type: ignore[arg-type]
     assert names == ["Bluebird Dental"]
 
 
@@ -47,18 +47,18 @@ def test_read_only_users_are_refused_when_they_post_anyway(client, account):
     client.get("/itdocs/organizations")
     reply = client.post("/itdocs/organizations", {"name": "Sneaky Org"})
     assert reply.status == 403
-    assert len(organizations.list_all(None, account.account_id)) == 1  # type: ignore[arg-type]
+    assert len(organizations.list_all(None, setup_admin(account.account_id))) == 1  # type: ignore[arg-type]
 
 
 def test_search_filters_the_list(client, account, aws):
-    organizations.create(aws, account.account_id, "Harbor Point Logistics", actor="tests")
+    organizations.create(aws, setup_admin(account.account_id), "Harbor Point Logistics")
     sign_in(client, make_user(account, READ_ONLY))
     page = client.get("/itdocs/organizations?q=harbor")
     assert "Harbor Point Logistics" in page.text and "Bluebird Dental" not in page.text
 
 
 def test_an_organization_is_renamed_from_its_edit_page(client, account, aws):
-    org = organizations.list_all(aws, account.account_id)[0]
+    org = organizations.list_all(aws, setup_admin(account.account_id))[0]
     sign_in(client, make_user(account, MANAGER))
     client.get(f"/itdocs/organizations/{org.organization_id}/edit")
     reply = client.post(f"/itdocs/organizations/{org.organization_id}/edit",
@@ -68,13 +68,13 @@ def test_an_organization_is_renamed_from_its_edit_page(client, account, aws):
 
 def test_another_accounts_organization_is_not_found(client, account, aws):
     other = make_account()
-    hidden = organizations.create(aws, other.account_id, "Hidden", actor="tests")
+    hidden = organizations.create(aws, setup_admin(other.account_id), "Hidden")
     sign_in(client, make_user(account, ADMINISTRATOR))
     assert client.get(f"/itdocs/organizations/{hidden.organization_id}").status == 404
 
 
 def test_a_contact_with_several_emails_is_created_and_shown(client, account, aws):
-    org = organizations.list_all(aws, account.account_id)[0]
+    org = organizations.list_all(aws, setup_admin(account.account_id))[0]
     sign_in(client, make_user(account, EDITOR))
     base = f"/itdocs/organizations/{org.organization_id}"
     form = client.get(f"{base}/contacts/new")
@@ -90,7 +90,7 @@ def test_a_contact_with_several_emails_is_created_and_shown(client, account, aws
 
 
 def test_a_bad_email_keeps_what_was_typed(client, account, aws):
-    org = organizations.list_all(aws, account.account_id)[0]
+    org = organizations.list_all(aws, setup_admin(account.account_id))[0]
     sign_in(client, make_user(account, EDITOR))
     base = f"/itdocs/organizations/{org.organization_id}"
     client.get(f"{base}/contacts/new")
@@ -100,7 +100,7 @@ def test_a_bad_email_keeps_what_was_typed(client, account, aws):
 
 
 def test_a_contact_is_edited(client, account, aws):
-    org = organizations.list_all(aws, account.account_id)[0]
+    org = organizations.list_all(aws, setup_admin(account.account_id))[0]
     editor = make_user(account, EDITOR)
     person = contacts.create(aws, actor(editor), org.organization_id,
                              ContactDetails("Finn", ["finn@example.com"]))

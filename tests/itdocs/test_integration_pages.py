@@ -11,7 +11,7 @@ from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR, MANAGER, READ_ONLY
 from chalicelib.portal import catalog
 from tests.auth.sso.helpers import use_loopback
 from tests.fakes import use_transport
-from tests.itdocs.helpers import make_account, make_user, sign_in
+from tests.itdocs.helpers import make_account, make_user, setup_admin, sign_in
 from tests.loopback import LoopbackTransport
 from tests.portal.helpers import make_partner
 
@@ -67,7 +67,7 @@ def test_an_unreachable_host_is_said_on_the_form(client, aws):
 def test_the_procedure_from_new_to_a_card_on_an_organization(client, partner, aws):
     account = make_account()
     org_name = partner.organizations[0].name
-    org = organizations.create(aws, account.account_id, org_name, actor="tests")
+    org = organizations.create(aws, setup_admin(account.account_id), org_name)
     sign_in(client, make_user(account, MANAGER))
 
     reply = connect(client, partner.public_key, partner.secret)

@@ -10,6 +10,7 @@ from chalicelib.itdocs import organizations, sessions
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.storage.itdocs.users import User
+from tests.itdocs.helpers import setup_admin
 from tests.sync.matching_helpers import Tenant, customer, make_integration, make_tenant, sync
 from tests.web_client import WebClient
 
@@ -129,7 +130,7 @@ def test_create_organization_lists_similar_names_before_creating(
         {"name": "Northwind Trading Co", "checked_name": "Northwind Trader"},
     )
     assert renamed.status == 200
-    assert len(organizations.list_all(aws, tenant.account_id)) == 3
+    assert len(organizations.list_all(aws, setup_admin(tenant.account_id))) == 3
 
     created = client.post(
         url(tenant, "/4/create-organization"),
@@ -137,7 +138,7 @@ def test_create_organization_lists_similar_names_before_creating(
         follow=True,
     )
     assert "Organization created and matched." in created.text
-    assert len(organizations.list_all(aws, tenant.account_id)) == 4
+    assert len(organizations.list_all(aws, setup_admin(tenant.account_id))) == 4
 
 
 def test_create_organization_refuses_an_exact_duplicate(
@@ -151,7 +152,7 @@ def test_create_organization_refuses_an_exact_duplicate(
 
     assert refused.status == 409
     assert "already exists" in refused.text
-    assert len(organizations.list_all(aws, tenant.account_id)) == 3
+    assert len(organizations.list_all(aws, setup_admin(tenant.account_id))) == 3
 
 
 def test_ignore_un_ignore_change_match_and_unmatch(

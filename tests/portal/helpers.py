@@ -55,7 +55,7 @@ def unique_name(prefix: str) -> str:
 def make_user(company: PortalCompany, username: str | None = None, role: str = SECURITY_ADMIN,
               email: str | None = None, password: str = PASSWORD) -> PortalUser:
     username = username or f"user{uuid.uuid4().hex[:10]}"
-    return users.create_user(runtime.current(), company, username=username,
+    return users.set_up_user(runtime.current(), company, username=username,
                              email=email or f"{username}@example.com", name=username.title(),
                              role=role, password=password)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from chalicelib.portal.api_routes import unknown_paths
+from chalicelib.portal.api_routes.unknown import unknown_paths
 
 
 def _api_routes() -> list[str]:

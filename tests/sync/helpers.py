@@ -5,13 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from chalicelib.itdocs import organizations
+from chalicelib.itdocs import acting, organizations
+from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.acting import SyncUser
 from chalicelib.outbound import HttpResponse
 from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
+from chalicelib.storage.itdocs.users import User
 from chalicelib.sync import integrations
 from chalicelib.sync.integrations import Integration
 from tests.fakes import use_sleep, use_transport
+from tests.itdocs.helpers import setup_admin
 from tests.loopback import LoopbackTransport
 from tests.portal.helpers import Partner, make_partner
 
@@ -27,8 +31,20 @@ class Setup:
     account_id: str
     transport: LoopbackTransport
     integration: Integration
+    admin: SyncUser
+    """the sync acting for an explicit Administrator of the account"""
     organization_ids: dict[str, str] = field(default_factory=dict)
     """portal organization name -> IT Docs organization id"""
+
+
+def as_admin(rt: Runtime, account_id: str) -> SyncUser:
+    """The sync acting for an explicit Administrator of the account, recorded as "tests"."""
+    return acting.for_page(rt, setup_admin(account_id))
+
+
+def as_user(rt: Runtime, user: User) -> SyncUser:
+    """The sync acting for a stored IT Docs user, as their signed-in page would."""
+    return acting.for_page(rt, ItDocsUser.of(user))
 
 
 def serve_portal(rt: Runtime) -> LoopbackTransport:
@@ -47,17 +63,17 @@ def connected(rt: Runtime, customers: tuple[tuple[str, int, bool], ...] = CUSTOM
     transport = serve_portal(rt)
     partner = make_partner(customers=customers)
     account_id = f"acct-{uuid.uuid4().hex[:10]}"
+    admin = as_admin(rt, account_id)
     organization_ids = {
-        org.name: organizations.create(rt, account_id, org.name, actor="tests").organization_id
+        org.name: organizations.create(rt, admin.user, org.name).organization_id
         for org in partner.organizations
     }
-    integration = integrations.connect(rt, account_id, public_key=partner.public_key,
-                                       secret_key=partner.secret, actor="tests")
+    integration = integrations.connect(rt, admin, public_key=partner.public_key,
+                                       secret_key=partner.secret)
     if enable:
-        integration = integrations.update(rt, account_id, integration.integration_id,
-                                          sync_enabled=True, accept_automatically=False,
-                                          actor="tests")
-    return Setup(rt, partner, account_id, transport, integration, organization_ids)
+        integration = integrations.update(rt, admin, integration.integration_id,
+                                          sync_enabled=True, accept_automatically=False)
+    return Setup(rt, partner, account_id, transport, integration, admin, organization_ids)
 
 
 def seat_requests(transport: LoopbackTransport) -> list[str]:

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from chalicelib.itdocs import accounts, organizations
+from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR, MANAGER
 from chalicelib.matching.reconcile import ReconcileOutcome, SyncedCustomer
 from chalicelib.runtime import Runtime
@@ -51,15 +52,16 @@ def make_tenant(rt: Runtime, organization_names: list[str], integration_id: str)
         integration_id=integration_id,
     )
     for name in organization_names:
-        created = organizations.create(rt, account.account_id, name, actor="setup")
+        created = organizations.create(rt, ItDocsUser.of(tenant.admin), name)
         tenant.organizations[name] = created.organization_id
     return tenant
 
 
-def make_integration(rt: Runtime, account_id: str, *, accept_automatically: bool = False) -> str:
+def make_integration(rt: Runtime, account_id: str, *, accept_automatically: bool = False,
+                     integration_id: str | None = None) -> str:
     """An integration as Connect leaves it (stored directly: these tests are not about Connect)."""
     now = rt.clock.now()
-    integration_id = rt.random.hex(8)
+    integration_id = integration_id or rt.random.hex(8)
     integration_store.create_integration(
         integration_store.IntegrationRecord(
             integration_id=integration_id,
@@ -90,7 +92,7 @@ def sync(
         account_id=tenant.account_id,
         integration_id=tenant.integration_id,
         customers=customers,
-        organizations=organizations.list_all(rt, tenant.account_id),
+        organizations=organizations.list_all(rt, ItDocsUser.of(tenant.admin)),
         accept_automatically=auto,
         now=rt.clock.now(),
     )

@@ -12,20 +12,19 @@ from chalicelib.storage.itdocs import integrations as store
 from chalicelib.sync import integrations
 from chalicelib.sync.saas_client import SaasClient
 from tests.portal.helpers import make_partner
-from tests.sync.helpers import connected, serve_portal
+from tests.sync.helpers import as_admin, connected, serve_portal
 
 
 def test_connect_reports_refused_keys_and_an_unreachable_host(aws):
     serve_portal(aws)
     partner = make_partner(customers=())
     with pytest.raises(InvalidInput, match="keys were refused"):
-        integrations.connect(aws, "acct-1", public_key=partner.public_key,
-                             secret_key="wrong-secret", actor="tests")
+        integrations.connect(aws, as_admin(aws, "acct-1"), public_key=partner.public_key,
+                             secret_key="wrong-secret")
     with pytest.raises(Unreachable, match="could not be reached"):
-        integrations.connect(aws, "acct-1", public_key=partner.public_key,
-                             secret_key=partner.secret, base_url="https://api.example.test/v1",
-                             actor="tests")
-    assert integrations.list_for_account(aws, "acct-1") == []
+        integrations.connect(aws, as_admin(aws, "acct-1"), public_key=partner.public_key,
+                             secret_key=partner.secret, base_url="https://api.example.test/v1")
+    assert integrations.list_for_account(aws, as_admin(aws, "acct-1")) == []
 
 
 def test_the_secret_key_is_stored_encrypted_and_never_shown(aws):
@@ -40,10 +39,10 @@ def test_the_secret_key_is_stored_encrypted_and_never_shown(aws):
 def test_another_accounts_integration_is_not_found(aws):
     setup = connected(aws)
     with pytest.raises(NotFound):
-        integrations.start_manual_sync(aws, "acct-other", setup.integration.integration_id,
-                                       actor="tests")
+        integrations.start_manual_sync(aws, as_admin(aws, "acct-other"),
+                                       setup.integration.integration_id)
     with pytest.raises(NotFound):
-        integrations.sync_logs(aws, "acct-other", setup.integration.integration_id)
+        integrations.sync_logs(aws, as_admin(aws, "acct-other"), setup.integration.integration_id)
 
 
 def _api_key(aws, account_id: str, role: str) -> str:

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 
 import pytest
 
+from chalicelib.itdocs.acting import SyncUser
 from chalicelib.matching.reconcile import ReconcileOutcome, SyncedCustomer
 from chalicelib.runtime import Runtime
 from chalicelib.storage import tables
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.sync.decisions import reconcile
 from chalicelib.sync.matching_screen import customers_for_organization, screen
+from tests.sync.helpers import as_admin
+from tests.sync.matching_helpers import make_integration
 
 ACCOUNT = "acct-1"
 INTEGRATION = "integ-1"
@@ -45,6 +48,17 @@ CUSTOMERS = [
 ]
 
 
+def admin(rt: Runtime) -> SyncUser:
+    """The sync acting for an Administrator of the account."""
+    return as_admin(rt, ACCOUNT)
+
+
+@pytest.fixture(autouse=True)
+def integration(aws: Runtime) -> str:
+    """The account's integration whose matching screen the tests read."""
+    return make_integration(aws, ACCOUNT, integration_id=INTEGRATION)
+
+
 def run(
     rt: Runtime,
     customers: list[SyncedCustomer] = CUSTOMERS,
@@ -69,7 +83,7 @@ def test_exact_names_match_and_the_rest_wait_for_review_with_their_suggestion(aw
     assert outcome.matches == {"1": "o-contoso"}
     assert (outcome.matched, outcome.unmatched, outcome.ignored) == (1, 4, 0)
     assert outcome.newly_matched == 1 and outcome.writes == 5
-    rows = {r.customer_id: r for r in screen(aws, INTEGRATION, tab="unmatched").rows}
+    rows = {r.customer_id: r for r in screen(aws, admin(aws), INTEGRATION, tab="unmatched").rows}
     assert rows["2"].suggested_organization_id == "o-fabrikam"
     assert rows["2"].suggested_score == 100
     assert rows["4"].suggested_organization_id == "o-smith"
@@ -123,7 +137,7 @@ def test_a_match_is_kept_until_its_organization_is_deleted(aws: Runtime) -> None
 
     assert "2" not in outcome.matches
     assert store.get_match(INTEGRATION, "2").status == "Unmatched"
-    assert customers_for_organization(aws, ACCOUNT, "o-fabrikam") == []
+    assert customers_for_organization(aws, admin(aws), "o-fabrikam") == []
 
 
 def test_customers_no_longer_received_are_hidden_and_keep_their_decision(aws: Runtime) -> None:
@@ -131,22 +145,22 @@ def test_customers_no_longer_received_are_hidden_and_keep_their_decision(aws: Ru
     outcome = run(aws, CUSTOMERS[1:])
 
     assert outcome.matches == {}
-    assert screen(aws, INTEGRATION, tab="matched").counts["Matched"] == 0
-    assert customers_for_organization(aws, ACCOUNT, "o-contoso") == []
+    assert screen(aws, admin(aws), INTEGRATION, tab="matched").counts["Matched"] == 0
+    assert customers_for_organization(aws, admin(aws), "o-contoso") == []
 
     back = run(aws)
     assert back.matches == {"1": "o-contoso"}
-    assert customers_for_organization(aws, ACCOUNT, "o-contoso") == [(INTEGRATION, "1")]
+    assert customers_for_organization(aws, admin(aws), "o-contoso") == [(INTEGRATION, "1")]
 
 
 def test_the_card_index_lists_the_customers_matched_to_an_organization(aws: Runtime) -> None:
     run(aws, [*CUSTOMERS, customer("6", "Contoso")], auto=True)
 
-    assert customers_for_organization(aws, ACCOUNT, "o-contoso") == [
+    assert customers_for_organization(aws, admin(aws), "o-contoso") == [
         (INTEGRATION, "1"),
         (INTEGRATION, "6"),
     ]
-    assert customers_for_organization(aws, "another-account", "o-contoso") == []
+    assert customers_for_organization(aws, as_admin(aws, "another-account"), "o-contoso") == []
 
 
 def test_a_change_made_during_the_sync_wins_over_the_sync(

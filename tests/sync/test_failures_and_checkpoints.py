@@ -17,8 +17,8 @@ from tests.sync.helpers import CUSTOMERS, FailingTransport, connected, seat_requ
 def _first_sync(aws, frozen_time):
     setup = connected(aws)
     iid = setup.integration.integration_id
-    integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
-    cards = {org: card.saas_card(aws, setup.account_id, org)
+    integrations.start_manual_sync(aws, setup.admin, iid)
+    cards = {org: card.saas_card(aws, setup.admin, org)
              for org in setup.organization_ids.values()}
     frozen_time.advance(hours=6)
     return setup, iid, cards
@@ -31,16 +31,16 @@ def test_seats_failing_for_one_customer_fall_back_to_seats_used_and_say_so(aws, 
                                  HttpResponse(504, b'{"code":"timeout","message":"slow"}'))
     use_transport(aws, transport)
 
-    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    shown = integrations.start_manual_sync(aws, setup.admin, iid)
 
     assert transport.hits == ATTEMPTS  # every attempt was made
     assert shown.status == "OK"
     assert "Seats of 1 customer could not be fetched" in shown.status_reason
-    log = integrations.sync_logs(aws, setup.account_id, iid)[0]
+    log = integrations.sync_logs(aws, setup.admin, iid)[0]
     assert any(f"Seats of customer {failing.saas_customer_id}" in n and "seatsUsed" in n
                for n in log.notes)
     org_id = setup.organization_ids[failing.organization_name]
-    after = card.saas_card(aws, setup.account_id, org_id)
+    after = card.saas_card(aws, setup.admin, org_id)
     assert after.protected_seats == cards[org_id].protected_seats  # the stored seats are kept
     assert "could not be fetched" in after.sections[0].seats_note
 
@@ -51,13 +51,13 @@ def test_a_429_that_persists_ends_in_error_with_the_data_kept(aws, frozen_time):
                                  HttpResponse(429, b"{}", {"retry-after": "3600"}))
     use_transport(aws, transport)
 
-    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    shown = integrations.start_manual_sync(aws, setup.admin, iid)
 
     assert shown.status == "Error"
     assert "rate limit" in shown.status_reason and "3600 seconds" in shown.status_reason
-    log = integrations.sync_logs(aws, setup.account_id, iid)[0]
+    log = integrations.sync_logs(aws, setup.admin, iid)[0]
     assert (log.outcome, log.items_written) == ("Error", 0)
-    assert {org: card.saas_card(aws, setup.account_id, org) for org in cards} == cards
+    assert {org: card.saas_card(aws, setup.admin, org) for org in cards} == cards
 
 
 def test_a_short_429_is_waited_out_and_the_sync_succeeds(aws, frozen_time):
@@ -68,7 +68,7 @@ def test_a_short_429_is_waited_out_and_the_sync_succeeds(aws, frozen_time):
         setup.transport, "/saas/domains", HttpResponse(429, b"{}", {"retry-after": "7"}),
         times=2))
 
-    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    shown = integrations.start_manual_sync(aws, setup.admin, iid)
 
     assert shown.status == "OK"
     assert waits == [7, 7]
@@ -79,13 +79,13 @@ def test_malformed_json_ends_in_error_with_the_data_kept(aws, frozen_time):
     use_transport(aws, FailingTransport(
         setup.transport, "/saas/domains", HttpResponse(200, b'[{"saasCustomerId": 1,')))
 
-    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    shown = integrations.start_manual_sync(aws, setup.admin, iid)
 
     assert shown.status == "Error"
     assert shown.status_reason == (
         "The SaaS Protection API returned malformed JSON for GET /saas/domains.")
-    assert integrations.sync_logs(aws, setup.account_id, iid)[0].outcome == "Error"
-    assert {org: card.saas_card(aws, setup.account_id, org) for org in cards} == cards
+    assert integrations.sync_logs(aws, setup.admin, iid)[0].outcome == "Error"
+    assert {org: card.saas_card(aws, setup.admin, org) for org in cards} == cards
 
 
 def test_an_unreachable_host_is_retried_then_reported(aws, frozen_time):
@@ -93,11 +93,11 @@ def test_an_unreachable_host_is_retried_then_reported(aws, frozen_time):
     use_transport(aws, FailingTransport(
         setup.transport, "/saas/domains", Unreachable("api.example could not be reached")))
 
-    shown = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    shown = integrations.start_manual_sync(aws, setup.admin, iid)
 
     assert shown.status == "Error"
     assert "could not be reached" in shown.status_reason and "4 attempts" in shown.status_reason
-    assert {org: card.saas_card(aws, setup.account_id, org) for org in cards} == cards
+    assert {org: card.saas_card(aws, setup.admin, org) for org in cards} == cards
 
 
 def test_a_run_continues_from_its_checkpoint_across_workers_with_a_tiny_budget(aws):
@@ -127,11 +127,11 @@ def test_a_run_continues_from_its_checkpoint_across_workers_with_a_tiny_budget(a
     customers = [str(c.saas_customer_id) for c in setup.partner.customers]
     assert sorted(seat_requests(setup.transport)) == sorted(
         f"/api/v1/saas/{c}/seats" for c in customers)  # each fetched once: nothing redone
-    (log,) = integrations.sync_logs(aws, setup.account_id, iid)
+    (log,) = integrations.sync_logs(aws, setup.admin, iid)
     assert log.outcome == "OK" and log.customers_seen == 6
     assert log.seats_seen == sum(len(s) for s in setup.partner.seats.values())
     for org_id in setup.organization_ids.values():
-        assert card.saas_card(aws, setup.account_id, org_id) is not None
+        assert card.saas_card(aws, setup.admin, org_id) is not None
 
 
 def test_unknown_seat_states_are_logged_and_not_protected(aws):
@@ -146,12 +146,11 @@ def test_unknown_seat_states_are_logged_and_not_protected(aws):
         setup.transport, path, HttpResponse(200, json.dumps({"pagination": {"totalPages": 1},
                                                              "items": seats}).encode())))
 
-    integrations.start_manual_sync(aws, setup.account_id, setup.integration.integration_id,
-                                   actor="tests")
+    integrations.start_manual_sync(aws, setup.admin, setup.integration.integration_id)
 
-    shown = card.saas_card(aws, setup.account_id, setup.organization_ids[
+    shown = card.saas_card(aws, setup.admin, setup.organization_ids[
         customer.organization_name])
     assert shown.protected_seats == 1
     assert shown.sections[0].seats_not_counted == {"Frozen": 1}
-    log = integrations.sync_logs(aws, setup.account_id, setup.integration.integration_id)[0]
+    log = integrations.sync_logs(aws, setup.admin, setup.integration.integration_id)[0]
     assert any("unknown seatState 'Frozen'" in n for n in log.notes)

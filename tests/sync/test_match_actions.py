@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from functools import partial
 
 import pytest
 
 from chalicelib.clock import FrozenClock
 from chalicelib.errors import AlreadyExists, ConcurrentChange, InvalidInput, NotFound
 from chalicelib.itdocs import organizations
-from chalicelib.itdocs.directory import ItDocsDirectory
+from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.sync import integrations, match_actions
 from chalicelib.sync.matching_screen import customers_for_organization, screen
+from tests.sync.helpers import as_user
 from tests.sync.matching_helpers import (
     Tenant,
     customer,
@@ -46,7 +46,7 @@ def tenant(ddb: Runtime) -> Tenant:
 
 
 def queued_at(rt: Runtime, tenant: Tenant) -> dt.datetime | None:
-    integration = integrations.get(rt, tenant.account_id, tenant.integration_id)
+    integration = integrations.get(rt, as_user(rt, tenant.manager), tenant.integration_id)
     assert integration.status == "Queued"
     return integration.queued_sync_at
 
@@ -61,16 +61,14 @@ def test_accept_suggested_match_matches_audits_and_queues_a_sync_an_hour_later(
     actor = tenant.manager.email
     done = match_actions.accept_suggested(
         ddb,
-        tenant.account_id,
+        as_user(ddb, tenant.manager),
         tenant.integration_id,
         "2",
-        directory=ItDocsDirectory(ddb),
-        actor=actor,
     )
 
     assert done.status == "Matched"
     assert done.organization_id == org_id(tenant, "Fabrikam, Inc.")
-    assert customers_for_organization(ddb, tenant.account_id, done.organization_id) == [
+    assert customers_for_organization(ddb, as_user(ddb, tenant.manager), done.organization_id) == [
         (tenant.integration_id, "2")
     ]
     [entry] = store.audit_trail(tenant.integration_id)
@@ -87,10 +85,10 @@ def test_a_change_does_not_push_back_a_sync_already_queued_sooner(
     ddb: Runtime, tenant: Tenant, frozen_time: FrozenClock
 ) -> None:
     first = frozen_time.now()
-    match_actions.ignore(ddb, tenant.account_id, tenant.integration_id, "4", actor="a@example.com")
+    match_actions.ignore(ddb, as_user(ddb, tenant.manager), tenant.integration_id, "4")
     frozen_time.advance(minutes=20)
     match_actions.unignore(
-        ddb, tenant.account_id, tenant.integration_id, "4", actor="a@example.com"
+        ddb, as_user(ddb, tenant.manager), tenant.integration_id, "4"
     )
 
     assert queued_at(ddb, tenant) == first + dt.timedelta(hours=1)
@@ -101,17 +99,17 @@ def test_bulk_accept_takes_the_selected_suggestions_and_skips_the_rest(
 ) -> None:
     outcome = match_actions.accept_selected(
         ddb,
-        tenant.account_id,
+        as_user(ddb, tenant.manager),
         tenant.integration_id,
         ["2", "3", "4"],
-        directory=ItDocsDirectory(ddb),
-        actor="m@example.com",
     )
 
     assert outcome.accepted == ["2", "3"] and outcome.skipped == ["4"]
     matched = {
         r.customer_id: r.organization_id
-        for r in screen(ddb, tenant.integration_id, tab="matched").rows
+        for r in screen(
+            ddb, as_user(ddb, tenant.manager), tenant.integration_id, tab="matched"
+        ).rows
     }
     assert matched["3"] == org_id(tenant, "Smith & Jones Dental")
     assert len(store.audit_trail(tenant.integration_id)) == 2
@@ -120,18 +118,16 @@ def test_bulk_accept_takes_the_selected_suggestions_and_skips_the_rest(
 
 def test_match_to_an_organization_found_by_searching(ddb: Runtime, tenant: Tenant) -> None:
     [found, *_] = match_actions.search_organizations(
-        ItDocsDirectory(ddb), tenant.account_id, "northwind"
+        as_user(ddb, tenant.manager), "northwind"
     )
     assert found.name == "Northwind Traders"
 
     done = match_actions.match_to(
         ddb,
-        tenant.account_id,
+        as_user(ddb, tenant.manager),
         tenant.integration_id,
         "4",
         found.organization_id,
-        directory=ItDocsDirectory(ddb),
-        actor="m@x.io",
     )
 
     assert done.status == "Matched" and done.matched_by == "person"
@@ -143,37 +139,33 @@ def test_create_organization_lists_similar_names_and_never_makes_an_exact_duplic
     ddb: Runtime, tenant: Tenant
 ) -> None:
     check = match_actions.creation_check(
-        ItDocsDirectory(ddb), tenant.account_id, "Northwind Trader"
+        as_user(ddb, tenant.manager), "Northwind Trader"
     )
     assert check.duplicate is None
     assert [c.name for c in check.similar] == ["Northwind Traders"]
 
-    exact = match_actions.creation_check(ItDocsDirectory(ddb), tenant.account_id, "Contoso")
+    exact = match_actions.creation_check(as_user(ddb, tenant.manager), "Contoso")
     assert exact.duplicate is not None and exact.duplicate.name == "Contoso"
     with pytest.raises(AlreadyExists):
         match_actions.create_organization(
             ddb,
-            tenant.account_id,
+            as_user(ddb, tenant.manager),
             tenant.integration_id,
             "4",
-            directory=ItDocsDirectory(ddb),
             name="Contoso",
-            actor="m@x.io",
         )
     assert store.get_match(tenant.integration_id, "4").status == "Unmatched"
 
     done = match_actions.create_organization(
         ddb,
-        tenant.account_id,
+        as_user(ddb, tenant.manager),
         tenant.integration_id,
         "4",
-        directory=ItDocsDirectory(ddb),
         name="Tailspin Toys",
-        actor="m@x.io",
     )
-    created = organizations.get(ddb, tenant.account_id, done.organization_id or "")
+    created = organizations.get(ddb, ItDocsUser.of(tenant.admin), done.organization_id or "")
     assert created.name == "Tailspin Toys"
-    assert len(organizations.list_all(ddb, tenant.account_id)) == len(ORGANIZATIONS) + 1
+    assert len(organizations.list_all(ddb, ItDocsUser.of(tenant.admin))) == len(ORGANIZATIONS) + 1
     queued_at(ddb, tenant)
 
 
@@ -188,12 +180,10 @@ def test_two_people_creating_the_same_organization_at_once_make_one(
         try:
             match_actions.create_organization(
                 ddb,
-                tenant.account_id,
+                as_user(ddb, tenant.manager),
                 tenant.integration_id,
                 customer_id,
-                directory=ItDocsDirectory(ddb),
                 name=name,
-                actor="x",
             )
         except AlreadyExists as exc:
             failures.append(exc)
@@ -204,7 +194,7 @@ def test_two_people_creating_the_same_organization_at_once_make_one(
     for thread in threads:
         thread.join()
 
-    named = [o for o in organizations.list_all(ddb, tenant.account_id) if o.name == name]
+    named = [o for o in organizations.list_all(ddb, ItDocsUser.of(tenant.admin)) if o.name == name]
     assert len(named) == 1
     assert len(failures) == 1
 
@@ -212,13 +202,14 @@ def test_two_people_creating_the_same_organization_at_once_make_one(
 def test_ignored_customers_are_not_counted_as_unmatched_in_later_syncs(
     ddb: Runtime, tenant: Tenant
 ) -> None:
-    match_actions.ignore(ddb, tenant.account_id, tenant.integration_id, "4", actor="m@x.io")
+    match_actions.ignore(ddb, as_user(ddb, tenant.manager), tenant.integration_id, "4")
 
     outcome = sync(ddb, tenant, CUSTOMERS, auto=True)
 
     assert outcome.ignored == 1
     assert "4" not in outcome.matches
-    assert screen(ddb, tenant.integration_id, tab="ignored").counts == {
+    manager = as_user(ddb, tenant.manager)
+    assert screen(ddb, manager, tenant.integration_id, tab="ignored").counts == {
         "Unmatched": 0,
         "Matched": 4,
         "Ignored": 1,
@@ -228,12 +219,12 @@ def test_ignored_customers_are_not_counted_as_unmatched_in_later_syncs(
 def test_un_ignore_lets_the_next_sync_match_the_customer_again(
     ddb: Runtime, tenant: Tenant
 ) -> None:
-    match_actions.ignore(ddb, tenant.account_id, tenant.integration_id, "4", actor="m@x.io")
-    tailspin = organizations.create(ddb, tenant.account_id, "Tailspin Toys", actor="m@x.io")
+    match_actions.ignore(ddb, as_user(ddb, tenant.manager), tenant.integration_id, "4")
+    tailspin = organizations.create(ddb, ItDocsUser.of(tenant.manager), "Tailspin Toys")
     assert "4" not in sync(ddb, tenant, CUSTOMERS).matches
 
     done = match_actions.unignore(
-        ddb, tenant.account_id, tenant.integration_id, "4", actor="m@x.io"
+        ddb, as_user(ddb, tenant.manager), tenant.integration_id, "4"
     )
 
     assert done.status == "Unmatched"
@@ -246,16 +237,15 @@ def test_change_match_moves_the_customer_to_another_organization(
     target = org_id(tenant, "Northwind Traders")
     done = match_actions.change_match(
         ddb,
-        tenant.account_id,
+        as_user(ddb, tenant.manager),
         tenant.integration_id,
         "1",
         target,
-        directory=ItDocsDirectory(ddb),
-        actor="m@x.io",
     )
 
     assert done.organization_id == target
-    assert customers_for_organization(ddb, tenant.account_id, org_id(tenant, "Contoso")) == []
+    manager = as_user(ddb, tenant.manager)
+    assert customers_for_organization(ddb, manager, org_id(tenant, "Contoso")) == []
     assert sync(ddb, tenant, CUSTOMERS).matches["1"] == target
     [entry] = store.audit_trail(tenant.integration_id)
     assert entry.previous_organization_id == org_id(tenant, "Contoso")
@@ -263,7 +253,7 @@ def test_change_match_moves_the_customer_to_another_organization(
 
 
 def test_unmatch_stays_unmatched_even_with_an_exact_name(ddb: Runtime, tenant: Tenant) -> None:
-    done = match_actions.unmatch(ddb, tenant.account_id, tenant.integration_id, "1", actor="m@x.io")
+    done = match_actions.unmatch(ddb, as_user(ddb, tenant.manager), tenant.integration_id, "1")
 
     assert done.status == "Unmatched"
     outcome = sync(ddb, tenant, CUSTOMERS, auto=True)
@@ -278,25 +268,22 @@ def test_an_action_on_a_customer_someone_changed_since_the_page_loaded_is_refuse
     ddb: Runtime, tenant: Tenant
 ) -> None:
     shown = store.get_match(tenant.integration_id, "2")
-    match_actions.ignore(ddb, tenant.account_id, tenant.integration_id, "2", actor="a@x.io")
+    match_actions.ignore(ddb, as_user(ddb, tenant.manager), tenant.integration_id, "2")
 
     with pytest.raises(ConcurrentChange):
         match_actions.unignore(
             ddb,
-            tenant.account_id,
+            as_user(ddb, tenant.manager),
             tenant.integration_id,
             "2",
-            actor="b@x.io",
             expected_version=shown.version,
         )
     with pytest.raises(InvalidInput):
         match_actions.accept_suggested(
             ddb,
-            tenant.account_id,
+            as_user(ddb, tenant.manager),
             tenant.integration_id,
             "2",
-            directory=ItDocsDirectory(ddb),
-            actor="b",
         )
 
 
@@ -307,15 +294,14 @@ def test_two_simultaneous_decisions_on_one_customer_leave_exactly_one(
     outcomes: list[str] = []
 
     def decide(action: str) -> None:
-        accept = partial(match_actions.accept_suggested, directory=ItDocsDirectory(ddb))
+        accept = match_actions.accept_suggested
         act = match_actions.ignore if action == "ignore" else accept
         try:
             act(
                 ddb,
-                tenant.account_id,
+                as_user(ddb, tenant.manager),
                 tenant.integration_id,
                 "2",
-                actor=action,
                 expected_version=shown,
             )
             outcomes.append("won")
@@ -338,15 +324,13 @@ def test_another_accounts_customers_and_organizations_are_out_of_reach(
     other = make_tenant(ddb, ["Contoso"], integration_id="")
 
     with pytest.raises(NotFound):
-        match_actions.ignore(ddb, other.account_id, tenant.integration_id, "4", actor="intruder")
+        match_actions.ignore(ddb, as_user(ddb, other.manager), tenant.integration_id, "4")
     with pytest.raises(NotFound):
         match_actions.match_to(
             ddb,
-            tenant.account_id,
+            as_user(ddb, tenant.manager),
             tenant.integration_id,
             "4",
             other.organizations["Contoso"],
-            directory=ItDocsDirectory(ddb),
-            actor="m@x.io",
         )
     assert store.get_match(tenant.integration_id, "4").status == "Unmatched"

@@ -14,7 +14,7 @@ def test_manual_sync_fills_the_card_with_active_seats_only(aws):
     setup = connected(aws)
     iid = setup.integration.integration_id
 
-    after = integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    after = integrations.start_manual_sync(aws, setup.admin, iid)
 
     assert after.status == "OK"
     assert after.last_sync_at == aws.clock.now()
@@ -23,7 +23,7 @@ def test_manual_sync_fills_the_card_with_active_seats_only(aws):
         seats = setup.partner.seats[customer.saas_customer_id]
         active = [s for s in seats if s.seat_state == catalog.ACTIVE]
         org_id = setup.organization_ids[customer.organization_name]
-        shown = card.saas_card(aws, setup.account_id, org_id)
+        shown = card.saas_card(aws, setup.admin, org_id)
         assert shown is not None
         assert shown.protected_seats == len(active)
         (section,) = shown.sections
@@ -31,7 +31,7 @@ def test_manual_sync_fills_the_card_with_active_seats_only(aws):
         assert sum(section.seats_not_counted.values()) == len(seats) - len(active)
         assert section.synced_at == aws.clock.now()
         assert section.product_name == catalog.PRODUCTS[customer.product_type]
-    (log,) = integrations.sync_logs(aws, setup.account_id, iid)
+    (log,) = integrations.sync_logs(aws, setup.admin, iid)
     assert log.trigger == "manual"
     assert log.outcome == "OK"
     assert log.customers_seen == len(setup.partner.customers)
@@ -43,13 +43,13 @@ def test_manual_sync_fills_the_card_with_active_seats_only(aws):
 def test_a_second_sync_with_nothing_changed_writes_no_data(aws, frozen_time):
     setup = connected(aws)
     iid = setup.integration.integration_id
-    integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    integrations.start_manual_sync(aws, setup.admin, iid)
     frozen_time.advance(hours=7)
 
     with tables.counting_calls() as counter:
-        integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+        integrations.start_manual_sync(aws, setup.admin, iid)
 
-    newest = integrations.sync_logs(aws, setup.account_id, iid)[0]
+    newest = integrations.sync_logs(aws, setup.admin, iid)[0]
     assert newest.outcome == "OK"
     assert newest.items_written == 0
     assert counter.calls["BatchWriteItem"] == 0
@@ -58,14 +58,13 @@ def test_a_second_sync_with_nothing_changed_writes_no_data(aws, frozen_time):
 
 def test_contact_protection_finds_seats_by_email_case_insensitively(aws):
     setup = connected(aws)
-    integrations.start_manual_sync(aws, setup.account_id, setup.integration.integration_id,
-                                   actor="tests")
+    integrations.start_manual_sync(aws, setup.admin, setup.integration.integration_id)
     customer = setup.partner.customers[0]
     seat = next(s for s in setup.partner.seats[customer.saas_customer_id]
                 if s.seat_type == "User" and "@" in s.main_id)
     org_id = setup.organization_ids[customer.organization_name]
 
-    found = card.contact_protection(aws, setup.account_id, org_id,
+    found = card.contact_protection(aws, setup.admin, org_id,
                                     [seat.main_id.upper(), "nobody@example.com"])
 
     assert [(p.main_id, p.seat_state) for p in found] == [(seat.main_id, seat.seat_state)]
@@ -76,14 +75,14 @@ def test_contact_protection_finds_seats_by_email_case_insensitively(aws):
 def test_customers_removed_upstream_are_deleted_only_after_a_complete_fetch(aws, frozen_time):
     setup = connected(aws)
     iid = setup.integration.integration_id
-    integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    integrations.start_manual_sync(aws, setup.admin, iid)
     from chalicelib.storage.portal import saas_customers as portal_customer_store
 
     gone = setup.partner.customers[2]
     portal_customer_store.SaasCustomerModel(gone.company_id, gone.saas_customer_id).delete()
     frozen_time.advance(hours=6)
 
-    integrations.start_manual_sync(aws, setup.account_id, iid, actor="tests")
+    integrations.start_manual_sync(aws, setup.admin, iid)
 
     assert customer_store.get_customer(iid, str(gone.saas_customer_id)) is None
     assert seat_store.seats_of_customer(iid, str(gone.saas_customer_id)) == []

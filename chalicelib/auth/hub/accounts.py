@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalicelib.auth import names, passwords
 from chalicelib.auth.hub import events, sessions
 from chalicelib.auth.hub.policy import MODULES, ROLES, can
@@ -17,6 +19,19 @@ from chalicelib.storage.hub.users import HubUser
 from chalicelib.storage.kit import AuditEntry
 
 STATUSES = ("active", "deactivated", "deleted")
+USER_STATUS_ACTIONS = {"deactivate": "deactivated", "reactivate": "active", "delete": "deleted"}
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """What the Users page (or setup code) asks for; checked by `_add_user`."""
+
+    username: str
+    email: str
+    name: str
+    password: str
+    role: str
+    modules: list[str] | None
 
 
 def create_company(rt: Runtime, name: str, company_id: str | None = None) -> HubCompany:
@@ -32,6 +47,24 @@ def create_company(rt: Runtime, name: str, company_id: str | None = None) -> Hub
 
 def create_user(
     rt: Runtime,
+    actor: HubUser,
+    *,
+    username: str,
+    email: str,
+    name: str,
+    password: str,
+    role: str = "User",
+    modules: list[str] | None = None,
+) -> HubUser:
+    """A Master creates a user in their own company (the Users page)."""
+    if not can(actor, "user.create"):
+        raise Forbidden()
+    company = company_store.get_company(actor.company_id)
+    return _add_user(rt, company, actor, NewUser(username, email, name, password, role, modules))
+
+
+def create_user_at_setup(
+    rt: Runtime,
     company: HubCompany,
     *,
     username: str,
@@ -40,37 +73,40 @@ def create_user(
     password: str,
     role: str = "User",
     modules: list[str] | None = None,
-    actor: HubUser | None = None,
 ) -> HubUser:
-    """Create a user (by a Master, or by setup code when `actor` is None)."""
-    if actor is not None and not can(actor, "user.create"):
-        raise Forbidden()
-    if actor is not None and actor.company_id != company.company_id:
-        raise NotFound("No such company.")
-    username = username.strip()
-    email = email.strip()
+    """Setup code (demo data, a new company's first users) creates a user; audited as system."""
+    return _add_user(rt, company, None, NewUser(username, email, name, password, role, modules))
+
+
+def _checked(new: NewUser) -> NewUser:
+    username, email = new.username.strip(), new.email.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise InvalidInput("Usernames are 1–64 characters without spaces.", field="username")
     if "@" not in email or len(email) > 254:
         raise InvalidInput("Enter a valid email address.", field="email")
-    if role not in ROLES:
+    if new.role not in ROLES:
         raise InvalidInput("Choose a role.", field="role")
-    chosen = [m for m in (modules or []) if m in MODULES]
+    chosen = [m for m in (new.modules or []) if m in MODULES]
+    return NewUser(username, email, new.name.strip() or username, new.password, new.role, chosen)
+
+
+def _add_user(rt: Runtime, company: HubCompany, actor: HubUser | None, new: NewUser) -> HubUser:
+    new = _checked(new)
     user = HubUser(
         user_id=rt.random.new_id(),
         company_id=company.company_id,
         company_name=company.name,
-        username=username,
-        email=email,
-        name=name.strip() or username,
-        role=role,
+        username=new.username,
+        email=new.email,
+        name=new.name,
+        role=new.role,
         status="active",
-        password_hash=passwords.hash_password(password),
+        password_hash=passwords.hash_password(new.password),
         created_at=rt.clock.now(),
-        modules=chosen,
+        modules=new.modules or [],
     )
-    user_store.create_user(user, names.login_key(company.name, username))
-    audit(rt, company.company_id, actor, "user.create", f"{username} ({role})")
+    user_store.create_user(user, names.login_key(company.name, new.username))
+    audit(rt, company.company_id, actor, "user.create", f"{new.username} ({new.role})")
     return user
 
 
@@ -107,7 +143,7 @@ def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
     """Forget the user's TOTP secret (and push devices); they enroll again at next login."""
     target = managed_user(actor, user_id, "user.reset_mfa")
     updated = user_store.update_user(user_id, totp_secret=None, totp_pending=None, totp_last_step=0)
-    push_devices.reset(rt, user_id)
+    push_devices.reset(rt, actor, target)
     sessions.end_all_for_user(user_id)
     audit(rt, actor.company_id, actor, "user.reset_mfa", target.username)
     return updated
@@ -126,6 +162,19 @@ def set_module_access(
     audit(rt, actor.company_id, actor, "user.grant_module" if granted else "user.revoke_module",
           f"{target.username}: {MODULES[module]}")
     return updated
+
+
+def change_user(
+    rt: Runtime, actor: HubUser, user_id: str, action: str, module: str = ""
+) -> HubUser:
+    """One action of the Users page's row on a user: status, MFA reset, module grant or revoke."""
+    if action in USER_STATUS_ACTIONS:
+        return set_status(rt, actor, user_id, USER_STATUS_ACTIONS[action])
+    if action == "reset_mfa":
+        return reset_mfa(rt, actor, user_id)
+    if action in {"grant", "revoke"}:
+        return set_module_access(rt, actor, user_id, module, action == "grant")
+    raise InvalidInput("Unknown action.")
 
 
 def publish(rt: Runtime, kind: str, user: HubUser, **detail: str) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 from chalicelib.auth.hub import modules
 from chalicelib.auth.hub.oidc.clients import Client
-from chalicelib.auth.hub.policy import MODULES
-from chalicelib.errors import InvalidInput
+from chalicelib.auth.hub.policy import MODULES, can
+from chalicelib.errors import Forbidden, InvalidInput
 from chalicelib.runtime import Runtime
 from chalicelib.storage.hub import insights as store
 from chalicelib.storage.hub.insights import StoredInsight
@@ -72,12 +72,14 @@ def publish(rt: Runtime, client: Client, module: str, *, hub_company_id: str,
                                   rt.clock.now())
 
 
-def for_dashboard(user: HubUser, linked: dict[str, Any]) -> list[DashboardInsight]:
-    """The user's company's insights from still-linked modules, warnings first."""
+def for_dashboard(actor: HubUser, linked: dict[str, Any]) -> list[DashboardInsight]:
+    """The actor's company's insights from still-linked modules, warnings first."""
+    if not can(actor, "module.use"):
+        raise Forbidden()
     shown = [
         DashboardInsight(record.module, MODULES[record.module], i.kind, i.title, i.detail,
                          i.severity)
-        for record in store.insights_of_company(user.company_id)
+        for record in store.insights_of_company(actor.company_id)
         if record.module in MODULES and record.module in linked
         for i in record.insights
     ]

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from chalicelib.auth.hub import accounts
 from chalicelib.auth.hub.oidc.clients import Client
-from chalicelib.auth.hub.policy import MASTER, MODULES
+from chalicelib.auth.hub.policy import MODULES, can
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, OAuthError
 from chalicelib.runtime import Runtime
 from chalicelib.storage.hub import companies as company_store
@@ -80,7 +80,7 @@ def link(rt: Runtime, client: Client, module: str, *, access_token: str,
     """Link the module to the token user's hub company; only a hub Master may."""
     module = module_of(client, module)
     user = token_user(rt, client, access_token)
-    if user.role != MASTER:
+    if not can(user, "module.link"):
         raise Forbidden(f"Only a Master user of the hub can link {MODULES[module]}.")
     url = checked_launch_url(client, launch_url)
     company_store.set_company_module(user.company_id, module, {
@@ -126,14 +126,14 @@ def my_modules(user: HubUser, company: HubCompany) -> list[dict[str, str]]:
     ]
 
 
-def launch_url(user: HubUser, module: str) -> str:
+def launch_url(actor: HubUser, module: str) -> str:
     """Where My Modules sends this user for a module: its launch URL, if linked and granted."""
     if module not in MODULES:
         raise NotFound("No such module.")
-    if user.status != "active" or module not in user.modules:
+    if not can(actor, "module.use") or module not in actor.modules:
         raise Forbidden(f"Your hub account does not have access to {MODULES[module]}. "
                         "Ask a Master user of your company to grant it on the Users page.")
-    link = company_store.get_company(user.company_id).linked_modules.get(module)
+    link = company_store.get_company(actor.company_id).linked_modules.get(module)
     if not link or not link.get("launch_url"):
         raise NotFound(f"{MODULES[module]} is not linked to your company yet. Its administrator "
                        "links it from the module's security settings.")

@@ -21,16 +21,19 @@ MASTER_ACTIONS = {
     "client.register",
     "client.list",
     "company.view_audit",
+    "module.link",
 }
+# What every active user may do for themselves: open modules, see and manage their push devices.
+SELF_ACTIONS = {"module.use", "device.list", "device.enroll", "device.remove"}
 
 
 def can(actor: HubUser, action: str, target: HubUser | None = None) -> bool:
-    """Masters manage their company's users (never locking themselves out); users use modules."""
+    """Masters manage their company's users (never locking themselves out); everyone their own."""
     if actor.status != "active":
         return False
     if target is not None and target.company_id != actor.company_id:
         return False
-    if action == "module.use":
+    if action in SELF_ACTIONS:
         return True
     if action not in MASTER_ACTIONS or actor.role != MASTER:
         return False

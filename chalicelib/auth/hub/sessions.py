@@ -9,6 +9,7 @@ from chalicelib.storage.hub.sessions import HubSession, hub_sessions
 from chalicelib.storage.hub.users import HubUser
 
 COOKIE = "session"
+# HubSession and HubUser are the types of this module's API: routes import them from here.
 
 
 def start(rt: Runtime, user: HubUser, previous_token: str | None = None) -> tuple[str, HubSession]:

@@ -32,7 +32,7 @@ def make_account(
 ) -> Account:
     rt = runtime.current()
     company = company or accounts.create_company(rt, company_name)
-    user = accounts.create_user(
+    user = accounts.create_user_at_setup(
         rt, company, username=username, email=f"{username}@example.com", name=username.title(),
         password=PASSWORD, role=role, modules=modules or ["portal", "itdocs"],
     )

@@ -64,8 +64,9 @@ def test_two_masters_creating_the_same_username_at_once_make_one_user(ddb):
 
     def create(i):
         try:
-            accounts.create_user(ddb, company, username="sam", email=f"sam{i}@example.com",
-                                 name="Sam", password=PASSWORD)
+            accounts.create_user_at_setup(ddb, company, username="sam",
+                                          email=f"sam{i}@example.com", name="Sam",
+                                          password=PASSWORD)
             return "created"
         except AlreadyExists:
             return "taken"

@@ -36,3 +36,10 @@ def test_master_cannot_remove_their_own_access():
 
 def test_inactive_actor_can_do_nothing():
     assert not can(user("m", "Master", status="deactivated"), "user.create")
+
+
+def test_everyone_manages_their_own_devices_only_masters_link_modules():
+    assert all(can(user(), action) for action in ("device.list", "device.enroll", "device.remove"))
+    assert not can(user(), "module.link")
+    assert can(user("m", "Master"), "module.link")
+    assert not can(user(status="deactivated"), "device.enroll")

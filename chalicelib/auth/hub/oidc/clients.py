@@ -6,12 +6,15 @@ stored with an argon2id hash of their secret, shown to the Master once.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from chalicelib.auth import modules, passwords
 from chalicelib.auth.hub.policy import MODULES, can
@@ -145,6 +148,30 @@ def authenticate(rt: Runtime, client_id: str, secret: str) -> Client:
     if client is None or not secret or not directory(rt).secret_matches(client, secret):
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
     return client
+
+
+def credentials(authorization: str, form: Mapping[str, str]) -> tuple[str, str]:
+    """client_secret_basic or client_secret_post (never both, RFC 6749 section 2.3)."""
+    if authorization[:6].lower() != "basic ":
+        return form.get("client_id", ""), form.get("client_secret", "")
+    if "client_secret" in form:
+        raise OAuthError("invalid_request", "Use one client authentication method.")
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise OAuthError("invalid_client", "Malformed Basic credentials.", 401) from exc
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise OAuthError("invalid_client", "Malformed Basic credentials.", 401)
+    client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+    if form.get("client_id") not in (None, client_id):
+        raise OAuthError("invalid_request", "The client_id does not match.")
+    return client_id, secret
+
+
+def authenticate_request(rt: Runtime, authorization: str, form: Mapping[str, str]) -> Client:
+    """The client a request's Authorization header (or form fields) authenticates."""
+    return authenticate(rt, *credentials(authorization, form))
 
 
 # -- registration by a Master user -----------------------------------------------------------------

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from chalicelib.auth.hub import accounts
+from chalicelib.auth.hub import accounts, sessions
 from chalicelib.auth.hub.oidc import clients, keys
 from chalicelib.auth.hub.oidc.clients import Client
 from chalicelib.auth.hub.policy import MODULES
-from chalicelib.errors import Forbidden, InvalidInput, NotFound, OAuthError
+from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, OAuthError
 from chalicelib.runtime import Runtime
 from chalicelib.settings import Settings
 from chalicelib.storage.hub import oidc_codes as code_store
@@ -370,3 +370,13 @@ def end_session(rt: Runtime, session: HubSession, user: HubUser) -> None:
     """End the hub session and tell modules (by `sid`) to end the sessions it started."""
     hub_sessions.delete_session(session.session_key)
     accounts.publish(rt, "session.ended", user, sid=sid_of(session.session_key))
+
+
+def log_out(rt: Runtime, token: str | None) -> None:
+    """The hub's Log out: end the cookie's session; a live one also ends the modules' sessions."""
+    try:
+        session, user = sessions.resume(rt, token)
+    except NotAuthenticated:
+        sessions.end(token)
+        return
+    end_session(rt, session, user)  # modules hear `session.ended` and end what this one started

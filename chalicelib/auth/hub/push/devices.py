@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from chalicelib import logs
 from chalicelib.auth.hub import totp
+from chalicelib.auth.hub.policy import can
 from chalicelib.auth.hub.push import challenges, protocol
 from chalicelib.clock import epoch_seconds
-from chalicelib.errors import ConcurrentChange, InvalidInput, NotAuthenticated
+from chalicelib.errors import ConcurrentChange, Forbidden, InvalidInput, NotAuthenticated
 from chalicelib.runtime import Runtime
 from chalicelib.storage.hub import push_devices as store
 from chalicelib.storage.hub.push_devices import PushDevice, PushRegistration
@@ -43,24 +44,26 @@ def _credential_hash(credential: str) -> str:
     return hashlib.sha256(credential.encode()).hexdigest()
 
 
-def start_enrollment(rt: Runtime, user: HubUser) -> Enrollment:
+def start_enrollment(rt: Runtime, actor: HubUser) -> Enrollment:
     """Issue a one-time, short-lived enrollment credential (replacing any earlier one)."""
-    if not user.totp_secret:
+    if not can(actor, "device.enroll"):
+        raise Forbidden()
+    if not actor.totp_secret:
         raise InvalidInput("Set up a 2FA token before adding a push device.")
     credential = rt.random.token(32)
     expires_at = rt.clock.now() + ENROLLMENT_LIFETIME
-    store.issue_enrollment(user.user_id, user.company_id, user.company_name, user.username,
+    store.issue_enrollment(actor.user_id, actor.company_id, actor.company_name, actor.username,
                            _credential_hash(credential), expires_at)
     payload = protocol.encode_payload({
         "v": 1,
         "url": rt.settings.base_url.rstrip("/"),
-        "user_id": user.user_id,
+        "user_id": actor.user_id,
         "credential": credential,
-        "company": user.company_name,
-        "username": user.username,
+        "company": actor.company_name,
+        "username": actor.username,
         "expires_at": expires_at.isoformat(),
     })
-    logs.event("push_enrollment_issued", user_id=user.user_id)
+    logs.event("push_enrollment_issued", user_id=actor.user_id)
     return Enrollment(payload=payload, qr=totp.qr_data_uri(payload), expires_at=expires_at)
 
 
@@ -102,25 +105,31 @@ def enroll(
     return updated, device
 
 
-def devices_of(user: HubUser) -> list[PushDevice]:
-    """The user's devices, oldest first (the account page's list)."""
-    registration = store.get_registration(user.user_id)
+def devices_of(actor: HubUser) -> list[PushDevice]:
+    """The actor's devices, oldest first (the account page's list)."""
+    if not can(actor, "device.list"):
+        raise Forbidden()
+    registration = store.get_registration(actor.user_id)
     if registration is None:
         return []
     return sorted(registration.devices.values(), key=lambda d: d.added_at)
 
 
-def remove(rt: Runtime, user: HubUser, device_id: str) -> None:
-    """Remove one of the user's own devices; its open sign-in requests are withdrawn."""
-    store.remove_device(user.user_id, device_id)
-    challenges.withdraw_in_flight(rt, user.user_id)
-    logs.event("push_device_removed", user_id=user.user_id, device_id=device_id)
+def remove(rt: Runtime, actor: HubUser, device_id: str) -> None:
+    """Remove one of the actor's own devices; its open sign-in requests are withdrawn."""
+    if not can(actor, "device.remove"):
+        raise Forbidden()
+    store.remove_device(actor.user_id, device_id)
+    challenges.withdraw_in_flight(rt, actor.user_id)
+    logs.event("push_device_removed", user_id=actor.user_id, device_id=device_id)
 
 
-def reset(rt: Runtime, user_id: str) -> None:
-    """MFA reset: forget every push device of the user and withdraw their open requests."""
-    store.delete_registration(user_id)
-    challenges.withdraw_in_flight(rt, user_id)
+def reset(rt: Runtime, actor: HubUser, target: HubUser) -> None:
+    """MFA reset by a Master: forget every push device of the target and withdraw their requests."""
+    if not can(actor, "user.reset_mfa", target):
+        raise Forbidden()
+    store.delete_registration(target.user_id)
+    challenges.withdraw_in_flight(rt, target.user_id)
 
 
 def authenticate_request(
@@ -155,3 +164,9 @@ def authenticate_request(
     if not store.remember_request_nonce(f"{user_id}:{device_id}:{nonce}", keep_until):
         raise NotAuthenticated("This request was already received (replayed).")
     return registration, device
+
+
+def pending_for_request(rt: Runtime, headers: Mapping[str, str]) -> list[dict[str, object]]:
+    """The open sign-in requests of the user whose device signed this request."""
+    registration, _ = authenticate_request(rt, headers, "pending")
+    return challenges.pending_for_device(rt, registration.user_id)

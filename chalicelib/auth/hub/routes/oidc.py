@@ -1,29 +1,24 @@
-"""The hub's OpenID Connect endpoints and the OIDC client administration pages, mounted at /hub."""
+"""/hub/oidc/...: the hub's OpenID Connect endpoints (authorize, token, userinfo, JWKS, logout)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
-from urllib.parse import unquote_plus
 
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import errors, runtime
 from chalicelib.auth.hub import sessions
 from chalicelib.auth.hub.oidc import clients, keys, provider
-from chalicelib.auth.hub.pages import HUB
-from chalicelib.storage.hub.sessions import HubSession
-from chalicelib.storage.hub.users import HubUser
+from chalicelib.auth.hub.routes.pages import HUB, NO_STORE, PUBLIC_CACHE
+from chalicelib.auth.hub.sessions import HubSession, HubUser
 from chalicelib.web import http
 from chalicelib.web.errors import status_of
 from chalicelib.web.page import Page
 from chalicelib.web.routing import json_route, page_route
-from chalicelib.web.signin import show_banner, signed_in
+from chalicelib.web.signin import show_banner
 
-oidc_routes = Blueprint(__name__)
-PUBLIC_CACHE = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+routes = Blueprint(__name__)
+LOGOUT_FIELDS = ("id_token_hint", "post_logout_redirect_uri", "client_id", "state")
 
 
 def _oauth_body(error: errors.LinkhubError, challenge: str) -> Response:
@@ -51,13 +46,7 @@ def _userinfo_error(error: errors.LinkhubError) -> Response:
 
 
 # -- metadata --------------------------------------------------------------------------------------
-@json_route(oidc_routes, "/.well-known/openid-configuration")
-def openid_configuration(request: Request) -> Response:
-    return http.json_response(provider.discovery(runtime.current().settings),
-                              headers=PUBLIC_CACHE)
-
-
-@json_route(oidc_routes, "/oidc/jwks")
+@json_route(routes, "/oidc/jwks")
 def jwks(request: Request) -> Response:
     return http.json_response(keys.keyring(runtime.current()).jwks(), headers=PUBLIC_CACHE)
 
@@ -84,7 +73,7 @@ def _hub_session(page: Page) -> tuple[HubSession, HubUser] | None:
     return session, user
 
 
-@page_route(oidc_routes, "/oidc/authorize", "hub", methods=["GET", "POST"])
+@page_route(routes, "/oidc/authorize", "hub", methods=["GET", "POST"])
 def authorize(page: Page) -> Response:
     params = _authorize_params(page)
     try:
@@ -100,53 +89,30 @@ def authorize(page: Page) -> Response:
 
 
 # -- token and userinfo endpoints ------------------------------------------------------------------
-def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
-    """client_secret_basic or client_secret_post (never both, RFC 6749 section 2.3)."""
-    header = request.headers.get("authorization", "")
-    if header[:6].lower() != "basic ":
-        return form.get("client_id", ""), form.get("client_secret", "")
-    if "client_secret" in form:
-        raise errors.OAuthError("invalid_request", "Use one client authentication method.")
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise errors.OAuthError("invalid_client", "Malformed Basic credentials.", 401) from exc
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        raise errors.OAuthError("invalid_client", "Malformed Basic credentials.", 401)
-    client_id, secret = unquote_plus(client_id), unquote_plus(secret)
-    if form.get("client_id") not in (None, client_id):
-        raise errors.OAuthError("invalid_request", "The client_id does not match.")
-    return client_id, secret
-
-
-@json_route(oidc_routes, "/oidc/token", methods=["POST"], error_body=_token_error)
+@json_route(routes, "/oidc/token", methods=["POST"], error_body=_token_error)
 def token(request: Request) -> Response:
     rt = runtime.current()
     fields = http.form_lists(request)
     if any(len(values) > 1 for values in fields.values()):
         raise errors.OAuthError("invalid_request", "A parameter appears more than once.")
     form = {name: values[0] for name, values in fields.items()}
-    client = clients.authenticate(rt, *_client_credentials(request, form))
+    client = clients.authenticate_request(rt, request.headers.get("authorization", ""), form)
     return http.json_response(provider.exchange_code(rt, client, form), headers=NO_STORE)
 
 
-@json_route(oidc_routes, "/oidc/userinfo", methods=["GET", "POST"], error_body=_userinfo_error)
+@json_route(routes, "/oidc/userinfo", methods=["GET", "POST"], error_body=_userinfo_error)
 def userinfo(request: Request) -> Response:
     claims = provider.userinfo(runtime.current(), request.headers.get("authorization"))
     return http.json_response(claims, headers=NO_STORE)
 
 
 # -- end session -----------------------------------------------------------------------------------
-LOGOUT_FIELDS = ("id_token_hint", "post_logout_redirect_uri", "client_id", "state")
-
-
 def _logged_out(page: Page, target: str | None) -> Response:
     page.clear_cookie(sessions.COOKIE)
     return page.redirect(target) if target else page.render("hub/oidc_logged_out.html")
 
 
-@page_route(oidc_routes, "/oidc/logout", "hub")
+@page_route(routes, "/oidc/logout", "hub")
 def logout_confirm(page: Page) -> Response:
     params = {k: v for k, v in page.query().items() if k in LOGOUT_FIELDS}
     try:
@@ -163,7 +129,7 @@ def logout_confirm(page: Page) -> Response:
     return page.render("hub/oidc_logout.html", fields=params)
 
 
-@page_route(oidc_routes, "/oidc/logout", "hub", methods=["POST"])
+@page_route(routes, "/oidc/logout", "hub", methods=["POST"])
 def logout_submit(page: Page) -> Response:
     form = page.form()
     params = {k: v for k, v in form.items() if k in LOGOUT_FIELDS and v}
@@ -175,26 +141,3 @@ def logout_submit(page: Page) -> Response:
     if signed is not None:
         provider.end_session(page.runtime, *signed)
     return _logged_out(page, target)
-
-
-# -- client administration (Master users) ----------------------------------------------------------
-@page_route(oidc_routes, "/admin/clients", "hub")
-def clients_page(page: Page) -> Response:
-    actor = signed_in(page, HUB)
-    return page.render("hub/clients.html", clients=clients.company_clients(page.runtime, actor),
-                       error=None, values={})
-
-
-@page_route(oidc_routes, "/admin/clients", "hub", methods=["POST"])
-def clients_register(page: Page) -> Response:
-    form = page.form()
-    actor = signed_in(page, HUB)
-    try:
-        client, secret = clients.register(page.runtime, actor, form.get("name", ""),
-                                          form.get("redirect_uris", ""))
-    except errors.InvalidInput as error:
-        listed = clients.company_clients(page.runtime, actor)
-        return page.render("hub/clients.html", status=400, clients=listed, error=error.message,
-                           values=form)
-    return page.render("hub/clients_created.html", status=201, client=client, secret=secret,
-                       issuer=page.runtime.settings.hub_issuer)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from chalicelib.auth.sso import hub_services
+from chalice.app import Response
+
+from chalicelib.auth.sso import hub_services, relying_party
 from chalicelib.portal import security_settings, sessions, users
 from chalicelib.portal.policy import can
+from chalicelib.portal.users import PortalUser
 from chalicelib.runtime import Runtime
-from chalicelib.storage.portal.users import PortalUser
 from chalicelib.web.banner import Banner, NavLink, visible_links
+from chalicelib.web.page import Page
 from chalicelib.web.signin import SignIn
 
+HOME = "/portal/"
+SECURITY = "/portal/admin/security"
 NAV = (
     NavLink("Home", "/portal/"),
     NavLink("Organizations", "/portal/organizations"),
@@ -41,7 +46,7 @@ def _user(rt: Runtime, token: str | None) -> PortalUser:
 
 
 def _banner(rt: Runtime, user: PortalUser) -> Banner:
-    linked = security_settings.security_settings(rt, user.company_id).linked
+    linked = security_settings.linked_to_hub(rt, user)
     launcher = hub_services.app_launcher(rt, "portal") if linked else []
     return Banner(user_name=user.name, tenant_name=user.company_name, role=user.role,
                   nav=visible_links(NAV, lambda action: can(user, action)),
@@ -49,3 +54,10 @@ def _banner(rt: Runtime, user: PortalUser) -> Banner:
 
 
 PORTAL: SignIn[PortalUser] = SignIn(cookie=sessions.COOKIE, resume=_user, banner=_banner)
+
+
+def to_hub(page: Page, hub_start: tuple[str, str]) -> Response:
+    """Send the browser to the hub's authorize URL, its state sealed in a cookie."""
+    url, state_cookie = hub_start
+    page.set_cookie(relying_party.STATE_COOKIE, state_cookie, max_age=relying_party.STATE_MAX_AGE)
+    return page.redirect(url)

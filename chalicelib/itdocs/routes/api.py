@@ -1,8 +1,8 @@
-"""IT Docs JSON API for syncs (`/itdocs/api/...`), authenticated with an IT Docs API key.
+"""IT Docs JSON API for syncs, `/itdocs/api/...`, authenticated with an IT Docs API key.
 
 `POST /itdocs/api/integrations/{integration_id}/sync` with the key in `x-api-key`, for users who
-may manage integrations (`policy.can(owner, "integration.manage")`): 202 with the integration's
-sync information, or 429 with `Retry-After` and the time a manual sync becomes available.
+may manage integrations (the sync asks IT Docs' policy): 202 with the integration's sync
+information, or 429 with `Retry-After` and the time a manual sync becomes available.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from typing import Any
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import errors, runtime
-from chalicelib.itdocs import api_keys
-from chalicelib.itdocs.policy import can
+from chalicelib.itdocs import acting, api_keys
 from chalicelib.sync import integrations
 from chalicelib.web import http
 from chalicelib.web.errors import json_error
 from chalicelib.web.routing import json_route
 
-itdocs_api_routes = Blueprint(__name__)
+routes = Blueprint(__name__)
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -48,17 +47,14 @@ def _error_body(error: errors.LinkhubError) -> Response:
     return response
 
 
-@json_route(itdocs_api_routes, "/integrations/{integration_id}/sync", methods=["POST"],
+@json_route(routes, "/api/integrations/{integration_id}/sync", methods=["POST"],
             error_body=_error_body)
 def start_sync(request: Request, integration_id: str) -> Response:
-    """Start a manual sync for an API key's account, if its owner may manage integrations."""
+    """Start a manual sync for the user an API key acts for."""
     rt = runtime.current()
     key = str(request.headers.get("x-api-key") or "")
     if not key:
         raise errors.NotAuthenticated("Send an IT Docs API key in the x-api-key header.")
-    owner = api_keys.verify(rt, key)
-    if not can(owner, "integration.manage"):
-        raise errors.Forbidden("Only Administrators and Managers may start a sync.")
-    started = integrations.start_manual_sync(
-        rt, owner.account_id, integration_id, actor=f"api:{owner.user_id}")
+    holder = acting.for_api_key(rt, api_keys.verify(rt, key))
+    started = integrations.start_manual_sync(rt, holder, integration_id)
     return http.json_response(sync_info(started), status=202)

@@ -1,8 +1,5 @@
-"""Hub services for linked modules (link, unlink, insights) and launching a module, at /hub.
-
-The services are called by a module's server with its built-in client credentials
-(client_secret_basic); launching is a page a signed-in hub user opens from My Modules.
-"""
+"""/hub/modules/{module}/...: the services a linked module's server calls with its client
+credentials (client_secret_basic): link, unlink, publish insights."""
 
 from __future__ import annotations
 
@@ -15,19 +12,17 @@ from chalicelib import errors, runtime
 from chalicelib.auth.hub import insights, modules
 from chalicelib.auth.hub.oidc import clients
 from chalicelib.auth.hub.oidc.clients import Client
-from chalicelib.auth.hub.oidc.routes import NO_STORE, _client_credentials
-from chalicelib.auth.hub.pages import HUB
+from chalicelib.auth.hub.routes.pages import NO_STORE
 from chalicelib.web import http
-from chalicelib.web.page import Page
-from chalicelib.web.routing import json_route, page_route
-from chalicelib.web.signin import signed_in
+from chalicelib.web.routing import json_route
 
-module_routes = Blueprint(__name__)
+routes = Blueprint(__name__)
 MAX_BODY = 64 * 1024
 
 
 def _client(request: Request, form: dict[str, str]) -> Client:
-    return clients.authenticate(runtime.current(), *_client_credentials(request, form))
+    return clients.authenticate_request(runtime.current(),
+                                        request.headers.get("authorization", ""), form)
 
 
 def _json_body(request: Request) -> dict[str, Any]:
@@ -43,7 +38,7 @@ def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-@json_route(module_routes, "/modules/{module}/link", methods=["POST"])
+@json_route(routes, "/modules/{module}/link", methods=["POST"])
 def link(request: Request, module: str) -> Response:
     form = http.form(request)
     client = _client(request, form)
@@ -54,7 +49,7 @@ def link(request: Request, module: str) -> Response:
                                "hub_company_name": linked.hub_company_name}, headers=NO_STORE)
 
 
-@json_route(module_routes, "/modules/{module}/unlink", methods=["POST"])
+@json_route(routes, "/modules/{module}/unlink", methods=["POST"])
 def unlink(request: Request, module: str) -> Response:
     form = http.form(request)
     client = _client(request, form)
@@ -63,7 +58,7 @@ def unlink(request: Request, module: str) -> Response:
     return http.json_response({"module": module, "linked": False}, headers=NO_STORE)
 
 
-@json_route(module_routes, "/modules/{module}/insights", methods=["PUT"])
+@json_route(routes, "/modules/{module}/insights", methods=["PUT"])
 def publish_insights(request: Request, module: str) -> Response:
     client = _client(request, {})
     body = _json_body(request)
@@ -71,9 +66,3 @@ def publish_insights(request: Request, module: str) -> Response:
                                hub_company_id=str(body.get("hub_company_id", "")),
                                items=body.get("insights"))
     return http.json_response({"module": module, "changed": changed}, headers=NO_STORE)
-
-
-@page_route(module_routes, "/launch/{module}", "hub")
-def launch(page: Page, module: str) -> Response:
-    user = signed_in(page, HUB)
-    return page.redirect(modules.launch_url(user, module))

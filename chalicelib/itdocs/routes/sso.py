@@ -1,6 +1,7 @@
-"""IT Docs pages: Log In with Hub (login, start, callback, launch), logout and home.
+"""Log In with Hub for IT Docs, `/itdocs/sso/...`: start, the hub's callback, and the hub's launch.
 
-Organizations and contacts are in docs_routes.py; Account pages in account_routes.py.
+The callback also finishes linking the account to a hub company (purpose "link", started from
+Account > Single Sign-on).
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ from chalicelib.auth.sso import relying_party
 from chalicelib.auth.sso.accounts import NoAccount, NotLinked
 from chalicelib.errors import Forbidden, InvalidInput, LoginFailed, NotAuthenticated
 from chalicelib.itdocs import hub_sign_in, sessions
-from chalicelib.itdocs.pages import ITDOCS
+from chalicelib.itdocs.routes.pages import HOME, ITDOCS, MODULE
 from chalicelib.web import flash, http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 from chalicelib.web.signin import signed_in
 
-itdocs_routes = Blueprint(__name__)
-MODULE = "itdocs"
-HOME = "/itdocs/organizations"
+routes = Blueprint(__name__)
 SSO_COOKIE = relying_party.STATE_COOKIE
 
 
@@ -27,19 +26,7 @@ def _login_page(page: Page, error: str, status: int) -> Response:
     return page.render("itdocs/login.html", status=status, next=HOME, error=error)
 
 
-@page_route(itdocs_routes, "/", "itdocs")
-def home(page: Page) -> Response:
-    signed_in(page, ITDOCS)
-    return page.redirect(HOME)
-
-
-@page_route(itdocs_routes, "/login", "itdocs")
-def login(page: Page) -> Response:
-    next_path = relying_party.safe_return_to(MODULE, page.query().get("next"))
-    return page.render("itdocs/login.html", next=next_path, error=None)
-
-
-@page_route(itdocs_routes, "/sso/start", "itdocs")
+@page_route(routes, "/sso/start", "itdocs")
 def sso_start(page: Page) -> Response:
     """Send the browser to the hub's authorization endpoint with a sealed state cookie."""
     return_to = relying_party.safe_return_to(MODULE, page.query().get("next"))
@@ -48,7 +35,7 @@ def sso_start(page: Page) -> Response:
     return page.redirect(url)
 
 
-@page_route(itdocs_routes, "/sso/launch", "itdocs")
+@page_route(routes, "/sso/launch", "itdocs")
 def sso_launch(page: Page) -> Response:
     """The hub's My Modules tile: open IT Docs, signing in with the hub if needed."""
     try:
@@ -58,7 +45,7 @@ def sso_launch(page: Page) -> Response:
     return page.redirect(HOME)
 
 
-@page_route(itdocs_routes, "/sso/callback", "itdocs")
+@page_route(routes, "/sso/callback", "itdocs")
 def sso_callback(page: Page) -> Response:
     """Finish Log In with Hub: sign the user in, or complete linking the account to the hub."""
     state_cookie = page.read_cookie(SSO_COOKIE)
@@ -79,11 +66,3 @@ def sso_callback(page: Page) -> Response:
                               previous_token=page.read_cookie(sessions.COOKIE))
     page.set_cookie(sessions.COOKIE, token)
     return page.redirect(http.local_path(identity.return_to, HOME))
-
-
-@page_route(itdocs_routes, "/logout", "itdocs", methods=["POST"])
-def logout(page: Page) -> Response:
-    page.form()
-    sessions.end(page.read_cookie(sessions.COOKIE))
-    page.clear_cookie(sessions.COOKIE)
-    return page.redirect("/itdocs/login")

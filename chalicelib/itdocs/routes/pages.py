@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from chalicelib.auth.sso import hub_services
-from chalicelib.itdocs import accounts, sessions
+from chalicelib.itdocs import accounts, acting, sessions
 from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.acting import SyncUser
 from chalicelib.itdocs.policy import ROLES, can
 from chalicelib.runtime import Runtime
 from chalicelib.web.banner import Banner, NavLink, visible_links
-from chalicelib.web.signin import SignIn
+from chalicelib.web.page import Page
+from chalicelib.web.signin import SignIn, signed_in
 
+MODULE = "itdocs"
+HOME = "/itdocs/organizations"
 NAV = (
     NavLink("Organizations", "/itdocs/organizations"),
     NavLink("Account › Integrations", "/itdocs/account/integrations", "integration.manage"),
@@ -38,7 +42,7 @@ def _user(rt: Runtime, token: str | None) -> ItDocsUser:
 
 
 def _banner(rt: Runtime, user: ItDocsUser) -> Banner:
-    account = accounts.get_account(user.account_id)
+    account = accounts.account_of(user)
     launcher = hub_services.app_launcher(rt, "itdocs") if account.linked_to_hub else []
     return Banner(user_name=user.name, tenant_name=account.name, role=user.role,
                   nav=visible_links(NAV, lambda action: can(user, action)),
@@ -46,3 +50,8 @@ def _banner(rt: Runtime, user: ItDocsUser) -> Banner:
 
 
 ITDOCS: SignIn[ItDocsUser] = SignIn(cookie=sessions.COOKIE, resume=_user, banner=_banner)
+
+
+def signed_in_for_sync(page: Page) -> SyncUser:
+    """The signed-in user, as the sync services act for them."""
+    return acting.for_page(page.runtime, signed_in(page, ITDOCS))

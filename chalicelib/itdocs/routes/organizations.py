@@ -1,25 +1,24 @@
-"""IT Docs pages: organizations (list, home with the SaaS Protection card, create, edit) and
-contacts (view with their protected services, create, edit)."""
+"""IT Docs organizations, `/itdocs/organizations/...`: list, home with the SaaS Protection card,
+create, edit; and their contacts (view with their protected services, create, edit)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.errors import AlreadyExists, InvalidInput
-from chalicelib.itdocs import contacts, organizations
+from chalicelib.itdocs import acting, contacts, organizations
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.contacts import ContactDetails
-from chalicelib.itdocs.pages import FLASHES, ITDOCS
+from chalicelib.itdocs.organizations import Organization
 from chalicelib.itdocs.policy import can
+from chalicelib.itdocs.routes.pages import FLASHES, ITDOCS
 from chalicelib.sync import card
 from chalicelib.web import flash
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 from chalicelib.web.signin import signed_in
 
-itdocs_docs_routes = Blueprint(__name__)
+routes = Blueprint(__name__)
 BASE = "/itdocs/organizations"
 
 
@@ -27,7 +26,7 @@ BASE = "/itdocs/organizations"
 def _list_page(page: Page, actor: ItDocsUser, *, status: int = 200, error: str | None = None,
                name: str = "") -> Response:
     query = page.query().get("q", "").strip()
-    found = organizations.list_all(page.runtime, actor.account_id)
+    found = organizations.list_all(page.runtime, actor)
     if query:
         found = [o for o in found if query.casefold() in o.name.casefold()]
     return page.render("itdocs/organizations.html", status=status, organizations=found,
@@ -35,54 +34,53 @@ def _list_page(page: Page, actor: ItDocsUser, *, status: int = 200, error: str |
                        typed_name=name, flash=flash.message(FLASHES, page.query()))
 
 
-@page_route(itdocs_docs_routes, "/organizations", "itdocs")
+@page_route(routes, "/organizations", "itdocs")
 def organizations_page(page: Page) -> Response:
     return _list_page(page, signed_in(page, ITDOCS))
 
 
-@page_route(itdocs_docs_routes, "/organizations", "itdocs", methods=["POST"])
+@page_route(routes, "/organizations", "itdocs", methods=["POST"])
 def organizations_create(page: Page) -> Response:
     form = page.form()
     actor = signed_in(page, ITDOCS)
     try:
-        created = organizations.create_by(page.runtime, actor, form.get("name", ""))
+        created = organizations.create(page.runtime, actor, form.get("name", ""))
     except (InvalidInput, AlreadyExists) as error:
         return _list_page(page, actor, status=400, error=error.message, name=form.get("name", ""))
     return page.redirect(flash.location(f"{BASE}/{created.organization_id}", "created",
                                         name=created.name))
 
 
-@page_route(itdocs_docs_routes, "/organizations/{organization_id}", "itdocs")
+@page_route(routes, "/organizations/{organization_id}", "itdocs")
 def organization_home(page: Page, organization_id: str) -> Response:
     actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor.account_id, organization_id)
-    people = contacts.in_organization(page.runtime, actor.account_id, organization_id)
-    saas = card.saas_card(page.runtime, actor.account_id, organization_id)
+    organization = organizations.get(page.runtime, actor, organization_id)
+    people = contacts.in_organization(page.runtime, actor, organization_id)
+    saas = card.saas_card(page.runtime, acting.for_page(page.runtime, actor), organization_id)
     return page.render("itdocs/organization.html", organization=organization, contacts=people,
                        saas=saas, can_edit=can(actor, "organization.edit"),
                        can_add_contact=can(actor, "contact.create"),
                        flash=flash.message(FLASHES, page.query()))
 
 
-def _edit_page(page: Page, organization: Any, name: str, error: str | None = None,
+def _edit_page(page: Page, organization: Organization, name: str, error: str | None = None,
                status: int = 200) -> Response:
     return page.render("itdocs/organization_edit.html", status=status, organization=organization,
                        typed_name=name, error=error)
 
 
-@page_route(itdocs_docs_routes, "/organizations/{organization_id}/edit", "itdocs")
+@page_route(routes, "/organizations/{organization_id}/edit", "itdocs")
 def organization_edit(page: Page, organization_id: str) -> Response:
     actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    organization = organizations.get(page.runtime, actor, organization_id)
     return _edit_page(page, organization, organization.name)
 
 
-@page_route(itdocs_docs_routes, "/organizations/{organization_id}/edit", "itdocs",
-            methods=["POST"])
+@page_route(routes, "/organizations/{organization_id}/edit", "itdocs", methods=["POST"])
 def organization_save(page: Page, organization_id: str) -> Response:
     form = page.form()
     actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    organization = organizations.get(page.runtime, actor, organization_id)
     try:
         renamed = organizations.rename(page.runtime, actor, organization_id, form.get("name", ""))
     except (InvalidInput, AlreadyExists) as error:
@@ -97,28 +95,28 @@ def _details(form: dict[str, str]) -> ContactDetails:
                           title=form.get("title", ""), phone=form.get("phone", ""))
 
 
-def _contact_form(page: Page, organization: Any, *, heading: str, action: str, cancel: str,
-                  form: dict[str, str], error: str | None = None, status: int = 200) -> Response:
+def _contact_form(page: Page, organization: Organization, *, heading: str, action: str,
+                  cancel: str, form: dict[str, str], error: str | None = None,
+                  status: int = 200) -> Response:
     values = {k: form.get(k, "") for k in ("name", "title", "emails", "phone")}
     return page.render("itdocs/contact_form.html", status=status, organization=organization,
                        heading=heading, action=action, cancel=cancel, form=values, error=error)
 
 
-@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/new", "itdocs")
+@page_route(routes, "/organizations/{organization_id}/contacts/new", "itdocs")
 def contact_new(page: Page, organization_id: str) -> Response:
     actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    organization = organizations.get(page.runtime, actor, organization_id)
     return _contact_form(page, organization, heading="New contact",
                          action=f"{BASE}/{organization_id}/contacts",
                          cancel=f"{BASE}/{organization_id}", form={})
 
 
-@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts", "itdocs",
-            methods=["POST"])
+@page_route(routes, "/organizations/{organization_id}/contacts", "itdocs", methods=["POST"])
 def contact_create(page: Page, organization_id: str) -> Response:
     form = page.form()
     actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    organization = organizations.get(page.runtime, actor, organization_id)
     try:
         created = contacts.create(page.runtime, actor, organization_id, _details(form))
     except InvalidInput as error:
@@ -130,25 +128,23 @@ def contact_create(page: Page, organization_id: str) -> Response:
                                         "created", name=created.name))
 
 
-@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/{contact_id}",
-            "itdocs")
+@page_route(routes, "/organizations/{organization_id}/contacts/{contact_id}", "itdocs")
 def contact_page(page: Page, organization_id: str, contact_id: str) -> Response:
     actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor.account_id, organization_id)
-    person = contacts.get(page.runtime, actor.account_id, organization_id, contact_id)
-    protection = card.contact_protection(page.runtime, actor.account_id, organization_id,
-                                         person.emails)
+    organization = organizations.get(page.runtime, actor, organization_id)
+    person = contacts.get(page.runtime, actor, organization_id, contact_id)
+    protection = card.contact_protection(page.runtime, acting.for_page(page.runtime, actor),
+                                         organization_id, person.emails)
     return page.render("itdocs/contact.html", organization=organization, contact=person,
                        protection=protection, can_edit=can(actor, "contact.edit"),
                        flash=flash.message(FLASHES, page.query()))
 
 
-@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/{contact_id}/edit",
-            "itdocs")
+@page_route(routes, "/organizations/{organization_id}/contacts/{contact_id}/edit", "itdocs")
 def contact_edit(page: Page, organization_id: str, contact_id: str) -> Response:
     actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor.account_id, organization_id)
-    person = contacts.get(page.runtime, actor.account_id, organization_id, contact_id)
+    organization = organizations.get(page.runtime, actor, organization_id)
+    person = contacts.get(page.runtime, actor, organization_id, contact_id)
     path = f"{BASE}/{organization_id}/contacts/{contact_id}"
     form = {"name": person.name, "title": person.title, "phone": person.phone,
             "emails": "\n".join(person.emails)}
@@ -156,12 +152,12 @@ def contact_edit(page: Page, organization_id: str, contact_id: str) -> Response:
                          action=f"{path}/edit", cancel=path, form=form)
 
 
-@page_route(itdocs_docs_routes, "/organizations/{organization_id}/contacts/{contact_id}/edit",
-            "itdocs", methods=["POST"])
+@page_route(routes, "/organizations/{organization_id}/contacts/{contact_id}/edit", "itdocs",
+            methods=["POST"])
 def contact_save(page: Page, organization_id: str, contact_id: str) -> Response:
     form = page.form()
     actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor.account_id, organization_id)
+    organization = organizations.get(page.runtime, actor, organization_id)
     path = f"{BASE}/{organization_id}/contacts/{contact_id}"
     try:
         saved = contacts.update(page.runtime, actor, organization_id, contact_id, _details(form))

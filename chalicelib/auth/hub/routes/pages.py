@@ -1,11 +1,11 @@
-"""What every hub page shares: who is signed in, the banner, the flash sentences."""
+"""What every hub page shares: who is signed in, the banner, the flash sentences, JSON headers."""
 
 from __future__ import annotations
 
 from chalicelib.auth.hub import sessions
 from chalicelib.auth.hub.policy import can
+from chalicelib.auth.hub.sessions import HubUser
 from chalicelib.runtime import Runtime
-from chalicelib.storage.hub.users import HubUser
 from chalicelib.web.banner import Banner, NavLink, visible_links
 from chalicelib.web.signin import SignIn
 
@@ -22,6 +22,9 @@ FLASHES = {
     # "deactivate alice", "reset mfa alice": the action as the users page words it
     **{action: f"{action.replace('_', ' ')} {{name}}" for action in USER_ACTIONS},
 }
+# Discovery and JWKS may be cached by anyone for a minute; token-bearing answers never.
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _user(rt: Runtime, token: str | None) -> HubUser:

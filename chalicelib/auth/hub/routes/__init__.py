@@ -1,0 +1,23 @@
+"""The hub's pages and JSON endpoints under /hub: one module per first URL segment."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint
+
+from chalicelib.auth.hub.routes import (
+    account,
+    admin,
+    home,
+    launch,
+    login,
+    logout,
+    modules,
+    oidc,
+    push,
+    well_known,
+)
+
+MOUNTS: tuple[tuple[Blueprint, str], ...] = tuple(
+    (segment.routes, "/hub")
+    for segment in (home, login, logout, account, admin, oidc, well_known, push, launch, modules)
+)

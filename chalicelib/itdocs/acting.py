@@ -1,0 +1,57 @@
+"""IT Docs users as the sync acts for them (`chalicelib.sync.acting.ActingUser`).
+
+IT Docs' pages and its JSON API hand one to every sync service that changes or reveals an
+account's data. The sync asks `require(action)` first, which IT Docs answers with its policy, and
+lists, looks up or creates organizations through it, so IT Docs' own checks apply there too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chalicelib.itdocs import organizations, policy
+from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.organizations import Organization
+from chalicelib.runtime import Runtime
+
+# The JSON API's one sync action says what it refuses in its own words.
+API_REFUSALS = {**policy.REFUSALS,
+                "integration.manage": "Only Administrators and Managers may start a sync."}
+
+
+@dataclass(frozen=True)
+class SyncUser:
+    """One IT Docs user, the name the sync records for them, and how a refusal is worded."""
+
+    rt: Runtime
+    user: ItDocsUser
+    name: str
+    refusals: Mapping[str, str]
+
+    @property
+    def account_id(self) -> str:
+        return self.user.account_id
+
+    def require(self, action: str) -> None:
+        """Forbidden unless IT Docs' policy lets the user do `action`."""
+        policy.require(self.user, action, self.refusals)
+
+    def organizations(self) -> list[Organization]:
+        return organizations.list_all(self.rt, self.user)
+
+    def organization(self, organization_id: str) -> Organization:
+        return organizations.get(self.rt, self.user, organization_id)
+
+    def create_organization(self, name: str) -> Organization:
+        return organizations.create(self.rt, self.user, name)
+
+
+def for_page(rt: Runtime, user: ItDocsUser) -> SyncUser:
+    """The signed-in user of a page, recorded by their email."""
+    return SyncUser(rt, user, user.email, policy.REFUSALS)
+
+
+def for_api_key(rt: Runtime, user: ItDocsUser) -> SyncUser:
+    """The user an API key acts for, recorded as `api:<user id>`."""
+    return SyncUser(rt, user, f"api:{user.user_id}", API_REFUSALS)

@@ -1,0 +1,1 @@
+"""IT Docs' Account pages, `/itdocs/account/...`: one module per second URL segment."""

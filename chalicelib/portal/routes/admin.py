@@ -1,0 +1,172 @@
+"""The Partner Portal's admin pages (`/portal/admin/...`): users, API keys, security settings."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.errors import AlreadyExists, ConcurrentChange, InvalidInput, UpstreamError
+from chalicelib.portal import api_keys, security_settings, users
+from chalicelib.portal.policy import ROLES, can
+from chalicelib.portal.routes.pages import FLASHES, PORTAL, SECURITY, to_hub
+from chalicelib.portal.security_settings import JIT_ROLES
+from chalicelib.portal.users import PortalUser
+from chalicelib.web import flash
+from chalicelib.web.page import Page
+from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
+
+routes = Blueprint(__name__)
+USER_STATUSES = {"deactivate": users.DEACTIVATED, "reactivate": users.ACTIVE,
+                 "delete": users.DELETED}
+
+
+# -- Admin > Users ---------------------------------------------------------------------------------
+def _users_page(page: Page, actor: PortalUser, status: int = 200,
+                error: str | None = None) -> Response:
+    return page.render("portal/users.html", status=status, users=users.company_users(actor),
+                       roles=ROLES, error=error, flash=flash.message(FLASHES, page.query()),
+                       can_manage=lambda target: can(actor, "user.manage", target))
+
+
+@page_route(routes, "/admin/users", "portal")
+def users_page(page: Page) -> Response:
+    return _users_page(page, signed_in(page, PORTAL))
+
+
+@page_route(routes, "/admin/users", "portal", methods=["POST"])
+def users_create(page: Page) -> Response:
+    form = page.form()
+    actor = signed_in(page, PORTAL)
+    try:
+        created = users.create_user(
+            page.runtime, actor, username=form.get("username", ""),
+            email=form.get("email", ""), name=form.get("name", ""),
+            role=form.get("role", ""), password=form.get("password", ""))
+    except (InvalidInput, AlreadyExists) as error:
+        return _users_page(page, actor, status=400, error=error.message)
+    return page.redirect(flash.location("/portal/admin/users", "user_created",
+                                        name=created.username))
+
+
+@page_route(routes, "/admin/users/{user_id}", "portal", methods=["POST"])
+def users_change(page: Page, user_id: str) -> Response:
+    form = page.form()
+    actor = signed_in(page, PORTAL)
+    status = USER_STATUSES.get(form.get("action", ""))
+    if status is None:
+        raise InvalidInput("Unknown action.")
+    try:
+        target = users.set_status(page.runtime, actor, user_id, status)
+    except InvalidInput as error:
+        return _users_page(page, actor, status=400, error=error.message)
+    return page.redirect(flash.location("/portal/admin/users", f"user_{status}",
+                                        name=target.username))
+
+
+# -- Admin > Integrations > API Keys ---------------------------------------------------------------
+def _api_keys_page(page: Page, actor: PortalUser, status: int = 200,
+                   new_key: api_keys.NewApiKey | None = None,
+                   error: str | None = None) -> Response:
+    return page.render("portal/api_keys.html", status=status, keys=api_keys.keys_for(actor),
+                       new_key=new_key, error=error, flash=flash.message(FLASHES, page.query()))
+
+
+@page_route(routes, "/admin/api-keys", "portal")
+def api_keys_page(page: Page) -> Response:
+    return _api_keys_page(page, signed_in(page, PORTAL))
+
+
+@page_route(routes, "/admin/api-keys", "portal", methods=["POST"])
+def api_keys_create(page: Page) -> Response:
+    form = page.form()
+    actor = signed_in(page, PORTAL)
+    try:
+        new_key = api_keys.create(page.runtime, actor, form.get("label", ""))
+    except InvalidInput as error:
+        return _api_keys_page(page, actor, status=400, error=error.message)
+    # Rendered, not redirected: the secret appears in this one response and nowhere else.
+    return _api_keys_page(page, actor, status=201, new_key=new_key)
+
+
+@page_route(routes, "/admin/api-keys/{public_key}/revoke", "portal", methods=["POST"])
+def api_keys_revoke(page: Page, public_key: str) -> Response:
+    page.form()
+    actor = signed_in(page, PORTAL)
+    api_keys.revoke(page.runtime, actor, public_key)
+    return page.redirect(flash.location("/portal/admin/api-keys", "key_revoked", key=public_key))
+
+
+# -- Admin > Security Settings ---------------------------------------------------------------------
+def security_page(page: Page, actor: PortalUser, status: int = 200,
+                  error: str | None = None) -> Response:
+    """The Security Settings page, with an error when a change was refused."""
+    shown = security_settings.overview(page.runtime, actor)
+    return page.render("portal/security.html", status=status, settings=shown.settings,
+                       rows=shown.rows, audit=shown.audit, jit_roles=JIT_ROLES, error=error,
+                       flash=flash.message(FLASHES, page.query()))
+
+
+@page_route(routes, "/admin/security", "portal")
+def security_view(page: Page) -> Response:
+    return security_page(page, signed_in(page, PORTAL))
+
+
+@page_route(routes, "/admin/security/link", "portal", methods=["POST"])
+def security_link(page: Page) -> Response:
+    page.form()
+    actor = signed_in(page, PORTAL)
+    return to_hub(page, security_settings.start_link(page.runtime, actor, SECURITY))
+
+
+def _change(page: Page, change: str, done: str) -> Response:
+    form = page.form()
+    actor = signed_in(page, PORTAL)
+    rt = page.runtime
+    on = form.get("enabled") == "on"
+    try:
+        if change == "unlink":
+            security_settings.disable_link(rt, actor)
+        elif change == "require":
+            security_settings.set_require(rt, actor, on)
+        elif change == "auto_create":
+            security_settings.set_auto_create(rt, actor, on, form.get("default_role", ""))
+        elif change == "auto_deactivate":
+            security_settings.set_auto_deactivate(rt, actor, on)
+    except (InvalidInput, ConcurrentChange, UpstreamError) as error:
+        return security_page(page, actor, status=400, error=error.message)
+    return page.redirect(flash.location(SECURITY, done))
+
+
+@page_route(routes, "/admin/security/unlink", "portal", methods=["POST"])
+def security_unlink(page: Page) -> Response:
+    return _change(page, "unlink", "hub_unlinked")
+
+
+@page_route(routes, "/admin/security/require", "portal", methods=["POST"])
+def security_require(page: Page) -> Response:
+    return _change(page, "require", "require_saved")
+
+
+@page_route(routes, "/admin/security/auto-create", "portal", methods=["POST"])
+def security_auto_create(page: Page) -> Response:
+    return _change(page, "auto_create", "auto_create_saved")
+
+
+@page_route(routes, "/admin/security/auto-deactivate", "portal", methods=["POST"])
+def security_auto_deactivate(page: Page) -> Response:
+    return _change(page, "auto_deactivate", "auto_deactivate_saved")
+
+
+@page_route(routes, "/admin/security/exceptions/{user_id}", "portal", methods=["POST"])
+def security_exception(page: Page, user_id: str) -> Response:
+    form = page.form()
+    actor = signed_in(page, PORTAL)
+    action = form.get("action", "")
+    if action not in {"add", "delete"}:
+        raise InvalidInput("Unknown action.")
+    try:
+        security_settings.set_exception(page.runtime, actor, user_id, action == "add")
+    except InvalidInput as error:
+        return security_page(page, actor, status=400, error=error.message)
+    return page.redirect(flash.location(SECURITY, "exception_added" if action == "add"
+                                        else "exception_deleted"))

@@ -1,0 +1,108 @@
+"""Log In with Hub for the Partner Portal (`/portal/sso/...`): start, callback, account choice.
+
+The callback also finishes enabling Login with Hub (a sign-in started from Admin > Security
+Settings), whose errors show on that page.
+"""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.auth.sso import accounts, relying_party, tenant_choice
+from chalicelib.errors import (
+    ConcurrentChange,
+    Forbidden,
+    InvalidInput,
+    LoginFailed,
+    NotAuthenticated,
+    UpstreamError,
+)
+from chalicelib.portal import hub_login, security_settings, sessions
+from chalicelib.portal.routes.admin import security_page
+from chalicelib.portal.routes.pages import HOME, PORTAL, SECURITY, to_hub
+from chalicelib.portal.users import PortalUser
+from chalicelib.web import flash, http
+from chalicelib.web.page import Page
+from chalicelib.web.routing import page_route
+from chalicelib.web.signin import signed_in
+
+routes = Blueprint(__name__)
+MODULE = hub_login.MODULE
+
+
+@page_route(routes, "/sso/start", "portal")
+def sso_start(page: Page) -> Response:
+    return_to = http.local_path(page.query().get("next"), HOME)
+    return to_hub(page, relying_party.start(page.runtime, MODULE, return_to=return_to))
+
+
+@page_route(routes, "/sso/launch", "portal")
+def sso_launch(page: Page) -> Response:
+    """From the hub's My Modules: straight to the hub's authorize (a hub session types nothing)."""
+    return to_hub(page, relying_party.start(page.runtime, MODULE, return_to=HOME))
+
+
+def _login_error(page: Page, message: str, status: int = 401) -> Response:
+    return page.render("portal/login.html", status=status, next=HOME, error=message,
+                       identifier="")
+
+
+def _signed_in_as(page: Page, user: PortalUser, return_to: str, hub_sid: str) -> Response:
+    token, _ = hub_login.complete(page.runtime, user, page.read_cookie(sessions.COOKIE),
+                                  hub_sid)
+    page.clear_cookie(tenant_choice.COOKIE)
+    page.set_cookie(sessions.COOKIE, token)
+    return page.redirect(relying_party.safe_return_to(MODULE, return_to))
+
+
+def _finish_link(page: Page, identity: relying_party.HubIdentity) -> Response:
+    try:
+        actor = signed_in(page, PORTAL)
+    except NotAuthenticated:
+        return _login_error(page, "Log in to the Partner Portal as a Security Admin first.")
+    try:
+        security_settings.complete_link(page.runtime, actor, identity)
+    except (Forbidden, InvalidInput, ConcurrentChange, UpstreamError) as error:
+        return security_page(page, actor, status=403 if isinstance(error, Forbidden) else 400,
+                             error=error.message)
+    return page.redirect(flash.location(SECURITY, "hub_linked",
+                                        company=identity.hub_company_name))
+
+
+@page_route(routes, "/sso/callback", "portal")
+def sso_callback(page: Page) -> Response:
+    state_cookie = page.read_cookie(relying_party.STATE_COOKIE)
+    page.clear_cookie(relying_party.STATE_COOKIE)
+    try:
+        identity = relying_party.finish(page.runtime, MODULE, query=page.query(),
+                                        state_cookie=state_cookie)
+    except (LoginFailed, InvalidInput, UpstreamError) as error:
+        return _login_error(page, error.message, 502 if isinstance(error, UpstreamError) else 401)
+    if identity.purpose == "link":
+        return _finish_link(page, identity)
+    try:
+        found = hub_login.accounts_for(page.runtime, identity)
+    except (accounts.NoAccount, accounts.NotLinked) as error:
+        return page.render("portal/sso_no_account.html", status=403, message=error.message,
+                           hub_name=identity.hub_company_name)
+    except LoginFailed as error:
+        return _login_error(page, error.message)
+    if len(found) == 1:
+        return _signed_in_as(page, found[0], identity.return_to, identity.sid)
+    page.set_cookie(tenant_choice.COOKIE, hub_login.seal_choice(page.runtime, found, identity),
+                    max_age=tenant_choice.MAX_AGE)
+    return page.redirect("/portal/sso/choose")
+
+
+@page_route(routes, "/sso/choose", "portal")
+def sso_choose_form(page: Page) -> Response:
+    choices = hub_login.accounts_offered(page.runtime, page.read_cookie(tenant_choice.COOKIE))
+    return page.render("portal/sso_choose.html", accounts=choices, error=None)
+
+
+@page_route(routes, "/sso/choose", "portal", methods=["POST"])
+def sso_choose_submit(page: Page) -> Response:
+    form = page.form()
+    chosen = hub_login.choose(page.runtime, page.read_cookie(tenant_choice.COOKIE),
+                              form.get("user_id", ""))
+    return _signed_in_as(page, chosen.user, chosen.return_to, chosen.hub_sid)
