@@ -11,6 +11,7 @@ from chalice import Chalice, Rate
 from chalicelib import logs, queues, runtime, settings
 from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth.hub import routes as hub_routes
+from chalicelib.auth.hub.oidc import keys as hub_signing_keys
 from chalicelib.itdocs import deprovisioning as itdocs_deprovisioning
 from chalicelib.itdocs import routes as itdocs_routes
 from chalicelib.itdocs.directory import ItDocsDirectory
@@ -59,6 +60,12 @@ def portal_tick(event: Any) -> None:
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def sync_tick(event: Any) -> None:
     sync_scheduled.tick(runtime.current())
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def signing_key_rotation(event: Any) -> None:
+    """Rotate the hub's ID-token signing key once it is older than its rotation age."""
+    hub_signing_keys.rotate_when_due(runtime.current())
 
 
 @app.on_sqs_message(queue=settings.SYNC_QUEUE_NAME, batch_size=1)

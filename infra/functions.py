@@ -48,6 +48,8 @@ TUNING: dict[str, Tuning] = {
     ),
     "lifecycle_events": Tuning(timeout=60, memory=512),
     "portal_tick": Tuning(timeout=300, memory=512, reserved_concurrency=1),
+    # One rotation at a time (a second would lose the race on the keyring's version anyway).
+    "signing_key_rotation": Tuning(timeout=60, memory=512, reserved_concurrency=1),
 }
 DEFAULT_TUNING = Tuning(timeout=60, memory=512)
 

@@ -1,9 +1,14 @@
 """The hub's lifecycle events: the published contract between the hub and the modules.
 
 The hub publishes them on the lifecycle queue (deactivated, deleted, reactivated, access revoked,
-logout); a module subscribes a handler in app.py and learns about hub users only from these
-events, as it would from another company's product. Hub and modules both import this module and
-never each other. Handlers are idempotent: a redelivered event is harmless.
+sessions revoked, logout); a module subscribes a handler in app.py and learns about hub users only
+from these events, as it would from another company's product. Hub and modules both import this
+module and never each other. Handlers are idempotent: a redelivered event is harmless.
+
+`sessions.revoked` is published on every administrative end of a user's sessions (deactivation,
+deletion, MFA reset, revoked module access). It is not a provisioning decision: every module ends
+that user's sessions on it whatever its own settings (Automatic User Deactivation included). With
+`detail["module"]` it concerns that module only.
 """
 
 from __future__ import annotations
@@ -14,13 +19,26 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+USER_DEACTIVATED = "user.deactivated"
+USER_DELETED = "user.deleted"
+USER_REACTIVATED = "user.reactivated"
+ACCESS_REVOKED = "access.revoked"
+SESSIONS_REVOKED = "sessions.revoked"
+SESSION_ENDED = "session.ended"
+# Why an administrator ended the sessions (`detail["reason"]` of a `sessions.revoked` event).
+REVOKED_BY_DEACTIVATION = "deactivated"
+REVOKED_BY_DELETION = "deleted"
+REVOKED_BY_MFA_RESET = "mfa_reset"
+REVOKED_BY_ACCESS_REVOKED = "access_revoked"
+
 
 @dataclass(frozen=True)
 class LifecycleEvent:
-    """One event about one hub user; `detail` carries the kind's extras (module, sid, email)."""
+    """One event about one hub user; `detail` carries the kind's extras (module, sid, reason,
+    email)."""
 
     event_id: str
-    kind: str  # user.deactivated | user.deleted | user.reactivated | access.revoked | session.ended
+    kind: str  # one of the kinds above
     issuer: str
     hub_company_id: str
     subject: str
@@ -52,6 +70,14 @@ def subscribe(handler: Handler) -> None:
 def unsubscribe(handler: Handler) -> None:
     if handler in _subscribers:
         _subscribers.remove(handler)
+
+
+def revokes_sessions_in(event: LifecycleEvent, module: str) -> bool:
+    """True when the event tells `module` to end the user's sessions (whatever its settings)."""
+    if event.kind != SESSIONS_REVOKED:
+        return False
+    scope = event.detail.get("module")
+    return not scope or scope == module
 
 
 def deliver(event: LifecycleEvent) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.auth import names
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.policy import ADMINISTRATOR, DEFAULT_ROLE, ROLES, require
@@ -44,7 +45,7 @@ def _clean_name(name: str, what: str) -> str:
         raise InvalidInput(f"Enter a {what}.", field="name")
     if len(cleaned) > MAX_NAME:
         raise InvalidInput(f"Use at most {MAX_NAME} characters for the {what}.", field="name")
-    return cleaned
+    return names.check_visible(cleaned, field="name", what=what)
 
 
 def _check_email(email: str) -> str:
@@ -56,10 +57,11 @@ def _check_email(email: str) -> str:
 
 
 def create_account(rt: Runtime, name: str, *, default_role: str = DEFAULT_ROLE,
-                   jit_enabled: bool = True, hub_issuer: str | None = None,
+                   jit_enabled: bool = False, hub_issuer: str | None = None,
                    hub_company_id: str | None = None,
                    hub_company_name: str | None = None) -> Account:
-    """A new IT Docs account (tenant), linked to a hub company when one is given."""
+    """A new IT Docs account (tenant), linked to a hub company when one is given; automatic user
+    creation stays off unless asked for."""
     if default_role not in ROLES:
         raise InvalidInput("Unknown role.", field="default_role")
     account = Account(account_id=rt.random.hex(8), name=_clean_name(name, "account name"),

@@ -4,6 +4,9 @@
   is deactivated; `user.deleted`: marked deleted. Either way every IT Docs session of theirs ends
   at once, and the identity stays linked, so a later hub sign-in is refused rather than
   provisioning a fresh user. Only accounts linked to the event's hub company are touched.
+- `sessions.revoked` (every administrative kill in the hub: deactivation, deletion, MFA reset,
+  revoked IT Docs access): every IT Docs session of that user ends, whatever the account's
+  settings. Ending sessions is not optional.
 - `session.ended` (the user logged out of the hub): the IT Docs sessions that hub session started
   end.
 
@@ -13,22 +16,24 @@ Handling is idempotent: a redelivered event finds the user already changed and n
 from __future__ import annotations
 
 from chalicelib import logs, runtime
+from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth.lifecycle_events import LifecycleEvent
 from chalicelib.itdocs import audit, sessions
 from chalicelib.itdocs.accounts import ACTIVE, DEACTIVATED, DELETED
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import accounts as account_store
 from chalicelib.storage.itdocs import users as user_store
+from chalicelib.storage.itdocs.users import User
 
 MODULE = "itdocs"
 
 
 def wanted_status(event: LifecycleEvent) -> str | None:
-    if event.kind == "user.deactivated":
+    if event.kind == lifecycle.USER_DEACTIVATED:
         return DEACTIVATED
-    if event.kind == "user.deleted":
+    if event.kind == lifecycle.USER_DELETED:
         return DELETED
-    if event.kind == "access.revoked" and event.detail.get("module") == MODULE:
+    if event.kind == lifecycle.ACCESS_REVOKED and event.detail.get("module") == MODULE:
         return DEACTIVATED
     return None
 
@@ -40,17 +45,16 @@ def on_hub_event(event: LifecycleEvent) -> None:
 
 def handle(rt: Runtime, event: LifecycleEvent) -> int:
     """Apply one event; returns how many IT Docs sessions ended."""
-    if event.kind == "session.ended":
+    if event.kind == lifecycle.SESSION_ENDED:
         sid = str(event.detail.get("sid", ""))
         return sessions.end_for_hub_session(sid) if sid else 0
+    if lifecycle.revokes_sessions_in(event, MODULE):
+        return end_sessions(event)
     wanted = wanted_status(event)
     if wanted is None:
         return 0
-    user = user_store.user_by_identity(event.issuer, event.subject)
+    user = _linked_user(event)
     if user is None:
-        return 0
-    account = account_store.get_account(user.account_id)
-    if account.hub_issuer != event.issuer or account.hub_company_id != event.hub_company_id:
         return 0
     if user.status == ACTIVE or (wanted == DELETED and user.status != DELETED):
         user_store.update_user(user.user_id, status=wanted)
@@ -58,4 +62,27 @@ def handle(rt: Runtime, event: LifecycleEvent) -> int:
     ended = sessions.end_all_for_user(user.user_id)
     logs.event("itdocs_deprovisioned", user_id=user.user_id, status=wanted, sessions=ended,
                event_id=event.event_id)
+    return ended
+
+
+def _linked_user(event: LifecycleEvent) -> User | None:
+    """The IT Docs user linked to the event's hub identity, in the account linked to its hub
+    company (an event of another hub company touches nobody)."""
+    user = user_store.user_by_identity(event.issuer, event.subject)
+    if user is None:
+        return None
+    account = account_store.get_account(user.account_id)
+    if account.hub_issuer != event.issuer or account.hub_company_id != event.hub_company_id:
+        return None
+    return user
+
+
+def end_sessions(event: LifecycleEvent) -> int:
+    """An administrator ended the hub user's sessions: end the IT Docs ones (not optional)."""
+    user = _linked_user(event)
+    if user is None:
+        return 0
+    ended = sessions.end_all_for_user(user.user_id)
+    logs.event("itdocs_sessions_revoked", user_id=user.user_id, sessions=ended,
+               reason=str(event.detail.get("reason", "")), event_id=event.event_id)
     return ended

@@ -3,22 +3,26 @@
 Applies the shared rule of `chalicelib.auth.sso.accounts.resolve` over IT Docs storage. An IT Docs
 account is linked to at most one hub company (a marker), so a hub identity opens at most one
 account: the user already linked to (issuer, subject); else, the first time, the user with the same
-email when the hub says it is verified; else a new user with the account's default role when the
-account has automatic user creation (JIT) on.
+email when the hub says it is verified and the user is not an Administrator; else, with no user of
+that email at all, a new user with the account's default role when the account has automatic user
+creation (JIT) on. IT Docs users have no password of their own, so a user with that email who
+cannot be linked on the hub's word (unverified email, or an Administrator) is never linked here:
+the "Link your accounts" page says so and who can help.
 """
 
 from __future__ import annotations
 
 from chalicelib.auth.sso import accounts as sso_accounts
-from chalicelib.auth.sso import hub_services, relying_party
+from chalicelib.auth.sso import hub_services, linking, relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
-from chalicelib.errors import AlreadyExists, Forbidden, LinkhubError, LoginFailed
+from chalicelib.errors import AlreadyExists, Forbidden, InvalidInput, LinkhubError, LoginFailed
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser, create_user, email_key
-from chalicelib.itdocs.policy import can, require
+from chalicelib.itdocs.policy import ADMINISTRATOR, can, require
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import accounts as account_store
 from chalicelib.storage.itdocs import users as user_store
+from chalicelib.storage.itdocs.accounts import Account
 from chalicelib.storage.itdocs.users import User
 
 MODULE = "itdocs"
@@ -40,12 +44,14 @@ class ItDocsDirectory:
         user = user_store.user_by_identity(identity.issuer, identity.subject)
         return [user] if user is not None and user.account_id in tenants else []
 
-    def first_time_matches(self, identity: HubIdentity, tenants: list[str],
-                           by_email: bool) -> list[User]:
-        if not by_email or not identity.email:
-            return []  # IT Docs users have no usernames; only a verified email links
+    def first_time_matches(self, identity: HubIdentity,
+                           tenants: list[str]) -> list[sso_accounts.Match[User]]:
+        if not identity.email:
+            return []  # IT Docs users have no usernames: only the email can match
         found = [user_store.user_by_email(tenant, email_key(identity.email)) for tenant in tenants]
-        return [user for user in found if user is not None and not user.hub_subject]
+        return [sso_accounts.Match(user, user.user_id, same_email=True,
+                                   privileged=user.role == ADMINISTRATOR)
+                for user in found if user is not None and not user.hub_subject]
 
     def link(self, identity: HubIdentity, account: User) -> User | None:
         try:
@@ -82,14 +88,35 @@ def user_for(rt: Runtime, identity: HubIdentity) -> User:
     return user
 
 
+def seal_link(rt: Runtime, identity: HubIdentity, user_ids: list[str]) -> str:
+    """The signed cookie value the "Link your accounts" page reads."""
+    return linking.seal(rt, MODULE, identity, user_ids)
+
+
+def link_candidates(rt: Runtime, cookie: str | None) -> tuple[HubIdentity, list[User]]:
+    """The identity and the IT Docs users it matched but could not link (NotAuthenticated when
+    the sealed cookie expired or is forged)."""
+    pending = linking.pending(rt, MODULE, cookie)
+    return pending.identity, [user_store.get_user(user_id) for user_id in pending.account_ids]
+
+
 def launch_url(rt: Runtime) -> str:
     return rt.settings.base_url.rstrip("/") + "/itdocs/sso/launch"
 
 
-def start_link(rt: Runtime, actor: ItDocsUser) -> tuple[str, str]:
-    """An Administrator starts linking: the hub's authorization URL (sign in there as a Master,
-    with purpose "link") and the sealed state cookie; the callback then calls `link_account`."""
+def link_preview(actor: ItDocsUser) -> Account:
+    """The account an Administrator is about to link, for the confirmation page (a GET starts
+    nothing: only `start_link`, from that page's form, does)."""
     require(actor, "account.manage")
+    return account_store.get_account(actor.account_id)
+
+
+def start_link(rt: Runtime, actor: ItDocsUser) -> tuple[str, str]:
+    """An Administrator confirmed linking (a POST with its CSRF token): the hub's authorization
+    URL (sign in there as a Master, with purpose "link") and the sealed state cookie; the callback
+    then calls `link_account`, which links with automatic user creation off."""
+    if link_preview(actor).linked_to_hub:
+        raise InvalidInput("This account is already linked to a hub company. Unlink it first.")
     return relying_party.start(rt, MODULE, return_to=SSO_SETTINGS, purpose="link")
 
 

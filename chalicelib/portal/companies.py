@@ -20,6 +20,7 @@ def create_company(rt: Runtime, name: str, *, company_id: str | None = None,
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("Enter a company name (up to 120 characters).", field="company")
+    names.check_company_name(name)
     if hourly_budget < 1:
         raise InvalidInput("The hourly API budget must be positive.", field="budget")
     company = PortalCompany(company_id=company_id or rt.random.new_id(), name=name,

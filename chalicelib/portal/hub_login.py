@@ -1,10 +1,11 @@
 """Log In with Hub for the Partner Portal: which portal users a hub identity opens.
 
 The portal's side of chalicelib.auth.sso.accounts: accounts linked by (issuer, subject) within the
-partner companies linked to the identity's hub company; the first time, the same email (only when
-`email_verified`) or username, linked with a conditional write; otherwise Automatic User Creation
-(exactly one user, even when two first logins race). Also the lookups the hub's lifecycle events
-need: `portal_users_for_hub_subject`.
+partner companies linked to the identity's hub company; the first time, users with the same email
+or username are matches, linked only on proof (a verified email for users who are neither
+Security Admin nor Primary, else the portal password on the "Link your accounts" page,
+`hub_linking`); with no match, Automatic User Creation (exactly one user, even when two first
+logins race). Also the lookups the hub's lifecycle events need: `portal_users_for_hub_subject`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from chalicelib.auth.sso import accounts, tenant_choice
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import AlreadyExists, LoginFailed, NotFound
 from chalicelib.portal import portal_login, security_settings, users
+from chalicelib.portal.policy import PRIMARY, SECURITY_ADMIN
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import companies as company_store
 from chalicelib.storage.portal import hub_identities as store
@@ -24,6 +26,8 @@ from chalicelib.storage.portal.users import PortalUser
 
 MODULE = "portal"
 JIT_ATTEMPTS = 3
+# Never linked by email, whatever the hub says: only their portal password links them.
+PRIVILEGED_ROLES = frozenset({SECURITY_ADMIN, PRIMARY})
 
 
 @dataclass(frozen=True)
@@ -61,17 +65,21 @@ class PortalDirectory:
                                                         identity.subject)
                 if u.company_id in tenants and u.status != users.DELETED]
 
-    def first_time_matches(self, identity: HubIdentity, tenants: list[str],
-                           by_email: bool) -> list[PortalUser]:
+    def first_time_matches(self, identity: HubIdentity,
+                           tenants: list[str]) -> list[accounts.Match[PortalUser]]:
         found: dict[str, PortalUser] = {}
-        if by_email and identity.email:
-            for user in user_store.users_by_email_key(users.email_key(identity.email)):
+        email = users.email_key(identity.email) if identity.email else ""
+        if email:
+            for user in user_store.users_by_email_key(email):
                 found[user.user_id] = user
         if identity.username and "@" not in identity.username:
             user_id = user_store.user_id_by_username_key(users.username_key(identity.username))
             if user_id and user_id not in found:
                 found[user_id] = user_store.get_user(user_id)
-        return [u for u in found.values() if u.company_id in tenants
+        return [accounts.Match(u, u.user_id, same_email=bool(email)
+                               and users.email_key(u.email) == email,
+                               privileged=u.role in PRIVILEGED_ROLES)
+                for u in found.values() if u.company_id in tenants
                 and u.status != users.DELETED and store.identity_of_user(u.user_id) is None]
 
     def link(self, identity: HubIdentity, account: PortalUser) -> PortalUser | None:

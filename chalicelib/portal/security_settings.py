@@ -95,21 +95,15 @@ def companies_linked_to(rt: Runtime, issuer: str, hub_company_id: str) -> list[s
 
 
 # -- who must use the hub --------------------------------------------------------------------------
-def email_in_several_companies(user: PortalUser) -> bool:
-    """True when the user's email has live accounts in more than one partner company."""
-    others = portal_store.users_by_email_key(users.email_key(user.email), limit=10)
-    return len({u.company_id for u in others if u.status != users.DELETED}) > 1
-
-
 def must_use_hub(rt: Runtime, user: PortalUser,
                  settings: SecuritySettings | None = None) -> bool:
-    """True when the local login must refuse this user (Require on, and no exemption)."""
+    """True when the local login must refuse this user (Require on, and no exemption).
+
+    Only the user's own company decides (its settings, its User Exceptions, the user's role):
+    accounts in other partner companies never change it (see chalicelib.auth.sso.exemptions).
+    """
     settings = settings or security_settings(rt, user.company_id)
-    policy = settings.policy
-    if not policy.require_hub_login:
-        return False
-    return exemptions.must_use_hub(policy, account_id=user.user_id, role=user.role,
-                                   email_in_several_tenants=email_in_several_companies(user))
+    return exemptions.must_use_hub(settings.policy, account_id=user.user_id, role=user.role)
 
 
 @dataclass(frozen=True)
@@ -130,8 +124,7 @@ def exception_rows(rt: Runtime, actor: PortalUser,
     for user in portal_store.users_of_company(actor.company_id):
         if user.status == users.DELETED:
             continue
-        reason = exemptions.always_exempt(
-            policy, role=user.role, email_in_several_tenants=email_in_several_companies(user))
+        reason = exemptions.always_exempt(policy, role=user.role)
         rows.append(UserRow(user, user.user_id in settings.exceptions, reason))
     return sorted(rows, key=lambda r: r.user.username.casefold())
 

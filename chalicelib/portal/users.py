@@ -32,6 +32,8 @@ def _new_user(rt: Runtime, company: PortalCompany, *, username: str, email: str,
     username, email = username.strip(), email.strip()
     if not username or len(username) > 64 or "@" in username or any(c.isspace() for c in username):
         raise InvalidInput("Usernames are 1–64 characters, without spaces or @.", field="username")
+    names.check_username(username)
+    names.check_display_name(name.strip())
     if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
         raise InvalidInput("Enter a valid email address.", field="email")
     if role not in ROLES:
@@ -39,7 +41,9 @@ def _new_user(rt: Runtime, company: PortalCompany, *, username: str, email: str,
     return PortalUser(
         user_id=rt.random.new_id(), company_id=company.company_id, company_name=company.name,
         username=username, email=email, name=name.strip() or username, role=role, status=ACTIVE,
-        password_hash=passwords.hash_password(password) if password is not None else None,
+        password_hash=passwords.hash_password(
+            password, (username, company.name, email.partition("@")[0], name))
+        if password is not None else None,
         created_at=rt.clock.now(),
     )
 

@@ -10,16 +10,51 @@ from urllib.parse import parse_qs, urlsplit
 
 from chalice.app import Request, Response
 
+from chalicelib import runtime
+from chalicelib.settings import Settings
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self' http://localhost:* https:; frame-ancestors 'none'; base-uri 'none'"
-    ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# Outside local (https) browsers remember for a year to never try plain HTTP first.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
+def origin(url: str) -> str | None:
+    """`scheme://host[:port]` of an absolute http(s) URL, else None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def form_action(settings: Settings, targets: Iterable[str] = ()) -> str:
+    """Forms post to this app and the hub; a page may name the few other places it sends to."""
+    sources = ["'self'"]
+    for url in (settings.hub_issuer, *targets):
+        found = origin(url)
+        if found and found not in sources:
+            sources.append(found)
+    return "form-action " + " ".join(sources)
+
+
+def security_headers(settings: Settings, form_targets: Iterable[str] = ()) -> dict[str, str]:
+    """What every response carries: CSP (form-action restricted), framing, HSTS outside local."""
+    headers = {
+        "Content-Security-Policy": f"{CONTENT_SECURITY_POLICY}; "
+                                   f"{form_action(settings, form_targets)}",
+        **SECURITY_HEADERS,
+    }
+    if settings.cookie_secure:  # an https deployment: never a local plain-HTTP stage
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    return headers
 
 
 def form_lists(request: Request) -> dict[str, list[str]]:
@@ -83,8 +118,9 @@ def response(
     content_type: str = "text/html; charset=utf-8",
     headers: Mapping[str, str] | None = None,
     set_cookies: Iterable[str] = (),
+    form_targets: Iterable[str] = (),
 ) -> Response:
-    all_headers: dict[str, Any] = dict(SECURITY_HEADERS)
+    all_headers: dict[str, Any] = security_headers(runtime.current().settings, form_targets)
     all_headers["Content-Type"] = content_type
     all_headers.update(headers or {})
     cookie_list = list(set_cookies)

@@ -46,6 +46,7 @@ class Page:
         self.banner: Banner | None = None  # set by web.signin.signed_in
         self.login_url = SCOPES[scope].login
         self._csrf_seed: str | None = None
+        self.form_targets: list[str] = []  # other places this page's forms may end up
 
     # -- cookies -------------------------------------------------------------------------------
     @property
@@ -120,7 +121,12 @@ class Page:
             csrf_token=self.csrf_token,
             **context,
         )
-        return http.response(body, status=status, set_cookies=self.set_cookies)
+        return http.response(body, status=status, set_cookies=self.set_cookies,
+                             form_targets=self.form_targets)
+
+    def allow_form_target(self, url: str) -> None:
+        """Let this page's forms end at `url`'s origin (CSP form-action also governs redirects)."""
+        self.form_targets.append(url)
 
     def redirect(self, location: str) -> Response:
         return http.redirect(location, set_cookies=self.set_cookies)

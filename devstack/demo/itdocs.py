@@ -1,7 +1,8 @@
 """IT Docs demo data: the hub demo company's IT Docs account, its users, organizations and contacts.
 
-The account is linked to the hub's "Acme MSP" (so alice, bob and carol open it with Log In with
-Hub, linked by their verified email the first time), and the hub lists IT Docs under My Modules.
+The account is linked to the hub's "Acme MSP", and alice, bob and carol's IT Docs users are
+created linked to their hub users (the hub verifies no email yet, and an Administrator is never
+linked by email), so they open it with Log In with Hub; the hub lists IT Docs under My Modules.
 Organization names follow the demo partner's Partner Portal organizations, which is what the
 SaaS Protection API reports as each customer's organizationName: most are exactly equal, a few
 differ slightly (suggestions on the matching screen), a few are missing. Some contacts carry the
@@ -22,6 +23,7 @@ from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR, MANAGER, READ_ONLY
 from chalicelib.portal import companies
 from chalicelib.runtime import Runtime
 from chalicelib.storage.hub import companies as hub_store
+from chalicelib.storage.hub import users as hub_users
 from chalicelib.storage.itdocs import accounts as account_store
 from chalicelib.storage.itdocs import users as user_store
 from chalicelib.storage.itdocs.accounts import Account
@@ -68,7 +70,7 @@ def demo_account(rt: Runtime) -> Account:
     try:
         account = accounts.create_account(rt, company.name, hub_issuer=issuer,
                                           hub_company_id=company.company_id,
-                                          hub_company_name=company.name)
+                                          hub_company_name=company.name, jit_enabled=True)
     except AlreadyExists:
         found = account_store.account_for_hub_company(issuer, company.company_id)
         assert found is not None
@@ -80,19 +82,33 @@ def demo_account(rt: Runtime) -> Account:
     return account
 
 
+def _hub_subject(account: Account, username: str) -> str | None:
+    """The demo hub user's id (the subject of its ID tokens)."""
+    hub_user = hub_users.user_by_login(names.login_key(account.hub_company_name or "", username))
+    return hub_user.user_id if hub_user is not None else None
+
+
 def ensure_users(rt: Runtime, account: Account) -> dict[str, ItDocsUser]:
     found = {}
+    issuer = rt.settings.hub_issuer
     for demo in hub_demo.USERS:
         user = user_store.user_by_email(account.account_id, accounts.email_key(demo.email))
+        subject = _hub_subject(account, demo.username)
         if user is None:
             try:
                 user = accounts.create_user(rt, account.account_id, email=demo.email,
                                             name=demo.name,
                                             role=ROLES.get(demo.username, READ_ONLY),
-                                            actor="demo")
+                                            hub_issuer=issuer if subject else None,
+                                            hub_subject=subject, actor="demo")
             except AlreadyExists:
                 user = user_store.user_by_email(account.account_id, accounts.email_key(demo.email))
                 assert user is not None
+        elif subject and not user.hub_subject:  # created unlinked by an earlier version
+            try:
+                user_store.link_identity(user.user_id, issuer, subject)
+            except AlreadyExists:
+                pass
         found[demo.username] = ItDocsUser.of(user)
     return found
 

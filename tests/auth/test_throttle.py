@@ -33,3 +33,13 @@ def test_an_attacker_gets_fewer_than_100_failures_an_hour_on_one_account():
             attempts += 1
         now += dt.timedelta(seconds=1)
     assert attempts < 100
+
+
+def test_the_gate_opens_exactly_when_the_lock_ends():
+    gate = throttle.gate(T0)
+    assert gate.free == 5 and gate.now == T0
+    assert [int((T0 - cutoff).total_seconds()) for cutoff in gate.cutoffs] == [
+        60, 120, 240, 480, 900]  # the last one holds for every count above 9
+    for failures, cutoff in zip(range(5, 10), gate.cutoffs, strict=True):
+        assert not throttle.is_locked(failures, cutoff, T0)
+        assert throttle.is_locked(failures, cutoff + dt.timedelta(microseconds=1), T0)

@@ -34,8 +34,10 @@ def test_the_procedure_from_new_to_a_card_on_an_organization(page: Page, hub_db:
                                       hub_issuer=hub_db.settings.hub_issuer,
                                       hub_company_id=hub.company.company_id,
                                       hub_company_name=hub.company.name)
+    # Linked to her hub user (the hub vouches for no email, so an email alone links nobody).
     accounts.create_user(hub_db, account.account_id, email=hub.user.email, name="Mia Manager",
-                         role=MANAGER)
+                         role=MANAGER, hub_issuer=hub_db.settings.hub_issuer,
+                         hub_subject=hub.user.user_id)
     partner = make_partner(unique("Partner"), customers=((catalog.OFFICE365, 9, True),))
     org_name = partner.organizations[0].name
     organizations.create(hub_db, setup_admin(account.account_id), org_name)

@@ -16,9 +16,13 @@ from chalicelib.portal import companies
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage.portal import users as portal_store
 from tests.auth.hub.helpers import make_account
-from tests.browser.test_portal_sso import hub_three_steps, portal_password_login
+from tests.browser.test_portal_sso import (
+    hub_three_steps,
+    link_your_accounts,
+    portal_password_login,
+)
 from tests.conftest import unique
-from tests.portal.helpers import make_user
+from tests.portal.helpers import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +57,7 @@ def test_deactivating_a_hub_user_ends_their_portal_session(
         tab.goto("/portal/login")
         tab.get_by_role("link", name="Log In with Hub").click()
         hub_three_steps(tab, technician)
+        link_your_accounts(tab, PASSWORD)  # the first time: the portal password, once
         expect(tab).to_have_url(re.compile(r"/portal/$"))
         expect(tab.get_by_role("banner")).to_contain_text(tina.name)
 

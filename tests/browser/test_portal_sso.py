@@ -39,6 +39,13 @@ def hub_three_steps(page: Page, account: Account) -> None:
     page.get_by_role("button", name="Verify").click()
 
 
+def link_your_accounts(page: Page, password: str) -> None:
+    """On the "Link your accounts" page: the portal user's own password, once."""
+    expect(page.get_by_role("heading", name="Link your accounts")).to_be_visible()
+    page.get_by_label("Portal password").fill(password)
+    page.get_by_role("button", name="Link accounts").click()
+
+
 def portal_password_login(page: Page, identifier: str) -> None:
     page.goto("/portal/login")
     page.get_by_label("Email or username").fill(identifier)
@@ -65,7 +72,14 @@ def test_enable_log_in_require_with_an_exception_and_create_a_user_just_in_time(
     expect(page).to_have_url(re.compile(r"/portal/admin/security"))
     expect(page.locator("#hub-link")).to_contain_text(hub.company.name)
 
-    # 2. Log In with Hub: the hub session answers, nothing is typed.
+    # 2. Log In with Hub: the hub session answers; the first time the Security Admin proves the
+    #    portal user is theirs with its password (Link your accounts), afterwards nothing is typed.
+    page.get_by_role("button", name="Log out").click()
+    page.goto("/portal/login")
+    page.get_by_role("link", name="Log In with Hub").click()
+    link_your_accounts(page, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/portal/$"))
+    expect(page.get_by_role("banner")).to_contain_text(admin.name)
     page.get_by_role("button", name="Log out").click()
     page.goto("/portal/login")
     page.get_by_role("link", name="Log In with Hub").click()

@@ -75,6 +75,65 @@ def test_an_administrator_sets_the_jit_default_role(client, aws):
     assert (saved.default_role, saved.jit_enabled) == ("Editor", False)
 
 
+def start_link(client):
+    """Account > Single Sign-on > Link with Hub, then the confirmation page's button."""
+    page = client.get("/itdocs/account/sso/link")
+    assert page.status == 200 and "Continue to the hub" in page.text
+    return client.post("/itdocs/account/sso/link")
+
+
+def _signed_in_everywhere(client):
+    """An IT Docs Administrator whose browser also holds a hub Master's session."""
+    use_loopback()
+    hub = make_hub_account(company_name="Lure MSP", username="lou")
+    account = make_account("Victim Docs", jit_enabled=True)
+    admin = make_user(account, ADMINISTRATOR, email="victim-admin@example.com")
+    hub_log_in(client, hub)
+    sign_in(client, admin)
+    return account
+
+
+def test_opening_the_link_url_links_nothing(client, aws):
+    account = _signed_in_everywhere(client)
+    reply = client.get("/itdocs/account/sso/link")  # an <img src> or a link in a mail
+    assert reply.status == 200 and "/hub/oidc/authorize" not in reply.location
+    assert "Automatic user creation starts <strong>off</strong>" in reply.text
+    assert "lh_itdocs_sso" not in client.cookies  # no sign-in to the hub was started
+    assert not account_store.get_account(account.account_id).linked_to_hub
+
+
+def test_a_link_post_without_the_csrf_token_is_refused(client, aws):
+    account = _signed_in_everywhere(client)
+    client.get("/itdocs/account/sso")
+    for token in (None, "forged"):
+        reply = client.post("/itdocs/account/sso/link", csrf=token)
+        assert reply.status == 403 and "/hub/oidc/authorize" not in reply.location
+    assert not account_store.get_account(account.account_id).linked_to_hub
+
+
+def test_a_confirmed_link_starts_with_automatic_user_creation_off(client, aws):
+    account = _signed_in_everywhere(client)
+    assert account_store.get_account(account.account_id).jit_enabled
+    reply = start_link(client)
+    assert "lh_itdocs_sso" in client.cookies
+    reply = client.get(path_of(reply.location))
+    reply = client.get(path_of(reply.location))
+    assert reply.status == 303 and reply.location.startswith("/itdocs/account/sso"), reply
+    linked = account_store.get_account(account.account_id)
+    assert linked.linked_to_hub and not linked.jit_enabled
+    page = client.get("/itdocs/account/sso")
+    assert 'id="jit" name="jit_enabled" type="checkbox" value="on" >' in page.text
+    assert "Ending sessions is not optional" in page.text
+    page = client.get("/itdocs/account/sso/link")
+    assert "already linked" in page.text and "Continue to the hub" not in page.text
+    client.get("/itdocs/account/sso")
+    assert client.post("/itdocs/account/sso/link").status == 400
+
+
+def test_a_new_account_has_automatic_user_creation_off(aws):
+    assert not accounts.create_account(aws, "Fresh MSP").jit_enabled
+
+
 def test_a_hub_master_links_the_account_and_the_hub_shows_it_in_my_modules(client, aws):
     use_loopback()
     hub = make_hub_account(company_name="Linking MSP", username="max")
@@ -82,7 +141,7 @@ def test_a_hub_master_links_the_account_and_the_hub_shows_it_in_my_modules(clien
     admin = make_user(account, ADMINISTRATOR, email="someone-else@example.com")
     hub_log_in(client, hub)
     sign_in(client, admin)
-    reply = client.get("/itdocs/account/sso/link")
+    reply = start_link(client)
     assert "/hub/oidc/authorize" in reply.location
     reply = client.get(path_of(reply.location))
     reply = client.get(path_of(reply.location))

@@ -25,6 +25,8 @@ def test_demo_links_the_hub_company_and_mostly_matches_the_partners_names(aws):
     roles = {u.email: u.role for u in user_store.users_of_account(account.account_id)}
     assert roles["alice@acme-msp.example"] == "Administrator"
     assert len(roles) == len(hub_demo.USERS)
+    # Linked to their hub users: the hub vouches for no email, and Administrators never by one.
+    assert all(u.hub_subject for u in user_store.users_of_account(account.account_id))
 
     names = {o.name for o in organizations.list_all(aws, setup_admin(account.account_id))}
     portal_names = set(portal_demo.ORGANIZATIONS)

@@ -80,3 +80,24 @@ def test_the_hub_deactivating_a_user_reaches_itdocs_through_the_event_bus(client
     token, _ = sessions.start(aws, user)
     hub_accounts.set_status(aws, master.user, member.user.user_id, "deactivated")
     assert store.get_user(user.user_id).status == "deactivated" and not live(token)
+
+
+def test_a_hub_mfa_reset_ends_the_itdocs_sessions_but_keeps_the_user(client, aws):
+    master = make_hub_account(company_name="Reset MSP", username="boss")
+    member = make_hub_account(username="tech", role="User", company=master.company)
+    _, user = linked_user(aws, master.company.company_id, member.user.user_id)
+    token, _ = sessions.start(aws, user)
+    hub_accounts.reset_mfa(aws, master.user, member.user.user_id)
+    assert not live(token)
+    assert store.get_user(user.user_id).status == "active"
+
+
+def test_a_revocation_ends_sessions_only_in_its_module_and_its_hub_company(aws):
+    _, user = linked_user(aws)
+    token, _ = sessions.start(aws, user)
+    assert deprovisioning.handle(aws, event("sessions.revoked", module="portal")) == 0
+    assert deprovisioning.handle(aws, event("sessions.revoked", company="someone-else")) == 0
+    assert live(token)
+    assert deprovisioning.handle(aws, event("sessions.revoked", module="itdocs")) == 1
+    assert not live(token) and store.get_user(user.user_id).status == "active"
+    assert deprovisioning.handle(aws, event("sessions.revoked", reason="mfa_reset")) == 0

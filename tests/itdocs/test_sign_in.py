@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import runtime
-from chalicelib.itdocs import accounts
+from chalicelib.auth.sso.accounts import LinkRequired
+from chalicelib.auth.sso.relying_party import HubIdentity
+from chalicelib.itdocs import accounts, hub_sign_in
 from chalicelib.itdocs.policy import ADMINISTRATOR, MANAGER, READ_ONLY
+from chalicelib.storage.hub import users as hub_store
 from chalicelib.storage.itdocs import accounts as account_store
 from chalicelib.storage.itdocs import users as user_store
 from tests.auth.hub.helpers import log_in as hub_log_in
@@ -23,7 +26,7 @@ def linked(aws, client):
     hub = make_hub_account(company_name="Docs MSP", username="sam")
     account = make_account("Docs MSP", hub_issuer=aws.settings.hub_issuer,
                            hub_company_id=hub.company.company_id,
-                           hub_company_name=hub.company.name)
+                           hub_company_name=hub.company.name, jit_enabled=True)
     admin = make_user(account, ADMINISTRATOR, email="sam@example.com", name="Sam")
     return hub, account, admin
 
@@ -47,18 +50,76 @@ def test_pages_send_a_visitor_without_a_session_to_the_login_page(client):
     assert reply.status == 303 and reply.location.startswith("/itdocs/login")
 
 
-def test_first_login_links_the_user_by_verified_email_then_by_identity(client, linked):
+def link_to_hub(user, hub) -> None:
+    """The user already linked to the hub identity (as JIT or the account's link would leave it)."""
+    user_store.link_identity(user.user_id, runtime.current().settings.hub_issuer,
+                             hub.user.user_id)
+
+
+def test_an_administrator_with_the_hub_users_email_is_never_linked_by_it(client, linked):
     hub, _, admin = linked
+    hub_log_in(client, hub)
+    reply = hub_login_to_itdocs(client, "/itdocs/organizations")
+    assert reply.status == 303 and reply.location == "/itdocs/sso/link"
+    page = client.get("/itdocs/sso/link")
+    assert page.status == 403 and "Link your accounts" in page.text
+    assert "cannot be linked" in page.text and "sam@example.com" in page.text
+    assert "lh_itdocs_session" not in client.cookies
+    assert client.get("/itdocs/").location.startswith("/itdocs/login")
+    assert user_store.get_user(admin.user_id).hub_subject is None
+
+
+def test_a_hub_master_cannot_sign_in_as_an_administrator_with_a_look_alike_user(client, linked):
+    hub, account, _ = linked
+    victim = make_user(account, ADMINISTRATOR, email="ada@docs.example", name="Ada")
+    look_alike = make_hub_account(username="ada", role="User", company=hub.company)
+    hub_store.update_user(look_alike.user.user_id, email="ada@docs.example")
+    hub_log_in(client, look_alike)
+    reply = hub_login_to_itdocs(client)
+    assert reply.status == 303 and reply.location == "/itdocs/sso/link"
+    assert client.get("/itdocs/sso/link").status == 403
+    assert "lh_itdocs_session" not in client.cookies
+    assert user_store.get_user(victim.user_id).hub_subject is None
+    assert user_store.user_by_identity(runtime.current().settings.hub_issuer,
+                                       look_alike.user.user_id) is None
+
+
+def test_once_linked_the_identity_not_the_email_finds_the_user(client, linked):
+    hub, _, admin = linked
+    link_to_hub(admin, hub)
+    user_store.update_user(admin.user_id, email="renamed@example.com")
     hub_log_in(client, hub)
     reply = hub_login_to_itdocs(client, "/itdocs/organizations")
     assert reply.status == 303 and reply.location == "/itdocs/organizations"
     assert client.get("/itdocs/").location == "/itdocs/organizations"
-    linked_user = user_store.get_user(admin.user_id)
-    assert linked_user.hub_subject == hub.user.user_id
-    user_store.update_user(admin.user_id, email="renamed@example.com")
-    client.cookies.pop("lh_itdocs_session")
-    assert hub_login_to_itdocs(client).status == 303
-    assert client.get("/itdocs/").location == "/itdocs/organizations"
+
+
+def _identity(rt, hub, *, email: str, verified: bool,
+              subject: str = "hub-subject-1") -> HubIdentity:
+    return HubIdentity(issuer=rt.settings.hub_issuer, subject=subject, email=email,
+                       email_verified=verified, username="someone", name="Someone",
+                       hub_company_id=hub.company.company_id, hub_company_name=hub.company.name,
+                       hub_role="User", sid="sid")
+
+
+def test_a_verified_email_links_an_ordinary_user_but_never_an_administrator(linked, aws):
+    hub, account, admin = linked
+    manager = make_user(account, MANAGER, email="max@docs.example", name="Max")
+    opened = hub_sign_in.user_for(aws, _identity(aws, hub, email="max@docs.example",
+                                                 verified=True))
+    assert opened.user_id == manager.user_id and opened.hub_subject == "hub-subject-1"
+    with pytest.raises(LinkRequired):
+        hub_sign_in.user_for(aws, _identity(aws, hub, email="sam@example.com", verified=True,
+                                            subject="hub-subject-2"))
+    assert user_store.get_user(admin.user_id).hub_subject is None
+
+
+def test_an_unverified_email_links_nobody(linked, aws):
+    hub, account, _ = linked
+    manager = make_user(account, MANAGER, email="max@docs.example", name="Max")
+    with pytest.raises(LinkRequired):
+        hub_sign_in.user_for(aws, _identity(aws, hub, email="max@docs.example", verified=False))
+    assert user_store.get_user(manager.user_id).hub_subject is None
 
 
 def test_a_new_hub_user_gets_the_accounts_default_role_just_in_time(client, linked):
@@ -98,6 +159,7 @@ def test_a_hub_company_without_an_itdocs_account_is_told_plainly(client, aws):
 
 def test_a_deactivated_itdocs_user_cannot_sign_in_and_their_sessions_end(client, linked):
     hub, _, admin = linked
+    link_to_hub(admin, hub)
     hub_log_in(client, hub)
     hub_login_to_itdocs(client)
     user_store.update_user(admin.user_id, status=accounts.DEACTIVATED)

@@ -11,10 +11,12 @@ from chalice.test import Client
 from app import app, deliver_lifecycle_message
 from chalicelib import runtime
 from chalicelib.auth import lifecycle_events as events
+from chalicelib.itdocs.policy import EDITOR
 from chalicelib.portal import companies, deprovisioning, sessions
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
 from chalicelib.settings import LIFECYCLE_QUEUE_NAME
 from chalicelib.storage.hub.users import HubUser
+from chalicelib.storage.itdocs import users as itdocs_users
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import security_settings as security_store
 from chalicelib.storage.portal import users as portal_store
@@ -22,6 +24,7 @@ from chalicelib.storage.portal.audit import portal_security_audit
 from chalicelib.storage.portal.companies import PortalCompany
 from chalicelib.storage.portal.users import PortalUser
 from tests.auth.hub.helpers import Account, log_in, make_account
+from tests.itdocs import helpers as itdocs_helpers
 from tests.portal.helpers import make_user, unique_name
 from tests.web_client import WebClient
 
@@ -121,17 +124,18 @@ def test_a_hub_deletion_deletes_the_portal_user(client):
     assert sessions.end_all_for_user(tech.user_id) == 0
 
 
-def test_the_last_security_admin_is_deactivated_not_deleted(client):
+def test_the_last_security_admin_is_neither_deleted_nor_deactivated(client):
     linked = linked_partner()
     hub_user = hub_member(linked, linked.admin)
     browser = portal_browser(linked.admin)
 
     hub_admin_does(client, linked, hub_user, "delete")
 
-    assert status_of(linked.admin) == "deactivated"
+    assert status_of(linked.admin) == "active"  # issue 13: not even deactivated
     assert browser.get("/portal/").status == 303
     trail = portal_security_audit.audit_of(linked.company.company_id)
-    assert "kept as the last Security Admin" in trail[0].detail
+    assert trail[0].action == "Deprovisioning refused"
+    assert "last active Security Admin" in trail[0].detail
 
 
 def test_a_security_admin_with_another_active_one_is_deleted(client):
@@ -188,7 +192,7 @@ def test_a_late_deactivation_does_not_undo_a_deletion(client, heard):
     assert status_of(tech) == "deleted"
 
 
-def test_with_automatic_deactivation_off_nothing_changes(client):
+def test_with_automatic_deactivation_off_the_user_stays_active_but_their_sessions_end(client):
     linked = linked_partner(auto_deactivate=False)
     tech = make_user(linked.company, role=TECHNICIAN)
     hub_user = hub_member(linked, tech)
@@ -196,7 +200,56 @@ def test_with_automatic_deactivation_off_nothing_changes(client):
 
     hub_admin_does(client, linked, hub_user, "deactivate")
 
-    assert status_of(tech) == "active"
+    assert status_of(tech) == "active"  # the status is the company's choice...
+    reply = browser.get("/portal/")  # ...ending the sessions is not
+    assert reply.status == 303 and reply.location.startswith("/portal/login")
+    assert portal_security_audit.audit_of(linked.company.company_id) == []
+    page = portal_browser(linked.admin).get("/portal/admin/security")
+    assert "Ending sessions is not optional" in page.text
+
+
+def itdocs_browser(linked: Linked, hub_user: HubUser) -> WebClient:
+    """A browser with a live IT Docs session of the IT Docs user linked to `hub_user`."""
+    rt = runtime.current()
+    account = itdocs_helpers.make_account(hub_issuer=rt.settings.hub_issuer,
+                                          hub_company_id=linked.master.company.company_id,
+                                          hub_company_name=linked.master.company.name)
+    user = itdocs_helpers.make_user(account, EDITOR, email=hub_user.email)
+    itdocs_users.link_identity(user.user_id, rt.settings.hub_issuer, hub_user.user_id)
+    browser = WebClient(app)
+    itdocs_helpers.sign_in(browser, user)
+    assert browser.get("/itdocs/organizations").status == 200
+    return browser
+
+
+@pytest.mark.parametrize("action", ["reset_mfa", "deactivate"])
+def test_a_hub_masters_kill_ends_the_signed_in_portal_and_it_docs_sessions(client, action):
+    linked = linked_partner(auto_deactivate=False)
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    portal = portal_browser(tech)
+    itdocs = itdocs_browser(linked, hub_user)
+
+    hub_admin_does(client, linked, hub_user, action)
+
+    reply = portal.get("/portal/")
+    assert reply.status == 303 and reply.location.startswith("/portal/login")
+    reply = itdocs.get("/itdocs/organizations")
+    assert reply.status == 303 and reply.location.startswith("/itdocs/login")
+    assert status_of(tech) == "active"  # Automatic User Deactivation is off
+
+
+def test_a_forged_revocation_from_another_hub_company_ends_nothing(client):
+    linked = linked_partner()
+    tech = make_user(linked.company, role=TECHNICIAN)
+    hub_user = hub_member(linked, tech)
+    browser = portal_browser(tech)
+    rt = runtime.current()
+    forged = events.LifecycleEvent(event_id="e2", kind=events.SESSIONS_REVOKED,
+                                   issuer=rt.settings.hub_issuer,
+                                   hub_company_id="another-hub-company",
+                                   subject=hub_user.user_id, at=rt.clock.now())
+    deliver_lifecycle_message(forged.to_json())
     assert browser.get("/portal/").status == 200
 
 

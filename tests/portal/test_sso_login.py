@@ -5,15 +5,21 @@ from __future__ import annotations
 import pytest
 
 from app import app
+from chalicelib import runtime
 from chalicelib.portal import companies, security_settings
 from chalicelib.portal.policy import READ_ONLY, SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import users as portal_store
 from tests.auth.hub.helpers import log_in as hub_log_in
 from tests.auth.hub.helpers import make_account
-from tests.auth.sso.helpers import hub_login_to_portal, link_directly, use_loopback
+from tests.auth.sso.helpers import (
+    hub_login_and_link,
+    hub_login_to_portal,
+    link_directly,
+    use_loopback,
+)
+from tests.portal.helpers import PASSWORD, make_user
 from tests.portal.helpers import log_in as portal_log_in
-from tests.portal.helpers import make_user
 from tests.web_client import WebClient
 
 
@@ -35,21 +41,24 @@ def test_the_login_page_offers_log_in_with_hub(client):
     assert "Log In with Hub" in page.text
 
 
-def test_a_hub_session_lands_in_the_portal_without_typing(client, linked):
+def test_the_portal_password_links_once_then_a_hub_session_lands_without_typing(client, linked):
     hub, _, admin = linked
     hub_log_in(client, hub)
-    reply = hub_login_to_portal(client, "/portal/saas")
+    reply = hub_login_and_link(client, admin, "/portal/saas")
     assert reply.status == 303 and reply.location == "/portal/saas"
     home = client.get("/portal/")
     assert home.status == 200 and admin.name in home.text
     link = identity_store.identity_of_user(admin.user_id)
     assert link is not None and link.subject == hub.user.user_id
+    client.cookies.pop("lh_portal_session")
+    reply = hub_login_to_portal(client, "/portal/saas")
+    assert reply.status == 303 and reply.location == "/portal/saas"
 
 
 def test_once_linked_the_identity_not_the_email_finds_the_account(client, linked, aws):
     hub, _, admin = linked
     hub_log_in(client, hub)
-    hub_login_to_portal(client)
+    hub_login_and_link(client, admin)
     portal_store.update_user(admin.user_id, email="renamed@example.com", email_key="x")
     client.cookies.pop("lh_portal_session", None)
     assert hub_login_to_portal(client).location == "/portal/"
@@ -107,16 +116,42 @@ def test_the_first_link_by_email_needs_the_hub_to_say_it_is_verified(linked, aws
                              email="sam@example.com", email_verified=False, username="zed",
                              name="Zed", hub_company_id=hub.company.company_id,
                              hub_company_name="Hub MSP", hub_role="User", sid="s")
-    with pytest.raises(accounts.NoAccount):
+    with pytest.raises(accounts.LinkRequired) as required:
         hub_login.accounts_for(aws, unverified)
+    assert required.value.account_ids == [admin.user_id]
+    assert identity_store.identity_of_user(admin.user_id) is None
+
+
+def _link_both(hub, first, second_user) -> None:
+    """Each account already linked to the hub identity (as after the Link page, once each)."""
+    for user in (first, second_user):
+        identity_store.link_identity(user.user_id, user.company_id,
+                                     runtime.current().settings.hub_issuer, hub.user.user_id,
+                                     runtime.current().clock.now())
+
+
+def test_the_link_page_offers_every_matching_account_and_links_the_one_proven(client, linked,
+                                                                              aws):
+    hub, _, admin = linked
+    second = companies.create_company(aws, "Second Partner")
+    other = make_user(second, username="sam-second", email="sam@example.com", role=READ_ONLY)
+    link_directly(second.company_id, hub.company)
+    hub_log_in(client, hub)
+    assert hub_login_to_portal(client).location == "/portal/sso/link"
+    page = client.get("/portal/sso/link")
+    assert "Partner MSP" in page.text and "Second Partner" in page.text
+    assert client.post("/portal/sso/link", {"user_id": other.user_id,
+                                            "password": PASSWORD}).status == 303
+    assert "Second Partner" in client.get("/portal/").text
     assert identity_store.identity_of_user(admin.user_id) is None
 
 
 def test_two_partner_companies_linked_to_one_hub_company_ask_which_account(client, linked, aws):
-    hub, _, _ = linked
+    hub, _, admin = linked
     second = companies.create_company(aws, "Second Partner")
     other = make_user(second, username="sam-second", email="sam@example.com", role=READ_ONLY)
     link_directly(second.company_id, hub.company)
+    _link_both(hub, admin, other)
     hub_log_in(client, hub)
     reply = hub_login_to_portal(client)
     assert reply.location == "/portal/sso/choose"
@@ -128,10 +163,11 @@ def test_two_partner_companies_linked_to_one_hub_company_ask_which_account(clien
 
 
 def test_the_tenant_chooser_refuses_a_tampered_choice(client, linked, aws):
-    hub, _, _ = linked
+    hub, _, admin = linked
     second = companies.create_company(aws, "Second Partner")
-    make_user(second, username="sam-second", email="sam@example.com")
+    other = make_user(second, username="sam-second", email="sam@example.com")
     link_directly(second.company_id, hub.company)
+    _link_both(hub, admin, other)
     stranger_company = companies.create_company(aws, "Stranger Partner")
     stranger = make_user(stranger_company, username="mallory", role=SECURITY_ADMIN)
     hub_log_in(client, hub)
@@ -151,6 +187,8 @@ def test_the_tenant_chooser_refuses_a_tampered_choice(client, linked, aws):
 def test_launch_from_my_modules_signs_in_the_same_way(client, linked):
     hub, _, admin = linked
     hub_log_in(client, hub)
+    hub_login_and_link(client, admin)
+    client.cookies.pop("lh_portal_session")
     reply = client.get("/portal/sso/launch")
     assert reply.status == 303 and "/hub/oidc/authorize" in reply.location
     reply = client.get(reply.location.split("8000", 1)[1])
@@ -177,7 +215,7 @@ def _log_out_of_the_hub(client):
 def test_logging_out_of_the_hub_ends_the_portal_session_it_started(client, linked):
     hub, _, admin = linked
     hub_log_in(client, hub)
-    hub_login_to_portal(client)
+    hub_login_and_link(client, admin)
     assert client.get("/portal/").status == 200
     _log_out_of_the_hub(client)
     reply = client.get("/portal/")
@@ -185,10 +223,11 @@ def test_logging_out_of_the_hub_ends_the_portal_session_it_started(client, linke
 
 
 def test_hub_logout_also_ends_a_session_opened_through_the_tenant_chooser(client, linked, aws):
-    hub, _, _ = linked
+    hub, _, admin = linked
     second = companies.create_company(aws, "Second Partner")
     other = make_user(second, username="sam-second", email="sam@example.com", role=READ_ONLY)
     link_directly(second.company_id, hub.company)
+    _link_both(hub, admin, other)
     hub_log_in(client, hub)
     hub_login_to_portal(client)
     client.get("/portal/sso/choose")
@@ -199,11 +238,11 @@ def test_hub_logout_also_ends_a_session_opened_through_the_tenant_chooser(client
 
 
 def test_a_local_portal_login_is_not_ended_by_someone_elses_hub_logout(client, linked, aws):
-    hub, partner, _ = linked
+    hub, partner, admin = linked
     make_user(partner, username="lena", email="lena@example.com", role=TECHNICIAN)
     other = WebClient(app)
     assert portal_log_in(other, "lena").status == 303
     hub_log_in(client, hub)
-    hub_login_to_portal(client)
+    hub_login_and_link(client, admin)
     _log_out_of_the_hub(client)
     assert other.get("/portal/").status == 200

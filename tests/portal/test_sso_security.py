@@ -6,6 +6,8 @@ import pytest
 
 from chalicelib.portal import companies, security_settings
 from chalicelib.portal.policy import ADMINISTRATOR, PRIMARY, SECURITY_ADMIN, TECHNICIAN
+from chalicelib.storage.portal import hub_identities as identity_store
+from chalicelib.storage.portal import users as portal_store
 from chalicelib.storage.portal.audit import portal_security_audit
 from tests.auth.hub.helpers import log_in as hub_log_in
 from tests.auth.hub.helpers import make_account
@@ -128,9 +130,43 @@ def test_a_wrong_password_still_gets_the_generic_error(client, required):
     assert reply.status == 401 and "requires Log In with Hub" not in reply.text
 
 
-def test_a_user_whose_email_is_in_several_companies_logs_in_locally(client, required):
-    _, people = required
+def test_a_user_whose_email_is_in_several_companies_needs_an_exception_here(client, required,
+                                                                            aws):
+    admin, people = required
+    reply = log_in(client, people["shared"].username)
+    assert reply.status == 401 and "requires Log In with Hub" in reply.text
+    security_settings.set_exception(aws, admin, people["shared"].user_id, True)
     assert log_in(client, people["shared"].username).status == 303
+
+
+def test_another_partners_administrator_cannot_switch_require_off_for_a_victim(client, required,
+                                                                             aws):
+    admin, people = required
+    victim = people["plain"]
+    other = companies.create_company(aws, "Attacker Partner")
+    attacker = make_user(other, username="mallory", role=ADMINISTRATOR)
+    log_in(client, attacker.username)
+    client.get("/portal/admin/users")
+    reply = client.post("/portal/admin/users", {
+        "username": "victim-copy", "email": victim.email.upper(), "name": "Copy",
+        "role": TECHNICIAN, "password": "mallory-knows-this-one-77"})
+    assert reply.status == 303, reply
+    copy = portal_store.get_user(portal_store.user_id_by_username_key("victim-copy"))
+    assert copy.status == "active" and copy.company_id == other.company_id
+    # ...even linked to a hub identity (what "proven" would have had to rest on)
+    identity_store.link_identity(copy.user_id, other.company_id, aws.settings.hub_issuer,
+                                 "attacker-hub-subject", aws.clock.now())
+    client.cookies.clear()
+
+    reply = log_in(client, victim.username)
+    assert reply.status == 401 and "requires Log In with Hub" in reply.text
+    assert "lh_portal_session" not in client.cookies
+    reply = log_in(client, victim.email)  # by email too: no password way in for the victim
+    assert reply.status == 401 and "lh_portal_session" not in client.cookies
+    log_in(client, admin.username)
+    row = client.get("/portal/admin/security").text.split(
+        f'data-username="{victim.username}"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>No" in row and "always exempt" not in row
 
 
 def test_turning_require_off_lets_everyone_use_their_password(client, required, aws):

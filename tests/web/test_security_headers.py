@@ -70,3 +70,32 @@ def test_return_to_accepts_only_local_paths():
 def test_static_assets_are_served_and_nothing_else(client):
     assert client.get("/static/app.css").status == 200
     assert client.get("/static/..%2Fpage.py").status == 404
+
+
+def _form_action(reply) -> list[str]:
+    (directive,) = [d.strip() for d in reply.headers["content-security-policy"].split(";")
+                    if d.strip().startswith("form-action")]
+    return directive.split()[1:]
+
+
+def test_forms_may_post_only_to_this_app_and_the_hub(client, aws):
+    reply = client.get("/hub/login")
+    assert _form_action(reply) == ["'self'", "http://localhost:8000"]
+    for anywhere in ("https:", "http://localhost:*", "*", "https://evil.example"):
+        assert anywhere not in _form_action(reply)
+    assert "strict-transport-security" not in reply.headers  # local plain-HTTP stage
+
+
+def test_https_deployments_send_hsts_and_their_own_hub_origin(aws, frozen_time):
+    from app import app
+    from chalicelib import runtime
+    from tests.fakes import build_for_tests
+    from tests.web_client import WebClient
+
+    deployed = aws.settings.with_overrides(base_url="https://linkhub.example.com", stage="prod")
+    runtime.install(build_for_tests(deployed, clock=frozen_time))
+    for path in ("/hub/login", "/portal/login", "/itdocs/login", "/hub/oidc/jwks"):
+        reply = WebClient(app).get(path)
+        assert reply.headers["strict-transport-security"].startswith("max-age=31536000"), path
+        assert _form_action(reply) == ["'self'", "https://linkhub.example.com"], path
+

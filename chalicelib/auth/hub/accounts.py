@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth import names, passwords
 from chalicelib.auth.hub import events, sessions
 from chalicelib.auth.hub.policy import MODULES, ROLES, can
@@ -38,6 +39,7 @@ def create_company(rt: Runtime, name: str, company_id: str | None = None) -> Hub
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("Enter a company name (up to 120 characters).", field="company")
+    names.check_company_name(name)
     company = HubCompany(
         company_id=company_id or rt.random.new_id(), name=name, created_at=rt.clock.now()
     )
@@ -82,6 +84,8 @@ def _checked(new: NewUser) -> NewUser:
     username, email = new.username.strip(), new.email.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise InvalidInput("Usernames are 1–64 characters without spaces.", field="username")
+    names.check_username(username)
+    names.check_display_name(new.name.strip())
     if "@" not in email or len(email) > 254:
         raise InvalidInput("Enter a valid email address.", field="email")
     if new.role not in ROLES:
@@ -101,7 +105,8 @@ def _add_user(rt: Runtime, company: HubCompany, actor: HubUser | None, new: NewU
         name=new.name,
         role=new.role,
         status="active",
-        password_hash=passwords.hash_password(new.password),
+        password_hash=passwords.hash_password(
+            new.password, (new.username, company.name, new.email.partition("@")[0], new.name)),
         created_at=rt.clock.now(),
         modules=new.modules or [],
     )
@@ -130,11 +135,13 @@ def set_status(rt: Runtime, actor: HubUser, user_id: str, status: str) -> HubUse
     if target.status == "deleted" and status != "deleted":
         raise InvalidInput("A deleted user cannot be reactivated.")
     updated = user_store.update_user(user_id, status=status)
-    if status != "active":
-        sessions.end_all_for_user(user_id)
-    kind = {"deactivated": "user.deactivated", "active": "user.reactivated",
-            "deleted": "user.deleted"}[status]
+    kind = {"deactivated": lifecycle.USER_DEACTIVATED, "active": lifecycle.USER_REACTIVATED,
+            "deleted": lifecycle.USER_DELETED}[status]
     publish(rt, kind, updated)
+    if status != "active":
+        end_sessions_everywhere(rt, updated, reason={
+            "deactivated": lifecycle.REVOKED_BY_DEACTIVATION,
+            "deleted": lifecycle.REVOKED_BY_DELETION}[status])
     audit(rt, actor.company_id, actor, action, target.username)
     return updated
 
@@ -144,7 +151,7 @@ def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
     target = managed_user(actor, user_id, "user.reset_mfa")
     updated = user_store.update_user(user_id, totp_secret=None, totp_pending=None, totp_last_step=0)
     push_devices.reset(rt, actor, target)
-    sessions.end_all_for_user(user_id)
+    end_sessions_everywhere(rt, updated, reason=lifecycle.REVOKED_BY_MFA_RESET)
     audit(rt, actor.company_id, actor, "user.reset_mfa", target.username)
     return updated
 
@@ -158,7 +165,9 @@ def set_module_access(
     modules = [m for m in target.modules if m != module] + ([module] if granted else [])
     updated = user_store.update_user(user_id, modules=sorted(modules))
     if not granted and module in target.modules:
-        publish(rt, "access.revoked", updated, module=module)
+        publish(rt, lifecycle.ACCESS_REVOKED, updated, module=module)
+        publish(rt, lifecycle.SESSIONS_REVOKED, updated, module=module,
+                reason=lifecycle.REVOKED_BY_ACCESS_REVOKED)
     audit(rt, actor.company_id, actor, "user.grant_module" if granted else "user.revoke_module",
           f"{target.username}: {MODULES[module]}")
     return updated
@@ -175,6 +184,13 @@ def change_user(
     if action in {"grant", "revoke"}:
         return set_module_access(rt, actor, user_id, module, action == "grant")
     raise InvalidInput("Unknown action.")
+
+
+def end_sessions_everywhere(rt: Runtime, user: HubUser, *, reason: str) -> None:
+    """An administrative kill: the hub's sessions end now, and every module hears
+    `sessions.revoked` and ends the user's sessions there whatever its own settings."""
+    sessions.end_all_for_user(user.user_id)
+    publish(rt, lifecycle.SESSIONS_REVOKED, user, reason=reason)
 
 
 def publish(rt: Runtime, kind: str, user: HubUser, **detail: str) -> None:

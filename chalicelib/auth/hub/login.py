@@ -2,7 +2,9 @@
 (or TOTP enrollment).
 
 The attempt's state travels in a signed, expiring cookie, so step one touches no table and says
-nothing about whether the account exists. Failures and locks are per user and survive new attempts.
+nothing about whether the account exists. Failures and locks are per user and survive new attempts:
+each guess (password or code) is taken, atomically and only while no delay runs, before it is
+evaluated, so parallel guesses never exceed the limit (chalicelib.auth.throttle).
 """
 
 from __future__ import annotations
@@ -74,27 +76,27 @@ def begin(rt: Runtime, company: str, username: str, next_path: str) -> Attempt:
 def check_password(rt: Runtime, attempt: Attempt, password: str, user_agent: str = "") -> Attempt:
     """Step 2: one generic error for unknown company/user, wrong password, locked or inactive.
 
-    DynamoDB calls: index query, then one update (failure count, or pending TOTP secret); for a
-    user with TOTP, the push registration read and, with a push device, one transaction sending
-    the push (3 in all).
+    The same work whatever the account's existence: the index query, the conditional update that
+    takes the attempt (it fails on its condition for an unknown user or a running delay) and one
+    password hash (a dummy one unless the attempt was taken). A right password then resets the
+    password count (one update, storing a pending TOTP secret too); for a user with a push device,
+    the push registration read and one transaction sending the push.
     """
     user = store.user_by_login(names.login_key(attempt.company, attempt.username))
-    now = rt.clock.now()
-    password_ok = passwords.verify(user.password_hash if user else None, password[:256])
-    if user is None:
+    taken = store.take_password_attempt(user.user_id if user else None,
+                                        throttle.gate(rt.clock.now()))
+    evaluated = user if user is not None and taken else None
+    password_ok = passwords.verify(evaluated.password_hash if evaluated else None, password[:256])
+    if evaluated is None or not password_ok or evaluated.status != "active":
         raise LoginFailed()
-    if throttle.is_locked(user.failures, user.last_failure_at, now) or user.status != "active":
-        raise LoginFailed()
-    if not password_ok:
-        store.record_login_failure(user.user_id, now)
-        raise LoginFailed()
-    if user.totp_secret:
-        code_step = Attempt("totp", attempt.company, attempt.username, user.user_id,
+    if evaluated.totp_secret:
+        store.record_password_ok(evaluated.user_id, None)
+        code_step = Attempt("totp", attempt.company, attempt.username, evaluated.user_id,
                             attempt.next, attempt.attempt_id)
         return _push_step(rt, code_step, user_agent)
-    pending = rt.box.encrypt(totp.new_secret().encode(), f"totp:{user.user_id}")
-    store.record_password_ok(user.user_id, pending)
-    return Attempt("enroll", attempt.company, attempt.username, user.user_id, attempt.next,
+    pending = rt.box.encrypt(totp.new_secret().encode(), f"totp:{evaluated.user_id}")
+    store.record_password_ok(evaluated.user_id, pending)
+    return Attempt("enroll", attempt.company, attempt.username, evaluated.user_id, attempt.next,
                    attempt.attempt_id)
 
 
@@ -150,27 +152,34 @@ def complete_push(
 
 def _active_user(rt: Runtime, attempt: Attempt) -> HubUser:
     user = store.get_user(attempt.user_id)
-    now = rt.clock.now()
     if user.status != "active":
         raise LoginFailed()
-    wait = throttle.seconds_left(user.failures, user.last_failure_at, now)
-    if wait:
-        raise TooManyRequests(
-            f"Too many failed attempts. Try again in {max(1, wait // 60)} minute(s).",
-            retry_after=wait,
-        )
+    if throttle.is_locked(user.failures, user.last_failure_at, rt.clock.now()):
+        raise _too_many(rt, user)
     return user
 
 
+def _too_many(rt: Runtime, user: HubUser) -> TooManyRequests:
+    """The wait as the user read shows it (a minute when parallel attempts just closed it)."""
+    wait = throttle.seconds_left(user.failures, user.last_failure_at, rt.clock.now())
+    wait = wait or throttle.FIRST_DELAY
+    return TooManyRequests(
+        f"Too many failed attempts. Try again in {max(1, wait // 60)} minute(s).",
+        retry_after=wait,
+    )
+
+
 def _accept_code(rt: Runtime, user: HubUser, secret: str, code: str, enroll: str | None) -> None:
+    """Take the attempt (refused during a delay, whatever the code), then check the code; only a
+    fresh step resets the count."""
     now = rt.clock.now()
+    if not store.take_code_attempt(user.user_id, throttle.gate(now)):
+        raise _too_many(rt, user)
     step = totp.matching_step(secret, code, now)
     if step is None or step <= user.totp_last_step:
-        store.record_login_failure(user.user_id, now)
         raise InvalidInput(CODE_ERROR if step is None else
                            "That code was already used. Wait for the next code.", field="code")
     if not store.accept_totp_step(user.user_id, step, now, enroll_secret=enroll):
-        store.record_login_failure(user.user_id, now)
         raise InvalidInput("That code was already used. Wait for the next code.", field="code")
 
 

@@ -214,15 +214,25 @@ def _refuse(reason: str, module: str) -> LoginFailed:
     return LoginFailed(TRY_AGAIN)
 
 
+def _check_response_iss(rt: Runtime, module: str, query: dict[str, str]) -> None:
+    """RFC 9207: the response's `iss` names the hub, and is required once the hub's metadata says
+    it sends one (a mixed-up or forged response would lack it)."""
+    hub = directory(rt)
+    if "iss" in query:
+        if not hmac.compare_digest(str(query["iss"]), hub.issuer):
+            raise _refuse("response_iss", module)
+        return
+    if hub.metadata().get("authorization_response_iss_parameter_supported") is True:
+        raise _refuse("response_iss_missing", module)
+
+
 def finish(rt: Runtime, module: str, *, query: dict[str, str],
            state_cookie: str | None) -> HubIdentity:
     """The identity the hub vouches for, once every check of the callback and ID token holds."""
     sealed = _sealed_state(rt, module, state_cookie)
     if not hmac.compare_digest(str(query.get("state", "")), str(sealed["s"])):
         raise _refuse("state", module)
-    issuer = directory(rt).issuer
-    if "iss" in query and not hmac.compare_digest(query["iss"], issuer):
-        raise _refuse("response_iss", module)
+    _check_response_iss(rt, module, query)
     if query.get("error"):
         if query["error"] in {"access_denied", "login_required"}:
             raise LoginFailed("The hub did not sign you in. Please try again.")

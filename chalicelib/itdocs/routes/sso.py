@@ -1,15 +1,16 @@
 """Log In with Hub for IT Docs, `/itdocs/sso/...`: start, the hub's callback, and the hub's launch.
 
 The callback also finishes linking the account to a hub company (purpose "link", started from
-Account > Single Sign-on).
+Account > Single Sign-on). An existing user the hub identity may not claim on the hub's word gets
+the "Link your accounts" page (`/itdocs/sso/link`), which explains and links nothing.
 """
 
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.auth.sso import relying_party
-from chalicelib.auth.sso.accounts import NoAccount, NotLinked
+from chalicelib.auth.sso import linking, relying_party
+from chalicelib.auth.sso.accounts import LinkRequired, NoAccount, NotLinked
 from chalicelib.errors import Forbidden, InvalidInput, LoginFailed, NotAuthenticated
 from chalicelib.itdocs import hub_sign_in, sessions
 from chalicelib.itdocs.routes.pages import HOME, ITDOCS, MODULE
@@ -58,6 +59,11 @@ def sso_callback(page: Page) -> Response:
             hub_sign_in.link_account(page.runtime, actor, identity)
             return page.redirect(flash.location("/itdocs/account/sso", "linked"))
         user = hub_sign_in.user_for(page.runtime, identity)
+    except LinkRequired as required:
+        page.set_cookie(linking.COOKIE,
+                        hub_sign_in.seal_link(page.runtime, identity, required.account_ids),
+                        max_age=linking.MAX_AGE)
+        return page.redirect("/itdocs/sso/link")
     except (LoginFailed, InvalidInput, NotLinked, NoAccount) as error:
         return _login_page(page, error.message, 403 if isinstance(error, NoAccount) else 401)
     except Forbidden as error:
@@ -66,3 +72,11 @@ def sso_callback(page: Page) -> Response:
                               previous_token=page.read_cookie(sessions.COOKIE))
     page.set_cookie(sessions.COOKIE, token)
     return page.redirect(http.local_path(identity.return_to, HOME))
+
+
+@page_route(routes, "/sso/link", "itdocs")
+def sso_link(page: Page) -> Response:
+    """"Link your accounts": an IT Docs user has the hub user's email but no proof links it."""
+    identity, users = hub_sign_in.link_candidates(page.runtime, page.read_cookie(linking.COOKIE))
+    return page.render("itdocs/sso_link.html", status=403, users=users,
+                       email_verified=identity.email_verified)

@@ -1,4 +1,5 @@
-"""Log In with Hub for the Partner Portal (`/portal/sso/...`): start, callback, account choice.
+"""Log In with Hub for the Partner Portal (`/portal/sso/...`): start, callback, account choice,
+and "Link your accounts" (the portal password, once, links an existing user to the hub identity).
 
 The callback also finishes enabling Login with Hub (a sign-in started from Admin > Security
 Settings), whose errors show on that page.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.auth.sso import accounts, relying_party, tenant_choice
+from chalicelib.auth.sso import accounts, linking, relying_party, tenant_choice
 from chalicelib.errors import (
     ConcurrentChange,
     Forbidden,
@@ -17,7 +18,7 @@ from chalicelib.errors import (
     NotAuthenticated,
     UpstreamError,
 )
-from chalicelib.portal import hub_login, security_settings, sessions
+from chalicelib.portal import hub_linking, hub_login, security_settings, sessions
 from chalicelib.portal.routes.admin import security_page
 from chalicelib.portal.routes.pages import HOME, PORTAL, SECURITY, to_hub
 from chalicelib.portal.users import PortalUser
@@ -28,6 +29,7 @@ from chalicelib.web.signin import signed_in
 
 routes = Blueprint(__name__)
 MODULE = hub_login.MODULE
+LINK = "/portal/sso/link"
 
 
 @page_route(routes, "/sso/start", "portal")
@@ -51,6 +53,7 @@ def _signed_in_as(page: Page, user: PortalUser, return_to: str, hub_sid: str) ->
     token, _ = hub_login.complete(page.runtime, user, page.read_cookie(sessions.COOKIE),
                                   hub_sid)
     page.clear_cookie(tenant_choice.COOKIE)
+    page.clear_cookie(linking.COOKIE)
     page.set_cookie(sessions.COOKIE, token)
     return page.redirect(relying_party.safe_return_to(MODULE, return_to))
 
@@ -82,6 +85,11 @@ def sso_callback(page: Page) -> Response:
         return _finish_link(page, identity)
     try:
         found = hub_login.accounts_for(page.runtime, identity)
+    except accounts.LinkRequired as required:
+        page.set_cookie(linking.COOKIE,
+                        hub_linking.seal(page.runtime, identity, required.account_ids),
+                        max_age=linking.MAX_AGE)
+        return page.redirect(LINK)
     except (accounts.NoAccount, accounts.NotLinked) as error:
         return page.render("portal/sso_no_account.html", status=403, message=error.message,
                            hub_name=identity.hub_company_name)
@@ -105,4 +113,26 @@ def sso_choose_submit(page: Page) -> Response:
     form = page.form()
     chosen = hub_login.choose(page.runtime, page.read_cookie(tenant_choice.COOKIE),
                               form.get("user_id", ""))
+    return _signed_in_as(page, chosen.user, chosen.return_to, chosen.hub_sid)
+
+
+def _link_page(page: Page, error: str | None = None, status: int = 200) -> Response:
+    offered = hub_linking.accounts_offered(page.runtime, page.read_cookie(linking.COOKIE))
+    return page.render("portal/sso_link.html", status=status, accounts=offered, error=error)
+
+
+@page_route(routes, "/sso/link", "portal")
+def sso_link_form(page: Page) -> Response:
+    return _link_page(page)
+
+
+@page_route(routes, "/sso/link", "portal", methods=["POST"])
+def sso_link_submit(page: Page) -> Response:
+    form = page.form()
+    try:
+        chosen = hub_linking.link_with_password(page.runtime, page.read_cookie(linking.COOKIE),
+                                                form.get("user_id", ""),
+                                                form.get("password", ""))
+    except LoginFailed as error:
+        return _link_page(page, error.message, status=401)
     return _signed_in_as(page, chosen.user, chosen.return_to, chosen.hub_sid)

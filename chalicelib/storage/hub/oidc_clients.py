@@ -32,6 +32,9 @@ class HubOidcClientModel(Model):
     company_id = UnicodeAttribute()
     name = UnicodeAttribute()
     redirect_uris = ListAttribute(of=UnicodeAttribute)  # type: ignore[var-annotated]
+    # registered apart from redirect_uris: where the hub may send a browser after logout
+    post_logout_redirect_uris = ListAttribute(  # type: ignore[var-annotated]
+        of=UnicodeAttribute, null=True)
     secret_hash = UnicodeAttribute()  # argon2id
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
@@ -47,6 +50,7 @@ class RegisteredClient:
     secret_hash: str
     created_at: dt.datetime
     created_by: str
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
 
 def _client(m: HubOidcClientModel) -> RegisteredClient:
@@ -58,6 +62,8 @@ def _client(m: HubOidcClientModel) -> RegisteredClient:
         secret_hash=m.secret_hash,
         created_at=m.created_at,
         created_by=m.created_by,
+        post_logout_redirect_uris=tuple(
+            m.post_logout_redirect_uris or ()),  # type: ignore[arg-type]
     )
 
 
@@ -67,6 +73,7 @@ def create_client(client: RegisteredClient) -> None:
         company_id=client.company_id,
         name=client.name,
         redirect_uris=list(client.redirect_uris),
+        post_logout_redirect_uris=list(client.post_logout_redirect_uris) or None,
         secret_hash=client.secret_hash,
         created_at=client.created_at,
         created_by=client.created_by,

@@ -1,4 +1,10 @@
-"""Hub users: unique by login (a marker), with their password, TOTP and login-failure state."""
+"""Hub users: unique by login (a marker), with their password, TOTP and login-failure state.
+
+Two failure counters, each taken atomically before its guess is evaluated (`storage.attempts`):
+`password_failures` for the password step, `failures` for the second factor (wrong codes and denied
+pushes). The password step also needs the second factor's counter open, so wrong codes survive a
+fresh password step.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +20,15 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, NotFound
-from chalicelib.storage import tables
+from chalicelib.storage import attempts, tables
+from chalicelib.storage.attempts import AttemptGate
 from chalicelib.storage.base import is_condition_failure, raise_for_cancelled, translated
 from chalicelib.storage.hub.markers import hub_markers
 
@@ -60,8 +68,10 @@ class HubUserModel(Model):
     totp_secret = UnicodeAttribute(null=True)  # encrypted
     totp_pending = UnicodeAttribute(null=True)  # encrypted, during enrollment
     totp_last_step = NumberAttribute(default=0)
-    failures = NumberAttribute(default=0)
+    failures = NumberAttribute(default=0)  # second factor
     last_failure_at = UTCDateTimeAttribute(null=True)
+    password_failures = NumberAttribute(default=0)
+    last_password_failure_at = UTCDateTimeAttribute(null=True)
     modules = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
     created_at = UTCDateTimeAttribute()
     last_login_at = UTCDateTimeAttribute(null=True)
@@ -88,6 +98,8 @@ class HubUser:
     last_failure_at: dt.datetime | None = None
     modules: list[str] = field(default_factory=list)
     last_login_at: dt.datetime | None = None
+    password_failures: int = 0
+    last_password_failure_at: dt.datetime | None = None
 
 
 _USER_FIELDS = [f for f in HubUser.__dataclass_fields__]
@@ -98,6 +110,7 @@ def _user(m: HubUserModel) -> HubUser:
     values["modules"] = list(m.modules or [])
     values["totp_last_step"] = int(m.totp_last_step or 0)
     values["failures"] = int(m.failures or 0)
+    values["password_failures"] = int(m.password_failures or 0)
     return HubUser(**values)
 
 
@@ -136,25 +149,49 @@ def users_of_company(company_id: str) -> Iterator[HubUser]:
             yield _user(m)
 
 
-def record_login_failure(user_id: str, now: dt.datetime) -> HubUser:
-    """Atomically count one more consecutive failure (the lock is derived from the count)."""
-    with translated():
-        model = HubUserModel(user_id)
-        model.update(
-            actions=[HubUserModel.failures.add(1), HubUserModel.last_failure_at.set(now)],
-            condition=HubUserModel.user_id.exists(),
-        )
-        return _user(model)
+# The key the password step's update targets when the login names no user: the update fails on its
+# condition and writes nothing, so an unknown login costs the same DynamoDB calls as a known one.
+NO_SUCH_USER = "-"
+
+
+def take_password_attempt(user_id: str | None, gate: AttemptGate) -> bool:
+    """Count one password attempt, only while both counters are open; False when refused (locked,
+    or no such user). Called before the password is verified."""
+    m = HubUserModel
+    condition = (m.user_id.exists() & attempts.is_open(m.password_failures,
+                                                       m.last_password_failure_at, gate)
+                 & attempts.is_open(m.failures, m.last_failure_at, gate))
+    return _take(user_id or NO_SUCH_USER,
+                 attempts.take(m.password_failures, m.last_password_failure_at, gate), condition)
+
+
+def take_code_attempt(user_id: str, gate: AttemptGate) -> bool:
+    """Count one second-factor attempt, only while its counter is open; False when refused.
+    Called before the code is checked."""
+    m = HubUserModel
+    condition = m.user_id.exists() & attempts.is_open(m.failures, m.last_failure_at, gate)
+    return _take(user_id, attempts.take(m.failures, m.last_failure_at, gate), condition)
+
+
+def _take(user_id: str, actions: list[Action], condition: Condition) -> bool:
+    try:
+        with translated():
+            HubUserModel(user_id).update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def record_password_ok(user_id: str, pending_totp: str | None) -> None:
-    """The password step passed; store a pending enrollment secret if one was made."""
-    actions: list[Action] = []
+    """The password step passed: its attempt is no failure (the count restarts), and a pending
+    enrollment secret is stored if one was made. The second factor's count stays."""
+    actions: list[Action] = [HubUserModel.password_failures.set(0)]
     if pending_totp is not None:
         actions.append(HubUserModel.totp_pending.set(pending_totp))
-    if actions:
-        with translated():
-            HubUserModel(user_id).update(actions=actions, condition=HubUserModel.user_id.exists())
+    with translated():
+        HubUserModel(user_id).update(actions=actions, condition=HubUserModel.user_id.exists())
 
 
 def accept_totp_step(

@@ -25,7 +25,7 @@ class ItDocsAccountModel(Model):
     account_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     default_role = UnicodeAttribute()
-    jit_enabled = BooleanAttribute(default=True)
+    jit_enabled = BooleanAttribute(default=False)
     hub_issuer = UnicodeAttribute(null=True)
     hub_company_id = UnicodeAttribute(null=True)
     hub_company_name = UnicodeAttribute(null=True)
@@ -83,7 +83,8 @@ def account_for_hub_company(issuer: str, hub_company_id: str) -> Account | None:
 
 
 def link_account(account_id: str, issuer: str, hub_company_id: str, hub_company_name: str) -> None:
-    """Link an unlinked account to a hub company (the marker keeps it one account per company)."""
+    """Link an unlinked account to a hub company (the marker keeps it one account per company);
+    a new link starts with automatic user creation off."""
     model = ItDocsAccountModel(account_id)
     try:
         with translated(), TransactWrite(connection=tables.connection()) as tx:
@@ -92,6 +93,7 @@ def link_account(account_id: str, issuer: str, hub_company_id: str, hub_company_
                 ItDocsAccountModel.hub_issuer.set(issuer),
                 ItDocsAccountModel.hub_company_id.set(hub_company_id),
                 ItDocsAccountModel.hub_company_name.set(hub_company_name),
+                ItDocsAccountModel.jit_enabled.set(False),
             ], condition=ItDocsAccountModel.account_id.exists()
                 & ItDocsAccountModel.hub_company_id.does_not_exist())
     except TransactWriteError as exc:

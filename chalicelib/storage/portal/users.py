@@ -10,14 +10,15 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.expressions.condition import size
+from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, LastSecurityAdmin, NotFound
-from chalicelib.storage import tables
+from chalicelib.storage import attempts, tables
+from chalicelib.storage.attempts import AttemptGate
 from chalicelib.storage.base import is_condition_failure, transaction_outcome, translated
 from chalicelib.storage.portal.companies import PortalCompanyModel
 from chalicelib.storage.portal.markers import portal_markers
@@ -117,8 +118,25 @@ def create_user(user: PortalUser, username_key: str, email_key: str,
         ) from exc
 
 
+# The key reads and updates target when an identifier names no account: they find nothing (or fail
+# on their condition), so an unknown identifier costs the same DynamoDB calls as a known one.
+NO_SUCH_USER = "-"
+
+
 def user_id_by_username_key(username_key: str) -> str | None:
     return portal_markers.owner(f"username#{username_key}")
+
+
+def user_by_username_key(username_key: str) -> PortalUser | None:
+    """The account with this username: the marker read, then the user read (a read that finds
+    nothing when the marker has no owner, so both cases cost two reads)."""
+    user_id = user_id_by_username_key(username_key)
+    try:
+        with translated():
+            found = PortalUserModel.get(user_id or NO_SUCH_USER)
+    except PortalUserModel.DoesNotExist:
+        return None
+    return _user(found) if user_id else None
 
 
 def users_by_email_key(email_key: str, limit: int = 10) -> list[PortalUser]:
@@ -139,6 +157,26 @@ def users_of_company(company_id: str) -> Iterator[PortalUser]:
     with translated():
         for m in PortalUserModel.by_company.query(company_id):
             yield _user(m)
+
+
+def take_login_attempt(user_id: str | None, gate: AttemptGate) -> bool:
+    """Count one password attempt on the account, only while it is under its limit and outside
+    its delay; False when refused (or no such account). Called before the password is verified."""
+    m = PortalUserModel
+    condition = m.user_id.exists() & attempts.is_open(m.failures, m.last_failure_at, gate)
+    return _take(user_id or NO_SUCH_USER, attempts.take(m.failures, m.last_failure_at, gate),
+                 condition)
+
+
+def _take(user_id: str, actions: list[Action], condition: Condition) -> bool:
+    try:
+        with translated():
+            PortalUserModel(user_id).update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def record_login_failure(user_id: str, now: dt.datetime) -> None:

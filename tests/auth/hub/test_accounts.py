@@ -69,8 +69,9 @@ def test_deactivation_ends_the_users_live_session_and_tells_modules(client, aws,
     log_in(client, master)
     assert _user_row_action(client, bob.user.user_id, "deactivate").status == 303
     assert bob_browser.get("/hub/").location.startswith("/hub/login")
-    assert [e.kind for e in received] == ["user.deactivated"]
-    assert received[0].subject == bob.user.user_id
+    assert [e.kind for e in received] == ["user.deactivated", "sessions.revoked"]
+    assert {e.subject for e in received} == {bob.user.user_id}
+    assert received[1].detail["reason"] == "deactivated"
     bob_browser.cookies.clear()
     assert log_in(bob_browser, bob).status == 401
 
@@ -84,7 +85,8 @@ def test_reactivate_and_delete(client, received):
     assert user_store.get_user(bob.user.user_id).status == "active"
     _user_row_action(client, bob.user.user_id, "delete")
     assert user_store.get_user(bob.user.user_id).status == "deleted"
-    assert [e.kind for e in received] == ["user.deactivated", "user.reactivated", "user.deleted"]
+    assert [e.kind for e in received] == ["user.deactivated", "sessions.revoked",
+                                          "user.reactivated", "user.deleted", "sessions.revoked"]
     refused = _user_row_action(client, bob.user.user_id, "reactivate")
     assert refused.status == 400
 
@@ -101,13 +103,26 @@ def test_reset_mfa_makes_the_user_enroll_again(client):
     assert other.post("/hub/login/password", {"password": PASSWORD}).location == "/hub/login/enroll"
 
 
+def test_every_administrative_kill_tells_every_module_to_end_sessions(client, received):
+    master = make_account()
+    bob = make_account(username="bob", role="User", company=master.company)
+    log_in(client, master)
+    for action in ("reset_mfa", "deactivate", "reactivate", "delete"):
+        assert _user_row_action(client, bob.user.user_id, action).status == 303
+    revoked = [e for e in received if e.kind == "sessions.revoked"]
+    assert [e.detail["reason"] for e in revoked] == ["mfa_reset", "deactivated", "deleted"]
+    assert all(e.subject == bob.user.user_id and "module" not in e.detail for e in revoked)
+    assert all(e.hub_company_id == master.company.company_id for e in revoked)
+
+
 def test_revoking_module_access_is_announced(client, received):
     master = make_account()
     bob = make_account(username="bob", role="User", company=master.company)
     log_in(client, master)
     _user_row_action(client, bob.user.user_id, "revoke", module="portal")
     assert user_store.get_user(bob.user.user_id).modules == ["itdocs"]
-    assert received[-1].kind == "access.revoked" and received[-1].detail["module"] == "portal"
+    assert [(e.kind, e.detail["module"]) for e in received] == [
+        ("access.revoked", "portal"), ("sessions.revoked", "portal")]
     _user_row_action(client, bob.user.user_id, "grant", module="portal")
     assert user_store.get_user(bob.user.user_id).modules == ["itdocs", "portal"]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.auth import passwords
 from chalicelib.auth.hub import totp
+from chalicelib.storage import tables
 from chalicelib.storage.hub import users as store
 from tests.auth.hub.helpers import current_code, log_in, make_account
 
@@ -132,3 +134,50 @@ def test_next_only_accepts_local_paths(client):
     client.get("/hub/login/verify")
     reply = client.post("/hub/login/verify", {"code": current_code(account.totp_secret)})
     assert reply.location == "/hub/"
+
+
+def _password_step(client, company, username, password):
+    client.cookies.clear()
+    client.get("/hub/login")
+    client.post("/hub/login", {"username": username, "company": company})
+    client.get("/hub/login/password")
+    return client.post("/hub/login/password", {"password": password})
+
+
+def test_the_password_step_does_the_same_work_for_unknown_and_known_users(client, frozen_time):
+    """No enumeration by the work done: the same DynamoDB calls and one password hash, whether
+    the company or user exists, the password is wrong or the account is locked."""
+    account = make_account()
+    locked = make_account(company=account.company, username="locked")
+    for _ in range(5):
+        _password_step(client, account.company.name, "locked", "wrong-password-here")
+    assert store.get_user(locked.user.user_id).password_failures == 5
+    work = []
+    for company, username in [("No Such Co", "alice"), (account.company.name, "nobody"),
+                              (account.company.name, "alice"), (account.company.name, "locked")]:
+        with passwords.counting_verifications() as hashes, tables.counting_calls() as calls:
+            assert _password_step(client, company, username, "wrong-password-here").status == 401
+        work.append((hashes.total, dict(calls.calls)))
+    assert all(entry == work[0] for entry in work), work
+    assert work[0][0] == 1
+
+
+def test_a_wrong_password_every_13_minutes_no_longer_keeps_the_account_locked(
+        client, frozen_time):
+    account = make_account()
+    for attempt in range(9):  # each waits out the last delay, until the delay is capped
+        if attempt:
+            frozen_time.advance(minutes=15)
+        _password_step(client, account.company.name, "alice", "wrong-password-here")
+    locked = store.get_user(account.user.user_id)
+    assert locked.password_failures == 9
+    frozen_time.advance(minutes=13)
+    during = _password_step(client, account.company.name, "alice", "wrong-password-here")
+    assert during.status == 401
+    after = store.get_user(account.user.user_id)
+    assert (after.password_failures, after.last_password_failure_at) == (
+        locked.password_failures, locked.last_password_failure_at)  # refused, not counted
+    frozen_time.advance(minutes=2)
+    client.cookies.clear()
+    assert log_in(client, account).status == 303
+    assert store.get_user(account.user.user_id).password_failures == 0

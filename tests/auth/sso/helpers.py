@@ -80,3 +80,20 @@ def hub_login_to_portal(browser: WebClient, next_path: str = "/portal/"):
     reply = browser.get(path_of(reply.location))
     assert reply.status == 303 and "/portal/sso/callback" in reply.location, reply
     return browser.get(path_of(reply.location))
+
+
+def link_on_the_link_page(browser: WebClient, user_id: str, password: str):
+    """On the portal's "Link your accounts" page: pick the account, type its portal password."""
+    page = browser.get("/portal/sso/link")
+    assert page.status == 200 and "Link your accounts" in page.text, page
+    return browser.post("/portal/sso/link", {"user_id": user_id, "password": password})
+
+
+def hub_login_and_link(browser: WebClient, user, next_path: str = "/portal/",
+                       password: str | None = None):
+    """The first Log In with Hub of an existing portal user: the Link page, then its password."""
+    from tests.portal.helpers import PASSWORD
+
+    reply = hub_login_to_portal(browser, next_path)
+    assert reply.status == 303 and reply.location == "/portal/sso/link", reply
+    return link_on_the_link_page(browser, user.user_id, password or PASSWORD)

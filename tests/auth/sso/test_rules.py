@@ -11,30 +11,27 @@ from chalicelib.errors import LoginFailed, NotAuthenticated
 POLICY = RequirePolicy(True, frozenset({"u-exc"}), frozenset({"Security Admin", "Primary"}))
 
 
-@pytest.mark.parametrize(("account_id", "role", "several", "must"), [
-    ("u1", "Security Admin", False, False),
-    ("u2", "Primary", False, False),
-    ("u-exc", "Technician", False, False),
-    ("u3", "Technician", True, False),
-    ("u4", "Technician", False, True),
-    ("u5", "Administrator", False, True),
+@pytest.mark.parametrize(("account_id", "role", "must"), [
+    ("u1", "Security Admin", False),
+    ("u2", "Primary", False),
+    ("u-exc", "Technician", False),
+    ("u4", "Technician", True),
+    ("u5", "Administrator", True),
 ])
-def test_who_must_use_the_hub_when_it_is_required(account_id, role, several, must):
-    assert exemptions.must_use_hub(POLICY, account_id=account_id, role=role,
-                                   email_in_several_tenants=several) is must
+def test_who_must_use_the_hub_when_it_is_required(account_id, role, must):
+    assert exemptions.must_use_hub(POLICY, account_id=account_id, role=role) is must
 
 
 def test_nobody_must_use_the_hub_when_it_is_not_required():
     off = RequirePolicy(False, frozenset(), POLICY.always_exempt_roles)
-    assert not exemptions.must_use_hub(off, account_id="u4", role="Technician",
-                                       email_in_several_tenants=False)
+    assert not exemptions.must_use_hub(off, account_id="u4", role="Technician")
 
 
 def test_the_reason_names_the_exemption():
-    assert exemptions.exemption(POLICY, account_id="u3", role="Technician",
-                                email_in_several_tenants=True) == exemptions.SEVERAL_TENANTS
-    assert exemptions.exemption(POLICY, account_id="u-exc", role="Technician",
-                                email_in_several_tenants=False) == exemptions.USER_EXCEPTION
+    assert exemptions.exemption(POLICY, account_id="u1", role="Primary") == "Primary"
+    assert exemptions.exemption(POLICY, account_id="u-exc",
+                                role="Technician") == exemptions.USER_EXCEPTION
+    assert exemptions.exemption(POLICY, account_id="u4", role="Technician") is None
 
 
 def test_only_an_offered_account_can_be_picked(aws):

@@ -80,7 +80,7 @@ def _from_record(record: RegisteredClient) -> Client:
         client_id=record.client_id,
         name=record.name,
         redirect_uris=record.redirect_uris,
-        post_logout_redirect_uris=record.redirect_uris,
+        post_logout_redirect_uris=record.post_logout_redirect_uris,
         company_id=record.company_id,
         secret_hash=record.secret_hash,
         created_at=record.created_at,
@@ -175,7 +175,8 @@ def authenticate_request(rt: Runtime, authorization: str, form: Mapping[str, str
 
 
 # -- registration by a Master user -----------------------------------------------------------------
-def parse_redirect_uris(settings: Settings, text: str) -> tuple[str, ...]:
+def parse_redirect_uris(settings: Settings, text: str, field: str = "redirect_uris",
+                        required: bool = True) -> tuple[str, ...]:
     """One URI per line: https (http://localhost on a local stage); no fragment or credentials."""
     uris: list[str] = []
     for line in text.splitlines():
@@ -183,7 +184,7 @@ def parse_redirect_uris(settings: Settings, text: str) -> tuple[str, ...]:
         if not uri or uri in uris:
             continue
         if len(uri) > MAX_URI_LENGTH or any(ch.isspace() or ord(ch) < 32 for ch in uri):
-            raise InvalidInput(f"{uri[:80]} is not a valid redirect URI.", field="redirect_uris")
+            raise InvalidInput(f"{uri[:80]} is not a valid redirect URI.", field=field)
         parts = urlsplit(uri)
         local = (
             parts.scheme == "http"
@@ -192,23 +193,25 @@ def parse_redirect_uris(settings: Settings, text: str) -> tuple[str, ...]:
         )
         if not (parts.scheme == "https" or local) or not parts.hostname:
             raise InvalidInput(
-                f"{uri} must use https (http://localhost only on a local stage).",
-                field="redirect_uris",
+                f"{uri} must use https (http://localhost only on a local stage).", field=field
             )
         if parts.fragment or "#" in uri or "@" in parts.netloc:
-            raise InvalidInput(
-                f"{uri} must not contain a fragment or credentials.", field="redirect_uris"
-            )
+            raise InvalidInput(f"{uri} must not contain a fragment or credentials.", field=field)
         uris.append(uri)
-    if not uris:
-        raise InvalidInput("Enter at least one redirect URI.", field="redirect_uris")
+    if required and not uris:
+        raise InvalidInput("Enter at least one redirect URI.", field=field)
     if len(uris) > MAX_REDIRECT_URIS:
-        raise InvalidInput(f"At most {MAX_REDIRECT_URIS} redirect URIs.", field="redirect_uris")
+        raise InvalidInput(f"At most {MAX_REDIRECT_URIS} redirect URIs.", field=field)
     return tuple(uris)
 
 
-def register(rt: Runtime, actor: HubUser, name: str, redirect_uris_text: str) -> tuple[Client, str]:
-    """A new client of the actor's company; returns it with its secret (shown only this once)."""
+def register(rt: Runtime, actor: HubUser, name: str, redirect_uris_text: str,
+             post_logout_uris_text: str = "") -> tuple[Client, str]:
+    """A new client of the actor's company; returns it with its secret (shown only this once).
+
+    Post-logout URIs are a list of their own (none by default): a sign-in callback is never a
+    place the end-session endpoint may send a browser to.
+    """
     if not can(actor, "client.register"):
         raise Forbidden()
     name = " ".join(name.split())
@@ -216,6 +219,8 @@ def register(rt: Runtime, actor: HubUser, name: str, redirect_uris_text: str) ->
         raise InvalidInput(f"Give the client a name of 1–{MAX_NAME_LENGTH} characters.",
                            field="name")
     uris = parse_redirect_uris(rt.settings, redirect_uris_text)
+    post_logout = parse_redirect_uris(rt.settings, post_logout_uris_text,
+                                      field="post_logout_redirect_uris", required=False)
     secret = rt.random.token(32)
     record = RegisteredClient(
         client_id=REGISTERED_PREFIX + rt.random.hex(12),
@@ -225,6 +230,7 @@ def register(rt: Runtime, actor: HubUser, name: str, redirect_uris_text: str) ->
         secret_hash=passwords.hash_secret(secret),
         created_at=rt.clock.now(),
         created_by=actor.username,
+        post_logout_redirect_uris=post_logout,
     )
     store.create_client(record)
     client = _from_record(record)

@@ -198,9 +198,12 @@ def login_location(rt: Runtime, request: AuthorizationRequest,
 
 
 def user_claims(user: HubUser) -> dict[str, Any]:
+    """The claims the ID token and userinfo carry for this user."""
     return {
         "email": user.email,
-        "email_verified": True,
+        # The hub verifies no email yet, and a Master can set any email on the Users page: a
+        # relying party must never take this address as proven (it would link accounts by it).
+        "email_verified": False,
         "name": user.name,
         "preferred_username": user.username,
         "company_id": user.company_id,
@@ -345,11 +348,17 @@ def userinfo(rt: Runtime, authorization: str | None) -> dict[str, Any]:
 
 # -- end session -----------------------------------------------------------------------------------
 def logout_target(rt: Runtime, params: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """(where to send the browser after logout, sid named by a valid id_token_hint)."""
+    """(where to send the browser after logout, sid named by a valid id_token_hint).
+
+    A `post_logout_redirect_uri` is honoured only with a valid `id_token_hint` whose audience is
+    the client that registered that URI as a post-logout URI: without the hint, anyone could turn
+    the end-session endpoint into an open redirect through a client they registered.
+    """
     hint_sid, client_id = None, params.get("client_id") or None
-    if params.get("id_token_hint"):
+    hint = params.get("id_token_hint")
+    if hint:
         try:
-            claims = keys.verify(rt, params["id_token_hint"])
+            claims = keys.verify(rt, hint)
         except keys.InvalidIdToken as exc:
             raise UntrustedRedirect("The sign-out request is not valid.") from exc
         hint_sid = claims.get("sid")
@@ -359,10 +368,10 @@ def logout_target(rt: Runtime, params: Mapping[str, str]) -> tuple[str | None, s
     target = params.get("post_logout_redirect_uri")
     if not target:
         return None, hint_sid
-    client = clients.find(rt, client_id) if client_id else None
+    client = clients.find(rt, client_id) if hint and client_id else None
     if client is None or target not in client.post_logout_redirect_uris:
         raise UntrustedRedirect("The application asked to return to an address it has not "
-                                "registered.")
+                                "registered, or without proving who signed you in.")
     return with_params(target, {"state": params.get("state") or None}), hint_sid
 
 

@@ -66,7 +66,8 @@ def clients_register(page: Page) -> Response:
     actor = signed_in(page, HUB)
     try:
         client, secret = clients.register(page.runtime, actor, form.get("name", ""),
-                                          form.get("redirect_uris", ""))
+                                          form.get("redirect_uris", ""),
+                                          form.get("post_logout_redirect_uris", ""))
     except InvalidInput as error:
         listed = clients.company_clients(page.runtime, actor)
         return page.render("hub/clients.html", status=400, clients=listed, error=error.message,

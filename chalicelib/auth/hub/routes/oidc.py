@@ -126,6 +126,8 @@ def logout_confirm(page: Page) -> Response:
     if hint_sid and hmac.compare_digest(str(hint_sid), provider.sid_of(session.session_key)):
         provider.end_session(page.runtime, session, user)  # the module proved it is this session
         return _logged_out(page, target)
+    if target:
+        page.allow_form_target(target)  # the confirmation's POST ends there
     return page.render("hub/oidc_logout.html", fields=params)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalice.app import Blueprint, Request, Response
@@ -10,20 +9,20 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import runtime
 from chalicelib.auth.hub.push import challenges, devices
 from chalicelib.errors import InvalidInput
-from chalicelib.web import http
+from chalicelib.web import http, json_body
 from chalicelib.web.routing import json_route
 
 routes = Blueprint(__name__)
 
 
+# A device sends an object of a few short strings: 8 KiB and two levels are plenty.
+MAX_BODY_BYTES = 8 * 1024
+MAX_BODY_DEPTH = 2
+
+
 def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(request.raw_body or b"{}")
-    except ValueError as exc:
-        raise InvalidInput("The body must be JSON.") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    return data
+    return json_body.json_object(request.raw_body, max_bytes=MAX_BODY_BYTES,
+                                 max_depth=MAX_BODY_DEPTH)
 
 
 def _text(data: dict[str, Any], name: str, limit: int = 512) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.auth.sso import relying_party
-from chalicelib.errors import UpstreamError
+from chalicelib.errors import InvalidInput, UpstreamError
 from chalicelib.itdocs import accounts, hub_sign_in
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import ROLES
@@ -42,9 +42,21 @@ def sso_save(page: Page) -> Response:
 
 
 @page_route(routes, "/account/sso/link", "itdocs")
+def sso_link_confirm(page: Page) -> Response:
+    """What linking does, and a button: opening this URL (a link, an image) links nothing."""
+    account = hub_sign_in.link_preview(signed_in(page, ITDOCS))
+    return page.render("itdocs/sso_link_hub.html", account=account)
+
+
+@page_route(routes, "/account/sso/link", "itdocs", methods=["POST"])
 def sso_link(page: Page) -> Response:
     """Sign in to the hub (as a Master) with purpose "link"; the callback links the account."""
-    url, cookie = hub_sign_in.start_link(page.runtime, signed_in(page, ITDOCS))
+    page.form()
+    actor = signed_in(page, ITDOCS)
+    try:
+        url, cookie = hub_sign_in.start_link(page.runtime, actor)
+    except InvalidInput as error:
+        return _sso_page(page, actor, error=error.message, status=400)
     page.set_cookie(relying_party.STATE_COOKIE, cookie, max_age=relying_party.STATE_MAX_AGE)
     return page.redirect(url)
 

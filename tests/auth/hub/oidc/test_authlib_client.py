@@ -86,7 +86,7 @@ def test_authlib_completes_discovery_authorize_token_and_validation(client, aws,
     )
     claims.validate(now=int(frozen_time.now().timestamp()))  # exp, iat, nonce, at_hash
     assert claims["sub"] == account.user.user_id
-    assert claims["email"] == account.user.email and claims["email_verified"] is True
+    assert claims["email"] == account.user.email and claims["email_verified"] is False
     assert state  # authlib checked it on the way back
 
     info = rp.get(meta["userinfo_endpoint"]).json()

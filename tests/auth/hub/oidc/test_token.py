@@ -23,7 +23,7 @@ def test_code_exchange_returns_a_signed_id_token_with_every_claim(client, aws):
     assert claims["iss"] == aws.settings.hub_issuer and claims["aud"] == "portal"
     assert claims["sub"] == user.user_id
     assert claims["nonce"] == "nonce-456"
-    assert claims["email"] == user.email and claims["email_verified"] is True
+    assert claims["email"] == user.email and claims["email_verified"] is False
     assert claims["name"] == user.name and claims["preferred_username"] == user.username
     assert claims["company_id"] == account.company.company_id
     assert claims["company_name"] == account.company.name

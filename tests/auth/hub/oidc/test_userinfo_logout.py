@@ -111,9 +111,10 @@ def test_logout_with_a_forged_hint_is_refused(client):
 
 def test_logout_of_a_session_already_ended_just_returns(client, aws):
     signed_in(client)
+    _, body = issued(client, "itdocs")
     client.cookies.clear()
     target = aws.settings.base_url + "/itdocs/"
-    reply = client.get("/hub/oidc/logout?" + _query(client_id="itdocs",
+    reply = client.get("/hub/oidc/logout?" + _query(id_token_hint=body["id_token"],
                                                     post_logout_redirect_uri=target))
     assert reply.status == 303 and reply.location == target
 

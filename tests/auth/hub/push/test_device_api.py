@@ -90,7 +90,7 @@ def test_a_device_sees_only_its_own_users_requests(client, enrolled, chalice_app
         bobs_device.answer(bobs_device_answering_alice, 42, approve=True)
 
 
-def test_each_login_request_stays_within_three_dynamodb_calls(client, enrolled, frozen_time):
+def test_each_login_request_stays_within_its_dynamodb_call_budget(client, enrolled, frozen_time):
     account, device = enrolled
     frozen_time.advance(seconds=5)
     client.cookies.clear()
@@ -99,7 +99,9 @@ def test_each_login_request_stays_within_three_dynamodb_calls(client, enrolled, 
     client.get("/hub/login/password")
     with dynamodb_calls() as calls:
         assert client.post("/hub/login/password", {"password": account.password}).status == 303
-    assert calls.total == 3, calls.calls  # user query, registration read, push transaction
+    # user query, the attempt taken before the password is checked, its reset (the password was
+    # right), registration read, push transaction
+    assert calls.total == 5, calls.calls
     with dynamodb_calls() as calls:
         number = shown_number(client)
     assert calls.total == 1, calls.calls
