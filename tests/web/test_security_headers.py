@@ -99,3 +99,28 @@ def test_https_deployments_send_hsts_and_their_own_hub_origin(aws, frozen_time):
         assert reply.headers["strict-transport-security"].startswith("max-age=31536000"), path
         assert _form_action(reply) == ["'self'", "https://linkhub.example.com"], path
 
+
+
+def test_a_login_for_a_registered_client_may_end_at_its_address_and_no_other(client, aws):
+    from urllib.parse import urlencode
+
+    from chalicelib.auth.hub.oidc import clients
+    from tests.auth.hub.helpers import make_account
+
+    master = make_account(username="master")
+    registered, _ = clients.register(aws, master.user, "Ticketing", "https://tickets.example/cb")
+    user = make_account(username="dana", company=master.company)
+
+    def verify_page_form_action(redirect_uri: str) -> list[str]:
+        client.cookies.clear()
+        authorize = "/hub/oidc/authorize?" + urlencode(
+            {"client_id": registered.client_id, "redirect_uri": redirect_uri})
+        client.get("/hub/login")
+        client.post("/hub/login", {"username": user.user.username, "company": user.company.name,
+                                   "next": authorize})
+        client.get("/hub/login/password")
+        assert client.post("/hub/login/password", {"password": user.password}).status == 303
+        return _form_action(client.get("/hub/login/verify"))
+
+    assert "https://tickets.example" in verify_page_form_action("https://tickets.example/cb")
+    assert "https://evil.example" not in verify_page_form_action("https://evil.example/cb")

@@ -161,8 +161,8 @@ def answer_challenge(
 ) -> None:
     """Record the device's answer once: only a pending, unexpired challenge can be answered.
 
-    An approval marks the device as used; a denial counts as a failed login of the user, in the
-    same transaction. A second answer (a replay, or a race) raises ConcurrentChange.
+    An approval marks the device as used, in the same transaction; the caller counts a denial as
+    a failed second factor. A second answer (a replay, or a race) raises ConcurrentChange.
     """
     model = HubPushChallengeModel
     registration = HubPushRegistrationModel
@@ -182,12 +182,6 @@ def answer_challenge(
                     actions=[registration.devices[device_id]["last_used_at"].set(  # type: ignore[index]
                         fixed_width_iso(now))],
                     condition=registration.devices[device_id].exists(),  # type: ignore[index]
-                )
-            else:
-                tx.update(
-                    HubUserModel(challenge.user_id),
-                    actions=[HubUserModel.failures.add(1), HubUserModel.last_failure_at.set(now)],
-                    condition=HubUserModel.user_id.exists(),
                 )
     except TransactWriteError as exc:
         if is_condition_failure(exc):

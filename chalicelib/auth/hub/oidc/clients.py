@@ -14,7 +14,7 @@ import hmac
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from chalicelib.auth import modules, passwords
 from chalicelib.auth.hub.policy import MODULES, can
@@ -244,3 +244,18 @@ def company_clients(rt: Runtime, actor: HubUser) -> list[Client]:
         raise Forbidden()
     registered = sorted(store.clients_of_company(actor.company_id), key=lambda c: c.created_at)
     return builtin_clients(rt.settings) + [_from_record(r) for r in registered]
+
+
+AUTHORIZE_PATH = "/hub/oidc/authorize"
+
+
+def return_address(rt: Runtime, next_path: str) -> str | None:
+    """Where the authorize request a login resumes will send the browser: the redirect URI it
+    names, when that client registered it exactly; else None."""
+    parts = urlsplit(next_path)
+    if parts.path != AUTHORIZE_PATH:
+        return None
+    query = parse_qs(parts.query)
+    client = find(rt, (query.get("client_id") or [""])[0])
+    uri = (query.get("redirect_uri") or [""])[0]
+    return uri if client is not None and uri in client.redirect_uris else None

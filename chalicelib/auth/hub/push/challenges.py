@@ -12,6 +12,7 @@ import hmac
 from dataclasses import dataclass
 
 from chalicelib import logs
+from chalicelib.auth import throttle
 from chalicelib.auth.hub.push import protocol
 from chalicelib.clock import epoch_seconds
 from chalicelib.errors import (
@@ -24,6 +25,7 @@ from chalicelib.errors import (
 from chalicelib.runtime import Runtime
 from chalicelib.storage.hub import push_challenges as challenge_store
 from chalicelib.storage.hub import push_devices as device_store
+from chalicelib.storage.hub import users as user_store
 from chalicelib.storage.hub.push_challenges import PushChallenge
 from chalicelib.storage.hub.push_devices import PushRegistration
 
@@ -238,6 +240,8 @@ def answer(
         challenge_store.answer_challenge(challenge, status, reason, device_id, now)
     except ConcurrentChange as exc:
         raise ChallengeClosed() from exc
+    if status == "denied":  # a failed second factor; during a delay nothing is counted
+        user_store.take_code_attempt(user_id, throttle.gate(now))
     logs.event("push_answered", user_id=user_id, device_id=device_id,
                challenge_id=challenge_id, outcome=reason or status)
     return reason or status

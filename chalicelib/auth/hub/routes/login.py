@@ -6,6 +6,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.auth.hub import login, sessions
+from chalicelib.auth.hub.oidc import clients
 from chalicelib.errors import InvalidInput, LoginFailed
 from chalicelib.web import http
 from chalicelib.web.page import Page
@@ -32,8 +33,14 @@ def to_login_step(page: Page, attempt: login.Attempt) -> Response:
 
 
 def attempt_at(page: Page, step: str) -> login.Attempt:
-    """The login attempt in the cookie, if it stands at `step`."""
-    return login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), step)
+    """The login attempt in the cookie, if it stands at `step`. Its page's forms may end at the
+    registered address of the client it signs in to (CSP form-action also governs the redirects
+    after the last step's POST)."""
+    attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), step)
+    client_address = clients.return_address(page.runtime, attempt.next)
+    if client_address:
+        page.allow_form_target(client_address)
+    return attempt
 
 
 # -- step 1: company and username ------------------------------------------------------------------

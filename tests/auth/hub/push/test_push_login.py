@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.auth import throttle
 from chalicelib.storage.hub import push_devices as push_store
 from chalicelib.storage.hub import users as hub_store
 from devstack import push_device
@@ -120,6 +121,22 @@ def test_denied_pushes_lock_the_account_like_wrong_passwords(client, enrolled, f
     assert password_step(client, account).status == 401  # locked: even the right password
     frozen_time.advance(minutes=2)
     assert password_step(client, account).location == "/hub/login/push"
+
+
+def test_a_denial_during_the_delay_does_not_extend_it(client, enrolled, frozen_time):
+    account, device = enrolled
+    password_step(client, account)
+    pending = only_pending(device)  # a push the attacker started, answered after the lock began
+    user_id = account.user.user_id
+    for _ in range(5):
+        assert hub_store.take_code_attempt(user_id, throttle.gate(frozen_time.now()))
+    locked = hub_store.get_user(user_id)
+    assert device.answer(pending, 0, approve=False) == "denied"
+    after = hub_store.get_user(user_id)
+    assert (after.failures, after.last_failure_at) == (locked.failures, locked.last_failure_at)
+    frozen_time.advance(seconds=61)
+    client.cookies.clear()
+    assert password_step(client, account).location == "/hub/login/push"  # the delay ended on time
 
 
 def test_a_replayed_answer_is_refused(client, enrolled):
