@@ -16,7 +16,7 @@ from chalicelib.auth.sso import accounts, tenant_choice
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import AlreadyExists, LoginFailed, NotFound
 from chalicelib.portal import portal_login, security_settings, users
-from chalicelib.portal.policy import PRIMARY, SECURITY_ADMIN
+from chalicelib.portal.policy import ADMINISTRATOR, PRIMARY, SECURITY_ADMIN
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import companies as company_store
 from chalicelib.storage.portal import hub_identities as store
@@ -27,7 +27,7 @@ from chalicelib.storage.portal.users import PortalUser
 MODULE = "portal"
 JIT_ATTEMPTS = 3
 # Never linked by email, whatever the hub says: only their portal password links them.
-PRIVILEGED_ROLES = frozenset({SECURITY_ADMIN, PRIMARY})
+PRIVILEGED_ROLES = frozenset({SECURITY_ADMIN, PRIMARY, ADMINISTRATOR})
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from chalicelib.auth.sso import accounts, linking
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import LoginFailed
 from chalicelib.portal import companies, hub_linking, hub_login
-from chalicelib.portal.policy import PRIMARY, SECURITY_ADMIN, TECHNICIAN
+from chalicelib.portal.policy import ADMINISTRATOR, PRIMARY, SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage.hub import users as hub_store
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import users as portal_store
@@ -65,7 +65,7 @@ def identity_for(rt, master: Account, *, email: str, username: str, verified: bo
                        hub_company_name=master.company.name, hub_role="User", sid="sid")
 
 
-@pytest.mark.parametrize("role", [SECURITY_ADMIN, PRIMARY])
+@pytest.mark.parametrize("role", [SECURITY_ADMIN, PRIMARY, ADMINISTRATOR])
 def test_a_hub_master_cannot_sign_in_as_a_guarded_user_with_their_username_and_email(
         client, setup, role):
     master, partner = setup
@@ -170,8 +170,8 @@ def test_a_verified_email_links_an_ordinary_user(setup, aws):
     assert identity_store.identity_of_user(tech.user_id) is not None
 
 
-@pytest.mark.parametrize("role", [SECURITY_ADMIN, PRIMARY])
-def test_a_verified_email_never_links_a_security_admin_or_primary(setup, aws, role):
+@pytest.mark.parametrize("role", [SECURITY_ADMIN, PRIMARY, ADMINISTRATOR])
+def test_a_verified_email_never_links_a_security_admin_primary_or_administrator(setup, aws, role):
     master, partner = setup
     guarded = make_user(partner, username="gina", email="gina@victim.example", role=role)
     identity = identity_for(aws, master, email="gina@victim.example", username="gina",

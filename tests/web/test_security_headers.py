@@ -124,3 +124,42 @@ def test_a_login_for_a_registered_client_may_end_at_its_address_and_no_other(cli
 
     assert "https://tickets.example" in verify_page_form_action("https://tickets.example/cb")
     assert "https://evil.example" not in verify_page_form_action("https://evil.example/cb")
+
+
+def test_signed_in_pages_of_every_product_carry_the_headers_and_are_never_cached(client, aws):
+    from tests.auth.hub.helpers import log_in as hub_log_in
+    from tests.auth.hub.helpers import make_account
+    from tests.itdocs import helpers as itdocs
+    from tests.portal.helpers import log_in as portal_log_in
+    from tests.portal.helpers import make_partner, make_user
+
+    assert hub_log_in(client, make_account()).status == 303
+    portal_user = make_user(make_partner(customers=()).company)
+    assert portal_log_in(client, portal_user.username).status == 303
+    itdocs.sign_in(client, itdocs.make_user(itdocs.make_account()))
+    for path in ("/hub/", "/hub/account", "/portal/", "/portal/saas", "/itdocs/organizations",
+                 "/itdocs/account/users"):
+        reply = client.get(path)
+        assert reply.status == 200, path
+        policy = reply.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy, path
+        assert reply.headers["x-frame-options"] == "DENY", path
+        assert reply.headers["cache-control"] == "no-store", path
+
+
+def test_a_session_from_before_a_deactivation_never_works_again(client, aws):
+    from chalicelib.auth.hub import accounts
+    from tests.auth.hub.helpers import log_in as hub_log_in
+    from tests.auth.hub.helpers import make_account
+
+    master = make_account(username="mona")
+    user = make_account(username="vic", role="User", company=master.company)
+    assert hub_log_in(client, user).status == 303
+    old_cookie = client.cookies["lh_hub_session"]
+    assert client.get("/hub/").status == 200
+    accounts.set_status(aws, master.user, user.user.user_id, "deactivated")
+    accounts.set_status(aws, master.user, user.user.user_id, "active")
+    client.cookies.clear()
+    client.cookies["lh_hub_session"] = old_cookie
+    replay = client.get("/hub/")
+    assert replay.status == 303 and replay.location.startswith("/hub/login")
