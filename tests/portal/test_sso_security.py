@@ -230,3 +230,22 @@ def test_the_default_jit_role_is_the_lowest_and_guarded_roles_are_refused(requir
     assert security_settings.security_settings(aws, admin.company_id).auto_deactivate_users
     entries = portal_security_audit.audit_of(admin.company_id)
     assert any(e.action == "Automatic User Deactivation" and e.actor == "sadmin" for e in entries)
+
+
+def test_every_security_change_is_on_the_audit_log_with_who_and_when(client, required, aws,
+                                                                      frozen_time):
+    admin, people = required
+    log_in(client, admin.username)
+    client.get("/portal/admin/security")
+    frozen_time.advance(minutes=7)
+    client.post("/portal/admin/security/require", {})  # Require Log In with Hub off
+    client.get("/portal/admin/security")
+    client.post(f"/portal/admin/security/exceptions/{people['plain'].user_id}", {"action": "add"})
+    page = client.get("/portal/admin/security")
+    table = page.text.split('id="security-audit"', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tr>")[2:]
+    when = frozen_time.now().strftime("%Y-%m-%d %H:%M UTC")
+    assert any("Require Log In with Hub" in row and "sadmin" in row and when in row
+               for row in rows), table
+    assert any("exception" in row.lower() and "sadmin" in row and when in row
+               for row in rows), table
