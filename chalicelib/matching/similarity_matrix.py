@@ -8,9 +8,14 @@ from rapidfuzz import fuzz, process
 
 
 def similarities(queries: list[str], choices: list[str], floor: int, workers: int) -> np.ndarray:
-    """`fuzz.ratio` of every query against every choice, rounded; under `floor` becomes 0."""
+    """`fuzz.ratio` of every query against every choice, rounded; under `floor` becomes 0.
+
+    The cut-off applies to the unrounded score, so it sits half a point lower: a pair whose
+    score rounds up to `floor` (59.6 -> 60) is kept, as the pairwise score keeps it.
+    """
     return process.cdist(
-        queries, choices, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=floor, workers=workers
+        queries, choices, scorer=fuzz.ratio, dtype=np.uint8, score_cutoff=max(0.0, floor - 0.5),
+        workers=workers,
     )
 
 

@@ -166,6 +166,15 @@ small_names = st.lists(
 ).map(" ".join)
 
 
+def test_a_pair_whose_score_rounds_up_to_the_floor_is_listed() -> None:
+    # Found by the property below: fuzz.ratio is 59.6 on the sorted words, which rounds to 60.
+    customers = {"a": "north contosso contosso"}
+    organizations = {"0": "south south cafe contoso"}
+    assert name_score(customers["a"], organizations["0"]) == ALTERNATIVE_FLOOR
+    listed = suggest_matches(customers, organizations, limit=3)["a"].candidates
+    assert [c.organization_id for c in listed] == ["0"]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     customers=st.dictionaries(st.sampled_from("abcdef"), small_names, max_size=4),
