@@ -46,10 +46,27 @@ queues.LIFECYCLE_INLINE.consume_with(deliver_lifecycle_message)
 queues.SYNC_INLINE.consume_with(run_sync_message)
 
 
-@app.on_sqs_message(queue=settings.LIFECYCLE_QUEUE_NAME, batch_size=10)
+class LifecycleMessagesFailed(RuntimeError):
+    """Some records of a lifecycle batch failed; SQS redelivers them (then dead-letters them)."""
+
+
+# batch_size=1: Chalice 1.34 cannot report a partial batch failure (no ReportBatchItemFailures),
+# so a failed invocation returns its whole batch to the queue. One message per invocation gives
+# each message its own retries and its own way to the dead-letter queue. Each record is still
+# handled on its own, the failures raised only after the rest were delivered.
+@app.on_sqs_message(queue=settings.LIFECYCLE_QUEUE_NAME, batch_size=1)
 def lifecycle_events(event: Any) -> None:
+    failed: list[str] = []
     for record in event:
-        deliver_lifecycle_message(record.body)
+        try:
+            deliver_lifecycle_message(record.body)
+        except Exception as exc:  # the queue boundary: this record fails alone
+            message_id = str(record.to_dict().get("messageId", ""))
+            logs.event("queue_message_failed", queue=settings.LIFECYCLE_QUEUE_NAME,
+                       message_id=message_id, error=type(exc).__name__)
+            failed.append(message_id)
+    if failed:
+        raise LifecycleMessagesFailed(f"{len(failed)} lifecycle messages failed: {failed}")
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
@@ -88,3 +105,7 @@ def request_log(event: Any, get_response: Callable[[Any], Any]) -> Any:
         request_id=(event.context or {}).get("requestId"),
     )
     return response
+
+
+# Registered after request_log, so it runs inside it and the log line shows the framed status.
+app.register_middleware(portal_api_routes.frame_api_answers, "http")

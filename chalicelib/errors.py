@@ -41,6 +41,16 @@ class LastSecurityAdmin(InvalidInput):
     public_message = "The company's last active Security Admin must stay active."
 
 
+class StorageRejected(InvalidInput):
+    """DynamoDB refused a request as malformed (a key over its size limit, an empty key)."""
+
+    public_message = "A value in the request is malformed or too long."
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__()
+        self.reason = reason  # DynamoDB's own message, for the log; never shown
+
+
 class ConcurrentChange(LinkhubError):
     """A conditional write lost to a concurrent change; retry with fresh data."""
 

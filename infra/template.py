@@ -1,8 +1,9 @@
 """infra/resources.json: what `chalice package --merge-template` adds to Chalice's template.
 
-Tables come from the models; the queues (each with a dead-letter queue), the KMS key, the signing
-secret and the log groups are declared here; the functions Chalice generates get their name, their
-environment (queue URLs, key, secret, base URL) and the sync worker's bounded SQS concurrency.
+Tables come from the models; the queues (each with a dead-letter queue and an alarm on it that
+notifies the alarm topic), the KMS key, the signing secret and the log groups are declared here;
+the functions Chalice generates get their name, their environment (queue URLs, key, secret, base
+URL) and the sync worker's bounded SQS concurrency.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ MAX_RECEIVES = 5  # deliveries before a message moves to the dead-letter queue
 # AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
 VISIBILITY_FACTOR = 6
 SIGNING_SECRET = "SigningSecret"
+ALARM_TOPIC = "AlarmTopic"  # subscribe operations to it (output AlarmTopicArn)
 ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 ENV_FOR_SETTING = {
     "sync_queue_url": "LINKHUB_SYNC_QUEUE_URL",
@@ -52,6 +54,7 @@ def _queue_pair(name: str, consumer_timeout: int) -> dict[str, Any]:
                 "SqsManagedSseEnabled": True,
             },
         },
+        dead + "Alarm": _dead_letter_alarm(name, dead),
         queue: {
             "Type": "AWS::SQS::Queue",
             "Properties": {
@@ -64,6 +67,29 @@ def _queue_pair(name: str, consumer_timeout: int) -> dict[str, Any]:
                     "maxReceiveCount": MAX_RECEIVES,
                 },
             },
+        },
+    }
+
+
+def _dead_letter_alarm(name: str, dead: str) -> dict[str, Any]:
+    """In alarm as soon as any message waits in the dead-letter queue (checked every 5 minutes)."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": f"{name}-dlq-not-empty",
+            "AlarmDescription": f"Messages of {name} failed {MAX_RECEIVES} times and wait in "
+            f"{name}-dlq: read them, fix the cause, then redrive them.",
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead, "QueueName"]}}],
+            "Statistic": "Maximum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC}],
+            "OKActions": [{"Ref": ALARM_TOPIC}],
         },
     }
 
@@ -143,6 +169,10 @@ def build(functions: list[fn.Function], table_prefix: str) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for model in infra_tables.models():
         resources[infra_tables.logical_id(model)] = infra_tables.table_resource(model, table_prefix)
+    resources[ALARM_TOPIC] = {
+        "Type": "AWS::SNS::Topic",
+        "Properties": {"TopicName": f"{APP}-{STAGE}-alarms"},
+    }
     for name in queues:
         resources.update(_queue_pair(name, consumers.get(name, 900)))
     resources.update(_secrets())
@@ -155,10 +185,11 @@ def build(functions: list[fn.Function], table_prefix: str) -> dict[str, Any]:
             },
         }
         resources[cfn_function_id(function)] = _function_overrides(function, queues)
-    outputs = {
+    outputs: dict[str, Any] = {
         policies.queue_id(name) + "Url": {"Value": {"Ref": policies.queue_id(name)}}
         for name in queues
     }
+    outputs["AlarmTopicArn"] = {"Value": {"Ref": ALARM_TOPIC}}
     outputs["SecretsKeyArn"] = {"Value": {"Fn::GetAtt": [policies.KMS_KEY, "Arn"]}}
     return {
         "Parameters": {

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 USER_DEACTIVATED = "user.deactivated"
@@ -52,9 +52,18 @@ class LifecycleEvent:
 
     @classmethod
     def from_json(cls, text: str) -> LifecycleEvent:
+        """The event in a message body; fields this version does not know are ignored (a newer
+        publisher may add some). A body without the known fields raises `ValueError`."""
         data = json.loads(text)
-        data["at"] = dt.datetime.fromisoformat(data["at"])
-        return cls(**data)
+        if not isinstance(data, dict):
+            raise ValueError("a lifecycle event is a JSON object")
+        known = {f.name for f in fields(cls)}
+        values = {name: value for name, value in data.items() if name in known}
+        try:
+            values["at"] = dt.datetime.fromisoformat(values["at"])
+            return cls(**values)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a lifecycle event: {exc}") from exc
 
 
 Handler = Callable[[LifecycleEvent], None]

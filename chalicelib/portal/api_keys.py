@@ -7,9 +7,12 @@ a revoked or replaced key still fails at once (the key record is read on every c
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,6 +28,12 @@ from chalicelib.storage.portal.users import PortalUser
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
 CACHE_SIZE = 4096
+# `Basic ` and base64 of at most 128 + 1 + 256 bytes, with room for spaces: longer is malformed.
+MAX_AUTHORIZATION = 600
+# Keys are made of printable ASCII (hex public keys, URL-safe secrets); a public key has no `:`.
+PUBLIC_KEY_SHAPE = re.compile(r"[\x21-\x39\x3b-\x7e]{1,128}", re.ASCII)
+SECRET_SHAPE = re.compile(r"[\x21-\x7e]{1,256}", re.ASCII)
+BAD_CREDENTIALS = "Missing or invalid API credentials."
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,25 @@ def revoke(rt: Runtime, actor: PortalUser, public_key: str) -> None:
         raise Forbidden()
     store.revoke_api_key(actor.company_id, public_key, rt.clock.now())
     logs.event("api_key_revoked", company_id=actor.company_id, public_key=public_key)
+
+
+def basic_credentials(authorization: str | None) -> tuple[str, str]:
+    """(public key, secret) from an HTTP Basic Authorization header, or NotAuthenticated.
+
+    Anything but `Basic base64(public:secret)` in ASCII, of the shape keys have, is refused before
+    storage is read: non-ASCII text, bad base64, bytes that are not UTF-8, no `:`, overlong parts.
+    """
+    if (not authorization or len(authorization) > MAX_AUTHORIZATION or not authorization.isascii()
+            or authorization[:6].lower() != "basic "):
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise NotAuthenticated(BAD_CREDENTIALS) from exc
+    public_key, sep, secret = decoded.partition(":")
+    if not sep or not PUBLIC_KEY_SHAPE.fullmatch(public_key) or not SECRET_SHAPE.fullmatch(secret):
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    return public_key, secret
 
 
 def verify(rt: Runtime, public_key: str, secret: str) -> ApiKey:

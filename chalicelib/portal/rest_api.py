@@ -7,14 +7,12 @@ NotFound, exactly like a customer that does not exist.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.errors import InvalidInput, NotAuthenticated, NotFound
+from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.portal import api_keys, backup_report, catalog, seats
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import saas_customers as customer_store
@@ -33,31 +31,16 @@ class Caller:
     public_key: str
 
 
-def credentials(authorization: str | None) -> tuple[str, str]:
-    """(public key, secret key) from an HTTP Basic Authorization header."""
-    if not authorization or not authorization[:6].lower() == "basic ":
-        raise NotAuthenticated("Missing or invalid API credentials.")
-    try:
-        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise NotAuthenticated("Missing or invalid API credentials.") from exc
-    public_key, sep, secret = decoded.partition(":")
-    if not sep:
-        raise NotAuthenticated("Missing or invalid API credentials.")
-    return public_key, secret
-
-
 def authenticate(rt: Runtime, authorization: str | None) -> Caller:
-    public_key, secret = credentials(authorization)
+    """The partner whose live key the Basic Authorization header carries, or NotAuthenticated."""
+    public_key, secret = api_keys.basic_credentials(authorization)
     key = api_keys.verify(rt, public_key, secret)
     return Caller(key.company_id, key.public_key)
 
 
-def visible_customer(caller: Caller, saas_customer_id: str) -> SaasCustomer:
+def visible_customer(caller: Caller, saas_customer_id: int) -> SaasCustomer:
     """The caller's customer by the id in the path (one GetItem); anything else is NotFound."""
-    if not saas_customer_id.isdigit() or len(saas_customer_id) > 18:
-        raise NotFound("No such SaaS Protection customer.")
-    return customer_store.get_customer(caller.company_id, int(saas_customer_id))
+    return customer_store.get_customer(caller.company_id, saas_customer_id)
 
 
 # -- GET /saas/domains -----------------------------------------------------------------------------
@@ -112,7 +95,7 @@ def seat_types_filter(value: str | None) -> list[str]:
     return wanted
 
 
-def seat_list(rt: Runtime, caller: Caller, saas_customer_id: str,
+def seat_list(rt: Runtime, caller: Caller, saas_customer_id: int,
               query: Mapping[str, str]) -> list[dict[str, Any]]:
     """The customer's seats as a bare array (one GetItem, one Query through its pages)."""
     wanted = seat_types_filter(query.get("seatType"))
@@ -121,19 +104,15 @@ def seat_list(rt: Runtime, caller: Caller, saas_customer_id: str,
 
 
 # -- GET /saas/{id}/applications -------------------------------------------------------------------
-def applications(rt: Runtime, caller: Caller, saas_customer_id: str,
-                 query: Mapping[str, str]) -> list[dict[str, Any]]:
-    days = query.get("daysUntil", "10")
-    if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
+def applications(rt: Runtime, caller: Caller, saas_customer_id: int, days: int,
+                 include_remote_ids: bool) -> list[dict[str, Any]]:
+    if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"daysUntil must be a whole number from 1 to {MAX_DAYS}.",
                            field="daysUntil")
-    include = query.get("includeRemoteID", "0")
-    if include not in {"0", "1"}:
-        raise InvalidInput("includeRemoteID must be 0 or 1.", field="includeRemoteID")
     customer = visible_customer(caller, saas_customer_id)
     seat_list_ = list(seat_store.seats_of_customer(customer.saas_customer_id))
-    return backup_report.applications(customer, seat_list_, rt.clock.now(), int(days),
-                                      include == "1")
+    return backup_report.applications(customer, seat_list_, rt.clock.now(), days,
+                                      include_remote_ids)
 
 
 # -- PUT /saas/{id}/{externalSubscriptionId}/bulkSeatChange ----------------------------------------
@@ -141,7 +120,7 @@ def bulk_request(customer: SaasCustomer, body: bytes | None) -> tuple[str, str, 
     """(seat_type, action_type, ids) from the body, or InvalidInput saying what is wrong."""
     try:
         data = json.loads(body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: deep nesting
         raise InvalidInput("The body must be a JSON object.") from exc
     if not isinstance(data, dict):
         raise InvalidInput("The body must be a JSON object.")
@@ -162,7 +141,7 @@ def bulk_request(customer: SaasCustomer, body: bytes | None) -> tuple[str, str, 
     return seat_type, action_type, ids
 
 
-def bulk_seat_change(rt: Runtime, caller: Caller, saas_customer_id: str,
+def bulk_seat_change(rt: Runtime, caller: Caller, saas_customer_id: int,
                      external_subscription_id: str, body: bytes | None) -> list[dict[str, Any]]:
     customer = visible_customer(caller, saas_customer_id)
     if external_subscription_id != customer.external_subscription_id:

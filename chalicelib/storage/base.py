@@ -12,7 +12,8 @@ from pynamodb.attributes import UTCDateTimeAttribute
 from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException, TransactWriteError
 from pynamodb.models import Model
 
-from chalicelib.errors import AlreadyExists, ConcurrentChange, StorageUnavailable
+from chalicelib import logs
+from chalicelib.errors import AlreadyExists, ConcurrentChange, StorageRejected, StorageUnavailable
 
 Record = TypeVar("Record")
 AnyModel = TypeVar("AnyModel", bound=Model)
@@ -79,6 +80,8 @@ def transaction_outcome(exc: BaseException) -> str:
 
 def raise_for_cancelled(exc: TransactWriteError, taken: AlreadyExists) -> NoReturn:
     """A failed uniqueness condition is `taken`; a conflicting transaction is a retryable change."""
+    if is_validation_failure(exc):
+        raise rejected(exc) from exc
     outcome = transaction_outcome(exc)
     if outcome == "condition":
         raise taken from exc
@@ -100,13 +103,30 @@ _UNAVAILABLE = {
 }
 
 
+def is_validation_failure(exc: BaseException) -> bool:
+    """True when DynamoDB refused the request itself as malformed (ValidationException): a key
+    over its size limit, an empty key. Moto accepts most of these; DynamoDB never does."""
+    return getattr(exc, "cause_response_code", None) == "ValidationException"
+
+
+def rejected(exc: PynamoDBException) -> StorageRejected:
+    """The domain error for a refused request, logged: a value reached DynamoDB unchecked."""
+    reason = (exc.cause_response_message or "")[:300]
+    logs.event("storage_rejected", error=type(exc).__name__, reason=reason)
+    return StorageRejected(reason)
+
+
 @contextmanager
 def translated() -> Iterator[None]:
-    """Turn connection failures into StorageUnavailable (callers handle condition failures)."""
+    """Turn connection failures into StorageUnavailable and requests DynamoDB refused as malformed
+    into StorageRejected (callers handle condition failures)."""
     try:
         yield
-    except PynamoDBConnectionError as exc:
-        if getattr(exc, "cause_response_code", None) not in _UNAVAILABLE:
+    except PynamoDBException as exc:
+        if is_validation_failure(exc):
+            raise rejected(exc) from exc
+        if not isinstance(exc, PynamoDBConnectionError) or \
+                getattr(exc, "cause_response_code", None) not in _UNAVAILABLE:
             raise  # conditions are the caller's to interpret; anything else is a bug to see
         raise StorageUnavailable() from exc
     except BotoCoreError as exc:
@@ -123,6 +143,7 @@ __all__ = [
     "record_of",
     "ttl_after",
     "is_condition_failure",
+    "is_validation_failure",
     "transaction_outcome",
     "translated",
 ]

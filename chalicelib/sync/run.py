@@ -9,8 +9,12 @@ A run, held by a lease token:
    (conditional on where it was, so two workers never both count a page). A customer whose seats
    cannot be fetched keeps its stored seats and shows `seatsUsed` with a note in the log;
 3. after the last page (a complete fetch): matches customers to the IT Docs organizations the
-   `OrganizationDirectory` lists (`decisions.reconcile`), deletes the customers the list no longer
-   has, sets the status OK / Error, writes one log entry and drops the checkpoint.
+   `OrganizationDirectory` lists (`decisions.reconcile`), marks the customers the list lacks for the
+   first time and deletes those the previous complete list lacked too, sets the status OK / Error,
+   writes one log entry and drops the checkpoint.
+
+A customer list that cannot be proven complete (`IncompleteList`) ends the run in Error before
+anything is written: an incomplete answer never deletes (nor marks) a customer.
 
 A worker stops after its time budget (at least one page each time) and hands the run on: a fresh
 lease and, with a queue, a message for the next worker. A worker that dies leaves its lease; when
@@ -133,7 +137,7 @@ def _customer(record: IntegrationRecord, remote: RemoteCustomer,
         organization_name=remote.organization_name, domain=remote.domain, product=remote.product,
         seats_used=remote.seats_used, active_services=remote.active_services,
         recent_backup_services=remote.recent_backup_services,
-        backup_percentage=remote.backup_percentage)
+        backup_percentage=remote.backup_percentage, missing_since_run=None)
 
 
 def _page(rt: Runtime, record: IntegrationRecord, checkpoint: Checkpoint,
@@ -211,7 +215,10 @@ def _finish(rt: Runtime, directory: OrganizationDirectory, record: IntegrationRe
     """After a complete fetch: match, drop removed customers, status, log, checkpoint gone."""
     received = set(checkpoint.customer_ids)
     stored = customer_store.customers_of_integration(record.integration_id)
-    removed = [c.customer_id for c in stored if c.customer_id not in received]
+    absent = [c for c in stored if c.customer_id not in received]
+    removed = [c.customer_id for c in absent if c.missing_since_run not in (None, record.run_id)]
+    first_miss = [dataclasses.replace(c, missing_since_run=record.run_id or "")
+                  for c in absent if c.missing_since_run is None]
     linked = [
         SyncedCustomer(c.customer_id, c.organization_name, c.domain, c.product)
         for c in stored if c.customer_id in received and c.organization_name
@@ -221,12 +228,15 @@ def _finish(rt: Runtime, directory: OrganizationDirectory, record: IntegrationRe
         customers=linked, organizations=directory.organizations(record.account_id),
         accept_automatically=record.accept_automatically, now=rt.clock.now())
     written = checkpoint.items_written + outcome.writes
-    written += customer_store.write_customers([], removed, integration_id=record.integration_id)
+    written += customer_store.write_customers(first_miss, removed,
+                                              integration_id=record.integration_id)
     fallbacks = sum(1 for n in checkpoint.notes if n.startswith("Seats of customer"))
     reason = (f"Seats of {fallbacks} customer{'s' if fallbacks != 1 else ''} could not be "
               "fetched; see the log." if fallbacks else "")
     notes = [*checkpoint.notes, f"{outcome.matched} matched, {outcome.unmatched} unmatched, "
-             f"{outcome.ignored} ignored; {len(removed)} customers no longer listed removed."]
+             f"{outcome.ignored} ignored; {len(removed)} customers no longer listed removed; "
+             f"{len(first_miss)} missing for the first time (removed if the next complete list "
+             "lacks them too)."]
     complete(rt, record, lifecycle.OK, reason, checkpoint, outcome.newly_matched, written, notes)
 
 

@@ -3,6 +3,10 @@
 - HTTP Basic with the public/secret key; every request goes through chalicelib.outbound.
 - Lists arrive as bare arrays, one envelope `{"pagination", "items"}` or an array of envelopes; all
   are accepted. `_page`/`_perPage` are sent; a server that pages is followed to its last page.
+- The customer list is proven complete or refused (`IncompleteList`): customers are told apart by
+  `saasCustomerId`; paging stops at the first page that adds no new id (a server that ignores
+  `_page` answers page 2 with page 1 again); every announced page must arrive with new ids, the
+  announced totals must agree between pages and the distinct ids must add up to them.
 - 5xx answers and timeouts are retried with exponential back-off; a 429 waits `Retry-After`
   (when it is short enough) and retries. `sleep` is injected, so tests never wait.
 - 401/403 is `KeysRefused`; a body that is not the JSON expected is `MalformedResponse`.
@@ -45,6 +49,42 @@ class MalformedResponse(UpstreamError):
     """The REST API answered, but not with the JSON the contract describes."""
 
 
+class IncompleteList(UpstreamError):
+    """The customer list cannot be proven complete; nothing may be concluded from it."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Incomplete answer from SaaS Protection: {detail} Nothing was deleted; "
+                         "the next sync tries again.")
+
+
+@dataclass
+class _Paging:
+    """What the pages of one list announced so far (None: not announced)."""
+
+    total_pages: int | None = None
+    total_items: int | None = None
+    announced: bool = False  # some page came in an envelope with pagination
+    trouble: str = ""
+
+    def note(self, page: int, found: _Page) -> None:
+        for name, seen, value in (("pages", self.total_pages, found.total_pages),
+                                  ("customers", self.total_items, found.total_items)):
+            if value is not None and seen is not None and value != seen and not self.trouble:
+                self.trouble = (f"page {page} announced {value} {name} where an earlier page "
+                                f"announced {seen}.")
+        self.total_pages = found.total_pages if found.total_pages is not None else self.total_pages
+        self.total_items = found.total_items if found.total_items is not None else self.total_items
+        self.announced = self.announced or found.announced
+
+
+@dataclass(frozen=True)
+class _Page:
+    items: list[dict[str, Any]]
+    total_pages: int | None
+    total_items: int | None
+    announced: bool
+
+
 class RateLimited(UpstreamError):
     """The REST API kept answering 429; `retry_after` seconds is its last advice."""
 
@@ -85,42 +125,50 @@ class SaasClient:
     """One partner's view of the REST API at `base_url`."""
 
     def __init__(self, transport: Transport, base_url: str, public_key: str, secret_key: str,
-                 *, sleep: Sleep = time.sleep, attempts: int = ATTEMPTS) -> None:
+                 *, sleep: Sleep = time.sleep, attempts: int = ATTEMPTS,
+                 per_page: int = PER_PAGE) -> None:
         self._transport = transport
         self._base = base_url.rstrip("/")
         token = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode()
         self._headers = {"authorization": f"Basic {token}", "accept": "application/json"}
         self._sleep = sleep
         self._attempts = attempts
+        self._per_page = per_page
 
     # -- endpoints -------------------------------------------------------------------------------
     def customers(self) -> list[RemoteCustomer]:
-        """Every customer the key can see (GET /saas/domains, every page)."""
-        return [_customer(item) for item in self._list("/saas/domains", paged=True)]
+        """Every customer the key can see (GET /saas/domains, every page), proven complete.
+
+        Raises `IncompleteList` when the pages do not add up to the whole list.
+        """
+        found: dict[str, RemoteCustomer] = {}
+        paging = _Paging()
+        for page in range(1, MAX_PAGES + 1):
+            answer = _items(self._get_json("/saas/domains",
+                                           {"_page": page, "_perPage": self._per_page}),
+                            "/saas/domains")
+            paging.note(page, answer)
+            customers = [_customer(item) for item in answer.items]
+            fresh = [c for c in customers if c.customer_id not in found]
+            found.update((c.customer_id, c) for c in fresh)
+            if not fresh:
+                _check_no_new(page, paging, [c.customer_id for c in customers])
+                break
+            if paging.total_pages is not None and page >= paging.total_pages:
+                break
+            if paging.total_pages is None and len(answer.items) < self._per_page:
+                break
+        else:
+            raise IncompleteList(f"the list did not end within {MAX_PAGES} pages.")
+        _check_totals(paging, len(found))
+        return list(found.values())
 
     def seats(self, customer_id: str) -> list[RemoteSeat]:
         """One customer's seats (GET /saas/{id}/seats)."""
-        return [_seat(item, customer_id) for item in self._list(f"/saas/{customer_id}/seats")]
+        path = f"/saas/{customer_id}/seats"
+        return [_seat(item, customer_id) for item in _items(self._get_json(path, {}), path).items]
 
     # -- plumbing --------------------------------------------------------------------------------
-    def _list(self, path: str, *, paged: bool = False) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        for page in range(1, MAX_PAGES + 1):
-            query = {"_page": page, "_perPage": PER_PAGE} if paged else {}
-            body = self._get_json(path, query)
-            items, total_pages = _items(body, path)
-            fresh = [i for i in items if json.dumps(i, sort_keys=True) not in seen]
-            seen.update(json.dumps(i, sort_keys=True) for i in fresh)
-            found.extend(fresh)
-            if not paged or not fresh:
-                break
-            if total_pages is not None and page >= total_pages:
-                break
-            if total_pages is None and len(items) < PER_PAGE:
-                break
-        return found
-
     def _get_json(self, path: str, query: dict[str, Any]) -> Any:
         url = self._base + path + ("?" + urlencode(query) if query else "")
         response = self._get(url, path)
@@ -192,26 +240,60 @@ def _error_message(response: HttpResponse) -> str:
     return "no details"
 
 
-def _items(body: Any, path: str) -> tuple[list[dict[str, Any]], int | None]:
-    """(items, total pages if the server said) from a bare array, an envelope or envelopes."""
+def _check_no_new(page: int, paging: _Paging, ids: list[str]) -> None:
+    """A page that added no new id ends the list; refused unless it can only be the end.
+
+    Before the last announced page it is a fault. Otherwise an empty page is the end (after full
+    pages), and without any pagination a page 2 holding only page 1's customers is a server that
+    ignores `_page` (page 1 was the whole list). A later page repeating earlier ones is a fault.
+    """
+    if paging.trouble:
+        raise IncompleteList(paging.trouble)
+    if paging.total_pages is not None and page <= paging.total_pages:
+        what = "was empty" if not ids else "repeated customers already received"
+        raise IncompleteList(f"page {page} of {paging.total_pages} {what}.")
+    if not ids or (page == 2 and not paging.announced):
+        return
+    raise IncompleteList(f"page {page} repeated customers already received.")
+
+
+def _check_totals(paging: _Paging, received: int) -> None:
+    if paging.trouble:
+        raise IncompleteList(paging.trouble)
+    if paging.total_items is not None and received != paging.total_items:
+        raise IncompleteList(f"{received} distinct customers arrived where "
+                             f"{paging.total_items} were announced.")
+
+
+def _whole_number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _items(body: Any, path: str) -> _Page:
+    """The items (and totals if the server said) from a bare array, an envelope or envelopes."""
     if isinstance(body, dict) and "items" in body:
         body = [body]
     if not isinstance(body, list):
         raise MalformedResponse(f"The SaaS Protection API returned an unexpected body for {path}.")
-    total: int | None = None
+    total_pages: int | None = None
+    total_items: int | None = None
+    announced = False
     if body and all(isinstance(e, dict) and "items" in e for e in body):
         items: list[Any] = []
         for envelope in body:
             if not isinstance(envelope["items"], list):
                 raise MalformedResponse(f"Unexpected envelope in the answer to {path}.")
             items.extend(envelope["items"])
-            pagination = envelope.get("pagination") or {}
-            if isinstance(pagination, dict) and isinstance(pagination.get("totalPages"), int):
-                total = pagination["totalPages"]
+            pagination = envelope.get("pagination")
+            if isinstance(pagination, dict):
+                announced = True
+                total_pages = _whole_number(pagination.get("totalPages")) or total_pages
+                total_items = _whole_number(pagination.get("totalItems", pagination.get(
+                    "total"))) if total_items is None else total_items
         body = items
     if not all(isinstance(item, dict) for item in body):
         raise MalformedResponse(f"The SaaS Protection API returned a non-object item for {path}.")
-    return body, total
+    return _Page(body, total_pages, total_items, announced)
 
 
 def _text(item: dict[str, Any], key: str) -> str:

@@ -18,6 +18,7 @@ ERROR_STATUS: list[tuple[type[errors.LinkhubError], int, str]] = [
     (errors.NotFound, 404, "not_found"),
     (errors.AlreadyExists, 409, "already_exists"),
     (errors.ConcurrentChange, 409, "conflict"),
+    (errors.StorageRejected, 400, "invalid_input"),
     (errors.InvalidInput, 400, "invalid_input"),
     (errors.LoginFailed, 401, "login_failed"),
     (errors.TooManyRequests, 429, "too_many_requests"),

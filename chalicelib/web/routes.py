@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.web import http
+from chalicelib.web import http, params
 
 web_routes = Blueprint(__name__)
 
@@ -21,8 +21,10 @@ def front_door() -> Response:
 
 @web_routes.route("/static/{name}")
 def static_asset(name: str) -> Response:
+    """A file of web/static; any other name (a path, too long for the file system) is a 404."""
     path = STATIC_DIR / name
-    if "/" in name or name.startswith(".") or path.suffix not in STATIC_TYPES or not path.is_file():
+    if not params.STATIC_FILE.accepts(name) or path.suffix not in STATIC_TYPES or \
+            not path.is_file():
         return http.response("Not found", status=404, content_type="text/plain")
     return http.response(
         path.read_text(),

@@ -177,6 +177,29 @@ def test_queues_have_dead_letter_queues_and_outlast_their_workers() -> None:
         assert queue["RedrivePolicy"]["maxReceiveCount"] >= 1
 
 
+def test_every_dead_letter_queue_has_an_alarm_that_notifies() -> None:
+    dead_letters = {
+        r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for r in RESOURCES.values()
+        if r.get("Type") == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]
+    }
+    alarms = [
+        r["Properties"] for r in RESOURCES.values() if r.get("Type") == "AWS::CloudWatch::Alarm"
+    ]
+    watched = {
+        alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in alarms
+        if alarm["Namespace"] == "AWS/SQS"
+        and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        and alarm["Threshold"] == 1
+        and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    }
+    assert len(dead_letters) == 2 and dead_letters <= watched
+    for alarm in alarms:
+        (action,) = alarm["AlarmActions"]
+        assert RESOURCES[action["Ref"]]["Type"] == "AWS::SNS::Topic"
+
+
 def test_sync_workers_run_with_bounded_concurrency() -> None:
     worker = PROD["lambda_functions"]["sync_worker"]
     events = RESOURCES["SyncWorker"]["Properties"]["Events"]

@@ -72,7 +72,7 @@ def test_contact_protection_finds_seats_by_email_case_insensitively(aws):
     assert found[0].services == ("Exchange", "OneDrive")
 
 
-def test_customers_removed_upstream_are_deleted_only_after_a_complete_fetch(aws, frozen_time):
+def test_customers_removed_upstream_are_deleted_only_after_two_complete_fetches(aws, frozen_time):
     setup = connected(aws)
     iid = setup.integration.integration_id
     integrations.start_manual_sync(aws, setup.admin, iid)
@@ -80,6 +80,13 @@ def test_customers_removed_upstream_are_deleted_only_after_a_complete_fetch(aws,
 
     gone = setup.partner.customers[2]
     portal_customer_store.SaasCustomerModel(gone.company_id, gone.saas_customer_id).delete()
+    frozen_time.advance(hours=6)
+
+    integrations.start_manual_sync(aws, setup.admin, iid)
+
+    kept = customer_store.get_customer(iid, str(gone.saas_customer_id))
+    assert kept is not None and kept.missing_since_run  # first miss: recorded, nothing deleted
+    assert seat_store.seats_of_customer(iid, str(gone.saas_customer_id)) != []
     frozen_time.advance(hours=6)
 
     integrations.start_manual_sync(aws, setup.admin, iid)

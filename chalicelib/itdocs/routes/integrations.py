@@ -22,7 +22,7 @@ from chalicelib.itdocs.routes.pages import signed_in_for_sync
 from chalicelib.matching.suggestions import SUGGESTION_THRESHOLD
 from chalicelib.sync import match_actions, matching_screen
 from chalicelib.sync.matching_screen import MATCHED, CustomerMatch
-from chalicelib.web import http
+from chalicelib.web import http, params
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 
@@ -62,8 +62,16 @@ def _screen_url(integration_id: str, **query: str) -> str:
 
 
 def _version(form: dict[str, str]) -> int | None:
-    value = form.get("version", "")
-    return int(value) if value.isdigit() else None
+    return params.ascii_int(form.get("version", ""))
+
+
+def _chosen_organization(form: dict[str, str]) -> str:
+    """The organization picked on the Match To form; none, or a malformed id, is its error."""
+    chosen = form.get("organization_id", "")
+    if not params.ORGANIZATION_ID.accepts(chosen):
+        raise InvalidInput("Choose the organization to match the customer to.",
+                           field="organization_id")
+    return chosen
 
 
 # --------------------------------------------------------------------------------------------------
@@ -80,7 +88,7 @@ def screen_page(page: Page, integration_id: str) -> Response:
         tab=query.get("tab", ""),
         search=query.get("q", ""),
         notice=query.get("notice", ""),
-        customer_id=query.get("customer", ""),
+        customer_id=params.optional(params.CUSTOMER_ID, query.get("customer", "")),
     )
 
 
@@ -152,7 +160,8 @@ def _act(
 
 @page_route(routes, BASE + "/accept-selected", SCOPE, methods=["POST"])
 def accept_selected(page: Page, integration_id: str) -> Response:
-    selected = http.form_lists(page.request).get("customer_id", [])
+    posted = http.form_lists(page.request).get("customer_id", [])
+    selected = [customer_id for customer_id in posted if params.CUSTOMER_ID.accepts(customer_id)]
 
     def change(user: SyncUser, form: dict[str, str]) -> str:
         if not selected:
@@ -203,7 +212,7 @@ def match_to(page: Page, integration_id: str, customer_id: str) -> Response:
     changing = record.status == MATCHED
     act = match_actions.change_match if changing else match_actions.match_to
     try:
-        act(page.runtime, user, integration_id, customer_id, form.get("organization_id", ""),
+        act(page.runtime, user, integration_id, customer_id, _chosen_organization(form),
             expected_version=_version(form))
     except (ConcurrentChange, InvalidInput) as problem:
         fresh = matching_screen.customer(page.runtime, user, integration_id, customer_id)

@@ -1,7 +1,8 @@
 """The SaaS Protection REST API v1 under /api/v1: one module per first URL segment.
 
-`serving` frames every answer (auth order, error bodies, rate-limit headers); `unknown` gives
-every other path the contract's 404.
+`serving` frames every answer (auth order, error bodies, rate-limit headers) and, as HTTP
+middleware (`frame_api_answers`), the few answers Chalice makes itself; `params` parses every id
+and number; `unknown` gives every other path the contract's 404.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from chalice.app import Blueprint
 
 from chalicelib.portal.api_routes import saas, unknown
+from chalicelib.portal.api_routes.serving import PREFIX, frame_api_answers
 
-PREFIX = "/api/v1"
 MOUNTS: tuple[tuple[Blueprint, str], ...] = ((saas.routes, PREFIX), (unknown.routes, PREFIX))
+__all__ = ["MOUNTS", "PREFIX", "frame_api_answers"]

@@ -1,7 +1,8 @@
-"""Every other path below /api/v1 (up to six segments): the contract's 404, before any auth.
+"""Every other path below /api/v1, at any depth: the contract's 404, before any auth.
 
 API Gateway and `chalice local` answer paths no route matches themselves (403 "Missing
-Authentication Token"), so catch-all routes cover the unknown paths around the real ones.
+Authentication Token", echoing the Authorization header), so catch-all routes cover the unknown
+paths around the real ones.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ MAX_DEPTH = 6
 
 
 def unknown_paths(known: tuple[str, ...] = saas.PATHS, max_depth: int = MAX_DEPTH) -> list[str]:
-    """Routes that answer every other path up to `max_depth` segments with the contract's 404.
+    """Routes that answer every other path with the contract's 404.
 
     Every resource on the way to a real endpoint gets one; below a resource with no variable
-    child, a chain of variables `{pN}` covers each further depth. One variable name per level
-    keeps the tree valid for API Gateway, and unlike a greedy `{proxy+}` it works the same in
-    `chalice local` (which matches segment by segment) and in Lambda (whose greedy parameter name
-    Chalice would look up with its `+`).
+    child, a chain of variables `{pN}` covers each further depth, and the chain's last one,
+    `{p6+}`, is greedy: in API Gateway it takes every deeper path too. One variable per level keeps
+    the tree valid for API Gateway. `chalice local` (and `chalice.test.Client`) match segment by
+    segment, so there the greedy variable takes one segment and a deeper path still gets their
+    403; in Lambda, Chalice passes the view only `{name}` variables (its pattern has no `+`), so
+    the greedy one is never looked up.
     """
     nodes = {tuple(path.split("/")[:depth]) for path in known
              for depth in range(len(path.split("/")) + 1)}
@@ -35,9 +38,13 @@ def unknown_paths(known: tuple[str, ...] = saas.PATHS, max_depth: int = MAX_DEPT
             found.append(node)
         children = [n[-1] for n in nodes if len(n) == len(node) + 1 and n[:-1] == node]
         if not any(child.startswith("{") for child in children):
-            found += [node + tuple(f"{{p{d}}}" for d in range(len(node) + 1, depth + 1))
+            found += [node + tuple(_variable(d, max_depth) for d in range(len(node) + 1, depth + 1))
                       for depth in range(len(node) + 1, max_depth + 1)]
     return ["/" + "/".join(segments) for segments in found]
+
+
+def _variable(depth: int, max_depth: int) -> str:
+    return f"{{p{depth}+}}" if depth == max_depth else f"{{p{depth}}}"
 
 
 def unknown_route(**_: str) -> Response:

@@ -8,7 +8,7 @@ from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.portal import catalog, organizations, saas
 from chalicelib.portal.policy import can
 from chalicelib.portal.routes.pages import FLASHES, PORTAL
-from chalicelib.web import flash
+from chalicelib.web import flash, params
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 from chalicelib.web.signin import signed_in
@@ -47,10 +47,10 @@ def customer_page(page: Page, customer_id: str) -> Response:
 def customer_link(page: Page, customer_id: str) -> Response:
     form = page.form()
     actor = signed_in(page, PORTAL)
-    organization_id = form.get("organization_id", "")
-    if not organization_id.isdigit():
+    organization_id = params.ascii_int(form.get("organization_id", ""))
+    if organization_id is None:
         raise InvalidInput("Choose an organization to link.")
-    customer = saas.link(page.runtime, actor, _customer_id(customer_id), int(organization_id))
+    customer = saas.link(page.runtime, actor, _customer_id(customer_id), organization_id)
     return page.redirect(flash.location("/portal/saas", "customer_linked", customer=customer.name,
                                         organization=customer.organization_name or ""))
 

@@ -39,6 +39,7 @@ class BackupCustomerModel(Model):
     seat_states = MapAttribute(default=dict)  # type: ignore[var-annotated]
     service_seats = MapAttribute(default=dict)  # type: ignore[var-annotated]
     seats_note = UnicodeAttribute(default="")
+    missing_since_run = UnicodeAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class BackupCustomer:
 
     `protected_seats` is None until the customer's seats were fetched once; `seats_note` says
     when the last sync had to fall back to `seats_used` from the customer list.
+    `missing_since_run` is the run whose complete customer list first lacked the customer (None
+    while it is listed); a customer is deleted only when the next complete list lacks it too.
     """
 
     integration_id: str
@@ -64,6 +67,7 @@ class BackupCustomer:
     seat_states: dict[str, int] = field(default_factory=dict)
     service_seats: dict[str, int] = field(default_factory=dict)
     seats_note: str = ""
+    missing_since_run: str | None = None
 
 
 _CUSTOMER_FIELDS = [f.name for f in dataclasses.fields(BackupCustomer)]
