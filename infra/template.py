@@ -94,6 +94,29 @@ def _dead_letter_alarm(name: str, dead: str) -> dict[str, Any]:
     }
 
 
+# API Gateway answers paths and methods it cannot route by itself (403 "Missing Authentication
+# Token", whose message can repeat the Authorization header): answer 404 in the REST API's own
+# error shape instead, with the request id and never the credentials.
+GATEWAY_NOT_FOUND = "GatewayResponseMissingAuthenticationToken"
+
+
+def _gateway_not_found() -> dict[str, Any]:
+    body = '{"code":"not_found","message":"No such resource."}'
+    return {
+        "Type": "AWS::ApiGateway::GatewayResponse",
+        "Properties": {
+            "RestApiId": {"Ref": "RestAPI"},
+            "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
+            "StatusCode": "404",
+            "ResponseParameters": {
+                "gatewayresponse.header.X-Request-Id": "context.requestId",
+                "gatewayresponse.header.Content-Type": "'application/json'",
+            },
+            "ResponseTemplates": {"application/json": body},
+        },
+    }
+
+
 def _secrets() -> dict[str, Any]:
     return {
         policies.KMS_KEY: {
@@ -176,6 +199,7 @@ def build(functions: list[fn.Function], table_prefix: str) -> dict[str, Any]:
     for name in queues:
         resources.update(_queue_pair(name, consumers.get(name, 900)))
     resources.update(_secrets())
+    resources[GATEWAY_NOT_FOUND] = _gateway_not_found()
     for function in functions:
         resources[policies.log_group_id(function)] = {
             "Type": "AWS::Logs::LogGroup",

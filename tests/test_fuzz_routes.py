@@ -29,35 +29,16 @@ from chalicelib.portal import api_keys
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs.users import User
 from chalicelib.sync import integrations
+from tests import fuzz_helpers as fz
 from tests.auth.hub import helpers as hub
 from tests.fakes import use_transport
-from tests.fuzz_helpers import (
-    AUTH_HEADERS,
-    KEY_SIZE_VALUES,
-    PATH_VALUES,
-    QUERY_STRINGS,
-    Case,
-    Finding,
-    ObservingTransport,
-    Route,
-    basic,
-    bodies,
-    capturing_traces,
-    changes,
-    cookie_variants,
-    form_field_names,
-    invoke,
-    rng_for,
-    routes_of,
-    snapshot,
-)
 from tests.itdocs import helpers as itdocs
 from tests.portal import helpers as portal
 from tests.sync.helpers import as_user, serve_portal
 from tests.web_client import WebClient
 
 SEED = "linkhub-issue-16"
-FIELDS = form_field_names()
+FIELDS = fz.form_field_names()
 CATCH_ALL = re.compile(r"p\d+")
 KEY_SIZE_BODIES = {"form, every field 1025 letters", "form, every field 2049 letters",
                    "form, every field 39 digits"}
@@ -65,7 +46,7 @@ OVERSIZED_SESSIONS = {f"lh_{scope}_session": "z" * 2049 for scope in ("hub", "po
 ALWAYS_QUERIES = {"unicode digits", "5000 digits"}
 ALWAYS_BODIES = {"form, every field empty", "form, only the CSRF token", "JSON, 100000 ["}
 # Path values every named id gets (the rest are drawn at random per route).
-ALWAYS = {label for label, _ in KEY_SIZE_VALUES} | {
+ALWAYS = {label for label, _ in fz.KEY_SIZE_VALUES} | {
     "superscript one", "arabic-indic digits", "control characters", "dot dot slash", "empty"}
 
 
@@ -79,7 +60,7 @@ class Identity:
     ids: dict[str, str] = field(default_factory=dict)
     authorization: str = ""
 
-    def csrf_for(self, route: Route) -> str:
+    def csrf_for(self, route: fz.Route) -> str:
         return self.csrf.get(route.product, "no-token")
 
 
@@ -106,7 +87,7 @@ class World:
     partner: portal.Partner
     itdocs_admin: User
     ids: dict[str, str]
-    outbound: ObservingTransport
+    outbound: fz.ObservingTransport
 
 
 def build_world(rt: Runtime) -> World:
@@ -118,7 +99,7 @@ def build_world(rt: Runtime) -> World:
     other_hub = hub.make_account(username="colleague", role="User", company=hub_account.company)
     assert hub.log_in(client, hub_account).status == 303
 
-    outbound = ObservingTransport(serve_portal(rt))
+    outbound = fz.ObservingTransport(serve_portal(rt))
     use_transport(rt, outbound)
     partner = portal.make_partner()
     other_portal = portal.make_user(partner.company)
@@ -158,7 +139,7 @@ def signed_in(world: World) -> Identity:
                     authorization=world.partner.authorization)
 
 
-def valid_params(route: Route, who: Identity) -> dict[str, str]:
+def valid_params(route: fz.Route, who: Identity) -> dict[str, str]:
     values = {}
     for name in route.params:
         value = who.ids.get(f"{route.product}_{name}") or who.ids.get(name) or "1"
@@ -166,60 +147,60 @@ def valid_params(route: Route, who: Identity) -> dict[str, str]:
     return values
 
 
-def plan(route: Route, who: Identity, key_sizes_only: bool = False) -> list[Case]:
+def plan(route: fz.Route, who: Identity, key_sizes_only: bool = False) -> list[fz.Case]:
     """The cases one route gets: seeded by the route and the identity, so every run is the same."""
-    rng = rng_for(f"{SEED}:{who.name}:{route.method}:{route.path}")
+    rng = fz.rng_for(f"{SEED}:{who.name}:{route.method}:{route.path}")
     valid = valid_params(route, who)
     headers = {"authorization": who.authorization} if who.authorization else {}
     if route.takes_body:
         headers = {**headers, "content-type": "application/x-www-form-urlencoded"}
-    cases: list[Case] = []
+    cases: list[fz.Case] = []
     # Lighter: the API's four other methods per path and its catch-all paths (which share code
     # with the rest), and anonymous requests (turned away before most of a route's code runs).
     light = is_light(route, signed_in=who.name != "anonymous")
     for name, label, value in path_values(route, valid, rng, key_sizes_only, light):
-        cases.append(Case(route, f"{name} = {label}", {**valid, name: value},
+        cases.append(fz.Case(route, f"{name} = {label}", {**valid, name: value},
                           headers=headers, body=form_body(route, who), bad_path=True))
     if key_sizes_only:
         if route.product == "api" and route.method == "GET":
-            cases.append(Case(route, "Authorization Basic, 2049-character key", valid,
-                              headers={**headers, "authorization": basic("k" * 2049, "s")}))
+            cases.append(fz.Case(route, "Authorization Basic, 2049-character key", valid,
+                              headers={**headers, "authorization": fz.basic("k" * 2049, "s")}))
         if route.takes_body and not light_path(route):
-            for label, content_type, body in bodies(FIELDS, who.csrf_for(route)):
+            for label, content_type, body in fz.bodies(FIELDS, who.csrf_for(route)):
                 if label in KEY_SIZE_BODIES:
-                    cases.append(Case(route, f"body {label}", valid,
+                    cases.append(fz.Case(route, f"body {label}", valid,
                                       headers={**headers, "content-type": content_type},
                                       body=body))
         return cases
-    cases.append(Case(route, "baseline", valid, headers=headers, body=form_body(route, who)))
-    for label, query in pick(QUERY_STRINGS, ALWAYS_QUERIES, 0 if light else 1, rng, light):
-        cases.append(Case(route, f"query {label}", valid, query=query, headers=headers,
+    cases.append(fz.Case(route, "baseline", valid, headers=headers, body=form_body(route, who)))
+    for label, query in pick(fz.QUERY_STRINGS, ALWAYS_QUERIES, 0 if light else 1, rng, light):
+        cases.append(fz.Case(route, f"query {label}", valid, query=query, headers=headers,
                           body=form_body(route, who)))
     if route.takes_body:
-        for label, content_type, body in pick(bodies(FIELDS, who.csrf_for(route)), ALWAYS_BODIES,
+        for label, content_type, body in pick(fz.bodies(FIELDS, who.csrf_for(route)), ALWAYS_BODIES,
                                               2, rng, light):
             body_headers = {**headers, "content-type": content_type}
-            cases.append(Case(route, f"body {label}", valid, headers=body_headers, body=body))
+            cases.append(fz.Case(route, f"body {label}", valid, headers=body_headers, body=body))
     if route.product == "api":
         every_header = route.method == "GET" and not light_path(route)
-        for label, value in AUTH_HEADERS if every_header else rng.sample(AUTH_HEADERS, 1):
-            cases.append(Case(route, f"Authorization {label}", valid,
+        for label, value in fz.AUTH_HEADERS if every_header else rng.sample(fz.AUTH_HEADERS, 1):
+            cases.append(fz.Case(route, f"Authorization {label}", valid,
                               headers={**headers, "authorization": value},
                               body=form_body(route, who)))
     if not light:
         allowed = app.routes[route.path]
         other = next((m for m in ("PATCH", "PUT", "DELETE") if m not in allowed), None)
         if other and route.method == min(allowed):
-            cases.append(Case(route, f"method {other}", valid, headers=headers, method=other))
+            cases.append(fz.Case(route, f"method {other}", valid, headers=headers, method=other))
     return cases
 
 
-def is_light(route: Route, signed_in: bool) -> bool:
+def is_light(route: fz.Route, signed_in: bool) -> bool:
     return not signed_in or light_path(route) or (
         route.product == "api" and route.method not in ("GET", "PUT"))
 
 
-def light_path(route: Route) -> bool:
+def light_path(route: fz.Route) -> bool:
     """The API's catch-all paths (unknown routes): they share their code with one another."""
     return any(CATCH_ALL.fullmatch(name) for name in route.params)
 
@@ -234,72 +215,73 @@ def pick(items: list[Any], always: set[str], extra: int, rng: random.Random,
     return chosen + rng.sample(rest, min(extra, len(rest)))
 
 
-def path_values(route: Route, valid: dict[str, str], rng: random.Random, key_sizes_only: bool,
+def path_values(route: fz.Route, valid: dict[str, str], rng: random.Random, key_sizes_only: bool,
                 light: bool) -> list[tuple[str, str, str]]:
     """(parameter, label, value): every named id gets the oversized keys, unicode digits, control
     characters and '../' (plus a few drawn at random); the API's catch-all segments and its
     lighter methods get two drawn at random."""
     named = [name for name in route.params if not CATCH_ALL.fullmatch(name)]
     if key_sizes_only:
-        return [(name, label, value) for name in named for label, value in KEY_SIZE_VALUES]
+        return [(name, label, value) for name in named for label, value in fz.KEY_SIZE_VALUES]
     chosen: list[tuple[str, str, str]] = []
     if light or not named:
-        everything = [(name, label, value) for name in route.params for label, value in PATH_VALUES]
+        everything = [(name, label, value) for name in route.params
+                      for label, value in fz.PATH_VALUES]
         return rng.sample(everything, min(3, len(everything)))
     for name in named:
         padded = ("300 letters then a valid id", "a" * 300 + valid[name])
-        always = [v for v in PATH_VALUES if v[0] in ALWAYS] + [padded]
-        others = [v for v in PATH_VALUES if v[0] not in ALWAYS]
+        always = [v for v in fz.PATH_VALUES if v[0] in ALWAYS] + [padded]
+        others = [v for v in fz.PATH_VALUES if v[0] not in ALWAYS]
         chosen += [(name, label, value) for label, value in always + rng.sample(others, 2)]
     for name in route.params:
         if CATCH_ALL.fullmatch(name):
-            label, value = rng.choice(PATH_VALUES)
+            label, value = rng.choice(fz.PATH_VALUES)
             chosen.append((name, label, value))
     return chosen
 
 
-def form_body(route: Route, who: Identity) -> bytes | None:
+def form_body(route: fz.Route, who: Identity) -> bytes | None:
     if not route.takes_body:
         return None
     return urlencode({"csrf_token": who.csrf_for(route), "name": "Fuzz"}).encode()
 
 
-def cookie_cases(route: Route, who: Identity) -> list[tuple[Case, dict[str, str] | str]]:
-    rng = rng_for(f"{SEED}:cookies:{who.name}:{route.method}:{route.path}")
-    label, cookies = rng.choice(cookie_variants(who.cookies))
+def cookie_cases(route: fz.Route, who: Identity) -> list[tuple[fz.Case, dict[str, str] | str]]:
+    rng = fz.rng_for(f"{SEED}:cookies:{who.name}:{route.method}:{route.path}")
+    label, cookies = rng.choice(fz.cookie_variants(who.cookies))
     headers = {"authorization": who.authorization} if who.authorization else {}
-    return [(Case(route, f"cookies {label}", valid_params(route, who), headers=headers,
+    return [(fz.Case(route, f"cookies {label}", valid_params(route, who), headers=headers,
                   body=form_body(route, who)), cookies)]
 
 
 @dataclass
 class Outcome:
     sent: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[fz.Finding] = field(default_factory=list)
     answered: dict[str, int] = field(default_factory=dict)
     """route "METHOD path" -> status of its baseline request (valid ids, no hostile input)"""
     accepted: list[str] = field(default_factory=list)
     """requests with a malformed id in their path that were answered 2xx as if it were valid"""
 
 
-def run_cases(routes: list[Route], who: Identity, key_sizes_only: bool = False,
+def run_cases(routes: list[fz.Route], who: Identity, key_sizes_only: bool = False,
               keep_alive: World | None = None) -> Outcome:
     outcome = Outcome()
-    with capturing_traces() as traces:
+    with fz.capturing_traces() as traces:
         for route in routes:
-            work: list[tuple[Case, dict[str, str] | str]] = [
+            work: list[tuple[fz.Case, dict[str, str] | str]] = [
                 (case, who.cookies) for case in plan(route, who, key_sizes_only)]
             if not key_sizes_only:
                 work += cookie_cases(route, who)
             elif route.method == "GET":
-                work.append((Case(route, "2049-character session cookies",
+                work.append((fz.Case(route, "2049-character session cookies",
                                   valid_params(route, who)), OVERSIZED_SESSIONS))
             for case, cookies in work:
-                status = invoke(app, case, cookies)
+                status = fz.invoke(app, case, cookies)
                 outcome.sent += 1
                 trace = traces.take()
                 if not 200 <= status < 500:
-                    outcome.findings.append(Finding(case, status, trace))
+                    outcome.findings.append(fz.Finding(case, status, trace))
                 if case.bad_path and 200 <= status < 300:
                     outcome.accepted.append(f"{status} {route.method} {route.path} "
                                             f"{case.describe()}")
@@ -363,20 +345,20 @@ def world(aws: Runtime) -> Iterator[World]:
 
 def test_every_route_answers_anonymous_fuzz_with_a_4xx_and_stores_nothing(world: World) -> None:
     who = anonymous(world)
-    before = snapshot()
+    before = fz.snapshot()
 
-    outcome = run_cases(routes_of(app), who)
+    outcome = run_cases(fz.routes_of(app), who)
 
     assert not outcome.findings and not world.outbound.failures, report(
         outcome, "anonymous", "moto", world)
-    assert changes(before, snapshot()) == {}
+    assert fz.changes(before, fz.snapshot()) == {}
     assert outcome.sent > 1500 and outcome.accepted == []
 
 
 def test_every_route_answers_signed_in_fuzz_with_a_4xx(world: World) -> None:
     who = signed_in(world)
 
-    outcome = run_cases(routes_of(app), who, keep_alive=world)
+    outcome = run_cases(fz.routes_of(app), who, keep_alive=world)
 
     assert not outcome.findings and not world.outbound.failures, report(
         outcome, "signed in", "moto", world)
@@ -397,17 +379,17 @@ def test_every_route_answers_signed_in_fuzz_with_a_4xx(world: World) -> None:
 def test_oversized_ids_get_a_4xx_from_real_dynamodb(ddb: Runtime) -> None:
     """DynamoDB (unlike moto) refuses keys over 2,048/1,024 bytes and numbers over 38 digits:
     every id in every route's path and every field of every form, anonymously and signed in, gets
-    those; nothing stored changes for the anonymous pass."""
+    those; nothing stored fz.changes for the anonymous pass."""
     world = build_world(ddb)
-    routes = [route for route in routes_of(app) if (route.params or route.takes_body)
+    routes = [route for route in fz.routes_of(app) if (route.params or route.takes_body)
               and not is_light(route, signed_in=True)]
     anon = anonymous(world)
-    before = snapshot()
+    before = fz.snapshot()
 
     outcome = run_cases(routes, anon, key_sizes_only=True)
 
     assert not outcome.findings, report(outcome, "anonymous", "DynamoDB Local", world)
-    assert changes(before, snapshot()) == {}
+    assert fz.changes(before, fz.snapshot()) == {}
 
     outcome = run_cases(routes, signed_in(world), key_sizes_only=True)
 

@@ -239,3 +239,15 @@ def test_every_deployed_policy_fits_iams_inline_size_limit() -> None:
             statement["Resource"] = [_resolved_arn(r) for r in statement["Resource"]]
         size = len(json.dumps(policy, separators=(",", ":")))
         assert size < 10_240, (function, size)  # IAM's limit for a role's inline policies
+
+
+def test_api_gateway_answers_an_unroutable_path_with_a_404_that_echoes_no_credentials() -> None:
+    (response,) = [r["Properties"] for r in RESOURCES.values()
+                   if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]
+    assert response["ResponseType"] == "MISSING_AUTHENTICATION_TOKEN"
+    assert response["StatusCode"] == "404"
+    body = json.loads(response["ResponseTemplates"]["application/json"])
+    assert body == {"code": "not_found", "message": "No such resource."}
+    assert "$" not in response["ResponseTemplates"]["application/json"]  # nothing of the request
+    assert response["ResponseParameters"]["gatewayresponse.header.X-Request-Id"] == (
+        "context.requestId")
