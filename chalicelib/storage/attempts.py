@@ -12,8 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pynamodb.attributes import NumberAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+
+from chalicelib.storage.base import is_condition_failure, translated
 
 
 @dataclass(frozen=True)
@@ -45,3 +49,15 @@ def take(failures: NumberAttribute, last_failure_at: UTCDateTimeAttribute,
          gate: AttemptGate) -> list[Action]:
     """Count the attempt as a failure now; a success resets the count afterwards."""
     return [failures.add(1), last_failure_at.set(gate.now)]
+
+
+def taken(record: Model, actions: list[Action], condition: Condition) -> bool:
+    """Apply the attempt's update to `record` if `condition` holds; False when it is refused."""
+    try:
+        with translated():
+            record.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True

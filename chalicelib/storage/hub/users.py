@@ -174,14 +174,7 @@ def take_code_attempt(user_id: str, gate: AttemptGate) -> bool:
 
 
 def _take(user_id: str, actions: list[Action], condition: Condition) -> bool:
-    try:
-        with translated():
-            HubUserModel(user_id).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
+    return attempts.taken(HubUserModel(user_id), actions, condition)
 
 
 def record_password_ok(user_id: str, pending_totp: str | None) -> None:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.storage import attempts
 from chalicelib.storage.attempts import AttemptGate
-from chalicelib.storage.base import is_condition_failure, translated, ttl_after
+from chalicelib.storage.base import translated, ttl_after
 
 KEEP_SECONDS = 24 * 60 * 60
 
@@ -44,15 +43,8 @@ def take_attempt(user_id: str, source: str, gate: AttemptGate) -> bool:
     m = PortalSourceThrottleModel
     actions = [*attempts.take(m.failures, m.last_failure_at, gate),
                m.expires_ttl.set(ttl_after(gate.now, KEEP_SECONDS))]
-    try:
-        with translated():
-            m(_key(user_id, source)).update(
-                actions=actions, condition=attempts.is_open(m.failures, m.last_failure_at, gate))
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
+    return attempts.taken(m(_key(user_id, source)), actions,
+                          attempts.is_open(m.failures, m.last_failure_at, gate))
 
 
 def forget(user_id: str, source: str) -> None:

@@ -169,14 +169,7 @@ def take_login_attempt(user_id: str | None, gate: AttemptGate) -> bool:
 
 
 def _take(user_id: str, actions: list[Action], condition: Condition) -> bool:
-    try:
-        with translated():
-            PortalUserModel(user_id).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
+    return attempts.taken(PortalUserModel(user_id), actions, condition)
 
 
 def record_login_failure(user_id: str, now: dt.datetime) -> None:
