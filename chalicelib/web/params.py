@@ -52,6 +52,7 @@ INTEGRATION_ID = _record_id("integration")
 USER_ID = _record_id("user")
 API_KEY_ID = _record_id("API key")
 DEVICE_ID = _record_id("device")
+HUB_COMPANY_ID = _record_id("hub company")
 # A portal API key's public half: `rt.random.hex(16)`.
 PUBLIC_KEY = _record_id("API key")
 # The vendor's SaaS Protection customer ids are integers: ASCII digits, at most 18 (an int64).

@@ -246,3 +246,17 @@ def test_a_local_portal_login_is_not_ended_by_someone_elses_hub_logout(client, l
     hub_login_and_link(client, admin)
     _log_out_of_the_hub(client)
     assert other.get("/portal/").status == 200
+
+
+def test_an_oversized_or_foreign_user_id_in_the_tenant_choice_signs_nobody_in(client, linked, aws):
+    hub, _, admin = linked
+    second = companies.create_company(aws, "Second Partner")
+    other = make_user(second, username="sam-second", email="sam@example.com")
+    link_directly(second.company_id, hub.company)
+    _link_both(hub, admin, other)
+    hub_log_in(client, hub)
+    hub_login_to_portal(client)
+    for value in ("u" * 3000, "١٠", ""):
+        client.get("/portal/login")
+        assert client.post("/portal/sso/choose", {"user_id": value}).status == 401
+    assert "lh_portal_session" not in client.cookies

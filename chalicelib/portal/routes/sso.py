@@ -22,7 +22,7 @@ from chalicelib.portal import hub_linking, hub_login, security_settings, session
 from chalicelib.portal.routes.admin import security_page
 from chalicelib.portal.routes.pages import HOME, PORTAL, SECURITY, to_hub
 from chalicelib.portal.users import PortalUser
-from chalicelib.web import flash, http
+from chalicelib.web import flash, http, params
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 from chalicelib.web.signin import signed_in
@@ -112,7 +112,7 @@ def sso_choose_form(page: Page) -> Response:
 def sso_choose_submit(page: Page) -> Response:
     form = page.form()
     chosen = hub_login.choose(page.runtime, page.read_cookie(tenant_choice.COOKIE),
-                              form.get("user_id", ""))
+                              params.optional(params.USER_ID, form.get("user_id", "")))
     return _signed_in_as(page, chosen.user, chosen.return_to, chosen.hub_sid)
 
 
@@ -131,7 +131,8 @@ def sso_link_submit(page: Page) -> Response:
     form = page.form()
     try:
         chosen = hub_linking.link_with_password(page.runtime, page.read_cookie(linking.COOKIE),
-                                                form.get("user_id", ""),
+                                                params.optional(params.USER_ID,
+                                                                form.get("user_id", "")),
                                                 form.get("password", ""))
     except LoginFailed as error:
         return _link_page(page, error.message, status=401)

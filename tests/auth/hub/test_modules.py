@@ -127,3 +127,11 @@ def test_the_id_token_names_the_modules_the_user_was_granted(hub):
     body = rp.token(hub, rp.code(hub)).json
     claims = verify_id_token(hub, body["id_token"], "portal")
     assert claims["modules"] == ["portal"]
+
+
+def test_an_oversized_hub_company_id_is_a_clear_400_before_storage(hub):
+    rp = Rp.builtin("portal")
+    basic = base64.b64encode(f"{rp.client_id}:{rp.secret}".encode()).decode()
+    reply = hub.post("/hub/modules/portal/unlink", {"hub_company_id": "c" * 3000}, csrf=None,
+                     headers={"authorization": f"Basic {basic}"})
+    assert reply.status == 400 and "Name the hub company" in reply.text

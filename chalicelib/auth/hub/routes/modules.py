@@ -13,7 +13,7 @@ from chalicelib.auth.hub import insights, modules
 from chalicelib.auth.hub.oidc import clients
 from chalicelib.auth.hub.oidc.clients import Client
 from chalicelib.auth.hub.routes.pages import NO_STORE
-from chalicelib.web import http
+from chalicelib.web import http, params
 from chalicelib.web.routing import json_route
 
 routes = Blueprint(__name__)
@@ -54,7 +54,8 @@ def unlink(request: Request, module: str) -> Response:
     form = http.form(request)
     client = _client(request, form)
     modules.unlink(runtime.current(), client, module,
-                   hub_company_id=form.get("hub_company_id", ""))
+                   hub_company_id=params.optional(params.HUB_COMPANY_ID,
+                                                  form.get("hub_company_id", "")))
     return http.json_response({"module": module, "linked": False}, headers=NO_STORE)
 
 
@@ -63,6 +64,7 @@ def publish_insights(request: Request, module: str) -> Response:
     client = _client(request, {})
     body = _json_body(request)
     changed = insights.publish(runtime.current(), client, module,
-                               hub_company_id=str(body.get("hub_company_id", "")),
+                               hub_company_id=params.optional(params.HUB_COMPANY_ID,
+                                                              str(body.get("hub_company_id", ""))),
                                items=body.get("insights"))
     return http.json_response({"module": module, "changed": changed}, headers=NO_STORE)
