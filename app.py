@@ -10,14 +10,17 @@ from chalice import Chalice, Rate
 
 from chalicelib import logs, queues, runtime, settings
 from chalicelib.auth import lifecycle_events as lifecycle
+from chalicelib.auth.hub import password_reset as hub_password_reset
 from chalicelib.auth.hub import routes as hub_routes
 from chalicelib.auth.hub.oidc import keys as hub_signing_keys
 from chalicelib.itdocs import deprovisioning as itdocs_deprovisioning
 from chalicelib.itdocs import routes as itdocs_routes
 from chalicelib.itdocs.directory import ItDocsDirectory
+from chalicelib.mail import outbox as mail_outbox
 from chalicelib.portal import api_routes as portal_api_routes
 from chalicelib.portal import deprovisioning, scheduled
 from chalicelib.portal import routes as portal_routes
+from chalicelib.sync import key_check
 from chalicelib.sync import scheduled as sync_scheduled
 from chalicelib.web.routes import web_routes
 
@@ -36,14 +39,27 @@ def deliver_lifecycle_message(body: str) -> None:
 
 
 def run_sync_message(body: str) -> None:
-    """One sync-queue message: one worker of the run it names, matching to IT Docs organizations."""
+    """One sync-queue message: a key check, or one worker of the run it names, matching to IT
+    Docs organizations."""
     rt = runtime.current()
+    if key_check.handles(body):
+        key_check.handle_message(rt, body)
+        return
     sync_scheduled.handle_message(rt, body, directory=ItDocsDirectory(rt))
+
+
+def run_mail_message(body: str) -> None:
+    """One mail-queue message: send a mail, or run the hub's password-reset job that makes one."""
+    mail_outbox.handle(runtime.current(), body,
+                       jobs={hub_password_reset.JOB: hub_password_reset.run_request})
 
 
 # Without a queue URL (local stack, tests) each queue hands its messages to the same functions.
 queues.LIFECYCLE_INLINE.consume_with(deliver_lifecycle_message)
 queues.SYNC_INLINE.consume_with(run_sync_message)
+queues.SYNC_BACKGROUND.consume_with(run_sync_message)
+queues.MAIL_INLINE.consume_with(run_mail_message)
+queues.MAIL_BACKGROUND.consume_with(run_mail_message)
 
 
 class LifecycleMessagesFailed(RuntimeError):
@@ -89,6 +105,13 @@ def signing_key_rotation(event: Any) -> None:
 def sync_worker(event: Any) -> None:
     for record in event:
         run_sync_message(record.body)
+
+
+# One message per invocation: a failed send returns to the queue alone (then its dead-letter queue).
+@app.on_sqs_message(queue=settings.MAIL_QUEUE_NAME, batch_size=1)
+def mail_worker(event: Any) -> None:
+    for record in event:
+        run_mail_message(record.body)
 
 
 @app.middleware("http")

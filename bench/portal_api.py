@@ -1,13 +1,18 @@
-"""The SaaS Protection REST API on a large generated partner: requests per second and DynamoDB
-requests per call for /saas/domains and /saas/{id}/seats, in-process (chalice.test.Client, the
-whole app: routing, Basic auth, the hourly budget, the queries) against DynamoDB Local.
+"""The REST API's paged seat list on DynamoDB Local: one page against the whole list, for one
+customer at three sizes, each next to a raw boto3 floor doing the same reads at its best.
 
-    python -m bench portal_api              # 200 customers, 10,000 seats (under ~2 minutes)
-    python -m bench.portal_api --full       # 2,000 customers, 100,000 seats
-    python -m bench.portal_api --customers 500 --seats 25000
+    python -m bench portal_api                      # 1,000 / 10,000 / 50,000 seats (1-2 minutes)
+    python -m bench.portal_api --sizes 1000,5000     # other sizes
 
-`LINKHUB_BENCH_FULL=1` makes `make bench` use the full size. DynamoDB calls are counted through
-botocore's event hooks (chalicelib.storage.tables.counting_calls).
+Rows per size:
+- `API page` — `GET /saas/{id}/seats?_page=<middle>&_perPage=100` in-process (chalice.test.Client,
+  the whole app: routing, Basic auth, the hourly budget, the customer, the sizes, the page).
+- `raw page` — the floor: one boto3 Query of the same key range of the index, same projection.
+- `API whole list` — every page at `_perPage=1000`, as a client pages to the end.
+- `raw whole list` — the floor: boto3 Queries through the customer's whole index partition.
+- `raw base table` — what the unpaged list read before: every seat item, `services` included.
+Times are min and median of several runs; bytes are the JSON bodies (API) or DynamoDB's answers
+(raw); calls and items read come from botocore's hooks (`ScannedCount`).
 """
 
 from __future__ import annotations
@@ -16,43 +21,76 @@ import argparse
 import base64
 import logging
 import os
+import random
 import secrets
-import statistics
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import median, percentile, table
+from bench import median, table
 
-DEFAULT_SIZE = (200, 10_000)
-FULL_SIZE = (2_000, 100_000)
-DOMAIN_CALLS = 10
-SEAT_CALLS = 40
+SIZES = (1_000, 10_000, 50_000)
+PAGE_RUNS = 7
+WHOLE_RUNS = 3
+PER_PAGE = 100
+WHOLE_PER_PAGE = 1000
 
 
 @dataclass
 class Figures:
-    """Timings and DynamoDB calls of one kind of request."""
+    """Several runs of one way of reading: wall time, bytes, DynamoDB calls and items read."""
 
     label: str
     millis: list[float] = field(default_factory=list)
-    calls: list[int] = field(default_factory=list)
-    operations: Counter[str] = field(default_factory=Counter)
-    items: list[int] = field(default_factory=list)
+    size_bytes: int = 0
+    calls: int = 0
+    items_read: int = 0
+    items: int = 0
 
-    def row(self) -> list[object]:
-        total_seconds = sum(self.millis) / 1000
-        per_call = {op: n / len(self.calls) for op, n in sorted(self.operations.items())}
-        return [
-            self.label, len(self.millis), round(statistics.mean(self.items)),
-            len(self.millis) / total_seconds if total_seconds else 0.0,
-            median(self.millis), percentile(self.millis, 0.9),
-            statistics.mean(self.calls),
-            ", ".join(f"{op} {n:g}" for op, n in per_call.items()),
-        ]
+    def row(self, seats: int) -> list[object]:
+        return [f"{seats:,}", self.label, len(self.millis), min(self.millis),
+                median(self.millis), f"{self.size_bytes:,}", self.items, self.calls,
+                self.items_read]
+
+
+class Reads:
+    """DynamoDB calls and items examined, from botocore's after-call hook."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.items = 0
+        self.wire_bytes = 0
+
+    def on_call(self, parsed: Any = None, http_response: Any = None, **_: Any) -> None:
+        self.calls += 1
+        if isinstance(parsed, dict):
+            self.items += int(parsed.get("ScannedCount", 0))
+        if http_response is not None:
+            self.wire_bytes += len(http_response.content or b"")
+
+
+@contextmanager
+def counting(client: Any) -> Iterator[Reads]:
+    reads = Reads()
+    client.meta.events.register("after-call.dynamodb", reads.on_call)
+    try:
+        yield reads
+    finally:
+        client.meta.events.unregister("after-call.dynamodb", reads.on_call)
+
+
+def measure(figures: Figures, client: Any, read: Callable[[], tuple[int, int]], runs: int) -> None:
+    """`read` returns (bytes, items); the last run's calls and items read are kept."""
+    for _ in range(runs):
+        with counting(client) as reads:
+            started = time.perf_counter()
+            size, items = read()
+            figures.millis.append((time.perf_counter() - started) * 1000)
+        figures.size_bytes, figures.items = size or reads.wire_bytes, items
+        figures.calls, figures.items_read = reads.calls, reads.items
 
 
 def database() -> tuple[str, AbstractContextManager[Any], Callable[[], None]]:
@@ -83,96 +121,178 @@ def quiet_request_log() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def measure(figures: Figures, request: Callable[[], Any]) -> None:
-    """One request: its wall time, its DynamoDB calls by operation, the items it returned."""
+def make_customer(rt: Any, company_id: str, seats: int) -> int:
+    """One Microsoft 365 customer with `seats` seats, bulk-loaded; returns its id."""
+    from chalicelib.storage.portal import id_sequences
+    from chalicelib.storage.portal import saas_customers as customer_store
+    from chalicelib.storage.portal import saas_seats as seat_store
+    from devstack.generate_partner import build_customer, build_seats, with_summary
+
+    (customer_id,) = id_sequences.allocate_ids("saas_customer_id", 1)
+    now = rt.clock.now()
+    customer = build_customer(company_id, customer_id, f"Bench {seats}", product_type="Office365",
+                              domain_stem=f"bench{seats}", retention_type="ICR", now=now,
+                              organization=None)
+    built = build_seats(random.Random(seats), customer, seats, now)
+    chunks = [built[i:i + 1000] for i in range(0, len(built), 1000)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(seat_store.save_seats, chunks))
+    customer_store.create_customer(with_summary(customer, built, now))
+    return int(customer_id)
+
+
+def raw_page(client: Any, table_name: str, customer_id: int, offset: int,
+             limit: int) -> Callable[[], tuple[int, int]]:
+    """The floor for one page: a single Query of the page's key range, the API's fields."""
+    from chalicelib.storage.portal import list_positions
+    from chalicelib.storage.portal import saas_seats as seat_store
+
+    sizes = list_positions.sizes(seat_store.seats_owner(customer_id))
+    (key_range,) = list_positions.page_ranges(sizes, list(sizes), offset, limit)
+
+    def read() -> tuple[int, int]:
+        answer = client.query(
+            TableName=table_name, IndexName="by_list_key", Limit=key_range.count,
+            KeyConditionExpression="saas_customer_id = :c AND list_key BETWEEN :a AND :b",
+            ExpressionAttributeValues={":c": {"N": str(customer_id)},
+                                       ":a": {"S": key_range.first}, ":b": {"S": key_range.last}},
+            ProjectionExpression=PROJECTION, ExpressionAttributeNames=NAMES)
+        return 0, len(answer["Items"])
+
+    return read
+
+
+PROJECTION = "remote_id, main_id, #n, seat_type, seat_state, billable, date_added"
+NAMES = {"#n": "name"}
+
+
+def raw_whole(client: Any, table_name: str, customer_id: int,
+              index: bool) -> Callable[[], tuple[int, int]]:
+    """The floor for the whole list: Query pages through the partition (index or base table)."""
+
+    def read() -> tuple[int, int]:
+        arguments: dict[str, Any] = {
+            "TableName": table_name, "KeyConditionExpression": "saas_customer_id = :c",
+            "ExpressionAttributeValues": {":c": {"N": str(customer_id)}}}
+        if index:
+            arguments.update(IndexName="by_list_key", ProjectionExpression=PROJECTION,
+                             ExpressionAttributeNames=NAMES)
+        items = 0
+        for page in client.get_paginator("query").paginate(**arguments):
+            items += len(page["Items"])
+        return 0, items
+
+    return read
+
+
+def api_pages(http: Any, headers: dict[str, str], path: str,
+              pages: Sequence[int], per_page: int) -> Callable[[], tuple[int, int]]:
+    def read() -> tuple[int, int]:
+        size = items = 0
+        for page in pages:
+            reply = http.get(f"{path}?_page={page}&_perPage={per_page}", headers=headers)
+            assert reply.status == 200, reply.text[:200]
+            size, items = size + len(reply.body), items + len(reply.json)
+        return size, items
+
+    return read
+
+
+def bench_size(http: Any, headers: dict[str, str], company_id: str, seats: int) -> list[Figures]:
+    from chalicelib import runtime
     from chalicelib.storage import tables
 
-    with tables.counting_calls() as counter:
-        started = time.perf_counter()
-        reply = request()
-        figures.millis.append((time.perf_counter() - started) * 1000)
-    assert reply.status == 200, (figures.label, reply.status, reply.text[:200])
-    figures.calls.append(counter.total)
-    figures.operations.update(counter.calls)
-    figures.items.append(len(reply.json))
+    started = time.perf_counter()
+    customer_id = make_customer(runtime.current(), company_id, seats)
+    print(f"  {seats:,} seats loaded in {time.perf_counter() - started:.1f}s", flush=True)
+    client = tables.connection().client
+    found = []
+    for label, runs, read in plan(http, headers, client, customer_id, seats):
+        figures = Figures(label)
+        measure(figures, client, read, runs)
+        found.append(figures)
+    return found
 
 
-def run(customers: int, seat_total: int) -> str:
+def plan(http: Any, headers: dict[str, str], client: Any, customer_id: int,
+         seats: int) -> list[tuple[str, int, Callable[[], tuple[int, int]]]]:
+    """(label, runs, read) of each row for one customer."""
+    from chalicelib.storage.portal.saas_seats import SaasSeatModel
+
+    table_name = SaasSeatModel.Meta.table_name
+    path = f"/api/v1/saas/{customer_id}/seats"
+    middle = (seats // PER_PAGE) // 2 + 1
+    whole_pages = list(range(1, -(-seats // WHOLE_PER_PAGE) + 1))
+    return [
+        (f"API page {middle} (_perPage={PER_PAGE})", PAGE_RUNS,
+         api_pages(http, headers, path, [middle], PER_PAGE)),
+        ("raw page (one Query, same range)", PAGE_RUNS,
+         raw_page(client, table_name, customer_id, (middle - 1) * PER_PAGE, PER_PAGE)),
+        (f"API whole list ({len(whole_pages)} x _perPage={WHOLE_PER_PAGE})", WHOLE_RUNS,
+         api_pages(http, headers, path, whole_pages, WHOLE_PER_PAGE)),
+        ("raw whole list (index, same fields)", WHOLE_RUNS,
+         raw_whole(client, table_name, customer_id, index=True)),
+        ("raw base table (every field)", WHOLE_RUNS,
+         raw_whole(client, table_name, customer_id, index=False)),
+    ]
+
+
+def open_partner(endpoint: str) -> tuple[Any, dict[str, str], str]:
+    """A runtime on `endpoint` with fresh tables, and a partner's client, headers and id."""
+    from chalicelib import runtime, settings
+    from chalicelib.portal import api_keys, companies
+    from chalicelib.storage import tables
+    from tests.web_client import WebClient
+
+    rt = runtime.install(runtime.build(settings.from_environment().with_overrides(
+        dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
+        local_key_hex=secrets.token_hex(32))))
+    tables.create_tables()
+    company = companies.create_company(rt, "Bench Partner", hourly_budget=100_000_000)
+    key = api_keys.issue(rt, company.company_id, "benchmark", "bench")
+    from app import app
+
+    http = WebClient(app)
+    token = base64.b64encode(f"{key.key.public_key}:{key.secret}".encode()).decode()
+    headers = {"authorization": f"Basic {token}"}
+    http.get("/api/v1/saas/domains", headers=headers)  # argon2id once; cached after
+    return http, headers, company.company_id
+
+
+def run(sizes: Sequence[int]) -> str:
     for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
-    from chalicelib import runtime, settings
-    from chalicelib.portal import api_keys
-    from chalicelib.storage import tables
-    from devstack import generate_partner
-    from tests.web_client import WebClient
+    from chalicelib import runtime
 
     endpoint, context, stop = database()
     rows: list[list[object]] = []
     try:
         with context:
-            rt = runtime.install(runtime.build(
-                settings.from_environment().with_overrides(
-                    dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
-                    local_key_hex=secrets.token_hex(32))))
-            tables.create_tables()
-            made = generate_partner.generate(rt, customers, seat_total, name="Bench Partner")
-            written = customers * 2 + seat_total
-            print(f"Generated {customers:,} customers and {seat_total:,} seats "
-                  f"({written:,} items) in {made.seconds:.1f}s "
-                  f"({written / made.seconds:,.0f} items/s, batch writes)\n", flush=True)
-            from app import app
-
-            client = WebClient(app)
-            token = base64.b64encode(f"{made.public_key}:{made.secret}".encode()).decode()
-            headers = {"authorization": f"Basic {token}"}
-
-            def get(path: str) -> Callable[[], Any]:
-                return lambda: client.get(path, headers=headers)
-
-            first = Figures("GET /saas/domains, first call (argon2id verify)")
-            measure(first, get("/api/v1/saas/domains"))
-            domains = Figures("GET /saas/domains")
-            for _ in range(DOMAIN_CALLS):
-                measure(domains, get("/api/v1/saas/domains"))
-            by_size = sorted(zip(made.seat_counts, made.customer_ids, strict=True))
-            typical = Figures("GET /saas/{id}/seats, customers across all sizes")
-            step = max(1, len(by_size) // SEAT_CALLS)
-            for _, customer_id in by_size[::step][:SEAT_CALLS]:
-                measure(typical, get(f"/api/v1/saas/{customer_id}/seats"))
-            largest_count, largest_id = by_size[-1]
-            largest = Figures(f"GET /saas/{{id}}/seats, largest customer ({largest_count} seats)")
-            for _ in range(5):
-                measure(largest, get(f"/api/v1/saas/{largest_id}/seats"))
-            rows = [f.row() for f in (first, domains, typical, largest)]
-            cached = len(api_keys.verified_secrets(rt))
+            http, headers, company_id = open_partner(endpoint)
+            for seats in sizes:
+                rows.extend(f.row(seats) for f in bench_size(http, headers, company_id, seats))
     finally:
         runtime.reset()
         stop()
     backend = "DynamoDB Local" if endpoint else "moto (in-process)"
-    note = (f"Verified secrets cached in-process: {cached}; only the first call paid for "
-            "argon2id. Per call: GetItem on the key, UpdateItem on the hourly budget counter, "
-            "GetItem on the customer (seats), and Query pages (1 MB each).\n")
     return table(
-        f"SaaS Protection REST API in-process on {backend}: {customers:,} customers, "
-        f"{seat_total:,} seats",
-        ["request", "calls", "items", "req/s", "median ms", "p90 ms", "DynamoDB calls/req",
-         "operations per request"],
+        f"GET /saas/{{id}}/seats, one page against the whole list, on {backend}",
+        ["seats", "read", "runs", "min ms", "median ms", "bytes", "items", "DynamoDB calls",
+         "items read"],
         rows,
-    ) + note
+    ) + ("A page costs the same at every size (two Queries: the sizes, then exactly its "
+         "seats); the whole list grows with the customer. Bytes: the JSON bodies (API) or "
+         "DynamoDB's own answers (raw).\n")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="REST API benchmark on a generated partner")
-    parser.add_argument("--full", action="store_true",
-                        help="2,000 customers and 100,000 seats (default 200 and 10,000)")
-    parser.add_argument("--customers", type=int)
-    parser.add_argument("--seats", type=int)
+    parser = argparse.ArgumentParser(description="Paged seat list benchmark")
+    parser.add_argument("--sizes", help="comma-separated seat counts (default 1000,10000,50000)")
     args = parser.parse_args(list(argv or []))
-    full = args.full or os.environ.get("LINKHUB_BENCH_FULL") == "1"
-    customers, seat_total = FULL_SIZE if full else DEFAULT_SIZE
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(SIZES)
     with quiet_request_log():
-        print(run(args.customers or customers, args.seats or seat_total), flush=True)
+        print(run(sizes), flush=True)
 
 
 if __name__ == "__main__":

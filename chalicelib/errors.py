@@ -113,3 +113,9 @@ class StorageUnavailable(LinkhubError):
     """DynamoDB could not be reached."""
 
     public_message = "The service is temporarily unavailable."
+
+
+class GatewayTimeout(LinkhubError):
+    """The answer took too long to make (the REST API's vendor-realism 504 on large seat lists)."""
+
+    public_message = "The request timed out."

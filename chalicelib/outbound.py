@@ -3,10 +3,13 @@
 The runtime's `transport` port: production and `make run` use the standard library's client; unit
 tests build their runtime with a transport that hands requests for the app's own base URL to the
 app in-process (tests/loopback.py), so the whole chain runs without a network and without mocks.
+Whatever goes wrong below HTTP (no connection, a timeout, a cut-off body, bytes that are not HTTP)
+is `Unreachable`; every status is an answer.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -64,12 +67,21 @@ class UrllibTransport:
             raise Unreachable(f"Not an HTTP URL: {url[:80]}")
         req = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as raw:  # noqa: S310
-                return HttpResponse(raw.status, raw.read(), _lower(raw.headers.items()))
-        except urllib.error.HTTPError as exc:
-            return HttpResponse(exc.code, exc.read(), _lower(exc.headers.items()))
+            return _exchange(req, timeout)
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise Unreachable(f"{_host(url)} could not be reached: {_reason(exc)}") from exc
+        except http.client.HTTPException as exc:  # a cut-off body, or bytes that are not HTTP
+            raise Unreachable(
+                f"{_host(url)} did not answer in HTTP: {type(exc).__name__}") from exc
+
+
+def _exchange(req: urllib.request.Request, timeout: float) -> HttpResponse:
+    """Send and read the whole answer; an error status is an answer like any other."""
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as raw:  # noqa: S310
+            return HttpResponse(raw.status, raw.read(), _lower(raw.headers.items()))
+    except urllib.error.HTTPError as exc:
+        return HttpResponse(exc.code, exc.read(), _lower(exc.headers.items()))
 
 
 def _lower(items: Any) -> dict[str, str]:

@@ -1,20 +1,24 @@
 """One way to hand work to a queue: SQS in AWS, in-process locally and in tests.
 
 Both the hub's lifecycle events and the sync send through a `Queue`. In AWS a queue is SQS and
-the app's queue handler consumes each message; without a queue URL the inline queue hands the
-body at once to that same consumer function (app.py wires it with `consume_with`), so the local
-stack and the tests run the code path AWS runs.
+the app's queue handler consumes each message; without a queue URL a local queue hands the body to
+that same consumer function (app.py wires it with `consume_with`), so the local stack and the tests
+run the code path AWS runs. The inline queue delivers inside the sender's call (unit tests); the
+background queue delivers on worker threads of this process, so the sender answers at once, as
+with SQS (the sync queue of `make run` and `chalice local`, setting `local_queues`).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib import logs
-from chalicelib.settings import LIFECYCLE_QUEUE_NAME, SYNC_QUEUE_NAME, Settings
+from chalicelib.settings import LIFECYCLE_QUEUE_NAME, MAIL_QUEUE_NAME, SYNC_QUEUE_NAME, Settings
 
 Consumer = Callable[[str], None]
 
@@ -72,9 +76,81 @@ class InlineQueue:
             logs.event("queue_message_failed", queue=self.name, error=type(exc).__name__)
 
 
-# This process's inline queues: every runtime without a queue URL sends through these.
+class BackgroundQueue:
+    """Delivers each message on one of a few worker threads of this process, as SQS would.
+
+    `send` returns at once. A consumer that fails is logged and left, as with the inline queue;
+    a sync whose worker died is resumed by the tick once its lease ends. `drain` waits until
+    every message sent so far was consumed (tests wait on it).
+    """
+
+    def __init__(self, name: str, workers: int = 4) -> None:
+        self.name = name
+        self._workers = workers
+        self._consumer: Consumer | None = None
+        self._pending: deque[str] = deque()
+        self._unfinished = 0
+        self._changed = threading.Condition()
+        self._running = 0  # worker threads that have not yet decided to end (under the lock)
+
+    def consume_with(self, consumer: Consumer) -> None:
+        """Wiring (app.py): the function the queue's SQS handler calls for each record."""
+        self._consumer = consumer
+
+    def send(self, body: str) -> None:
+        if self._consumer is None:
+            raise QueueNotWired(f"no consumer for the {self.name} queue: import app first")
+        with self._changed:
+            self._pending.append(body)
+            self._unfinished += 1
+            self._start_worker()
+            self._changed.notify_all()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every message sent so far was consumed; False when `timeout` ran out."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._unfinished:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._changed.wait(left):
+                    return self._unfinished == 0
+            return True
+
+    def _start_worker(self) -> None:
+        """One more worker thread while messages wait and fewer than `workers` run (locked)."""
+        if self._pending and self._running < self._workers:
+            self._running += 1
+            threading.Thread(target=self._work, name=f"queue-{self.name}", daemon=True).start()
+
+    def _work(self) -> None:
+        """Consume messages until none wait, then end (the next send starts a worker again)."""
+        while True:
+            with self._changed:
+                if not self._pending:
+                    self._running -= 1
+                    return
+                body = self._pending.popleft()
+            self._deliver(body)
+            with self._changed:
+                self._unfinished -= 1
+                self._changed.notify_all()
+
+    def _deliver(self, body: str) -> None:
+        """One message to the consumer; its failure is logged, never raised into the worker."""
+        consumer = self._consumer
+        try:
+            if consumer is not None:
+                consumer(body)
+        except Exception as exc:  # the queue boundary, in-process: the message is dropped
+            logs.event("queue_message_failed", queue=self.name, error=type(exc).__name__)
+
+
+# This process's local queues: every runtime without a queue URL sends through these.
 LIFECYCLE_INLINE = InlineQueue(LIFECYCLE_QUEUE_NAME)
 SYNC_INLINE = InlineQueue(SYNC_QUEUE_NAME)
+SYNC_BACKGROUND = BackgroundQueue(SYNC_QUEUE_NAME)
+MAIL_INLINE = InlineQueue(MAIL_QUEUE_NAME)
+MAIL_BACKGROUND = BackgroundQueue(MAIL_QUEUE_NAME)
 
 
 @dataclass(frozen=True)
@@ -83,15 +159,19 @@ class Queues:
 
     lifecycle: Queue
     sync: Queue
+    mail: Queue = MAIL_INLINE  # outbound mail (chalicelib.mail)
 
 
 def from_settings(settings: Settings, sqs_client: Any = None) -> Queues:
-    """SQS for each queue whose URL is configured, else this process's inline queue."""
+    """SQS for each queue whose URL is configured, else this process's local queue."""
+    local_sync = SYNC_BACKGROUND if settings.local_queues == "background" else SYNC_INLINE
+    local_mail = MAIL_BACKGROUND if settings.local_queues == "background" else MAIL_INLINE
     return Queues(
         lifecycle=_queue(settings.lifecycle_queue_url, LIFECYCLE_INLINE, settings, sqs_client),
-        sync=_queue(settings.sync_queue_url, SYNC_INLINE, settings, sqs_client),
+        sync=_queue(settings.sync_queue_url, local_sync, settings, sqs_client),
+        mail=_queue(settings.mail_queue_url, local_mail, settings, sqs_client),
     )
 
 
-def _queue(url: str, inline: InlineQueue, settings: Settings, sqs_client: Any) -> Queue:
-    return SqsQueue(url, settings.region, sqs_client) if url else inline
+def _queue(url: str, local: Queue, settings: Settings, sqs_client: Any) -> Queue:
+    return SqsQueue(url, settings.region, sqs_client) if url else local

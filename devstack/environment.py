@@ -15,6 +15,8 @@ from chalicelib import runtime, settings
 ROOT = Path(__file__).resolve().parent.parent
 API_PORT = 8000
 DYNAMODB_PORT = 8001
+SMTP_PORT = 1025  # the mail catcher (devstack/mail_catcher.py)
+INBOX_PORT = 8025
 BASE_URL = f"http://localhost:{API_PORT}"
 
 
@@ -30,6 +32,11 @@ def dev_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
             "LINKHUB_TABLE_PREFIX": "linkhub-dev-",
             "LINKHUB_LOCAL_KEY_FILE": ".devstack/local.key",
             "LINKHUB_BASE_URL": BASE_URL,
+            # The sync queue on worker threads, as SQS would: Start Manual Sync answers at once.
+            "LINKHUB_LOCAL_QUEUES": "background",
+            # Outbound mail goes to the mail catcher, read at http://localhost:8025/.
+            "LINKHUB_SMTP_HOST": "127.0.0.1",
+            "LINKHUB_SMTP_PORT": str(SMTP_PORT),
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": env.get("AWS_DEFAULT_REGION", "us-east-1"),

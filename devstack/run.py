@@ -1,4 +1,5 @@
-"""`make run`: DynamoDB Local, the tables, demo data, `chalice local` and the tick, until Ctrl-C.
+"""`make run`: DynamoDB Local, the mail catcher, the tables, demo data, `chalice local` and the
+tick, until Ctrl-C.
 
 Everything lives under `.devstack/` (database, logs, the local key file), so a second run finds the
 first run's data. Every child runs in its own process group and is stopped with it.
@@ -22,15 +23,19 @@ from types import FrameType
 from typing import IO
 
 from chalicelib.storage import tables
+from chalicelib.storage.portal import list_backfill
 from devstack import demo, dynamodb_local, tick
 from devstack.environment import (
     API_PORT,
     BASE_URL,
     DYNAMODB_PORT,
+    INBOX_PORT,
     ROOT,
+    SMTP_PORT,
     dev_environment,
     install_dev_runtime,
 )
+from devstack.mail_catcher import MailCatcher
 
 STATE_DIR = ROOT / ".devstack"
 LOG_DIR = STATE_DIR / "logs"
@@ -57,11 +62,15 @@ class Stack:
 
     services: list[Service] = field(default_factory=list)
     tick_stop: threading.Event | None = None
+    mail: MailCatcher | None = None
     notes: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
         if self.tick_stop is not None:
             self.tick_stop.set()
+        if self.mail is not None:
+            self.mail.stop()
+            self.mail = None
         for service in reversed(self.services):
             print(f"stopping {service.name} ...", flush=True)
             service.stop()
@@ -99,6 +108,12 @@ def start_database(stack: Stack) -> None:
     stack.services.append(Service("moto server", process, log_path))
     dynamodb_local.wait_for_port(DYNAMODB_PORT, process=process)
     stack.notes.append(f"!!! moto server IN MEMORY on port {DYNAMODB_PORT}: {reason}")
+
+
+def start_mail_catcher(stack: Stack, smtp_port: int = SMTP_PORT,
+                       inbox_port: int = INBOX_PORT) -> None:
+    """The SMTP server the app sends to, and its inbox page (mails kept in memory)."""
+    stack.mail = MailCatcher(smtp_port, inbox_port).start()
 
 
 def _copy_output(source: IO[bytes], log_path: Path, echo: threading.Event) -> None:
@@ -169,6 +184,7 @@ def banner(stack: Stack, demo_lines: list[str]) -> str:
         f"  Partner Portal   {BASE_URL}/portal/",
         f"  IT Docs          {BASE_URL}/itdocs/",
         f"  REST API         {BASE_URL}/api/v1/",
+        f"  Mail (inbox)     http://localhost:{INBOX_PORT}/  (SMTP on port {SMTP_PORT})",
         "",
         *[f"  {note}" for note in stack.notes],
         "  Scheduler tick   every "
@@ -198,7 +214,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_to_file(LOG_DIR / "devstack.log")
-    for port in (API_PORT, DYNAMODB_PORT):
+    for port in (API_PORT, DYNAMODB_PORT, SMTP_PORT, INBOX_PORT):
         if port_in_use(port):
             print(f"Port {port} is already in use (another `make run`?). Stop it and try again.")
             return 1
@@ -206,10 +222,14 @@ def main() -> int:
     echo = threading.Event()
     try:
         start_database(stack)
+        start_mail_catcher(stack)
         rt = install_dev_runtime()
         created = tables.create_tables()
         stack.notes.append(f"Tables           {len(created)} created, "
                            f"{len(tables.all_models()) - len(created)} already there")
+        placed = list_backfill.place_unlisted()  # data kept from before the API's paged lists
+        if placed:
+            stack.notes.append(f"Upgraded         {placed} stored seats and customers listed")
         demo_lines = demo.load_all(rt)
         start_api(stack, echo)
         _, stack.tick_stop = tick.start_thread(rt)

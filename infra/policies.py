@@ -2,8 +2,10 @@
 
 A function may use only the tables (and their indexes) of the storage modules its code reaches, the
 queues it sends to or receives from, the KMS key when its code encrypts or decrypts, and its own log
-group. Every resource is a named ARN (CloudFormation intrinsics resolve them); none is "*". There
-is no dynamodb:Scan and no table management action: the app only reads and writes items.
+group; only the mail queue's consumer may send mail through SES (the sender identity and the
+configuration set). Every resource is a named ARN (CloudFormation intrinsics resolve them); none is
+"*". There is no dynamodb:Scan and no table management action: the app only
+reads and writes items.
 """
 
 from __future__ import annotations
@@ -34,6 +36,15 @@ RECEIVE_ACTIONS = [
     "sqs:ReceiveMessage",
 ]
 KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt"]
+# SES v2 SendEmail is authorised on the sender identity and the configuration set it names.
+SES_ACTIONS = ["ses:SendEmail"]
+MAIL_IDENTITY = "MailIdentity"  # template parameter: the SES-verified domain or address
+MAIL_CONFIGURATION_SET = "MailConfigurationSet"
+SES_RESOURCES = [
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${" + MAIL_IDENTITY + "}",
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${"
+    + MAIL_CONFIGURATION_SET + "}",
+]
 KMS_KEY = "SecretsKey"
 # Code that encrypts or decrypts secrets through the runtime's secret box.
 KMS_MARKERS = ("box.encrypt", "box.decrypt")
@@ -62,6 +73,12 @@ def sends_to(function: fn.Function, queues: dict[str, str]) -> list[str]:
     """
     return [name for name, setting in queues.items()
             if fn.source_mentions(function, f"queues.{setting.removesuffix('_queue_url')}.send")]
+
+
+def sends_mail(function: fn.Function) -> bool:
+    """Only the mail queue's consumer sends mail (SES); every other function only enqueues it."""
+    settings = importlib.import_module("chalicelib.settings")
+    return function.queue == settings.MAIL_QUEUE_NAME
 
 
 def uses_kms(function: fn.Function) -> bool:
@@ -120,6 +137,15 @@ def policy(function: fn.Function, queues: dict[str, str]) -> dict[str, Any]:
                 "Resource": [_arn(queue_id(function.queue))],
             }
         )
+    if sends_mail(function):
+        statements.append(
+            {
+                "Sid": "SendMail",
+                "Effect": "Allow",
+                "Action": SES_ACTIONS,
+                "Resource": [{"Fn::Sub": arn} for arn in SES_RESOURCES],
+            }
+        )
     if uses_kms(function):
         statements.append(
             {
@@ -139,4 +165,5 @@ def queue_settings() -> dict[str, str]:
     return {
         settings.SYNC_QUEUE_NAME: "sync_queue_url",
         settings.LIFECYCLE_QUEUE_NAME: "lifecycle_queue_url",
+        settings.MAIL_QUEUE_NAME: "mail_queue_url",
     }

@@ -1,9 +1,10 @@
 """infra/resources.json: what `chalice package --merge-template` adds to Chalice's template.
 
 Tables come from the models; the queues (each with a dead-letter queue and an alarm on it that
-notifies the alarm topic), the KMS key, the signing secret and the log groups are declared here;
-the functions Chalice generates get their name, their environment (queue URLs, key, secret, base
-URL) and the sync worker's bounded SQS concurrency.
+notifies the alarm topic), the KMS key, the signing secret, the SES configuration set and the log
+groups are declared here; the functions Chalice generates get their name, their environment (queue
+URLs, key, secret, base URL, the mail worker's configuration set) and the sync worker's bounded SQS
+concurrency.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ACCOUNT_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
 ENV_FOR_SETTING = {
     "sync_queue_url": "LINKHUB_SYNC_QUEUE_URL",
     "lifecycle_queue_url": "LINKHUB_LIFECYCLE_QUEUE_URL",
+    "mail_queue_url": "LINKHUB_MAIL_QUEUE_URL",
 }
 
 
@@ -167,6 +169,8 @@ def _function_overrides(function: fn.Function, queues: dict[str, str]) -> dict[s
         },
         "LINKHUB_KMS_KEY_ID": {"Fn::GetAtt": [policies.KMS_KEY, "Arn"]},
     }
+    if policies.sends_mail(function):
+        variables["LINKHUB_SES_CONFIGURATION_SET"] = {"Ref": policies.MAIL_CONFIGURATION_SET}
     for name in policies.sends_to(function, queues):
         variables[ENV_FOR_SETTING[queues[name]]] = {"Ref": policies.queue_id(name)}
     properties: dict[str, Any] = {
@@ -199,6 +203,10 @@ def build(functions: list[fn.Function], table_prefix: str) -> dict[str, Any]:
     for name in queues:
         resources.update(_queue_pair(name, consumers.get(name, 900)))
     resources.update(_secrets())
+    resources[policies.MAIL_CONFIGURATION_SET] = {
+        "Type": "AWS::SES::ConfigurationSet",
+        "Properties": {"Name": f"{APP}-{STAGE}"},
+    }
     resources[GATEWAY_NOT_FOUND] = _gateway_not_found()
     for function in functions:
         resources[policies.log_group_id(function)] = {
@@ -222,7 +230,13 @@ def build(functions: list[fn.Function], table_prefix: str) -> dict[str, Any]:
                 "Default": "https://linkhub.example.com",
                 "Description": "Public https base URL (the OIDC issuer and redirect URIs)",
                 "AllowedPattern": "^https://[^/]+$",
-            }
+            },
+            policies.MAIL_IDENTITY: {
+                "Type": "String",
+                "Default": "linkhub.example.com",
+                "Description": "The SES-verified identity (domain or address) of "
+                "LINKHUB_MAIL_SENDER; only the mail worker may send from it",
+            },
         },
         "Resources": resources,
         "Outputs": outputs,

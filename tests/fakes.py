@@ -1,15 +1,17 @@
 """The ports the fixtures build runtimes with: a test points them elsewhere, as it moves the clock.
 
 A runtime is frozen and tests pass the fixture's runtime around, so a test never replaces a port;
-it tells the fixture's transport or sleep what to do instead (`use_transport`, `use_sleep`).
+it tells the fixture's transport, sleep or sync queue what to do instead (`use_transport`,
+`use_sleep`, `hold_sync_queue`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
-from chalicelib import runtime
+from chalicelib import queues, runtime
 from chalicelib.clock import Clock
 from chalicelib.outbound import DEFAULT_TIMEOUT_SECONDS, HttpResponse, Transport, UrllibTransport
 from chalicelib.runtime import Runtime
@@ -46,9 +48,52 @@ class SwitchSleep:
         self.target(seconds)
 
 
+class SwitchQueue:
+    """The sync queue for tests: the settings' local queue until a test holds it."""
+
+    def __init__(self, target: queues.Queue) -> None:
+        self.target = target
+
+    def send(self, body: str) -> None:
+        self.target.send(body)
+
+
+class HeldQueue:
+    """Keeps the sync queue's messages until the test delivers them, as SQS holds them until a
+    worker takes them: what a request did before any worker ran can be looked at."""
+
+    def __init__(self, deliver: queues.Queue) -> None:
+        self.bodies: list[str] = []
+        self._deliver = deliver
+
+    def send(self, body: str) -> None:
+        self.bodies.append(body)
+
+    def deliver_all(self, limit: int = 1000) -> int:
+        """Hand every held message to the consumer (and those it sends on); how many."""
+        delivered = 0
+        while self.bodies and delivered < limit:
+            self._deliver.send(self.bodies.pop(0))
+            delivered += 1
+        assert not self.bodies, f"the queue still holds {len(self.bodies)} messages"
+        return delivered
+
+
 def build_for_tests(settings: Settings, clock: Clock | None = None) -> Runtime:
-    """A runtime whose transport and sleep a test can switch."""
-    return runtime.build(settings, clock=clock, transport=SwitchTransport(), sleep=SwitchSleep())
+    """A runtime whose transport, sleep and sync queue a test can switch."""
+    built = queues.from_settings(settings)
+    held = dataclasses.replace(built, sync=SwitchQueue(built.sync))
+    return runtime.build(settings, clock=clock, transport=SwitchTransport(), sleep=SwitchSleep(),
+                         queues=held)
+
+
+def hold_sync_queue(rt: Runtime) -> HeldQueue:
+    """Hold `rt`'s sync-queue messages from now on; `deliver_all()` runs them inline."""
+    switch = rt.queues.sync
+    assert isinstance(switch, SwitchQueue), "build the runtime with build_for_tests"
+    held = HeldQueue(queues.SYNC_INLINE)
+    switch.target = held
+    return held
 
 
 def use_transport(rt: Runtime, transport: Transport) -> None:

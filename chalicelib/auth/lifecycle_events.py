@@ -6,9 +6,9 @@ from these events, as it would from another company's product. Hub and modules b
 module and never each other. Handlers are idempotent: a redelivered event is harmless.
 
 `sessions.revoked` is published on every administrative end of a user's sessions (deactivation,
-deletion, MFA reset, revoked module access). It is not a provisioning decision: every module ends
-that user's sessions on it whatever its own settings (Automatic User Deactivation included). With
-`detail["module"]` it concerns that module only.
+deletion, MFA reset, revoked module access) and on a password reset. It is not a provisioning
+decision: every module ends that user's sessions on it whatever its own settings (Automatic User
+Deactivation included). With `detail["module"]` it concerns that module only.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ REVOKED_BY_DEACTIVATION = "deactivated"
 REVOKED_BY_DELETION = "deleted"
 REVOKED_BY_MFA_RESET = "mfa_reset"
 REVOKED_BY_ACCESS_REVOKED = "access_revoked"
+REVOKED_BY_PASSWORD_RESET = "password_reset"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from chalicelib.itdocs import organizations, policy
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.organizations import Organization
 from chalicelib.runtime import Runtime
+from chalicelib.storage.itdocs.match_decisions import DecisionFor
 
 # The JSON API's one sync action says what it refuses in its own words.
 API_REFUSALS = {**policy.REFUSALS,
@@ -43,8 +44,8 @@ class SyncUser:
     def organization(self, organization_id: str) -> Organization:
         return organizations.get(self.rt, self.user, organization_id)
 
-    def create_organization(self, name: str) -> Organization:
-        return organizations.create(self.rt, self.user, name)
+    def create_organization(self, name: str, decision: DecisionFor | None = None) -> Organization:
+        return organizations.create(self.rt, self.user, name, decision)
 
 
 def for_page(rt: Runtime, user: ItDocsUser) -> SyncUser:

@@ -10,7 +10,8 @@
 - `session.ended` (the user logged out of the hub): the IT Docs sessions that hub session started
   end.
 
-Handling is idempotent: a redelivered event finds the user already changed and no sessions left.
+Handling is idempotent: a redelivered event finds the user already changed and no sessions left;
+two copies handled at once change the status, and audit it, once (the loser reads again).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from chalicelib import logs, runtime
 from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth.lifecycle_events import LifecycleEvent
+from chalicelib.errors import ConcurrentChange
 from chalicelib.itdocs import audit, sessions
 from chalicelib.itdocs.accounts import ACTIVE, DEACTIVATED, DELETED
 from chalicelib.runtime import Runtime
@@ -26,6 +28,7 @@ from chalicelib.storage.itdocs import users as user_store
 from chalicelib.storage.itdocs.users import User
 
 MODULE = "itdocs"
+MOVE_ATTEMPTS = 4
 
 
 def wanted_status(event: LifecycleEvent) -> str | None:
@@ -56,13 +59,29 @@ def handle(rt: Runtime, event: LifecycleEvent) -> int:
     user = _linked_user(event)
     if user is None:
         return 0
-    if user.status == ACTIVE or (wanted == DELETED and user.status != DELETED):
-        user_store.update_user(user.user_id, status=wanted)
-        audit.record(rt, user.account_id, "hub", f"user.{wanted}", user.email)
+    _move(rt, user, wanted)
     ended = sessions.end_all_for_user(user.user_id)
     logs.event("itdocs_deprovisioned", user_id=user.user_id, status=wanted, sessions=ended,
                event_id=event.event_id)
     return ended
+
+
+def _move(rt: Runtime, user: User, wanted: str) -> None:
+    """Take the user forward to `wanted` and audit it, once: when a duplicate of the event (or a
+    person) changed the status first, read again and find the work done or still to do."""
+    for _ in range(MOVE_ATTEMPTS):
+        if not _goes_forward(user.status, wanted):
+            return
+        if user_store.change_status(user.user_id, user.status, wanted):
+            audit.record(rt, user.account_id, "hub", f"user.{wanted}", user.email)
+            return
+        user = user_store.get_user(user.user_id)
+    raise ConcurrentChange()
+
+
+def _goes_forward(current: str, wanted: str) -> bool:
+    """Deactivation and deletion only go forward: active → deactivated → deleted."""
+    return current == ACTIVE or (wanted == DELETED and current != DELETED)
 
 
 def _linked_user(event: LifecycleEvent) -> User | None:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.errors import ConcurrentChange, InvalidInput
+from chalicelib.errors import InvalidInput
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import require
 from chalicelib.matching.names import exact_key
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import organizations as store
+from chalicelib.storage.itdocs.match_decisions import DecisionFor
 from chalicelib.storage.itdocs.organizations import OrganizationRecord
 
 MAX_NAME = 200
-CREATE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,15 @@ def get(rt: Runtime, actor: ItDocsUser, organization_id: str) -> Organization:
     return _public(store.get_organization(actor.account_id, organization_id))
 
 
-def create(rt: Runtime, actor: ItDocsUser, name: str) -> Organization:
+def create(rt: Runtime, actor: ItDocsUser, name: str,
+           decision: DecisionFor | None = None) -> Organization:
     """A user creates an organization in their account (Editors and up); AlreadyExists when one
     with the exact same name exists.
 
     The name marker is written in the same transaction as the organization, so two concurrent
-    creates of one name make exactly one organization. A transaction that collided with another
-    in flight is retried; the retry then sees the marker and reports the name as taken.
+    creates of one name make exactly one organization (storage writes a transaction that collided
+    with another in flight again; that retry sees the marker and reports the name as taken). A
+    matching `decision` joins the transaction (see `store.create_organization`).
     """
     require(actor, "organization.create")
     cleaned = clean_name(name)
@@ -74,14 +76,7 @@ def create(rt: Runtime, actor: ItDocsUser, name: str) -> Organization:
     record = OrganizationRecord(organization_id=rt.random.hex(8), account_id=actor.account_id,
                                 name=cleaned, created_at=now, updated_at=now,
                                 created_by=actor.email)
-    for attempt in range(CREATE_ATTEMPTS):
-        try:
-            store.create_organization(record, exact_key(cleaned))
-            break
-        except ConcurrentChange:
-            if attempt == CREATE_ATTEMPTS - 1:
-                raise
-            rt.sleep(0.05 * (attempt + 1))
+    store.create_organization(record, exact_key(cleaned), decision)
     audit.record(rt, actor.account_id, actor.email, "organization.created", cleaned)
     return _public(record)
 

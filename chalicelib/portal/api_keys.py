@@ -3,6 +3,10 @@
 Successful verifications are remembered in-process, keyed by a SHA-256 of the presented
 credentials and bound to the stored hash, so the API does not pay for argon2 on every call while
 a revoked or replaced key still fails at once (the key record is read on every call).
+
+A key sees every customer of its company, or only a chosen set (its scope). The cache holds only
+the hash a secret verified against, never the key record, so a scope changed on the Admin page
+applies to the very next call.
 """
 
 from __future__ import annotations
@@ -15,15 +19,19 @@ import hmac
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chalicelib import logs
 from chalicelib.auth import passwords
 from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated
 from chalicelib.portal.policy import can
+from chalicelib.portal.security_settings import audit
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import api_keys as store
+from chalicelib.storage.portal import saas_customers as customer_store
 from chalicelib.storage.portal.api_keys import ApiKey
+from chalicelib.storage.portal.saas_customers import SaasCustomer
 from chalicelib.storage.portal.users import PortalUser
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -34,6 +42,11 @@ MAX_AUTHORIZATION = 600
 PUBLIC_KEY_SHAPE = re.compile(r"[\x21-\x39\x3b-\x7e]{1,128}", re.ASCII)
 SECRET_SHAPE = re.compile(r"[\x21-\x7e]{1,256}", re.ASCII)
 BAD_CREDENTIALS = "Missing or invalid API credentials."
+# At most this many chosen customers per key. The key record is read on every API call: 500 of the
+# vendor's 6-to-9-digit ids take about 2.5 KB of a number set, so that read stays one 4 KB read
+# unit, and the key form posting them stays near 10 KB. Beyond that, "All customers" is the scope.
+MAX_SCOPE = 500
+ALL_CUSTOMERS = "All customers"
 
 
 @dataclass(frozen=True)
@@ -79,26 +92,73 @@ def verified_secrets(rt: Runtime) -> VerifiedSecrets:
     return rt.cache(VerifiedSecrets, lambda _: VerifiedSecrets())
 
 
+def checked_scope(company_id: str, customers: Iterable[int] | None) -> frozenset[int] | None:
+    """The scope itself when every id is one of the company's customers (at most MAX_SCOPE)."""
+    if customers is None:
+        return None
+    chosen = frozenset(customers)
+    if not chosen:
+        raise InvalidInput("Tick at least one customer, or choose All customers.",
+                           field="customers")
+    if len(chosen) > MAX_SCOPE:
+        raise InvalidInput(f"A key can be limited to at most {MAX_SCOPE} customers; choose All "
+                           "customers for more.", field="customers")
+    known = {c.saas_customer_id for c in customer_store.chosen_customers(company_id, list(chosen))}
+    unknown = chosen - known
+    if unknown:
+        raise InvalidInput(f"{len(unknown)} of the chosen customers are not among your SaaS "
+                           "Protection customers. Reload the page and choose again.",
+                           field="customers")
+    return chosen
+
+
+def scope_text(customers: frozenset[int] | None) -> str:
+    """The scope in the audit trail's words: every customer, or the ids chosen."""
+    if customers is None:
+        return ALL_CUSTOMERS
+    return f"{len(customers)} chosen: " + ", ".join(str(c) for c in sorted(customers))
+
+
 def issue(rt: Runtime, company_id: str, label: str, created_by: str, *,
-          public_key: str | None = None, secret: str | None = None) -> NewApiKey:
-    """Create a key pair for a company (setup code may fix both values, e.g. demo data)."""
+          customers: Iterable[int] | None = None, public_key: str | None = None,
+          secret: str | None = None) -> NewApiKey:
+    """Create a key pair for a company, seeing all its customers or only the chosen ones."""
     label = " ".join(label.split()) or "API key"
     if len(label) > 80:
         raise InvalidInput("Use at most 80 characters for the description.", field="label")
+    scope = checked_scope(company_id, customers)
     secret = secret or rt.random.token(32)
     key = ApiKey(public_key=public_key or rt.random.hex(16), company_id=company_id,
                  secret_hash=passwords.hash_secret(secret), label=label, created_by=created_by,
-                 created_at=rt.clock.now())
+                 created_at=rt.clock.now(), customers=scope)
     store.create_api_key(key)
-    logs.event("api_key_created", company_id=company_id, public_key=key.public_key)
+    logs.event("api_key_created", company_id=company_id, public_key=key.public_key,
+               customers=None if scope is None else sorted(scope))
     return NewApiKey(key, secret)
 
 
-def create(rt: Runtime, actor: PortalUser, label: str) -> NewApiKey:
-    """An admin creates a key for their own company; the secret is returned once."""
+def create(rt: Runtime, actor: PortalUser, label: str,
+           customers: Iterable[int] | None = None) -> NewApiKey:
+    """An admin creates a key for their own company (audited with its scope); secret shown once."""
     if not can(actor, "api_key.create"):
         raise Forbidden()
-    return issue(rt, actor.company_id, label, actor.username)
+    new_key = issue(rt, actor.company_id, label, actor.username, customers=customers)
+    audit(rt, actor.company_id, actor.username, "Created API key",
+          f"{new_key.key.public_key} ({new_key.key.label}): {scope_text(new_key.key.customers)}")
+    return new_key
+
+
+def change_scope(rt: Runtime, actor: PortalUser, public_key: str,
+                 customers: Iterable[int] | None) -> None:
+    """Change which customers a live key sees; its next API call already obeys (audited)."""
+    if not can(actor, "api_key.create"):
+        raise Forbidden()
+    scope = checked_scope(actor.company_id, customers)
+    store.set_api_key_scope(actor.company_id, public_key, scope)
+    audit(rt, actor.company_id, actor.username, "Changed API key customers",
+          f"{public_key}: {scope_text(scope)}")
+    logs.event("api_key_scope_changed", company_id=actor.company_id, public_key=public_key,
+               customers=None if scope is None else sorted(scope))
 
 
 def keys_for(actor: PortalUser) -> list[ApiKey]:
@@ -107,6 +167,38 @@ def keys_for(actor: PortalUser) -> list[ApiKey]:
         raise Forbidden()
     return sorted(store.api_keys_of_company(actor.company_id), key=lambda k: k.created_at,
                   reverse=True)
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One key as the key list shows it, with the names of the customers it is limited to."""
+
+    key: ApiKey
+    scope: tuple[str, ...] | None  # None: all customers
+
+
+@dataclass(frozen=True)
+class KeysOverview:
+    """Admin > Integrations > API Keys: the keys and the customers a key can be limited to."""
+
+    rows: list[KeyRow]
+    customers: list[SaasCustomer]  # by name
+
+
+def scope_names(key: ApiKey, names: dict[int, str]) -> tuple[str, ...] | None:
+    """The names of a scoped key's customers, by name; a customer gone since shows its id."""
+    if key.customers is None:
+        return None
+    return tuple(sorted(names.get(c, f"Customer {c} (no longer listed)") for c in key.customers))
+
+
+def overview(actor: PortalUser) -> KeysOverview:
+    """The company's keys with their scopes, and its customers to choose from (two Queries)."""
+    keys = keys_for(actor)
+    customers = sorted(customer_store.customers_of_company(actor.company_id),
+                       key=lambda c: (c.name.casefold(), c.saas_customer_id))
+    names = {c.saas_customer_id: c.name for c in customers}
+    return KeysOverview([KeyRow(k, scope_names(k, names)) for k in keys], customers)
 
 
 def revoke(rt: Runtime, actor: PortalUser, public_key: str) -> None:

@@ -13,7 +13,8 @@ transaction, so a hub Master cannot lock a partner out of its own security setti
 that would have done it is refused and written to the Security Settings audit log, where the
 company's Security Admins see it. The portal learns all this only
 from the event, never from hub tables. Handling is idempotent: a redelivered event finds the user
-already changed and only ends (no) sessions again.
+already changed and only ends (no) sessions again; two copies handled at once change the status,
+and audit it, once (the one that lost the conditional write reads the user again).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from dataclasses import dataclass
 from chalicelib import logs, runtime
 from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth.lifecycle_events import LifecycleEvent
-from chalicelib.errors import LastSecurityAdmin
+from chalicelib.errors import ConcurrentChange, LastSecurityAdmin
 from chalicelib.portal import hub_login, security_settings, sessions, users
 from chalicelib.runtime import Runtime
+from chalicelib.storage.portal import users as user_store
 from chalicelib.storage.portal.users import PortalUser
 
 MODULE = "portal"
+MOVE_ATTEMPTS = 4
 AUDIT_ACTOR = "hub"
 REFUSED = "Deprovisioning refused"
 REASONS = {
@@ -104,11 +107,11 @@ def end_sessions(event: LifecycleEvent, user: PortalUser) -> Outcome:
 
 def _apply(rt: Runtime, event: LifecycleEvent, user: PortalUser, wanted: str) -> Outcome:
     try:
-        status = _move(user, wanted)
+        before, status = _move(user, wanted)
     except LastSecurityAdmin:
-        status = user.status
+        before = status = user.status
         _record_refusal(rt, event, user, wanted)
-    changed = status != user.status
+    changed = status != before
     if changed:
         verb = "Deleted" if status == users.DELETED else "Deactivated"
         security_settings.audit(rt, user.company_id, AUDIT_ACTOR, "Automatic User Deactivation",
@@ -131,15 +134,23 @@ def _record_refusal(rt: Runtime, event: LifecycleEvent, user: PortalUser, wanted
                user_id=user.user_id, company_id=user.company_id)
 
 
-def _move(user: PortalUser, wanted: str) -> str:
-    """Take the user forward to `wanted`; the status they end with.
+def _move(user: PortalUser, wanted: str) -> tuple[str, str]:
+    """Take the user forward to `wanted`: the status they had just before this event's change,
+    and the one they end with (the same when there was nothing left to do).
 
     Raises LastSecurityAdmin when it would leave the company without an active Security Admin
-    (decided by the roster condition inside the transaction, not by an earlier read).
+    (decided by the roster condition inside the transaction, not by an earlier read). When a
+    duplicate of the event, or a person, changed the status first, the user is read again.
     """
-    if not _changes(user.status, wanted):
-        return user.status
-    return users.change_status(user, wanted, keep_a_security_admin=True).status
+    for _ in range(MOVE_ATTEMPTS):
+        if not _changes(user.status, wanted):
+            return user.status, user.status
+        try:
+            return user.status, users.change_status(user, wanted,
+                                                    keep_a_security_admin=True).status
+        except ConcurrentChange:
+            user = user_store.get_user(user.user_id)
+    raise ConcurrentChange()
 
 
 def _changes(current: str, wanted: str) -> bool:

@@ -12,35 +12,46 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.portal import api_keys, backup_report, catalog, seats
+from chalicelib.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.portal import api_keys, backup_report, catalog, seats, vendor_realism
+from chalicelib.portal.paging import PagedList, Paging
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import saas_customers as customer_store
 from chalicelib.storage.portal import saas_seats as seat_store
 from chalicelib.storage.portal.saas_customers import SaasCustomer
 from chalicelib.storage.portal.saas_seats import Seat
 
-MAX_DAYS = 90
-
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the partner company the key belongs to."""
+    """Who is calling: the partner company the key belongs to, and the customers it may see."""
 
     company_id: str
     public_key: str
+    customers: frozenset[int] | None = None  # None: every customer of the partner
+
+    def sees(self, saas_customer_id: int) -> bool:
+        """Whether the key's scope includes this customer."""
+        return self.customers is None or saas_customer_id in self.customers
 
 
 def authenticate(rt: Runtime, authorization: str | None) -> Caller:
     """The partner whose live key the Basic Authorization header carries, or NotAuthenticated."""
     public_key, secret = api_keys.basic_credentials(authorization)
     key = api_keys.verify(rt, public_key, secret)
-    return Caller(key.company_id, key.public_key)
+    return Caller(key.company_id, key.public_key, key.customers)
 
 
 def visible_customer(caller: Caller, saas_customer_id: int) -> SaasCustomer:
-    """The caller's customer by the id in the path (one GetItem); anything else is NotFound."""
-    return customer_store.get_customer(caller.company_id, saas_customer_id)
+    """The caller's customer by the id in the path (one GetItem).
+
+    Another partner's customer is NotFound, as one that does not exist (nothing leaks across
+    partners); the partner's own customer outside the key's scope is Forbidden.
+    """
+    customer = customer_store.get_customer(caller.company_id, saas_customer_id)
+    if not caller.sees(customer.saas_customer_id):
+        raise Forbidden("This API key is not allowed to access this customer.")
+    return customer
 
 
 # -- GET /saas/domains -----------------------------------------------------------------------------
@@ -65,9 +76,14 @@ def domain_entry(customer: SaasCustomer) -> dict[str, Any]:
     }
 
 
-def domains(rt: Runtime, caller: Caller, query: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Every customer of the partner as a bare array (one Query; _page/_perPage are ignored)."""
-    return [domain_entry(c) for c in customer_store.customers_of_company(caller.company_id)]
+def domains(rt: Runtime, caller: Caller, paging: Paging) -> PagedList:
+    """One page of the customers the key sees, in creation order (a scoped key: by id)."""
+    if caller.customers is not None:
+        chosen = customer_store.chosen_customers(caller.company_id, sorted(caller.customers))
+        shown = chosen[paging.offset:paging.offset + paging.per_page]
+        return PagedList([domain_entry(c) for c in shown], paging, len(chosen))
+    page = customer_store.customer_page(caller.company_id, paging.offset, paging.per_page)
+    return PagedList([domain_entry(c) for c in page.customers], paging, page.total)
 
 
 # -- GET /saas/{id}/seats --------------------------------------------------------------------------
@@ -95,20 +111,22 @@ def seat_types_filter(value: str | None) -> list[str]:
     return wanted
 
 
-def seat_list(rt: Runtime, caller: Caller, saas_customer_id: int,
-              query: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The customer's seats as a bare array (one GetItem, one Query through its pages)."""
+def seat_list(rt: Runtime, caller: Caller, saas_customer_id: int, query: Mapping[str, str],
+              paging: Paging) -> PagedList:
+    """One page of the customer's seats, by seat type then age (GetItem, then O(page) Queries)."""
     wanted = seat_types_filter(query.get("seatType"))
     customer = visible_customer(caller, saas_customer_id)
-    return [seat_entry(s) for s in seat_store.seats_of_customer(customer.saas_customer_id, wanted)]
+    page = seat_store.seat_page(customer.saas_customer_id, wanted, paging.offset, paging.per_page)
+    vendor_realism.seats_answered(rt, page.total)
+    return PagedList([seat_entry(s) for s in page.seats], paging, page.total)
 
 
 # -- GET /saas/{id}/applications -------------------------------------------------------------------
 def applications(rt: Runtime, caller: Caller, saas_customer_id: int, days: int,
                  include_remote_ids: bool) -> list[dict[str, Any]]:
-    if not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(f"daysUntil must be a whole number from 1 to {MAX_DAYS}.",
-                           field="daysUntil")
+    """The backup report: `daysUntil` at least 1, unbounded (history stops at HISTORY_DAYS)."""
+    if days < 1:
+        raise InvalidInput("daysUntil must be a whole number of at least 1.", field="daysUntil")
     customer = visible_customer(caller, saas_customer_id)
     seat_list_ = list(seat_store.seats_of_customer(customer.saas_customer_id))
     return backup_report.applications(customer, seat_list_, rt.clock.now(), days,
@@ -116,35 +134,22 @@ def applications(rt: Runtime, caller: Caller, saas_customer_id: int, days: int,
 
 
 # -- PUT /saas/{id}/{externalSubscriptionId}/bulkSeatChange ----------------------------------------
-def bulk_request(customer: SaasCustomer, body: bytes | None) -> tuple[str, str, list[str]]:
-    """(seat_type, action_type, ids) from the body, or InvalidInput saying what is wrong."""
+def bulk_request(customer: SaasCustomer, body: bytes | None) -> seats.BulkChange:
+    """The bulk change the body asks for, or InvalidInput saying what is wrong."""
     try:
         data = json.loads(body or b"")
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: deep nesting
         raise InvalidInput("The body must be a JSON object.") from exc
     if not isinstance(data, dict):
         raise InvalidInput("The body must be a JSON object.")
-    seat_type, action_type, ids = data.get("seat_type"), data.get("action_type"), data.get("ids")
-    product_types = catalog.SEAT_APPS[customer.product_type]
-    if not isinstance(seat_type, str) or seat_type not in product_types:
-        raise InvalidInput(f"seat_type must be one of: {', '.join(product_types)}.",
-                           field="seat_type")
-    if not isinstance(action_type, str) or action_type not in seats.ACTIONS:
-        raise InvalidInput(f"action_type must be one of: {', '.join(seats.ACTIONS)}.",
-                           field="action_type")
-    if not isinstance(ids, list) or not 1 <= len(ids) <= seats.MAX_IDS:
-        raise InvalidInput(f"ids must be a list of 1 to {seats.MAX_IDS} remote ids.", field="ids")
-    if not all(isinstance(i, str) and 0 < len(i) <= 200 for i in ids):
-        raise InvalidInput("Every id must be a non-empty string.", field="ids")
-    if len(set(ids)) != len(ids):
-        raise InvalidInput("ids must not repeat.", field="ids")
-    return seat_type, action_type, ids
+    return seats.change_request(customer.product_type, data)
 
 
 def bulk_seat_change(rt: Runtime, caller: Caller, saas_customer_id: int,
                      external_subscription_id: str, body: bytes | None) -> list[dict[str, Any]]:
+    """License, pause or unlicense seats of a Microsoft 365 customer; one result per id."""
     customer = visible_customer(caller, saas_customer_id)
     if external_subscription_id != customer.external_subscription_id:
         raise NotFound("No such subscription for this customer.")
-    seat_type, action_type, ids = bulk_request(customer, body)
-    return seats.bulk_change(customer, seat_type, action_type, ids, rt.clock.now())
+    seats.check_product(customer.product_type)
+    return seats.bulk_change(customer, bulk_request(customer, body), rt.clock.now())

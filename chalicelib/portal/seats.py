@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from chalicelib.errors import InvalidInput
 from chalicelib.portal import catalog
 from chalicelib.storage.portal import saas_customers as customer_store
 from chalicelib.storage.portal import saas_seats as seat_store
@@ -14,6 +17,9 @@ from chalicelib.storage.portal.saas_seats import Seat
 
 RECENT_BACKUP = dt.timedelta(hours=24)
 MAX_IDS = 100
+MAX_ID_LENGTH = 200
+# The vendor refuses bulk changes for Google Workspace customers (docs/rest-api.md).
+BULK_PRODUCTS = (catalog.OFFICE365,)
 # action_type -> (new seatState, new billable flag or None to leave it as it is)
 ACTIONS: dict[str, tuple[str, str | None]] = {
     "License": (catalog.ACTIVE, "1"),
@@ -59,24 +65,76 @@ def refresh_summary(customer: SaasCustomer, now: dt.datetime) -> None:
                                       summary.recent_backup_services)
 
 
-def bulk_change(customer: SaasCustomer, seat_type: str, action_type: str, ids: list[str],
+@dataclass(frozen=True)
+class BulkChange:
+    """One bulk request: an action for up to MAX_IDS seats of one type, by remote id."""
+
+    seat_type: str
+    action_type: str
+    ids: list[str]
+
+
+def check_product(product_type: str) -> None:
+    """Refuse a bulk change for a product the vendor takes none for (Google Workspace)."""
+    if product_type not in BULK_PRODUCTS:
+        raise InvalidInput(f"Bulk seat changes are not available for "
+                           f"{catalog.PRODUCTS.get(product_type, product_type)} customers; "
+                           "change their seats in the SaaS Protection portal.")
+
+
+def change_request(product_type: str, data: dict[str, Any]) -> BulkChange:
+    """The request's fields (case-sensitive enums, 1-100 distinct ids), or InvalidInput."""
+    seat_type, action_type = data.get("seat_type"), data.get("action_type")
+    seat_types = catalog.SEAT_APPS[product_type]
+    if not isinstance(seat_type, str) or seat_type not in seat_types:
+        raise InvalidInput(f"seat_type must be one of: {', '.join(seat_types)}.",
+                           field="seat_type")
+    if not isinstance(action_type, str) or action_type not in ACTIONS:
+        raise InvalidInput(f"action_type must be one of: {', '.join(ACTIONS)}.",
+                           field="action_type")
+    return BulkChange(seat_type, action_type, checked_ids(data.get("ids")))
+
+
+def checked_ids(ids: Any) -> list[str]:
+    """1 to MAX_IDS distinct non-empty remote ids of at most MAX_ID_LENGTH characters."""
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_IDS:
+        raise InvalidInput(f"ids must be a list of 1 to {MAX_IDS} remote ids.", field="ids")
+    if not all(isinstance(i, str) and 0 < len(i) <= MAX_ID_LENGTH for i in ids):
+        raise InvalidInput("Every id must be a non-empty string.", field="ids")
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("ids must not repeat.", field="ids")
+    return ids
+
+
+def change_id(saas_customer_id: int, remote_id: str) -> int:
+    """The integer `id` of a seat's change: stable per seat, below 2**48 (exact in JSON)."""
+    digest = hashlib.sha256(f"{saas_customer_id}:{remote_id}".encode()).digest()
+    return int.from_bytes(digest[:6], "big")
+
+
+def bulk_change(customer: SaasCustomer, change: BulkChange,
                 now: dt.datetime) -> list[dict[str, object]]:
     """Apply one action to up to 100 seats of one type; one result per id, in order.
 
-    Inputs are validated by the caller (rest_api); an id that is not a seat of this customer
-    with this seat type fails on its own without stopping the others.
+    The request is checked by `change_request`; an id that is not a seat of this customer with
+    this seat type fails on its own without stopping the others.
     """
-    state, billable = ACTIONS[action_type]
-    apps = catalog.seat_apps(customer.product_type, seat_type)
-    results: list[dict[str, object]] = []
-    changed = False
-    for remote_id in ids:
-        ok = seat_store.update_seat(customer.saas_customer_id, remote_id, seat_type, state,
+    state, billable = ACTIONS[change.action_type]
+    results = []
+    for remote_id in change.ids:
+        ok = seat_store.update_seat(customer.saas_customer_id, remote_id, change.seat_type, state,
                                     billable)
-        changed = changed or ok
-        results.append({"action": action_type, "appType": apps[0] if apps else seat_type,
-                        "customerId": customer.saas_customer_id, "id": remote_id,
-                        "status": "Success" if ok else "Failed"})
-    if changed:
+        results.append(change_result(customer, change, remote_id, ok))
+    if any(r["status"] == "Success" for r in results):
         refresh_summary(customer, now)
     return results
+
+
+def change_result(customer: SaasCustomer, change: BulkChange, remote_id: str,
+                  ok: bool) -> dict[str, object]:
+    """One id's result as the vendor answers it: `{action, appType, customerId, id, status}`."""
+    apps = catalog.seat_apps(customer.product_type, change.seat_type)
+    return {"action": change.action_type, "appType": apps[0] if apps else change.seat_type,
+            "customerId": customer.saas_customer_id,
+            "id": change_id(customer.saas_customer_id, remote_id),
+            "status": "Success" if ok else "Failed"}

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import UTCDateTimeAttribute
-from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBConnectionError, PynamoDBException
 from pynamodb.models import Model
 
 from chalicelib import logs
-from chalicelib.errors import AlreadyExists, ConcurrentChange, StorageRejected, StorageUnavailable
+from chalicelib.errors import StorageRejected, StorageUnavailable
 
 Record = TypeVar("Record")
 AnyModel = TypeVar("AnyModel", bound=Model)
@@ -49,47 +49,13 @@ def filled(model: AnyModel, record: Any, fields: Iterable[str]) -> AnyModel:
 
 
 def is_condition_failure(exc: BaseException) -> bool:
-    """True when a PynamoDB error was caused by a failed condition or cancelled transaction."""
-    cause = getattr(exc, "cause_response_code", None)
-    if cause in {"ConditionalCheckFailedException", "TransactionCanceledException"}:
+    """True when a single write failed its condition (transactions: `transactions.py`)."""
+    if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
         return True
     inner = exc.__cause__
     if isinstance(inner, ClientError):
-        return inner.response.get("Error", {}).get("Code") in {
-            "ConditionalCheckFailedException",
-            "TransactionCanceledException",
-        }
+        return inner.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
     return False
-
-
-def transaction_outcome(exc: BaseException) -> str:
-    """Why a transaction was cancelled: "condition" (an item's condition failed), "conflict" (a
-    concurrent transaction touched the same items), "unavailable" (throttled) or "other" (a bug)."""
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    codes = {getattr(reason, "code", None) for reason in reasons if reason}
-    if "ConditionalCheckFailed" in codes:
-        return "condition"
-    if "TransactionConflict" in codes or getattr(exc, "cause_response_code", None) == (
-        "TransactionConflictException"
-    ):
-        return "conflict"
-    if codes & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}:
-        return "unavailable"
-    return "other"
-
-
-def raise_for_cancelled(exc: TransactWriteError, taken: AlreadyExists) -> NoReturn:
-    """A failed uniqueness condition is `taken`; a conflicting transaction is a retryable change."""
-    if is_validation_failure(exc):
-        raise rejected(exc) from exc
-    outcome = transaction_outcome(exc)
-    if outcome == "condition":
-        raise taken from exc
-    if outcome == "conflict":
-        raise ConcurrentChange() from exc
-    if outcome == "unavailable":
-        raise StorageUnavailable() from exc
-    raise exc
 
 
 # Codes meaning "DynamoDB cannot serve this now"; None is a connection that never got an answer.
@@ -139,11 +105,9 @@ __all__ = [
     "aware",
     "filled",
     "fixed_width_iso",
-    "raise_for_cancelled",
     "record_of",
     "ttl_after",
     "is_condition_failure",
     "is_validation_failure",
-    "transaction_outcome",
     "translated",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,7 +92,9 @@ def create_tables(wait: bool = True, expire_items: bool = True) -> list[str]:
     """
     created = []
     for model in all_models():
-        if not model.exists():
+        if model.exists():
+            _add_missing_indexes(model, wait)
+        else:
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
             created.append(model.Meta.table_name)
             ttl = getattr(model.Meta, "ttl_attribute", None)
@@ -101,6 +104,36 @@ def create_tables(wait: bool = True, expire_items: bool = True) -> list[str]:
                     TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
                 )
     return created
+
+
+def _add_missing_indexes(model: type[Model], wait: bool) -> None:
+    """Create the model's global indexes that an older table lacks (one UpdateTable each)."""
+    client = _client(model)
+    name = model.Meta.table_name
+    table = client.describe_table(TableName=name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] in present:
+            continue
+        client.update_table(
+            TableName=name, AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": index["index_name"],
+                "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"] != "HASH"),
+                "Projection": index["projection"]}}])
+        if wait:
+            _wait_for_indexes(client, name)
+
+
+def _wait_for_indexes(client: Any, name: str, attempts: int = 600) -> None:
+    """Until every global index of the table is ACTIVE (a new one is built from the items)."""
+    for _ in range(attempts):
+        table = client.describe_table(TableName=name)["Table"]
+        if all(i.get("IndexStatus") == "ACTIVE" for i in table.get("GlobalSecondaryIndexes", [])):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"the indexes of {name} are still being built")
 
 
 def delete_tables() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from chalicelib.storage.itdocs.match_decisions import DecisionFor
 from chalicelib.sync.directory import NamedOrganization
 
 # The actions the sync asks about (named as IT Docs' policy names them).
@@ -49,7 +50,11 @@ class ActingUser(Protocol):
         account's."""
         ...
 
-    def create_organization(self, name: str) -> NamedOrganization:
+    def create_organization(
+        self, name: str, decision: DecisionFor | None = None
+    ) -> NamedOrganization:
         """A new organization in the user's account; AlreadyExists when one has exactly that
-        name, InvalidInput for a blank or too long name, Forbidden when the user may not."""
+        name, InvalidInput for a blank or too long name, Forbidden when the user may not.
+        `decision` (given the new id and name) is written in the same transaction: when its
+        customer changed first, ConcurrentChange and no organization."""
         ...

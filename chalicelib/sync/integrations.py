@@ -5,9 +5,11 @@ manage integrations; it is scoped to their account: another account's integratio
 
 Manual sync: one conditional update takes the six-hour lock and the lease together
 (`storage.itdocs.integrations.claim_manual_sync`), so of many simultaneous requests exactly one
-starts a sync and the others get TooManyRequests with the time it becomes available. With a sync
-queue the run goes to SQS; without one (`make run`, chalice local, tests) it runs in-process right
-after the lock is taken, before the request answers.
+starts a sync and the others get TooManyRequests with the time it becomes available. The run goes
+to the sync queue (SQS in AWS; a worker thread of this process under `make run`), so the request
+answers at once with "Syncing..."; the run records how many customers it has done of how many,
+which `view()` shows as the progress. Connect and Change API keys store the keys at once with
+"Checking keys..." and check them on the same queue (`key_check`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib import logs
@@ -26,13 +29,13 @@ from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
 from chalicelib.storage.itdocs import sync_logs as log_store
 from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.storage.itdocs.sync_logs import SyncLogEntry
-from chalicelib.sync import lifecycle, run, scheduled
+from chalicelib.sync import key_check, lifecycle, run, scheduled
 from chalicelib.sync.acting import MANAGE_INTEGRATIONS, ActingUser
-from chalicelib.sync.saas_client import SaasClient
 
 SyncLog = SyncLogEntry
 MAX_KEY_LENGTH = 200
 MATCHING_CHOICES = ("review", "accept")
+IN_PROGRESS = (lifecycle.SYNCING, key_check.CHECKING)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,15 @@ class Integration:
     next_sync_at: dt.datetime | None
     manual_sync_available_at: dt.datetime | None
     queued_sync_at: dt.datetime | None
+    progress_done: int = 0
+    """customers the running sync has finished (0 when none runs)"""
+    progress_total: int = 0
+    """customers the running sync found (0 when none runs, or before the list arrived)"""
+
+    @property
+    def in_progress(self) -> bool:
+        """A sync or a key check is under way: the page keeps asking for the status."""
+        return self.status in IN_PROGRESS
 
 
 class ManualSyncUnavailable(TooManyRequests):
@@ -72,7 +84,16 @@ def view(record: IntegrationRecord, now: dt.datetime) -> Integration:
         next_sync_at=min(upcoming) if upcoming and record.sync_enabled else None,
         manual_sync_available_at=lifecycle.manual_sync_available_at(record, now),
         queued_sync_at=record.queued_sync_at,
+        **_progress(record, status),
     )
+
+
+def _progress(record: IntegrationRecord, status: str) -> dict[str, int]:
+    """Customers done of total while a sync runs (the run writes both as it goes)."""
+    if status != lifecycle.SYNCING:
+        return {"progress_done": 0, "progress_total": 0}
+    total = max(0, record.sync_total)
+    return {"progress_done": min(max(0, record.sync_done), total), "progress_total": total}
 
 
 def of_account(account_id: str, integration_id: str) -> IntegrationRecord:
@@ -102,55 +123,73 @@ def _base_url(rt: Runtime, base_url: str | None) -> str:
     return url
 
 
-def check_keys(rt: Runtime, base_url: str, public_key: str, secret_key: str) -> int:
-    """Ask the REST API for the customer list with these keys; how many customers it sees.
-
-    Raises InvalidInput (KeysRefused) when the keys are refused, Unreachable / UpstreamError
-    with the host and what went wrong otherwise.
-    """
-    client = SaasClient(rt.transport, base_url, public_key, secret_key, sleep=rt.sleep,
-                        attempts=2)
-    return len(client.customers())
-
-
 def connect(rt: Runtime, user: ActingUser, *, public_key: str, secret_key: str,
             base_url: str | None = None) -> Integration:
-    """Check the keys against the REST API, then store the integration (secret encrypted)."""
+    """Store the integration (secret encrypted) as "Checking keys...", and queue the key check.
+
+    The form's own mistakes (a missing key, a bad URL) are InvalidInput at once; what the REST
+    API says of the keys arrives as the integration's status ("Keys refused" and why).
+    """
     user.require(MANAGE_INTEGRATIONS)
     public_key, secret_key = _keys(public_key, secret_key)
     url = _base_url(rt, base_url)
-    customers = check_keys(rt, url, public_key, secret_key)
-    now = rt.clock.now()
     integration_id = rt.random.hex(8)
-    record = IntegrationRecord(
+    record = key_check.checking(IntegrationRecord(
         integration_id=integration_id, account_id=user.account_id, public_key=public_key,
-        secret_key=rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id)),
-        base_url=url, sync_enabled=False, accept_automatically=False, connected_at=now,
-        connected_by=user.name, last_outcome=lifecycle.NEVER_SYNCED,
-    )
+        secret_key=_sealed(rt, integration_id, secret_key), base_url=url, sync_enabled=False,
+        accept_automatically=False, connected_at=rt.clock.now(), connected_by=user.name,
+        last_outcome=lifecycle.NEVER_SYNCED,
+    ))
     integration_store.create_integration(record)
     logs.event("integration_connected", account_id=user.account_id,
-               integration_id=integration_id, actor=user.name, customers=customers)
-    return view(record, now)
+               integration_id=integration_id, actor=user.name)
+    key_check.request(rt, record)
+    return get(rt, user, integration_id)
+
+
+def _sealed(rt: Runtime, integration_id: str, secret_key: str) -> str:
+    """The secret key encrypted for this integration only (never stored in the clear)."""
+    return rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id))
+
+
+@dataclass(frozen=True)
+class _NewKeys:
+    """A key pair `update` saves: the public key and the already sealed secret."""
+
+    public_key: str
+    sealed_secret: str
 
 
 def update(rt: Runtime, user: ActingUser, integration_id: str, *, sync_enabled: bool,
            accept_automatically: bool, public_key: str | None = None,
            secret_key: str | None = None) -> Integration:
-    """Change the options (and, when given, the keys, checked first).
+    """Change the options (and, when given, the keys: saved as "Checking keys...", then checked
+    on the sync queue).
 
     Turning sync on makes the first automatic sync due now; later ones follow every 24 hours
     from when the integration was connected.
     """
     user.require(MANAGE_INTEGRATIONS)
-    account_id = user.account_id
-    current = of_account(account_id, integration_id)
-    sealed = None
+    current = of_account(user.account_id, integration_id)
+    keys = None
     if public_key or secret_key:
         public_key, secret_key = _keys(public_key or current.public_key, secret_key or "")
-        check_keys(rt, current.base_url, public_key, secret_key)
-        sealed = rt.box.encrypt(secret_key.encode(), run.secret_context(integration_id))
+        keys = _NewKeys(public_key, _sealed(rt, integration_id, secret_key))
     now = rt.clock.now()
+    saved = lifecycle.change(integration_id, _options(user.account_id, now, sync_enabled,
+                                                      accept_automatically, keys))
+    logs.event("integration_updated", integration_id=integration_id, actor=user.name,
+               sync_enabled=sync_enabled, accept_automatically=accept_automatically,
+               keys_changed=keys is not None)
+    if keys is not None and saved is not None:
+        key_check.request(rt, saved)
+        return get(rt, user, integration_id)
+    return view(saved or current, now)
+
+
+def _options(account_id: str, now: dt.datetime, sync_enabled: bool, accept_automatically: bool,
+             keys: _NewKeys | None) -> Callable[[IntegrationRecord], IntegrationRecord]:
+    """The change `update` makes to a fresh read of the record."""
 
     def decide(record: IntegrationRecord) -> IntegrationRecord:
         if record.account_id != account_id:
@@ -159,16 +198,12 @@ def update(rt: Runtime, user: ActingUser, integration_id: str, *, sync_enabled: 
                                       accept_automatically=accept_automatically)
         if sync_enabled and not record.sync_enabled:
             changed = dataclasses.replace(changed, next_sync_at=now)
-        if sealed is not None:
-            changed = dataclasses.replace(changed, public_key=public_key or record.public_key,
-                                          secret_key=sealed)
+        if keys is not None:
+            changed = key_check.checking(dataclasses.replace(
+                changed, public_key=keys.public_key, secret_key=keys.sealed_secret))
         return changed
 
-    saved = lifecycle.change(integration_id, decide)
-    logs.event("integration_updated", integration_id=integration_id, actor=user.name,
-               sync_enabled=sync_enabled, accept_automatically=accept_automatically,
-               keys_changed=sealed is not None)
-    return view(saved or current, now)
+    return decide
 
 
 def save_options(rt: Runtime, user: ActingUser, integration_id: str, *, sync_enabled: bool,
@@ -184,7 +219,7 @@ def save_options(rt: Runtime, user: ActingUser, integration_id: str, *, sync_ena
 
 def change_keys(rt: Runtime, user: ActingUser, integration_id: str, *, public_key: str,
                 secret_key: str) -> Integration:
-    """New API keys (checked against the REST API first); the options stay as they are."""
+    """New API keys (checked on the sync queue); the options stay as they are."""
     user.require(MANAGE_INTEGRATIONS)
     current = of_account(user.account_id, integration_id)
     return update(rt, user, integration_id, sync_enabled=current.sync_enabled,

@@ -4,6 +4,11 @@ Every change but the manual-sync claim goes through `change()`: read, decide, wr
 the version read, retried a few times when another writer got there first. `with_due()` keeps the
 due-index entry right: a leased integration is due when its lease ends (so a dead worker's run is
 picked up again), an idle one at its next automatic or queued sync, a disabled one never.
+
+The lease bounds one worker: its time budget plus its slowest customer stays under `LEASE`
+(`run.WORKER_BUDGET_SECONDS`, `saas_client.WORST_CUSTOMER_SECONDS`), as under the worker's own
+timeout. A run the vendor's rate limit pauses holds a lease that ends when it may go on
+(`run_resumes_at`), and shows Syncing... with the reason (`run_note`) meanwhile.
 """
 
 from __future__ import annotations
@@ -62,8 +67,15 @@ def released(record: IntegrationRecord) -> IntegrationRecord:
     """The record with no run holding it."""
     return dataclasses.replace(
         record, lease_token=None, lease_until=None, run_id=None, run_trigger=None,
-        run_started_at=None,
+        run_started_at=None, run_attempts=0, run_pauses=0, run_resumes_at=None, run_note="",
     )
+
+
+def paused_until(record: IntegrationRecord, now: dt.datetime) -> dt.datetime | None:
+    """When a run the rate limit paused goes on (None: it is not paused)."""
+    if record.run_resumes_at is not None and leased(record, now):
+        return record.run_resumes_at
+    return None
 
 
 def change(
@@ -86,7 +98,7 @@ def change(
 def shown_status(record: IntegrationRecord, now: dt.datetime) -> tuple[str, str]:
     """(status, reason) as users see it; never `Syncing...` once the lease has ended."""
     if leased(record, now):
-        return SYNCING, ""
+        return SYNCING, record.run_note if paused_until(record, now) else ""
     if record.lease_token:
         return ERROR, STOPPED_REASON
     if record.queued_sync_at is not None and record.sync_enabled:

@@ -175,16 +175,45 @@ def create_organization(
 ) -> CustomerMatch:
     """Create an IT Docs organization named `name` and match the Unmatched customer to it.
 
-    IT Docs refuses an exact duplicate with a conditional write (AlreadyExists), so two people
-    creating the same name at once end with one organization.
+    The organization, its name marker and the customer's decision are one transaction,
+    conditional on the version read: of N people creating for one customer at once, exactly one
+    makes an organization and matches it; the others are told what the customer is matched to.
+    IT Docs refuses an exact duplicate name (AlreadyExists) in the same transaction.
     """
     record = _current(user, integration_id, customer_id, expected_version)
-    _require(record, UNMATCHED)
-    organization = user.create_organization(_valid_name(name))
-    changed = _matched(record, organization.organization_id)
-    return _save(
-        rt, record, changed, "Created organization and matched", user.name, organization.name
-    )
+    if record.status != UNMATCHED:
+        raise _already_decided(user, record)
+    made: list[store.Decision] = []
+
+    def decide(organization_id: str, organization_name: str) -> store.Decision:
+        made.append(_decision(rt, record, _matched(record, organization_id),
+                              "Created organization and matched", user.name, organization_name))
+        return made[-1]
+
+    try:
+        user.create_organization(_valid_name(name), decide)
+    except ConcurrentChange:
+        raise _decided_meanwhile(user, integration_id, customer_id) from None
+    queue_sync(rt, integration_id, reason="matching: created organization and matched")
+    return made[-1].record
+
+
+def _decided_meanwhile(user: ActingUser, integration_id: str, customer_id: str) -> ConcurrentChange:
+    """What a create that lost to another decision about the same customer tells the person."""
+    return _already_decided(user, stored_customer(user.account_id, integration_id, customer_id))
+
+
+def _already_decided(user: ActingUser, now: CustomerMatch) -> ConcurrentChange:
+    """The customer is no longer Unmatched: say what it is matched to, or what it is now."""
+    if now.status == MATCHED and now.organization_id:
+        try:
+            matched_to = user.organization(now.organization_id).name
+        except NotFound:
+            matched_to = "another organization"
+        return ConcurrentChange(f"{now.customer_name} is already matched to {matched_to}. "
+                                "No organization was created.")
+    return ConcurrentChange(f"{now.customer_name} was changed by someone else (it is "
+                            f"{now.status} now). No organization was created.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -279,17 +308,15 @@ def _matched(record: CustomerMatch, organization_id: str) -> CustomerMatch:
     )
 
 
-def _save(
+def _decision(
     rt: Runtime,
     before: CustomerMatch,
     after: CustomerMatch,
     action: str,
     actor: str,
     organization_name: str | None,
-    *,
-    queue: bool = True,
-) -> CustomerMatch:
-    """Write the change (conditional on the version read) with its audit entry; queue a sync."""
+) -> store.Decision:
+    """The change as written (the next version, who and when) with its audit entry."""
     now = rt.clock.now()
     written = dataclasses.replace(
         after, decided_by=actor, decided_at=now, updated_at=now, version=before.version + 1
@@ -307,10 +334,25 @@ def _save(
         previous_organization_id=before.organization_id,
         at=now,
     )
-    store.save_decision(written, entry)
+    return store.Decision(written, entry)
+
+
+def _save(
+    rt: Runtime,
+    before: CustomerMatch,
+    after: CustomerMatch,
+    action: str,
+    actor: str,
+    organization_name: str | None,
+    *,
+    queue: bool = True,
+) -> CustomerMatch:
+    """Write the change (conditional on the version read) with its audit entry; queue a sync."""
+    decision = _decision(rt, before, after, action, actor, organization_name)
+    store.save_decision(decision.record, decision.entry)
     if queue:
         queue_sync(rt, before.integration_id, reason=f"matching: {action.lower()}")
-    return written
+    return decision.record
 
 
 def _valid_name(name: str) -> str:

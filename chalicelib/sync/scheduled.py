@@ -11,6 +11,11 @@ worker of the run whose lease token the message carries, matching customers to t
 of the directory the consumer hands in (IT Docs', wired in app.py). A redelivered or late message
 finds another token (or none) and does nothing; a message for the current lease resumes from the
 checkpoint, which is harmless because every write is a diff.
+
+A run whose lease ended without a result had its worker die: the tick resumes it and counts the
+attempt on the integration record (`run_attempts`, whether or not a checkpoint exists yet), and
+after `run.MAX_ATTEMPTS` ends it in a logged Error. A run the rate limit paused
+(`run_resumes_at`) is resumed without counting an attempt.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from chalicelib import logs
 from chalicelib.errors import ConcurrentChange
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import integrations as integration_store
-from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
 from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.sync import lifecycle, run
 from chalicelib.sync.directory import OrganizationDirectory
@@ -58,32 +62,47 @@ def claim_due(rt: Runtime, record: IntegrationRecord, now: dt.datetime) -> Claim
     resume = bool(record.lease_token)
     if resume and lifecycle.leased(record, now):
         return None
-    if resume:
-        if _attempts_used_up(record):
-            _give_up(rt, record)
-            return None
-        trigger = record.run_trigger or "automatic"
-        wanted = dataclasses.replace(record, lease_token=token, lease_until=now + lifecycle.LEASE)
-    else:
-        queued = record.queued_sync_at is not None and record.queued_sync_at <= now
-        automatic = record.next_sync_at is not None and record.next_sync_at <= now
-        if not record.sync_enabled or not (queued or automatic):
-            _refresh_due(record)
-            return None
-        trigger = "queued" if queued else "automatic"
-        wanted = dataclasses.replace(
-            record, lease_token=token, lease_until=now + lifecycle.LEASE,
-            run_id=rt.random.hex(8), run_trigger=trigger, run_started_at=now,
-            queued_sync_at=None, queued_reason=None,
-            next_sync_at=(lifecycle.next_automatic(record.connected_at, now)
-                          if automatic else record.next_sync_at))
+    wanted = _resumed(rt, record, token, now) if resume else _started(rt, record, token, now)
+    if wanted is None:
+        return None
     try:
         integration_store.save_integration(lifecycle.with_due(wanted), record.version)
     except ConcurrentChange:
         return None
+    trigger = wanted.run_trigger or "automatic"
     logs.event("sync_claimed", integration_id=record.integration_id, trigger=trigger,
-               resumed=resume)
+               resumed=resume, attempt=wanted.run_attempts)
     return Claim(record.integration_id, token, trigger)
+
+
+def _resumed(rt: Runtime, record: IntegrationRecord, token: str,
+             now: dt.datetime) -> IntegrationRecord | None:
+    """The run whose lease ended, taken again: a pause ended, or a worker died (an attempt)."""
+    paused = record.run_resumes_at is not None
+    if not paused and record.run_attempts >= run.MAX_ATTEMPTS:
+        _give_up(rt, record)
+        return None
+    return dataclasses.replace(
+        record, lease_token=token, lease_until=now + lifecycle.LEASE, run_resumes_at=None,
+        run_trigger=record.run_trigger or "automatic",
+        run_attempts=record.run_attempts + (0 if paused else 1))
+
+
+def _started(rt: Runtime, record: IntegrationRecord, token: str,
+             now: dt.datetime) -> IntegrationRecord | None:
+    """A new run of an idle integration whose automatic or queued sync is due (None: none is)."""
+    queued = record.queued_sync_at is not None and record.queued_sync_at <= now
+    automatic = record.next_sync_at is not None and record.next_sync_at <= now
+    if not record.sync_enabled or not (queued or automatic):
+        _refresh_due(record)
+        return None
+    return dataclasses.replace(
+        record, lease_token=token, lease_until=now + lifecycle.LEASE,
+        run_id=rt.random.hex(8), run_trigger="queued" if queued else "automatic",
+        run_started_at=now, queued_sync_at=None, queued_reason=None, run_attempts=1,
+        run_pauses=0, run_resumes_at=None, run_note="", sync_done=0, sync_total=0,
+        next_sync_at=(lifecycle.next_automatic(record.connected_at, now)
+                      if automatic else record.next_sync_at))
 
 
 def dispatch(rt: Runtime, claim: Claim) -> None:
@@ -112,24 +131,12 @@ def handle_message(rt: Runtime, body: str, *,
     return result
 
 
-def _attempts_used_up(record: IntegrationRecord) -> bool:
-    checkpoint = checkpoint_store.get_checkpoint(record.integration_id)
-    if checkpoint is None or checkpoint.run_id != record.run_id:
-        return False
-    if checkpoint.attempts >= run.MAX_ATTEMPTS:
-        return True
-    checkpoint_store.advance_checkpoint(
-        dataclasses.replace(checkpoint, attempts=checkpoint.attempts + 1), checkpoint.cursor)
-    return False
-
-
 def _give_up(rt: Runtime, record: IntegrationRecord) -> None:
-    """A run that died MAX_ATTEMPTS times ends as Error (its data so far is kept)."""
-    checkpoint = checkpoint_store.get_checkpoint(record.integration_id)
-    reason = f"The sync stopped unexpectedly {run.MAX_ATTEMPTS} times and was given up."
-    run.complete(rt, record, lifecycle.ERROR, reason, checkpoint, 0,
-                 checkpoint.items_written if checkpoint else 0,
-                 list(checkpoint.notes) if checkpoint else [])
+    """A run whose workers died MAX_ATTEMPTS times ends as Error (its data so far is kept)."""
+    logs.event("sync_given_up", integration_id=record.integration_id, run_id=record.run_id,
+               attempts=record.run_attempts)
+    run.fail(rt, record, f"The sync stopped unexpectedly {run.MAX_ATTEMPTS} times and was "
+                         "given up.")
 
 
 def _refresh_due(record: IntegrationRecord) -> None:

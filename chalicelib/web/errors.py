@@ -23,6 +23,7 @@ ERROR_STATUS: list[tuple[type[errors.LinkhubError], int, str]] = [
     (errors.LoginFailed, 401, "login_failed"),
     (errors.TooManyRequests, 429, "too_many_requests"),
     (errors.UpstreamError, 502, "upstream_error"),
+    (errors.GatewayTimeout, 504, "gateway_timeout"),
     (errors.StorageUnavailable, 503, "unavailable"),
     (errors.LinkhubError, 500, "error"),
 ]
@@ -37,9 +38,15 @@ def status_of(error: errors.LinkhubError) -> tuple[int, str]:
     return 500, "error"
 
 
+# Seconds a client waits before trying again when DynamoDB throttled or did not answer.
+STORAGE_RETRY_AFTER = 5
+
+
 def _headers(error: Exception) -> dict[str, str]:
     if isinstance(error, errors.TooManyRequests):
         return {"Retry-After": str(error.retry_after)}
+    if isinstance(error, errors.StorageUnavailable):
+        return {"Retry-After": str(STORAGE_RETRY_AFTER)}
     return {}
 
 

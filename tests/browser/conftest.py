@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from chalicelib import runtime, settings
 from chalicelib.storage import tables
 from devstack import dynamodb_local
+from devstack.mail_catcher import MailCatcher
 from devstack.run import wait_for_page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,8 @@ def stage_environment(env: Mapping[str, str], stage: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def browser_stack(
-    ddblocal_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+    ddblocal_endpoint: str, tmp_path_factory: pytest.TempPathFactory,
+    session_mail_catcher: MailCatcher,
 ) -> Iterator[BrowserStack]:
     port = dynamodb_local.free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -77,6 +79,13 @@ def browser_stack(
             "LINKHUB_DYNAMODB_ENDPOINT": ddblocal_endpoint,
             "LINKHUB_TABLE_PREFIX": tables.all_models()[0].Meta.table_name.split("hub_")[0],
             "LINKHUB_BASE_URL": base_url,
+            # The server's mail goes to this process's mail catcher (tests read it there).
+            "LINKHUB_SMTP_HOST": session_mail_catcher.host,
+            "LINKHUB_SMTP_PORT": str(session_mail_catcher.smtp_port),
+            # As `make run`: syncs and key checks on worker threads, and the vendor's /seats slow
+            # enough (per seat) that a sync's progress can be watched.
+            "LINKHUB_LOCAL_QUEUES": "background",
+            "LINKHUB_VENDOR_SEAT_LATENCY_MS": "150",
         }
     )
     # The stage's config may pin some variables (the test stage pins the table prefix); the

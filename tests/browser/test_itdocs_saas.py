@@ -1,10 +1,12 @@
 """IT Docs in a real browser: the SaaS Protection article's Procedure, from + New to a card.
 
 A Manager logs in with the hub, opens Account > Integrations, + New, SaaS Protection, enters the
-demo partner's REST API key pair, Connects (the server calls its own /api/v1), turns on "Sync SaaS
-Protection backup information" with "Accept All Automatically", starts a manual sync (with no
-queue configured the server runs it in-process), and sees the SaaS Protection card with the
-Active seat count on the organization whose name the partner's customer reports.
+demo partner's REST API key pair, Connects (the keys are checked in the background against the
+server's own /api/v1: a wrong secret shows "Keys refused" without a reload, and Change API keys
+puts it right), turns on "Sync SaaS Protection backup information" with "Accept All
+Automatically", starts a manual sync (on the server's background sync queue: the status turns OK
+in place), and sees the SaaS Protection card with the Active seat count on the organization
+whose name the partner's customer reports.
 """
 
 from __future__ import annotations
@@ -65,12 +67,18 @@ def test_the_procedure_from_new_to_a_card_on_an_organization(page: Page, hub_db:
     page.get_by_label("SaaS Protection API Public Key").fill(partner.public_key)
     page.get_by_label("SaaS Protection API Secret Key").fill("a wrong secret")
     page.get_by_role("button", name="Connect").click()
-    expect(page.get_by_role("alert")).to_contain_text("refused")
+    expect(page.get_by_role("status")).to_contain_text("Connected")
+    expect(page.locator(".sync-status [data-part=status]")).to_have_text("Error")
+    expect(page.locator(".sync-status [data-part=reason]")).to_contain_text("Keys refused")
+    page.get_by_role("link", name="Change API keys").click()
     page.get_by_label("SaaS Protection API Secret Key").fill(partner.secret)
     page.get_by_role("button", name="Connect").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved the new API keys")
+    expect(page.locator(".sync-status [data-part=reason]")).to_contain_text(
+        "Keys accepted: SaaS Protection lists 1 customer.")
 
     # Sync SaaS Protection backup information, Accept All Automatically.
-    expect(page.get_by_role("status")).to_contain_text("Connected")
+    page.get_by_role("link", name="Edit").click()
     page.get_by_label("Sync SaaS Protection backup information").check()
     page.get_by_label("Accept All Automatically").check()
     page.get_by_role("button", name="Save").click()

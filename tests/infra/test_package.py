@@ -79,6 +79,7 @@ def test_packaged_template_is_complete_least_privilege_and_lints_clean(tmp_path:
     for name, function in (
         (settings.SYNC_QUEUE_NAME, "SyncWorker"),
         (settings.LIFECYCLE_QUEUE_NAME, "LifecycleEvents"),
+        (settings.MAIL_QUEUE_NAME, "MailWorker"),
     ):
         assert name in queue_names and f"{name}-dlq" in queue_names
         (event,) = functions[function]["Events"].values()

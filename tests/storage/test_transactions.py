@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
-from chalicelib.storage.base import transaction_outcome
+from chalicelib.storage.transactions import transaction_outcome
 
 
 def _cancelled(*codes: str | None) -> TransactWriteError:

@@ -77,7 +77,9 @@ def connected(rt: Runtime, customers: tuple[tuple[str, int, bool], ...] = CUSTOM
 
 
 def seat_requests(transport: LoopbackTransport) -> list[str]:
-    return [path for method, path in transport.requests if path.endswith("/seats")]
+    """The seat lists asked for, without their query (`_page`, `_perPage`)."""
+    paths = [path.split("?")[0] for method, path in transport.requests]
+    return [path for path in paths if path.endswith("/seats")]
 
 
 class FailingTransport:

@@ -1,4 +1,5 @@
-"""Connecting checks the keys; the JSON sync endpoint answers 202 or 429 with Retry-After."""
+"""Connecting checks the keys on the sync queue; the JSON sync endpoint answers 202 at once (the
+run goes on in the background) or 429 with Retry-After; the status endpoint reports progress."""
 
 from __future__ import annotations
 
@@ -7,24 +8,99 @@ import pytest
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.itdocs import accounts, api_keys
 from chalicelib.itdocs.accounts import ItDocsUser
-from chalicelib.outbound import HttpResponse, Unreachable
+from chalicelib.outbound import HttpResponse
 from chalicelib.storage.itdocs import integrations as store
 from chalicelib.sync import integrations
 from chalicelib.sync.saas_client import SaasClient
+from tests.fakes import hold_sync_queue
 from tests.portal.helpers import make_partner
 from tests.sync.helpers import as_admin, connected, serve_portal
 
 
-def test_connect_reports_refused_keys_and_an_unreachable_host(aws):
+def test_connect_answers_checking_keys_then_shows_refused_keys_and_an_unreachable_host(aws):
     serve_portal(aws)
+    held = hold_sync_queue(aws)
     partner = make_partner(customers=())
-    with pytest.raises(InvalidInput, match="keys were refused"):
-        integrations.connect(aws, as_admin(aws, "acct-1"), public_key=partner.public_key,
+    admin = as_admin(aws, "acct-1")
+    refused = integrations.connect(aws, admin, public_key=partner.public_key,
+                                   secret_key="wrong-secret")
+    unreachable = integrations.connect(aws, admin, public_key=partner.public_key,
+                                       secret_key=partner.secret,
+                                       base_url="https://api.example.test/v1")
+    assert refused.status == unreachable.status == "Checking keys..."
+    assert refused.in_progress and len(held.bodies) == 2
+    assert partner.secret not in "".join(held.bodies)  # the message names the keys, never them
+
+    assert held.deliver_all() == 2
+    shown = {i.integration_id: i for i in integrations.list_for_account(aws, admin)}
+    assert shown[refused.integration_id].status == "Error"
+    assert shown[refused.integration_id].status_reason.startswith("Keys refused: ")
+    assert "keys were refused" in shown[refused.integration_id].status_reason
+    assert shown[unreachable.integration_id].status == "Error"
+    assert "could not be reached" in shown[unreachable.integration_id].status_reason
+    assert not shown[refused.integration_id].in_progress
+
+
+def test_good_keys_end_in_never_synced_with_the_customers_they_see(aws):
+    serve_portal(aws)
+    held = hold_sync_queue(aws)
+    partner = make_partner()
+    admin = as_admin(aws, "acct-1")
+    made = integrations.connect(aws, admin, public_key=partner.public_key,
+                                secret_key=partner.secret)
+    held.deliver_all()
+    shown = integrations.get(aws, admin, made.integration_id)
+    assert shown.status == "Never synced"
+    assert shown.status_reason == (
+        f"Keys accepted: SaaS Protection lists {len(partner.customers)} customers.")
+
+
+def test_malformed_keys_are_refused_at_once_and_nothing_is_stored_or_sent(aws):
+    serve_portal(aws)
+    held = hold_sync_queue(aws)
+    admin = as_admin(aws, "acct-1")
+    with pytest.raises(InvalidInput, match="Secret Key"):
+        integrations.connect(aws, admin, public_key="abc", secret_key="  ")
+    with pytest.raises(InvalidInput, match="https"):
+        integrations.connect(aws, admin, public_key="abc", secret_key="def",
+                             base_url="ftp://example.test")
+    assert integrations.list_for_account(aws, admin) == [] and held.bodies == []
+
+
+def test_a_check_of_keys_replaced_since_is_dropped(aws):
+    setup = connected(aws)
+    iid = setup.integration.integration_id
+    held = hold_sync_queue(aws)
+    integrations.change_keys(aws, setup.admin, iid, public_key=setup.partner.public_key,
                              secret_key="wrong-secret")
-    with pytest.raises(Unreachable, match="could not be reached"):
-        integrations.connect(aws, as_admin(aws, "acct-1"), public_key=partner.public_key,
-                             secret_key=partner.secret, base_url="https://api.example.test/v1")
-    assert integrations.list_for_account(aws, as_admin(aws, "acct-1")) == []
+    integrations.change_keys(aws, setup.admin, iid, public_key=setup.partner.public_key,
+                             secret_key=setup.partner.secret)
+    assert integrations.get(aws, setup.admin, iid).status == "Checking keys..."
+    first, second = list(held.bodies)
+    held.bodies[:] = [first]
+    held.deliver_all()  # the wrong keys' check: they are gone, nothing is written
+    assert integrations.get(aws, setup.admin, iid).status == "Checking keys..."
+    held.bodies[:] = [second, second]  # delivered twice, as SQS may
+    held.deliver_all()
+    shown = integrations.get(aws, setup.admin, iid)
+    assert shown.status == "Never synced" and shown.status_reason.startswith("Keys accepted")
+
+
+def test_a_key_check_that_crashes_ends_in_a_visible_error(aws, monkeypatch):
+    serve_portal(aws)
+    held = hold_sync_queue(aws)
+    partner = make_partner(customers=())
+    admin = as_admin(aws, "acct-1")
+    made = integrations.connect(aws, admin, public_key=partner.public_key,
+                                secret_key=partner.secret)
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(SaasClient, "customers", broken)
+    held.deliver_all()
+    shown = integrations.get(aws, admin, made.integration_id)
+    assert shown.status == "Error" and "could not be checked" in shown.status_reason
 
 
 def test_the_secret_key_is_stored_encrypted_and_never_shown(aws):
@@ -62,14 +138,30 @@ def _post(client, integration_id: str, key: str | None):
                           headers=headers, body=b"{}")
 
 
-def test_the_sync_endpoint_answers_202_then_429_with_retry_after(aws, client):
+def _status(client, integration_id: str, key: str | None = None):
+    headers = {"x-api-key": key} if key else {}
+    return client.request("GET", f"/itdocs/api/integrations/{integration_id}/status",
+                          headers=headers)
+
+
+def test_the_sync_endpoint_answers_202_before_the_run_then_429_with_retry_after(aws, client):
     setup = connected(aws)
     iid = setup.integration.integration_id
     key = _api_key(aws, setup.account_id, "Administrator")
+    held = hold_sync_queue(aws)
 
     started = _post(client, iid, key)
     assert started.status == 202
-    assert started.json["status"] == "OK"
+    assert started.json["status"] == "Syncing..." and started.json["inProgress"] is True
+    assert started.json["done"] == 0 and len(held.bodies) == 1  # no worker has run yet
+    assert integrations.sync_logs(aws, setup.admin, iid) == []
+    assert _status(client, iid, key).json["status"] == "Syncing..."
+
+    held.deliver_all()
+    finished = _status(client, iid, key).json
+    assert finished["status"] == "OK" and finished["inProgress"] is False
+    assert finished["lastSyncAt"] == "2026-01-05T09:00:00+00:00"
+    assert finished["manualSyncAvailableAt"] == "2026-01-05T15:00:00+00:00"
     refused = _post(client, iid, key)
     assert refused.status == 429
     assert refused.headers["retry-after"] == str(6 * 3600)
@@ -82,6 +174,22 @@ def test_the_sync_endpoint_refuses_missing_keys_and_editors(aws, client):
     assert _post(client, iid, None).status == 401
     key = _api_key(aws, setup.account_id, "Editor")
     assert _post(client, iid, key).status == 403
+
+
+def test_the_status_endpoint_refuses_strangers_editors_and_other_accounts(aws, client):
+    setup = connected(aws)
+    iid = setup.integration.integration_id
+    assert _status(client, iid).status == 401  # neither a session nor a key
+    assert _status(client, iid, "not-a-key").status == 401
+    editor = _api_key(aws, setup.account_id, "Editor")
+    assert _status(client, iid, editor).status == 403
+    stranger = _api_key(aws, "acct-someone-else", "Administrator")
+    assert _status(client, iid, stranger).status == 404
+    assert _post(client, iid, stranger).status == 404  # nor can they start its sync
+    assert integrations.get(aws, setup.admin, iid).status == "Never synced"
+    assert _status(client, "no such id!", stranger).status == 404
+    admin = _api_key(aws, setup.account_id, "Administrator")
+    assert _status(client, iid, admin).json["integrationId"] == iid
 
 
 class _Pages:

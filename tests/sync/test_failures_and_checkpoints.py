@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from chalicelib.itdocs.directory import ItDocsDirectory
@@ -9,7 +10,6 @@ from chalicelib.outbound import HttpResponse, Unreachable
 from chalicelib.storage.itdocs import integrations as integration_store
 from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
 from chalicelib.sync import card, integrations, run, scheduled
-from chalicelib.sync.saas_client import ATTEMPTS
 from tests.fakes import use_sleep, use_transport
 from tests.sync.helpers import CUSTOMERS, FailingTransport, connected, seat_requests
 
@@ -33,31 +33,39 @@ def test_seats_failing_for_one_customer_fall_back_to_seats_used_and_say_so(aws, 
 
     shown = integrations.start_manual_sync(aws, setup.admin, iid)
 
-    assert transport.hits == ATTEMPTS  # every attempt was made
+    assert transport.hits == 1  # a 504 is the vendor's answer for a large customer: final
     assert shown.status == "OK"
     assert "Seats of 1 customer could not be fetched" in shown.status_reason
     log = integrations.sync_logs(aws, setup.admin, iid)[0]
     assert any(f"Seats of customer {failing.saas_customer_id}" in n and "seatsUsed" in n
-               for n in log.notes)
+               and "HTTP 504" in n and "not retried in this run" in n for n in log.notes)
     org_id = setup.organization_ids[failing.organization_name]
     after = card.saas_card(aws, setup.admin, org_id)
     assert after.protected_seats == cards[org_id].protected_seats  # the stored seats are kept
     assert "could not be fetched" in after.sections[0].seats_note
 
 
-def test_a_429_that_persists_ends_in_error_with_the_data_kept(aws, frozen_time):
+def test_a_long_retry_after_pauses_the_run_until_then_and_it_goes_on(aws, frozen_time):
     setup, iid, cards = _first_sync(aws, frozen_time)
     transport = FailingTransport(setup.transport, "/saas/domains",
-                                 HttpResponse(429, b"{}", {"retry-after": "3600"}))
+                                 HttpResponse(429, b"{}", {"retry-after": "3600"}), times=1)
     use_transport(aws, transport)
+    resumes = (aws.clock.now() + dt.timedelta(hours=1)).strftime("%H:%M")
 
     shown = integrations.start_manual_sync(aws, setup.admin, iid)
 
-    assert shown.status == "Error"
-    assert "rate limit" in shown.status_reason and "3600 seconds" in shown.status_reason
-    log = integrations.sync_logs(aws, setup.admin, iid)[0]
-    assert (log.outcome, log.items_written) == ("Error", 0)
+    note = f"Rate limited by SaaS Protection; continuing at {resumes} UTC."
+    assert (shown.status, shown.status_reason) == ("Syncing...", note)
     assert {org: card.saas_card(aws, setup.admin, org) for org in cards} == cards
+    frozen_time.advance(minutes=59)
+    assert scheduled.tick(aws) == []  # not before the time the vendor asked for
+    frozen_time.advance(minutes=1)
+    (claim,) = scheduled.tick(aws)
+    assert claim.trigger == "manual"
+    shown = integrations.get(aws, setup.admin, iid)
+    assert shown.status == "OK"
+    log = integrations.sync_logs(aws, setup.admin, iid)[0]
+    assert log.outcome == "OK" and note in log.notes
 
 
 def test_a_short_429_is_waited_out_and_the_sync_succeeds(aws, frozen_time):
@@ -120,10 +128,13 @@ def test_a_run_continues_from_its_checkpoint_across_workers_with_a_tiny_budget(a
                         page_size=2)
         assert late.state == "stale"
         checkpoint = checkpoint_store.get_checkpoint(iid)
-        assert checkpoint is not None and checkpoint.cursor == 2 * len(results)
+        assert checkpoint is not None and (checkpoint.done, checkpoint.total) == (len(results), 6)
+        progress = integration_store.get_integration(iid)
+        assert (progress.sync_done, progress.sync_total) == (len(results), 6)
         token = result.lease_token
 
-    assert results == ["continue", "continue", "done"]  # 6 customers, 2 per worker
+    # with no budget left, each worker does one customer (at least one) and hands on
+    assert results == ["continue"] * 5 + ["done"]
     customers = [str(c.saas_customer_id) for c in setup.partner.customers]
     assert sorted(seat_requests(setup.transport)) == sorted(
         f"/api/v1/saas/{c}/seats" for c in customers)  # each fetched once: nothing redone

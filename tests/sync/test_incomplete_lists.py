@@ -32,7 +32,8 @@ class ScriptedDomains:
     def request(self, method: str, url: str, **kwargs: Any) -> HttpResponse:
         if "/saas/domains" not in url:
             return self.inner.request(method, url, **kwargs)  # type: ignore[no-any-return]
-        real = json.loads(self.inner.request(method, url, **kwargs).body)
+        whole = url.split("?")[0] + "?_page=1&_perPage=1000"  # the portal's whole list
+        real = json.loads(self.inner.request(method, whole, **kwargs).body)
         page = int(url.split("_page=")[1].split("&")[0])
         self.pages.append(page)
         return HttpResponse(200, json.dumps(self.script(page, real)).encode())

@@ -1,8 +1,14 @@
-"""IT Docs JSON API for syncs, `/itdocs/api/...`, authenticated with an IT Docs API key.
+"""IT Docs JSON API for syncs, `/itdocs/api/...`.
 
-`POST /itdocs/api/integrations/{integration_id}/sync` with the key in `x-api-key`, for users who
-may manage integrations (the sync asks IT Docs' policy): 202 with the integration's sync
-information, or 429 with `Retry-After` and the time a manual sync becomes available.
+`POST /itdocs/api/integrations/{integration_id}/sync` with an IT Docs API key in `x-api-key`, for
+users who may manage integrations (the sync asks IT Docs' policy): 202 at once with the
+integration's sync information ("Syncing..."; the run goes on in the background), or 429 with
+`Retry-After` and the time a manual sync becomes available.
+
+`GET /itdocs/api/integrations/{integration_id}/status`, with the same API key or the IT Docs
+session (the Integrations page polls it): the status, its reason, customers done of total while a
+sync runs, and when the last sync ended and the next manual sync may start (the session or key,
+then one read of the integration).
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ from chalice.app import Blueprint, Request, Response
 
 from chalicelib import errors, runtime
 from chalicelib.itdocs import acting, api_keys
+from chalicelib.itdocs.acting import SyncUser
+from chalicelib.itdocs.routes.pages import ITDOCS
 from chalicelib.sync import integrations
 from chalicelib.web import http
 from chalicelib.web.errors import json_error
+from chalicelib.web.page import Page
 from chalicelib.web.routing import json_route
 
 routes = Blueprint(__name__)
@@ -47,14 +56,45 @@ def _error_body(error: errors.LinkhubError) -> Response:
     return response
 
 
-@json_route(routes, "/api/integrations/{integration_id}/sync", methods=["POST"],
-            error_body=_error_body)
-def start_sync(request: Request, integration_id: str) -> Response:
-    """Start a manual sync for the user an API key acts for."""
-    rt = runtime.current()
+def status_info(integration: integrations.Integration) -> dict[str, Any]:
+    """The sync information plus the progress, and whether it is still under way."""
+    return {
+        **sync_info(integration),
+        "inProgress": integration.in_progress,
+        "done": integration.progress_done,
+        "total": integration.progress_total,
+    }
+
+
+def _key_holder(request: Request) -> SyncUser:
+    """Whom the `x-api-key` header's IT Docs API key acts for (NotAuthenticated without one)."""
     key = str(request.headers.get("x-api-key") or "")
     if not key:
         raise errors.NotAuthenticated("Send an IT Docs API key in the x-api-key header.")
-    holder = acting.for_api_key(rt, api_keys.verify(rt, key))
-    started = integrations.start_manual_sync(rt, holder, integration_id)
-    return http.json_response(sync_info(started), status=202)
+    rt = runtime.current()
+    return acting.for_api_key(rt, api_keys.verify(rt, key))
+
+
+def _key_or_session(request: Request) -> SyncUser:
+    """The API key's holder when one is sent, else the signed-in IT Docs user (no banner)."""
+    if request.headers.get("x-api-key"):
+        return _key_holder(request)
+    page = Page(request, "itdocs")
+    return acting.for_page(page.runtime, ITDOCS.resume(page.runtime,
+                                                        page.read_cookie(ITDOCS.cookie)))
+
+
+@json_route(routes, "/api/integrations/{integration_id}/sync", methods=["POST"],
+            error_body=_error_body)
+def start_sync(request: Request, integration_id: str) -> Response:
+    """Start a manual sync for the user an API key acts for; the run goes on in the background."""
+    started = integrations.start_manual_sync(runtime.current(), _key_holder(request),
+                                             integration_id)
+    return http.json_response(status_info(started), status=202)
+
+
+@json_route(routes, "/api/integrations/{integration_id}/status")
+def sync_status(request: Request, integration_id: str) -> Response:
+    """The integration's status and progress (polled by the Integrations page)."""
+    found = integrations.get(runtime.current(), _key_or_session(request), integration_id)
+    return http.json_response(status_info(found))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 
 from chalicelib.portal import rest_api
 from chalicelib.portal.api_routes import params
@@ -16,6 +17,7 @@ from chalicelib.portal.api_routes.serving import (
     raw_body,
     serve,
 )
+from chalicelib.portal.paging import DEFAULT_PAGE, DEFAULT_PER_PAGE, PagedList, Paging
 from chalicelib.runtime import Runtime
 
 routes = Blueprint(__name__)
@@ -33,15 +35,38 @@ BULK_BODY = Body(max_bytes=128 * 1024, media_types=JSON_BODY_TYPES)
 @api_route(routes, "/saas/domains")
 def saas_domains() -> Response:
     request = routes.current_request
-    return serve(request, "GET", "domains",
-                 lambda rt, caller: rest_api.domains(rt, caller, query(request)))
+    return serve_page(request, "domains", lambda rt, caller: rest_api.domains(
+        rt, caller, paging_of(query(request))))
 
 
 @api_route(routes, "/saas/{saasCustomerId}/seats")
 def saas_seats(saasCustomerId: str) -> Response:  # noqa: N803 (the contract's name)
     request = routes.current_request
-    return serve(request, "GET", "seats", lambda rt, caller: rest_api.seat_list(
-        rt, caller, params.customer_id(saasCustomerId), query(request)))
+    return serve_page(request, "seats", lambda rt, caller: rest_api.seat_list(
+        rt, caller, params.customer_id(saasCustomerId), query(request),
+        paging_of(query(request))))
+
+
+def paging_of(wanted: dict[str, str]) -> Paging:
+    """`_page` and `_perPage` (the vendor's defaults when absent); out of range is a 400."""
+    return Paging(params.query_number(wanted, "_page", default=DEFAULT_PAGE),
+                  params.query_number(wanted, "_perPage", default=DEFAULT_PER_PAGE))
+
+
+def serve_page(request: Request, endpoint: str,
+               call: Callable[[Runtime, rest_api.Caller], PagedList]) -> Response:
+    """Serve a list endpoint: the page as a bare array, its totals as headers on a 200."""
+    announced: dict[str, str] = {}
+
+    def items(rt: Runtime, caller: rest_api.Caller) -> list[dict[str, Any]]:
+        page = call(rt, caller)
+        announced.update(page.headers())
+        return page.items
+
+    response = serve(request, "GET", endpoint, items)
+    if response.status_code == 200:
+        response.headers.update(announced)
+    return response
 
 
 @api_route(routes, "/saas/{saasCustomerId}/applications")

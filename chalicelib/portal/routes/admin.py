@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, InvalidInput, UpstreamError
@@ -10,7 +12,7 @@ from chalicelib.portal.policy import ROLES, can
 from chalicelib.portal.routes.pages import FLASHES, PORTAL, SECURITY, to_hub
 from chalicelib.portal.security_settings import JIT_ROLES
 from chalicelib.portal.users import PortalUser
-from chalicelib.web import flash
+from chalicelib.web import flash, http, params
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 from chalicelib.web.signin import signed_in
@@ -64,11 +66,47 @@ def users_change(page: Page, user_id: str) -> Response:
 
 
 # -- Admin > Integrations > API Keys ---------------------------------------------------------------
+@dataclass(frozen=True)
+class PostedScope:
+    """What a key form's scope fields said, kept to show the form again as it was sent."""
+
+    choice: str = "all"  # "all" | "chosen"
+    ticked: frozenset[str] = frozenset()
+
+
+def _posted_scope(page: Page) -> PostedScope:
+    """The scope fields of a key form (call after `page.form()` has checked its CSRF token)."""
+    fields = http.form_lists(page.request)
+    return PostedScope((fields.get("scope") or ["all"])[0],
+                       frozenset(fields.get("customers", [])))
+
+
+def _scope_ids(posted: PostedScope) -> frozenset[int] | None:
+    """The customers the form limits a key to (None: all), every id ASCII digits, or 400."""
+    if posted.choice not in ("all", "chosen"):
+        raise InvalidInput("Choose All customers or Only the ticked customers.")
+    if posted.choice == "all":
+        if posted.ticked:
+            raise InvalidInput("You ticked customers but chose All customers: choose Only the "
+                               "ticked customers, or untick them.")
+        return None
+    if len(posted.ticked) > api_keys.MAX_SCOPE:
+        raise InvalidInput(f"A key can be limited to at most {api_keys.MAX_SCOPE} customers; "
+                           "choose All customers for more.")
+    ids = [params.ascii_int(value) for value in posted.ticked]
+    if any(i is None for i in ids):
+        raise InvalidInput("Choose customers from the list.")
+    return frozenset(i for i in ids if i is not None)
+
+
 def _api_keys_page(page: Page, actor: PortalUser, status: int = 200,
-                   new_key: api_keys.NewApiKey | None = None,
-                   error: str | None = None) -> Response:
-    return page.render("portal/api_keys.html", status=status, keys=api_keys.keys_for(actor),
-                       new_key=new_key, error=error, flash=flash.message(FLASHES, page.query()))
+                   new_key: api_keys.NewApiKey | None = None, error: str | None = None,
+                   posted: PostedScope = PostedScope()) -> Response:
+    shown = api_keys.overview(actor)
+    return page.render("portal/api_keys.html", status=status, rows=shown.rows,
+                       customers=shown.customers, all_customers=api_keys.ALL_CUSTOMERS,
+                       new_key=new_key, error=error, posted=posted,
+                       flash=flash.message(FLASHES, page.query()))
 
 
 @page_route(routes, "/admin/api-keys", "portal")
@@ -80,12 +118,25 @@ def api_keys_page(page: Page) -> Response:
 def api_keys_create(page: Page) -> Response:
     form = page.form()
     actor = signed_in(page, PORTAL)
+    posted = _posted_scope(page)
     try:
-        new_key = api_keys.create(page.runtime, actor, form.get("label", ""))
+        new_key = api_keys.create(page.runtime, actor, form.get("label", ""), _scope_ids(posted))
     except InvalidInput as error:
-        return _api_keys_page(page, actor, status=400, error=error.message)
+        return _api_keys_page(page, actor, status=400, error=error.message, posted=posted)
     # Rendered, not redirected: the secret appears in this one response and nowhere else.
     return _api_keys_page(page, actor, status=201, new_key=new_key)
+
+
+@page_route(routes, "/admin/api-keys/{public_key}/scope", "portal", methods=["POST"])
+def api_keys_scope(page: Page, public_key: str) -> Response:
+    page.form()
+    actor = signed_in(page, PORTAL)
+    try:
+        api_keys.change_scope(page.runtime, actor, public_key, _scope_ids(_posted_scope(page)))
+    except InvalidInput as error:
+        return _api_keys_page(page, actor, status=400, error=error.message)
+    return page.redirect(flash.location("/portal/admin/api-keys", "key_scope_saved",
+                                        key=public_key))
 
 
 @page_route(routes, "/admin/api-keys/{public_key}/revoke", "portal", methods=["POST"])

@@ -30,6 +30,7 @@ FLASHES = {
     "customer_linked": "Linked {customer} to {organization}",
     "customer_unlinked": "Unlinked {customer}",
     "key_revoked": "Revoked {key}",
+    "key_scope_saved": "Saved the customers {key} can see",
     "hub_linked": "Login with Hub is enabled: linked to {company}",
     "hub_unlinked": "Login with Hub is disabled",
     "require_saved": "Saved Require Log In with Hub",

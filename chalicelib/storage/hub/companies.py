@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.attributes import MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, NotFound
-from chalicelib.storage import tables
-from chalicelib.storage.base import is_condition_failure, raise_for_cancelled, translated
+from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.hub.markers import hub_markers
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class CompanyByName(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -66,13 +65,13 @@ def create_company(company: HubCompany, name_key: str) -> None:
         created_at=company.created_at,
         linked_modules=company.linked_modules,
     )
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            hub_markers.claim(tx, f"company#{name_key}", company.company_id)
-            tx.save(model, condition=HubCompanyModel.company_id.does_not_exist())
-    except TransactWriteError as exc:
-        taken = AlreadyExists(f"A company named {company.name!r} already exists.")
-        raise_for_cancelled(exc, taken)
+
+    def write(tx: Transaction) -> None:
+        hub_markers.claim(tx, f"company#{name_key}", company.company_id)
+        tx.save(model, condition=HubCompanyModel.company_id.does_not_exist())
+
+    if write_transaction(write):
+        raise AlreadyExists(f"A company named {company.name!r} already exists.")
 
 
 def company_by_name_key(name_key: str) -> HubCompany | None:

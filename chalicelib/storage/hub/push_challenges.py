@@ -12,16 +12,15 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import ConcurrentChange
-from chalicelib.storage import tables
 from chalicelib.storage.base import fixed_width_iso, is_condition_failure, translated, ttl_after
 from chalicelib.storage.hub.push_devices import HubPushRegistrationModel
 from chalicelib.storage.hub.users import HubUserModel
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 # How long an answered or expired challenge is kept (for the device's and the browser's view).
 CHALLENGE_RETENTION = 24 * 3600
@@ -133,19 +132,18 @@ def create_challenge(
         if seen_push_times is None
         else registration.push_times == seen_push_times
     )
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            tx.update(
-                registration(challenge.user_id),
-                actions=[registration.push_times.set(cast(Any, push_times))],
-                condition=registration.user_id.exists() & unchanged,
-            )
-            tx.save(_challenge_model(challenge),
-                    condition=HubPushChallengeModel.challenge_id.does_not_exist())
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise ConcurrentChange("Another sign-in sent a push at the same time.") from exc
-        raise
+
+    def write(tx: Transaction) -> None:
+        tx.update(
+            registration(challenge.user_id),
+            actions=[registration.push_times.set(cast(Any, push_times))],
+            condition=registration.user_id.exists() & unchanged,
+        )
+        tx.save(_challenge_model(challenge),
+                condition=HubPushChallengeModel.challenge_id.does_not_exist())
+
+    if write_transaction(write):
+        raise ConcurrentChange("Another sign-in sent a push at the same time.")
 
 
 def get_challenge(challenge_id: str) -> PushChallenge | None:
@@ -166,27 +164,26 @@ def answer_challenge(
     """
     model = HubPushChallengeModel
     registration = HubPushRegistrationModel
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
+
+    def write(tx: Transaction) -> None:
+        tx.update(
+            model(challenge.challenge_id),
+            actions=[model.status.set(status),
+                     model.reason.set(reason) if reason else model.reason.remove(),
+                     model.answered_at.set(now), model.answered_by.set(device_id)],
+            condition=(model.status == "pending") & (model.expires_at > now)
+            & (model.user_id == challenge.user_id) & (model.nonce == challenge.nonce),
+        )
+        if status == "approved":
             tx.update(
-                model(challenge.challenge_id),
-                actions=[model.status.set(status),
-                         model.reason.set(reason) if reason else model.reason.remove(),
-                         model.answered_at.set(now), model.answered_by.set(device_id)],
-                condition=(model.status == "pending") & (model.expires_at > now)
-                & (model.user_id == challenge.user_id) & (model.nonce == challenge.nonce),
+                registration(challenge.user_id),
+                actions=[registration.devices[device_id]["last_used_at"].set(  # type: ignore[index]
+                    fixed_width_iso(now))],
+                condition=registration.devices[device_id].exists(),  # type: ignore[index]
             )
-            if status == "approved":
-                tx.update(
-                    registration(challenge.user_id),
-                    actions=[registration.devices[device_id]["last_used_at"].set(  # type: ignore[index]
-                        fixed_width_iso(now))],
-                    condition=registration.devices[device_id].exists(),  # type: ignore[index]
-                )
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            raise ConcurrentChange("That sign-in request was already answered.") from exc
-        raise
+
+    if write_transaction(write):
+        raise ConcurrentChange("That sign-in request was already answered.")
 
 
 def consume_approval(
@@ -198,24 +195,21 @@ def consume_approval(
     Returns False when any of them fails.
     """
     model = HubPushChallengeModel
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            tx.update(
-                model(challenge_id),
-                actions=[model.status.set("consumed")],
-                condition=(model.status == "approved") & (model.attempt_id == attempt_id)
-                & (model.user_id == user_id) & (model.answered_at >= approved_since),
-            )
-            tx.update(
-                HubUserModel(user_id),
-                actions=[HubUserModel.failures.set(0), HubUserModel.last_login_at.set(now)],
-                condition=HubUserModel.user_id.exists(),
-            )
-    except TransactWriteError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
+
+    def write(tx: Transaction) -> None:
+        tx.update(
+            model(challenge_id),
+            actions=[model.status.set("consumed")],
+            condition=(model.status == "approved") & (model.attempt_id == attempt_id)
+            & (model.user_id == user_id) & (model.answered_at >= approved_since),
+        )
+        tx.update(
+            HubUserModel(user_id),
+            actions=[HubUserModel.failures.set(0), HubUserModel.last_login_at.set(now)],
+            condition=HubUserModel.user_id.exists(),
+        )
+
+    return not write_transaction(write)
 
 
 def cancel_challenge(challenge_id: str, from_statuses: tuple[str, ...] = ("pending",)) -> bool:

@@ -19,18 +19,18 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, NotFound
-from chalicelib.storage import attempts, tables
+from chalicelib.storage import attempts
 from chalicelib.storage.attempts import AttemptGate
-from chalicelib.storage.base import is_condition_failure, raise_for_cancelled, translated
+from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.hub.markers import hub_markers
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class UserByLogin(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -119,13 +119,13 @@ def create_user(user: HubUser, login_key: str) -> None:
     model = HubUserModel(user.user_id, login_key=login_key)
     for name in _USER_FIELDS:
         setattr(model, name, getattr(user, name))
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            hub_markers.claim(tx, f"login#{login_key}", user.user_id)
-            tx.save(model, condition=HubUserModel.user_id.does_not_exist())
-    except TransactWriteError as exc:
-        taken = AlreadyExists(f"The username {user.username!r} is already taken.")
-        raise_for_cancelled(exc, taken)
+
+    def write(tx: Transaction) -> None:
+        hub_markers.claim(tx, f"login#{login_key}", user.user_id)
+        tx.save(model, condition=HubUserModel.user_id.does_not_exist())
+
+    if write_transaction(write):
+        raise AlreadyExists(f"The username {user.username!r} is already taken.")
 
 
 def user_by_login(login_key: str) -> HubUser | None:

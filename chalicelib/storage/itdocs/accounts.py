@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, NotFound
-from chalicelib.storage import tables
 from chalicelib.storage.base import filled, is_condition_failure, record_of, translated
 from chalicelib.storage.itdocs.markers import itdocs_markers
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class ItDocsAccountModel(Model):
@@ -58,15 +57,16 @@ def hub_company_marker(issuer: str, hub_company_id: str) -> str:
 def create_account(account: Account) -> None:
     """An account, with its hub-company marker when it is linked (one per hub company)."""
     model = filled(ItDocsAccountModel(account.account_id), account, _ACCOUNT_FIELDS)
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            if account.hub_issuer and account.hub_company_id:
-                itdocs_markers.claim(
-                    tx, hub_company_marker(account.hub_issuer, account.hub_company_id),
-                    account.account_id)
-            tx.save(model, condition=ItDocsAccountModel.account_id.does_not_exist())
-    except TransactWriteError as exc:
-        raise AlreadyExists("That hub company is already linked to an IT Docs account.") from exc
+
+    def write(tx: Transaction) -> None:
+        if account.hub_issuer and account.hub_company_id:
+            itdocs_markers.claim(tx, hub_company_marker(account.hub_issuer,
+                                                        account.hub_company_id),
+                                 account.account_id)
+        tx.save(model, condition=ItDocsAccountModel.account_id.does_not_exist())
+
+    if write_transaction(write):
+        raise AlreadyExists("That hub company is already linked to an IT Docs account.")
 
 
 def get_account(account_id: str) -> Account:
@@ -86,26 +86,27 @@ def link_account(account_id: str, issuer: str, hub_company_id: str, hub_company_
     """Link an unlinked account to a hub company (the marker keeps it one account per company);
     a new link starts with automatic user creation off."""
     model = ItDocsAccountModel(account_id)
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            itdocs_markers.claim(tx, hub_company_marker(issuer, hub_company_id), account_id)
-            tx.update(model, actions=[
-                ItDocsAccountModel.hub_issuer.set(issuer),
-                ItDocsAccountModel.hub_company_id.set(hub_company_id),
-                ItDocsAccountModel.hub_company_name.set(hub_company_name),
-                ItDocsAccountModel.jit_enabled.set(False),
-            ], condition=ItDocsAccountModel.account_id.exists()
-                & ItDocsAccountModel.hub_company_id.does_not_exist())
-    except TransactWriteError as exc:
+
+    def write(tx: Transaction) -> None:
+        itdocs_markers.claim(tx, hub_company_marker(issuer, hub_company_id), account_id)
+        tx.update(model, actions=[
+            ItDocsAccountModel.hub_issuer.set(issuer),
+            ItDocsAccountModel.hub_company_id.set(hub_company_id),
+            ItDocsAccountModel.hub_company_name.set(hub_company_name),
+            ItDocsAccountModel.jit_enabled.set(False),
+        ], condition=ItDocsAccountModel.account_id.exists()
+            & ItDocsAccountModel.hub_company_id.does_not_exist())
+
+    if write_transaction(write):
         raise AlreadyExists(
-            "This account is already linked, or that hub company is linked to another account."
-        ) from exc
+            "This account is already linked, or that hub company is linked to another account.")
 
 
 def unlink_account(account: Account) -> None:
     if not account.linked_to_hub:
         return
-    with translated(), TransactWrite(connection=tables.connection()) as tx:
+
+    def write(tx: Transaction) -> None:
         itdocs_markers.release(tx, hub_company_marker(account.hub_issuer or "",
                                                       account.hub_company_id or ""))
         tx.update(ItDocsAccountModel(account.account_id), actions=[
@@ -113,6 +114,9 @@ def unlink_account(account: Account) -> None:
             ItDocsAccountModel.hub_company_id.remove(),
             ItDocsAccountModel.hub_company_name.remove(),
         ], condition=ItDocsAccountModel.account_id.exists())
+
+    if write_transaction(write):
+        raise NotFound("No such IT Docs account.")
 
 
 def update_account(account_id: str, **changes: Any) -> None:

@@ -1,7 +1,8 @@
 """Synced SaaS Protection customers per integration, with the summaries of their seats.
 
 Writes are diffs: callers pass only records that changed and keys that disappeared, so a sync that
-finds nothing new writes nothing.
+finds nothing new writes nothing. One batch never names a key twice (DynamoDB refuses the whole
+BatchWriteItem when it does): the last record given for a key wins, and a delete beats a put.
 """
 
 from __future__ import annotations
@@ -111,17 +112,28 @@ def get_customer(integration_id: str, customer_id: str) -> BackupCustomer | None
         return None
 
 
+def customers_after(integration_id: str, after_customer: str,
+                    limit: int) -> list[BackupCustomer]:
+    """Up to `limit` stored customers following `after_customer` in key order (one Query)."""
+    condition = BackupCustomerModel.customer_id > after_customer if after_customer else None
+    with translated():
+        return [_customer(m) for m in BackupCustomerModel.query(
+            integration_id, condition, consistent_read=True, limit=limit)]
+
+
 def write_customers(changed: Iterable[BackupCustomer], removed: Iterable[str] = (),
                     integration_id: str = "") -> int:
     """Put the changed customers, delete the removed ones (and their seats); items written."""
-    written = 0
+    gone = list(dict.fromkeys(removed))
+    deleted = {(integration_id, customer_id) for customer_id in gone}
+    puts = {(c.integration_id, c.customer_id): c for c in changed
+            if (c.integration_id, c.customer_id) not in deleted}
     with translated(), BackupCustomerModel.batch_write() as batch:
-        for customer in changed:
+        for customer in puts.values():
             batch.save(_customer_model(customer))
-            written += 1
-        for customer_id in removed:
+        for customer_id in gone:
             batch.delete(BackupCustomerModel(integration_id, customer_id))
-            written += 1
-    for customer_id in removed:
+    written = len(puts) + len(gone)
+    for customer_id in gone:
         written += delete_seats_of_customer(integration_id, customer_id)
     return written

@@ -83,16 +83,16 @@ def write_seats(integration_id: str, customer_id: str, changed: Iterable[BackupS
                 removed: Iterable[str] = ()) -> int:
     """Put changed seats and delete removed seat keys of one customer; items written."""
     key = customer_key(integration_id, customer_id)
-    written = 0
+    gone = list(dict.fromkeys(removed))  # one batch never names a key twice: DynamoDB refuses it
+    deleted = set(gone)
+    puts = {seat.seat_key: seat for seat in changed if seat.seat_key not in deleted}
     with translated(), BackupSeatModel.batch_write() as batch:
-        for seat in changed:
+        for seat in puts.values():
             values = {name: getattr(seat, name) for name in _SEAT_FIELDS}
             batch.save(BackupSeatModel(key, email_key=seat.email_key, **values))
-            written += 1
-        for seat_key in removed:
+        for seat_key in gone:
             batch.delete(BackupSeatModel(key, seat_key))
-            written += 1
-    return written
+    return len(puts) + len(gone)
 
 
 def delete_seats_of_customer(integration_id: str, customer_id: str) -> int:

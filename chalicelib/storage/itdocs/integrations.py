@@ -8,6 +8,11 @@ automatic or queued sync, or the end of a running sync's lease). `due_at` lives 
 
 Every write but the manual-sync claim is a full put conditional on `version` (read, decide, write);
 the manual-sync claim is one conditional update so concurrent requests start exactly one sync.
+A run also keeps on the record what the integration pages show while it goes: how many times a
+worker of it was started after one died (`run_attempts`), a pause the vendor's rate limit asked for
+(`run_resumes_at`, `run_note`, `run_pauses`) and its progress, customers done of total
+(`sync_done` of `sync_total`, 0 of 0 while the customer list is being fetched), which the run
+updates alone, without a version bump, conditional on still holding the lease.
 Run checkpoints, sync logs and the synced customers and seats have modules of their own.
 """
 
@@ -76,6 +81,12 @@ class IntegrationModel(Model):
     run_id = UnicodeAttribute(null=True)
     run_trigger = UnicodeAttribute(null=True)
     run_started_at = UTCDateTimeAttribute(null=True)
+    run_attempts = NumberAttribute(default=0)
+    run_pauses = NumberAttribute(default=0)
+    run_resumes_at = UTCDateTimeAttribute(null=True)
+    run_note = UnicodeAttribute(default="")
+    sync_done = NumberAttribute(default=0)
+    sync_total = NumberAttribute(default=0)
     due_shard = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
     version = NumberAttribute()
@@ -108,6 +119,12 @@ class IntegrationRecord:
     run_id: str | None = None
     run_trigger: str | None = None
     run_started_at: dt.datetime | None = None
+    run_attempts: int = 0
+    run_pauses: int = 0
+    run_resumes_at: dt.datetime | None = None
+    run_note: str = ""
+    sync_done: int = 0
+    sync_total: int = 0
     due_shard: str | None = None
     due_at: int | None = None
     version: int = 1
@@ -124,7 +141,9 @@ def due_shard_of(integration_id: str) -> str:
 def _integration(m: IntegrationModel) -> IntegrationRecord:
     values = {name: getattr(m, name) for name in _INTEGRATION_FIELDS}
     values["due_at"] = int(m.due_at) if m.due_at is not None else None
-    values["version"] = int(m.version)
+    for name in ("version", "run_attempts", "run_pauses", "sync_done", "sync_total"):
+        values[name] = int(values[name] or 0)
+    values["run_note"] = values["run_note"] or ""
     return IntegrationRecord(**values)
 
 
@@ -213,6 +232,12 @@ def claim_manual_sync(
                     IntegrationModel.run_id.set(run_id),
                     IntegrationModel.run_trigger.set("manual"),
                     IntegrationModel.run_started_at.set(now),
+                    IntegrationModel.run_attempts.set(1),
+                    IntegrationModel.run_pauses.set(0),
+                    IntegrationModel.run_resumes_at.remove(),
+                    IntegrationModel.run_note.set(""),
+                    IntegrationModel.sync_done.set(0),
+                    IntegrationModel.sync_total.set(0),
                     IntegrationModel.queued_sync_at.remove(),
                     IntegrationModel.queued_reason.remove(),
                     IntegrationModel.due_shard.set(due_shard_of(integration_id)),
@@ -226,6 +251,26 @@ def claim_manual_sync(
             raise ConcurrentChange() from exc
         raise
     return _integration(model)
+
+
+def record_progress(integration_id: str, lease_token: str, done: int, total: int) -> bool:
+    """Show a run's progress, if the run still holds the lease (False: it does not).
+
+    No version bump: progress is advisory and rewritten at every step, so a writer that puts an
+    older copy of the record costs at most one step of the progress shown, never a retry.
+    """
+    try:
+        with translated():
+            IntegrationModel(integration_id).update(
+                actions=[IntegrationModel.sync_done.set(done),
+                         IntegrationModel.sync_total.set(total)],
+                condition=IntegrationModel.lease_token == lease_token,
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def due_integrations(shard: str, now: dt.datetime, limit: int = 100) -> list[IntegrationRecord]:

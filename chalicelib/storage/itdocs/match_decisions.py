@@ -11,7 +11,7 @@ Protection card reads.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pynamodb.attributes import (
@@ -20,14 +20,13 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import ConcurrentChange, NotFound, StorageUnavailable
-from chalicelib.storage import tables
-from chalicelib.storage.base import is_condition_failure, transaction_outcome, translated
+from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 UNMATCHED = "Unmatched"
 MATCHED = "Matched"
@@ -241,16 +240,12 @@ def write_reconciled(records: Iterable[CustomerMatch]) -> list[str]:
     lost: list[str] = []
     for start in range(0, len(pending), TRANSACTION_ITEMS):
         chunk = pending[start : start + TRANSACTION_ITEMS]
-        try:
-            with translated(), TransactWrite(connection=tables.connection()) as tx:
-                for record in chunk:
-                    tx.save(_match_model(record), condition=_write_condition(record))
-        except TransactWriteError as exc:
-            outcome = transaction_outcome(exc)
-            if outcome == "unavailable":
-                raise StorageUnavailable() from exc
-            if outcome not in {"condition", "conflict"}:
-                raise
+
+        def write(tx: Transaction, chunk: list[CustomerMatch] = chunk) -> None:
+            for record in chunk:
+                tx.save(_match_model(record), condition=_write_condition(record))
+
+        if write_transaction(write):
             lost.extend(_write_one_by_one(chunk))
     return lost
 
@@ -268,23 +263,33 @@ def _write_one_by_one(records: list[CustomerMatch]) -> list[str]:
     return lost
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A person's change to a customer's record (conditional on the version before) and its
+    audit entry, written together."""
+
+    record: CustomerMatch
+    entry: AuditEntry
+
+
+DecisionFor = Callable[[str, str], Decision]
+"""The decision to write for a new organization, given its id and name."""
+
+
+def add_decision(tx: Transaction, decision: Decision) -> None:
+    """Add the changed record and its audit entry to `tx` (two items, in that order)."""
+    tx.save(_match_model(decision.record), condition=_write_condition(decision.record))
+    tx.save(_audit_model(decision.entry), condition=MatchingAuditModel.entry_key.does_not_exist())
+
+
 def save_decision(record: CustomerMatch, entry: AuditEntry) -> None:
     """A person's change and its audit entry in one transaction; ConcurrentChange if the record
     changed since it was read."""
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            tx.save(_match_model(record), condition=_write_condition(record))
-            tx.save(_audit_model(entry), condition=MatchingAuditModel.entry_key.does_not_exist())
-    except TransactWriteError as exc:
-        outcome = transaction_outcome(exc)
-        if outcome in {"condition", "conflict"}:
-            raise ConcurrentChange(
-                f"{record.customer_name} was changed by someone else at the same time. "
-                "Reload the page and try again."
-            ) from exc
-        if outcome == "unavailable":
-            raise StorageUnavailable() from exc
-        raise
+    if write_transaction(lambda tx: add_decision(tx, Decision(record, entry))):
+        raise ConcurrentChange(
+            f"{record.customer_name} was changed by someone else at the same time. "
+            "Reload the page and try again."
+        )
 
 
 def add_audit_entries(entries: Iterable[AuditEntry]) -> None:

@@ -6,14 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
-from chalicelib.storage import tables
-from chalicelib.storage.base import transaction_outcome, translated
+from chalicelib.storage.base import translated
 from chalicelib.storage.itdocs.markers import itdocs_markers
+from chalicelib.storage.itdocs.match_decisions import DecisionFor, add_decision
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class ItDocsOrganizationModel(Model):
@@ -53,20 +52,28 @@ def _taken(name: str) -> AlreadyExists:
     return AlreadyExists(f"An organization named {name!r} already exists.")
 
 
-def create_organization(record: OrganizationRecord, name_key: str) -> None:
-    """The organization and its name marker in one transaction; a taken name is AlreadyExists."""
+def create_organization(record: OrganizationRecord, name_key: str,
+                        decision: DecisionFor | None = None) -> None:
+    """The organization and its name marker in one transaction; a taken name is AlreadyExists.
+
+    With `decision`, the customer's match decision it makes for the new organization is written in
+    the same transaction: ConcurrentChange (and no organization) when the customer changed first.
+    """
     model = ItDocsOrganizationModel(
         record.account_id, record.organization_id, name=record.name, name_key=name_key,
         created_by=record.created_by, created_at=record.created_at, updated_at=record.updated_at)
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            itdocs_markers.claim(tx, name_marker(record.account_id, name_key),
-                                 record.organization_id)
-            tx.save(model, condition=ItDocsOrganizationModel.organization_id.does_not_exist())
-    except TransactWriteError as exc:
-        if transaction_outcome(exc) == "condition":
-            raise _taken(record.name) from exc
-        raise ConcurrentChange() from exc  # a concurrent transaction on the marker: retry
+
+    def write(tx: Transaction) -> None:
+        itdocs_markers.claim(tx, name_marker(record.account_id, name_key), record.organization_id)
+        tx.save(model, condition=ItDocsOrganizationModel.organization_id.does_not_exist())
+        if decision is not None:
+            add_decision(tx, decision(record.organization_id, record.name))
+
+    failed = write_transaction(write)
+    if failed - {0, 1}:  # the decision's condition: someone decided about the customer first
+        raise ConcurrentChange("The customer was changed by someone else at the same time.")
+    if failed:
+        raise _taken(record.name)
 
 
 def get_organization(account_id: str, organization_id: str) -> OrganizationRecord:
@@ -90,20 +97,21 @@ def rename_organization(current: OrganizationRecord, old_key: str, new_name: str
                         now: dt.datetime) -> None:
     """Move the name marker and rename in one transaction, only if nobody renamed it meanwhile."""
     model = ItDocsOrganizationModel(current.account_id, current.organization_id)
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            if new_key != old_key:
-                itdocs_markers.release(tx, name_marker(current.account_id, old_key),
-                                       owner_id=current.organization_id)
-                itdocs_markers.claim(tx, name_marker(current.account_id, new_key),
-                                     current.organization_id)
-            tx.update(model, actions=[
-                ItDocsOrganizationModel.name.set(new_name),
-                ItDocsOrganizationModel.name_key.set(new_key),
-                ItDocsOrganizationModel.updated_at.set(now),
-            ], condition=ItDocsOrganizationModel.name_key == old_key)
-    except TransactWriteError as exc:
+
+    def write(tx: Transaction) -> None:
+        if new_key != old_key:
+            itdocs_markers.release(tx, name_marker(current.account_id, old_key),
+                                   owner_id=current.organization_id)
+            itdocs_markers.claim(tx, name_marker(current.account_id, new_key),
+                                 current.organization_id)
+        tx.update(model, actions=[
+            ItDocsOrganizationModel.name.set(new_name),
+            ItDocsOrganizationModel.name_key.set(new_key),
+            ItDocsOrganizationModel.updated_at.set(now),
+        ], condition=ItDocsOrganizationModel.name_key == old_key)
+
+    if write_transaction(write):
         taken = organization_by_name_key(current.account_id, new_key)
         if taken and taken != current.organization_id:
-            raise _taken(new_name) from exc
-        raise ConcurrentChange() from exc
+            raise _taken(new_name)
+        raise ConcurrentChange()

@@ -1,4 +1,10 @@
-"""Sync checkpoints: where a run that spans several worker runs has got to (one per integration)."""
+"""Sync checkpoints: where a run that spans several worker runs has got to (one per integration).
+
+A checkpoint is a cursor, not a list: the customers of the run are the stored customers the
+run's complete list holds, walked in key order, and `after_customer` is the last one whose seats
+are done. It stays a few hundred bytes whatever the number of customers (DynamoDB refuses items
+over 400 KB); only `notes` grows, and the run caps them.
+"""
 
 from __future__ import annotations
 
@@ -21,28 +27,28 @@ class SyncCheckpointModel(Model):
 
     integration_id = UnicodeAttribute(hash_key=True)
     run_id = UnicodeAttribute()
-    cursor = NumberAttribute()
-    customer_ids = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
-    seats_used = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[var-annotated]
+    after_customer = UnicodeAttribute(default="")
+    done = NumberAttribute(default=0)
+    total = NumberAttribute(default=0)
     seats_seen = NumberAttribute(default=0)
     items_written = NumberAttribute(default=0)
+    fallbacks = NumberAttribute(default=0)
     notes = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
-    attempts = NumberAttribute(default=1)
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A run's progress: the customers to fetch seats for and how far it has got."""
+    """A run's progress: `done` of `total` customers, the last being `after_customer`."""
 
     integration_id: str
     run_id: str
-    cursor: int
-    customer_ids: list[str]
-    seats_used: list[int]
+    total: int
+    after_customer: str = ""
+    done: int = 0
     seats_seen: int = 0
     items_written: int = 0
+    fallbacks: int = 0  # customers whose seats could not be fetched (notes are capped)
     notes: list[str] = field(default_factory=list)
-    attempts: int = 1
 
 
 _CHECKPOINT_FIELDS = [f.name for f in dataclasses.fields(Checkpoint)]
@@ -50,10 +56,13 @@ _CHECKPOINT_FIELDS = [f.name for f in dataclasses.fields(Checkpoint)]
 
 def _checkpoint(m: SyncCheckpointModel) -> Checkpoint:
     values = {name: getattr(m, name) for name in _CHECKPOINT_FIELDS}
-    values["seats_used"] = [int(n) for n in values["seats_used"]]
-    for name in ("cursor", "seats_seen", "items_written", "attempts"):
+    for name in ("done", "total", "seats_seen", "items_written", "fallbacks"):
         values[name] = int(values[name])
     return Checkpoint(**values)
+
+
+def _model(checkpoint: Checkpoint) -> SyncCheckpointModel:
+    return SyncCheckpointModel(**{name: getattr(checkpoint, name) for name in _CHECKPOINT_FIELDS})
 
 
 def get_checkpoint(integration_id: str) -> Checkpoint | None:
@@ -66,19 +75,17 @@ def get_checkpoint(integration_id: str) -> Checkpoint | None:
 
 def put_checkpoint(checkpoint: Checkpoint) -> None:
     """Start (or restart) a run's checkpoint; replaces any left by an older run."""
-    values = {name: getattr(checkpoint, name) for name in _CHECKPOINT_FIELDS}
     with translated():
-        SyncCheckpointModel(**values).save()
+        _model(checkpoint).save()
 
 
-def advance_checkpoint(checkpoint: Checkpoint, expected_cursor: int) -> bool:
-    """Store the run's progress if still at `expected_cursor` (False: someone else moved it)."""
-    values = {name: getattr(checkpoint, name) for name in _CHECKPOINT_FIELDS}
+def advance_checkpoint(checkpoint: Checkpoint, expected_done: int) -> bool:
+    """Store the run's progress if still at `expected_done` (False: someone else moved it)."""
     try:
         with translated():
-            SyncCheckpointModel(**values).save(
+            _model(checkpoint).save(
                 (SyncCheckpointModel.run_id == checkpoint.run_id)
-                & (SyncCheckpointModel.cursor == expected_cursor)
+                & (SyncCheckpointModel.done == expected_done)
             )
     except PutError as exc:
         if is_condition_failure(exc):

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, NotFound
-from chalicelib.storage import tables
 from chalicelib.storage.base import filled, is_condition_failure, record_of, translated
 from chalicelib.storage.itdocs.markers import itdocs_markers
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class ItDocsUserByAccount(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -74,15 +73,16 @@ def email_marker(account_id: str, email_key: str) -> str:
 def create_user(user: User, email_key: str) -> None:
     """User with its email marker (per account) and identity marker (if linked), atomically."""
     model = filled(ItDocsUserModel(user.user_id, email_key=email_key), user, _USER_FIELDS)
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            itdocs_markers.claim(tx, email_marker(user.account_id, email_key), user.user_id)
-            if user.hub_issuer and user.hub_subject:
-                itdocs_markers.claim(tx, identity_marker(user.hub_issuer, user.hub_subject),
-                                     user.user_id)
-            tx.save(model, condition=ItDocsUserModel.user_id.does_not_exist())
-    except TransactWriteError as exc:
-        raise AlreadyExists("A user with that email or hub identity already exists.") from exc
+
+    def write(tx: Transaction) -> None:
+        itdocs_markers.claim(tx, email_marker(user.account_id, email_key), user.user_id)
+        if user.hub_issuer and user.hub_subject:
+            itdocs_markers.claim(tx, identity_marker(user.hub_issuer, user.hub_subject),
+                                 user.user_id)
+        tx.save(model, condition=ItDocsUserModel.user_id.does_not_exist())
+
+    if write_transaction(write):
+        raise AlreadyExists("A user with that email or hub identity already exists.")
 
 
 def get_user(user_id: str) -> User:
@@ -119,15 +119,30 @@ def users_of_account(account_id: str) -> list[User]:
 
 def link_identity(user_id: str, issuer: str, subject: str) -> None:
     """Bind a user to a hub identity, once (a second identity for one user is refused)."""
+
+    def write(tx: Transaction) -> None:
+        itdocs_markers.claim(tx, identity_marker(issuer, subject), user_id)
+        tx.update(ItDocsUserModel(user_id), actions=[
+            ItDocsUserModel.hub_issuer.set(issuer), ItDocsUserModel.hub_subject.set(subject)
+        ], condition=ItDocsUserModel.user_id.exists()
+            & ItDocsUserModel.hub_subject.does_not_exist())
+
+    if write_transaction(write):
+        raise AlreadyExists("This user is already linked to another hub identity.")
+
+
+def change_status(user_id: str, seen: str, status: str) -> bool:
+    """Set the status only while it is still `seen`; False when someone changed it first (the
+    caller reads again), so a change is made, and audited, once."""
     try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            itdocs_markers.claim(tx, identity_marker(issuer, subject), user_id)
-            tx.update(ItDocsUserModel(user_id), actions=[
-                ItDocsUserModel.hub_issuer.set(issuer), ItDocsUserModel.hub_subject.set(subject)
-            ], condition=ItDocsUserModel.user_id.exists()
-                & ItDocsUserModel.hub_subject.does_not_exist())
-    except TransactWriteError as exc:
-        raise AlreadyExists("This user is already linked to another hub identity.") from exc
+        with translated():
+            ItDocsUserModel(user_id).update(actions=[ItDocsUserModel.status.set(status)],
+                                            condition=ItDocsUserModel.status == seen)
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def update_user(user_id: str, **changes: Any) -> User:

@@ -1,11 +1,11 @@
-"""REST API keys of partner companies (the secrets only as hashes)."""
+"""REST API keys of partner companies (secrets only as hashes) and the customers each may see."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberSetAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -36,6 +36,8 @@ class ApiKeyModel(Model):
     created_at = UTCDateTimeAttribute()
     last_used_at = UTCDateTimeAttribute(null=True)
     revoked_at = UTCDateTimeAttribute(null=True)
+    # The SaaS Protection customer ids the key may see; absent (keys made before scopes too): all.
+    customers = NumberSetAttribute(null=True)
     by_company = ApiKeyByCompany()
 
 
@@ -49,16 +51,25 @@ class ApiKey:
     created_at: dt.datetime
     last_used_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+    customers: frozenset[int] | None = None  # None: every customer of the company
+
+
+def _scope(stored: set[float] | None) -> frozenset[int] | None:
+    """The stored number set as ids; DynamoDB has no empty set, so absent means all customers."""
+    return None if not stored else frozenset(int(c) for c in stored)
 
 
 def _api_key(m: ApiKeyModel) -> ApiKey:
     return ApiKey(m.public_key, m.company_id, m.secret_hash, m.label, m.created_by, m.created_at,
-                  m.last_used_at, m.revoked_at)
+                  m.last_used_at, m.revoked_at, _scope(m.customers))
 
 
 def create_api_key(key: ApiKey) -> None:
+    if key.customers is not None and not key.customers:
+        raise ValueError("A key's scope names at least one customer; None means all of them.")
     model = ApiKeyModel(key.public_key, company_id=key.company_id, secret_hash=key.secret_hash,
-                        label=key.label, created_by=key.created_by, created_at=key.created_at)
+                        label=key.label, created_by=key.created_by, created_at=key.created_at,
+                        customers=set(key.customers) if key.customers else None)
     try:
         with translated():
             model.save(condition=ApiKeyModel.public_key.does_not_exist())
@@ -92,6 +103,25 @@ def revoke_api_key(company_id: str, public_key: str, now: dt.datetime) -> None:
     except UpdateError as exc:
         if is_condition_failure(exc):
             raise NotFound("No such API key.") from exc
+        raise
+
+
+def set_api_key_scope(company_id: str, public_key: str, customers: frozenset[int] | None) -> None:
+    """Change which customers a live key of this company sees (None: all); else NotFound."""
+    if customers is not None and not customers:
+        raise ValueError("A key's scope names at least one customer; None means all of them.")
+    action = (ApiKeyModel.customers.remove() if customers is None
+              else ApiKeyModel.customers.set(set(customers)))
+    try:
+        with translated():
+            ApiKeyModel(public_key).update(
+                actions=[action],
+                condition=(ApiKeyModel.company_id == company_id)
+                & ApiKeyModel.revoked_at.does_not_exist(),
+            )
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such live API key.") from exc
         raise
 
 

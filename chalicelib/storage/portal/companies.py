@@ -11,14 +11,13 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, NotFound
-from chalicelib.storage import tables
 from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.portal.markers import portal_markers
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class PortalCompanyModel(Model):
@@ -56,12 +55,13 @@ def create_company(company: PortalCompany, name_key: str) -> None:
     model = PortalCompanyModel(company.company_id, name=company.name, name_key=name_key,
                                created_at=company.created_at,
                                api_hourly_budget=company.api_hourly_budget)
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            portal_markers.claim(tx, f"company#{name_key}", company.company_id)
-            tx.save(model, condition=PortalCompanyModel.company_id.does_not_exist())
-    except TransactWriteError as exc:
-        raise AlreadyExists(f"A partner company named {company.name!r} already exists.") from exc
+
+    def write(tx: Transaction) -> None:
+        portal_markers.claim(tx, f"company#{name_key}", company.company_id)
+        tx.save(model, condition=PortalCompanyModel.company_id.does_not_exist())
+
+    if write_transaction(write):
+        raise AlreadyExists(f"A partner company named {company.name!r} already exists.")
 
 
 def company_id_by_name_key(name_key: str) -> str | None:

@@ -11,15 +11,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists
-from chalicelib.storage import tables
-from chalicelib.storage.base import transaction_outcome, translated
+from chalicelib.storage.base import translated
 from chalicelib.storage.portal.users import PortalUser, add_new_user
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class IdentityBySubject(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -125,12 +123,13 @@ def identities_of_company(company_id: str) -> list[HubIdentityLink]:
 def link_identity(user_id: str, company_id: str, issuer: str, subject: str,
                   now: dt.datetime) -> None:
     """Both markers or neither; AlreadyExists when the identity or the user is linked already."""
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            for marker in _markers(user_id, company_id, issuer, subject, now):
-                tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
-    except TransactWriteError as exc:
-        raise AlreadyExists("This hub account or portal user is linked already.") from exc
+
+    def write(tx: Transaction) -> None:
+        for marker in _markers(user_id, company_id, issuer, subject, now):
+            tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
+
+    if write_transaction(write):
+        raise AlreadyExists("This hub account or portal user is linked already.")
 
 
 def create_user_with_identity(user: PortalUser, username_key: str, email_key: str, *,
@@ -138,24 +137,19 @@ def create_user_with_identity(user: PortalUser, username_key: str, email_key: st
     """Create a user already linked to a hub identity, in one transaction.
 
     Returns "created", or why it failed: "identity" (another request linked this hub identity in
-    this company first: the JIT race), "taken" (the username or email marker is taken), "conflict".
+    this company first: the JIT race) or "taken" (the username or email marker is taken).
     """
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            # The identity marker first: whoever writes it creates the user; the rest lose here.
-            for marker in _markers(user.user_id, user.company_id, issuer, subject, now):
-                tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
-            add_new_user(tx, user, username_key, email_key)
-    except TransactWriteError as exc:
-        outcome = transaction_outcome(exc)
-        if outcome == "conflict":
-            return "conflict"
-        if outcome != "condition":
-            raise
-        reasons = getattr(exc, "cancellation_reasons", None) or []
-        failed = [i for i, r in enumerate(reasons) if r and r.code == "ConditionalCheckFailed"]
-        return "identity" if any(i < 2 for i in failed) or not failed else "taken"
-    return "created"
+
+    def write(tx: Transaction) -> None:
+        # The identity markers first: whoever writes them creates the user; the rest lose here.
+        for marker in _markers(user.user_id, user.company_id, issuer, subject, now):
+            tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
+        add_new_user(tx, user, username_key, email_key)
+
+    failed = write_transaction(write)
+    if not failed:
+        return "created"
+    return "identity" if min(failed) < 2 else "taken"
 
 
 def record_hub_login(user_id: str, now: dt.datetime) -> None:
@@ -171,7 +165,10 @@ def unlink_user(user_id: str) -> None:
     link = identity_of_user(user_id)
     if link is None:
         return
-    with translated(), TransactWrite(connection=tables.connection()) as tx:
+
+    def write(tx: Transaction) -> None:
         tx.delete(PortalHubIdentityModel(_subject_marker(link.issuer, link.subject,
                                                          link.company_id)))
         tx.delete(PortalHubIdentityModel(f"user#{user_id}"))
+
+    write_transaction(write)

@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.portal import list_positions
+
+# What /saas/domains returns of a customer (its index holds these, and the keys).
+LISTED_FIELDS = ["name", "domain", "product_type", "retention_type", "external_subscription_id",
+                 "organization_id", "organization_name", "seats_used", "active_services",
+                 "recent_backup_services", "created_at"]
+# Read by BatchGetItem (a scoped key's customers): the keys as well.
+_BATCH_FIELDS = ["company_id", "saas_customer_id", *LISTED_FIELDS]
+
+
+class SaasCustomerByListKey(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_list_key"
+        projection = IncludeProjection(LISTED_FIELDS)
+
+    company_id = UnicodeAttribute(hash_key=True)
+    list_key = UnicodeAttribute(range_key=True)
 
 
 class SaasCustomerModel(Model):
@@ -36,6 +55,9 @@ class SaasCustomerModel(Model):
     recent_backup_services = NumberAttribute(default=0)
     seats_version = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
+    # `all#<position>`: the customer's place in /saas/domains' pages (see list_positions).
+    list_key = UnicodeAttribute(null=True)
+    by_list_key = SaasCustomerByListKey()
 
 
 @dataclass
@@ -61,6 +83,18 @@ _CUSTOMER_INTS = {"saas_customer_id", "seats_used", "active_services", "recent_b
                   "seats_version"}
 
 
+@dataclass(frozen=True)
+class CustomerPage:
+    """One page of a partner's customers, and how many the whole list holds."""
+
+    customers: list[SaasCustomer]
+    total: int
+
+
+def customers_owner(company_id: str) -> str:
+    return f"customers#{company_id}"
+
+
 def _customer(m: SaasCustomerModel) -> SaasCustomer:
     values = {name: getattr(m, name) for name in _CUSTOMER_FIELDS}
     for name in _CUSTOMER_INTS:
@@ -77,23 +111,47 @@ def _customer_model(c: SaasCustomer) -> SaasCustomerModel:
     return model
 
 
+def _placed(customers: list[SaasCustomer]) -> list[SaasCustomerModel]:
+    """Models of new customers, each given the next free position of its partner's list."""
+    groups: dict[str, list[SaasCustomer]] = defaultdict(list)
+    for customer in customers:
+        groups[customer.company_id].append(customer)
+    models = []
+    for company_id, group in groups.items():
+        first = list_positions.reserve(customers_owner(company_id), list_positions.WHOLE_LIST,
+                                       len(group))
+        for offset, customer in enumerate(group):
+            model = _customer_model(customer)
+            model.list_key = list_positions.list_key(list_positions.WHOLE_LIST, first + offset)
+            models.append(model)
+    return models
+
+
 def create_customer(customer: SaasCustomer) -> None:
+    """A new customer at the next position of its partner's list; a refused duplicate gives the
+    position back (or, if another was reserved since, leaves it empty: no customer is missed)."""
+    (model,) = _placed([customer])
     try:
         with translated():
-            _customer_model(customer).save(
-                condition=SaasCustomerModel.saas_customer_id.does_not_exist()
-            )
+            model.save(condition=SaasCustomerModel.saas_customer_id.does_not_exist())
     except PutError as exc:
         if is_condition_failure(exc):
+            list_positions.release(customers_owner(customer.company_id), list_positions.WHOLE_LIST,
+                                   _position(model))
             raise AlreadyExists("That SaaS Protection customer already exists.") from exc
         raise
 
 
+def _position(model: SaasCustomerModel) -> int:
+    return int(str(model.list_key).rsplit("#", 1)[1])
+
+
 def save_customers(customers: Iterable[SaasCustomer]) -> None:
-    """Bulk load (demo data, generated partners): batch writes of 25, no conditions."""
+    """Bulk load of new customers (demo data, generated partners): batch writes of 25."""
+    models = _placed(list(customers))
     with translated(), SaasCustomerModel.batch_write() as batch:
-        for customer in customers:
-            batch.save(_customer_model(customer))
+        for model in models:
+            batch.save(model)
 
 
 def get_customer(company_id: str, saas_customer_id: int) -> SaasCustomer:
@@ -110,6 +168,29 @@ def customers_of_company(company_id: str) -> Iterator[SaasCustomer]:
     with translated():
         for m in SaasCustomerModel.query(company_id):
             yield _customer(m)
+
+
+def customer_page(company_id: str, offset: int, limit: int) -> CustomerPage:
+    """Customers [offset, offset + limit) of a partner in creation order: O(page), two Queries."""
+    owner = customers_owner(company_id)
+    part_sizes = list_positions.sizes(owner)
+    found: list[SaasCustomer] = []
+    for key_range in list_positions.page_ranges(part_sizes, list(part_sizes), offset, limit):
+        condition = SaasCustomerModel.list_key.between(key_range.first, key_range.last)
+        with translated():
+            found.extend(_customer(m) for m in SaasCustomerModel.by_list_key.query(
+                company_id, condition, limit=key_range.count,
+                attributes_to_get=["company_id", "saas_customer_id", *LISTED_FIELDS]))
+    return CustomerPage(found, part_sizes.get(list_positions.WHOLE_LIST, 0))
+
+
+def chosen_customers(company_id: str, saas_customer_ids: Sequence[int]) -> list[SaasCustomer]:
+    """The partner's customers among these ids, by id (BatchGetItem; unknown ids are skipped)."""
+    keys = [(company_id, customer_id) for customer_id in sorted(set(saas_customer_ids))]
+    with translated():
+        found = [_customer(m) for m in SaasCustomerModel.batch_get(
+            keys, attributes_to_get=_BATCH_FIELDS)]
+    return sorted(found, key=lambda c: c.saas_customer_id)
 
 
 def first_customer(company_id: str) -> SaasCustomer | None:

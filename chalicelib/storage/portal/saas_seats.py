@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +16,23 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.portal import list_positions
+
+# What the REST API returns of a seat: the index holds these (not `services`, the bulk of a seat).
+LISTED_FIELDS = ["main_id", "name", "seat_type", "seat_state", "billable", "date_added"]
+
+
+class SaasSeatByListKey(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        index_name = "by_list_key"
+        projection = IncludeProjection(LISTED_FIELDS)
+
+    saas_customer_id = NumberAttribute(hash_key=True)
+    list_key = UnicodeAttribute(range_key=True)
 
 
 class SaasSeatModel(Model):
@@ -35,6 +50,9 @@ class SaasSeatModel(Model):
     date_added = UTCDateTimeAttribute()
     # appType -> {"at": epoch ms of the last backup or null, "status": ..., "bytes": int}
     services = JSONAttribute(default=dict)  # type: ignore[var-annotated]
+    # `<seat type>#<position>`: the seat's place in the REST API's pages (see list_positions).
+    list_key = UnicodeAttribute(null=True)
+    by_list_key = SaasSeatByListKey()
 
 
 @dataclass
@@ -48,6 +66,14 @@ class Seat:
     billable: str
     date_added: dt.datetime
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SeatPage:
+    """One page of a customer's seats, and how many seats the whole (filtered) list holds."""
+
+    seats: list[Seat]
+    total: int
 
 
 _SEAT_FIELDS = list(Seat.__dataclass_fields__)
@@ -68,11 +94,35 @@ def _seat_model(s: Seat) -> SaasSeatModel:
     return model
 
 
+def seats_owner(saas_customer_id: int) -> str:
+    return f"seats#{saas_customer_id}"
+
+
+def _placed(seats: list[Seat]) -> list[SaasSeatModel]:
+    """Models of new seats, each given the next free position of its (customer, seat type)."""
+    groups: dict[tuple[int, str], list[Seat]] = defaultdict(list)
+    for seat in seats:
+        groups[(seat.saas_customer_id, seat.seat_type)].append(seat)
+    models = []
+    for (customer_id, seat_type), group in groups.items():
+        first = list_positions.reserve(seats_owner(customer_id), seat_type, len(group))
+        for offset, seat in enumerate(group):
+            model = _seat_model(seat)
+            model.list_key = list_positions.list_key(seat_type, first + offset)
+            models.append(model)
+    return models
+
+
 def save_seats(seats: Iterable[Seat]) -> None:
-    """Bulk load (demo data, generated partners): batch writes of 25, no conditions."""
+    """Bulk load of new seats (demo data, generated partners): batch writes of 25, no conditions.
+
+    One UpdateItem per (customer, seat type) reserves the seats' positions first; saving a seat
+    that already exists again would give it a new position and leave its old one empty.
+    """
+    models = _placed(list(seats))
     with translated(), SaasSeatModel.batch_write() as batch:
-        for seat in seats:
-            batch.save(_seat_model(seat))
+        for model in models:
+            batch.save(model)
 
 
 def seats_of_customer(saas_customer_id: int, seat_types: Iterable[str] = ()) -> Iterator[Seat]:
@@ -81,6 +131,31 @@ def seats_of_customer(saas_customer_id: int, seat_types: Iterable[str] = ()) -> 
     condition = SaasSeatModel.seat_type.is_in(*wanted) if wanted else None
     with translated():
         for m in SaasSeatModel.query(saas_customer_id, filter_condition=condition):
+            yield _seat(m)
+
+
+def seat_page(saas_customer_id: int, seat_types: Sequence[str], offset: int,
+              limit: int) -> SeatPage:
+    """Seats [offset, offset + limit) of a customer, by seat type then position: O(page).
+
+    One Query of the sizes, then one index Query per key range of the page (one when unfiltered),
+    each reading exactly its seats and only the fields the REST API returns.
+    """
+    part_sizes = list_positions.sizes(seats_owner(saas_customer_id))
+    parts = list(seat_types) or list(part_sizes)
+    total = sum(part_sizes.get(part, 0) for part in set(parts))
+    seats: list[Seat] = []
+    for key_range in list_positions.page_ranges(part_sizes, parts, offset, limit):
+        seats.extend(_seats_between(saas_customer_id, key_range))
+    return SeatPage(seats, total)
+
+
+def _seats_between(saas_customer_id: int, key_range: list_positions.KeyRange) -> Iterator[Seat]:
+    condition = SaasSeatModel.list_key.between(key_range.first, key_range.last)
+    with translated():
+        for m in SaasSeatModel.by_list_key.query(
+                saas_customer_id, condition, limit=key_range.count,
+                attributes_to_get=["saas_customer_id", "remote_id", *LISTED_FIELDS]):
             yield _seat(m)
 
 

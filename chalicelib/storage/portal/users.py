@@ -9,19 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, LastSecurityAdmin, NotFound
-from chalicelib.storage import attempts, tables
+from chalicelib.storage import attempts
 from chalicelib.storage.attempts import AttemptGate
-from chalicelib.storage.base import is_condition_failure, transaction_outcome, translated
+from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.portal.companies import PortalCompanyModel
 from chalicelib.storage.portal.markers import portal_markers
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class PortalUserByEmail(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -91,7 +91,7 @@ def _user(m: PortalUserModel) -> PortalUser:
     return PortalUser(**values)
 
 
-def add_new_user(tx: TransactWrite, user: PortalUser, username_key: str, email_key: str) -> None:
+def add_new_user(tx: Transaction, user: PortalUser, username_key: str, email_key: str) -> None:
     """Write a new user and its two markers in `tx` (each on the condition that it is new)."""
     model = PortalUserModel(user.user_id, username_key=username_key, email_key=email_key)
     for name in _USER_FIELDS:
@@ -105,17 +105,17 @@ def create_user(user: PortalUser, username_key: str, email_key: str,
                 *, security_admin: bool = False) -> None:
     """User with its username marker (global) and email marker (per company), in one transaction;
     an active Security Admin joins the company's roster in it too."""
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            add_new_user(tx, user, username_key, email_key)
-            if security_admin:
-                tx.update(PortalCompanyModel(user.company_id),
-                          actions=[PortalCompanyModel.security_admins.add({user.user_id})],
-                          condition=PortalCompanyModel.company_id.exists())
-    except TransactWriteError as exc:
+
+    def write(tx: Transaction) -> None:
+        add_new_user(tx, user, username_key, email_key)
+        if security_admin:
+            tx.update(PortalCompanyModel(user.company_id),
+                      actions=[PortalCompanyModel.security_admins.add({user.user_id})],
+                      condition=PortalCompanyModel.company_id.exists())
+
+    if write_transaction(write):
         raise AlreadyExists(
-            "That username is taken, or that email already has an account in this company."
-        ) from exc
+            "That username is taken, or that email already has an account in this company.")
 
 
 # The key reads and updates target when an identifier names no account: they find nothing (or fail
@@ -227,22 +227,20 @@ def change_status(user: PortalUser, status: str, *, leaves_roster: bool = False,
     if joins_roster:
         actions.append(roster.add({user.user_id}))
     set_status: list[Action] = [PortalUserModel.status.set(status)]
-    try:
-        with translated(), TransactWrite(connection=tables.connection()) as tx:
-            tx.update(PortalUserModel(user.user_id), actions=set_status,
-                      condition=PortalUserModel.status == user.status)
-            if actions:
-                tx.update(PortalCompanyModel(user.company_id), actions=actions,
-                          condition=company_condition)
-            elif needs_another_admin:
-                tx.condition_check(PortalCompanyModel, user.company_id,
-                                   condition=company_condition)
-    except TransactWriteError as exc:
-        reasons = getattr(exc, "cancellation_reasons", None) or []
-        if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == (
-                "ConditionalCheckFailed"):
-            raise LastSecurityAdmin() from exc
-        if transaction_outcome(exc) in {"condition", "conflict"}:
-            raise ConcurrentChange() from exc
-        raise
-    return get_user(user.user_id)
+
+    def write(tx: Transaction) -> None:
+        tx.update(PortalUserModel(user.user_id), actions=set_status,
+                  condition=PortalUserModel.status == user.status)
+        if actions:
+            tx.update(PortalCompanyModel(user.company_id), actions=actions,
+                      condition=company_condition)
+        elif needs_another_admin:
+            tx.condition_check(PortalCompanyModel, user.company_id, condition=company_condition)
+
+    failed = write_transaction(write)
+    now = get_user(user.user_id)
+    if failed and (0 in failed or now.status != user.status):
+        raise ConcurrentChange()  # someone changed the user first (a duplicate event, a person)
+    if failed:  # only the company's condition: the roster would be left empty
+        raise LastSecurityAdmin()
+    return now

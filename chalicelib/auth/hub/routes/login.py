@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.auth.hub import login, sessions
+from chalicelib.auth.hub import login, password_reset, sessions
 from chalicelib.auth.hub.oidc import clients
-from chalicelib.errors import InvalidInput, LoginFailed
+from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated
 from chalicelib.web import http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import json_route, page_route
@@ -176,3 +176,55 @@ def push_use_token(page: Page) -> Response:
     """Use a 2FA token instead: withdraw the push and go to the code step."""
     page.form()
     return to_login_step(page, login.use_code_instead(attempt_at(page, "push")))
+
+
+# -- forgot password: a single-use link by mail ----------------------------------------------------
+def _known_login(page: Page) -> dict[str, str]:
+    """Company and username of the login attempt in progress, to fill the form (else empty)."""
+    try:
+        attempt = login.unseal(page.runtime, page.read_cookie(LOGIN_COOKIE), "password")
+    except NotAuthenticated:
+        return {}
+    return {"company": attempt.company, "username": attempt.username}
+
+
+@page_route(routes, "/login/forgot", "hub")
+def forgot_form(page: Page) -> Response:
+    return page.render("hub/login_forgot.html", error=None, values=_known_login(page))
+
+
+@page_route(routes, "/login/forgot", "hub", methods=["POST"])
+def forgot_submit(page: Page) -> Response:
+    """The same answer whatever exists: the lookup and the mail happen on the mail queue."""
+    form = page.form()
+    try:
+        password_reset.request(page.runtime, form.get("company", ""), form.get("username", ""))
+    except InvalidInput as error:
+        return page.render("hub/login_forgot.html", status=400, error=error.message, values=form)
+    return page.render("hub/login_forgot_sent.html")
+
+
+@page_route(routes, "/login/reset", "hub")
+def reset_form(page: Page) -> Response:
+    token = page.query().get("token", "")[:100]
+    try:
+        password_reset.usable_link(page.runtime, token)
+    except InvalidInput as error:
+        return page.render("hub/login_reset.html", status=400, token="", error=error.message)
+    return page.render("hub/login_reset.html", token=token, error=None)
+
+
+@page_route(routes, "/login/reset", "hub", methods=["POST"])
+def reset_submit(page: Page) -> Response:
+    """Set the new password; no session starts: the next login asks for the 2FA token too."""
+    form = page.form()
+    token = form.get("token", "")[:100]
+    try:
+        password_reset.set_password(page.runtime, token, form.get("password", ""),
+                                    form.get("confirmation", ""))
+    except InvalidInput as error:
+        still_usable = error.field == "password"
+        return page.render("hub/login_reset.html", status=400, error=error.message,
+                           token=token if still_usable else "")
+    page.clear_cookie(LOGIN_COOKIE)
+    return page.render("hub/login_reset_done.html")

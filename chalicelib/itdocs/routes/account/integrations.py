@@ -1,6 +1,10 @@
 """Account > Integrations, `/itdocs/account/integrations/...`: connect SaaS Protection, its options,
 its keys, manual sync, logs, delete.
 
+Manual sync, Connect and Change API keys answer at once: the sync and the key check run on the sync
+queue, and the pages show "Syncing..." (with the progress) or "Checking keys..." until they end
+(static/sync-status.js updates the status in place; a reload shows it too).
+
 Every page goes through `chalicelib.sync.integrations`, which lets only Administrators and Managers
 through; the two forms that show no data yet ask IT Docs' policy the same question.
 """
@@ -23,7 +27,12 @@ routes = Blueprint(__name__)
 INTEGRATIONS = "/itdocs/account/integrations"
 NEW = f"{INTEGRATIONS}/new/saas-protection"
 STATUS_CLASSES = {"OK": "status-ok", "Error": "status-error", "Queued": "status-warn",
-                  "Syncing...": "status-warn"}
+                  "Syncing...": "status-warn", "Checking keys...": "status-warn"}
+
+
+def status_class(status: str) -> str:
+    """The CSS class of a status as the pages show it (static/sync-status.js has the same)."""
+    return STATUS_CLASSES.get(status, "")
 
 
 def _empty_form(page: Page) -> None:
@@ -36,7 +45,7 @@ def _list_page(page: Page, user: SyncUser, *, error: str | None = None,
     found = integrations.list_for_account(page.runtime, user)
     return page.render("itdocs/integrations.html", status=status, integrations=found,
                        error=error, now=page.runtime.clock.now(),
-                       status_class=lambda s: STATUS_CLASSES.get(s, ""),
+                       status_class=status_class,
                        flash=flash.message(FLASHES, page.query()))
 
 
@@ -87,7 +96,8 @@ def connect_submit(page: Page) -> Response:
 def _options_page(page: Page, integration: integrations.Integration,
                   error: str | None = None, status: int = 200) -> Response:
     return page.render("itdocs/integration_options.html", status=status, integration=integration,
-                       connected=page.query().get("connected") == "1", error=error)
+                       connected=page.query().get("connected") == "1", error=error,
+                       status_class=status_class)
 
 
 @page_route(routes, "/account/integrations/{integration_id}/edit", "itdocs")

@@ -1,0 +1,88 @@
+"""Upgrading a database stored before the REST API's lists were paged (DynamoDB Local): the
+missing index is added and every older seat and customer gets a place in the pages, so neither the
+API nor an IT Docs sync ever sees a partner's older customers as gone."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from app import app
+from chalicelib import runtime
+from chalicelib.portal import catalog
+from chalicelib.settings import from_environment
+from chalicelib.storage import tables
+from chalicelib.storage.portal import list_backfill, list_positions
+from chalicelib.storage.portal.saas_customers import SaasCustomerModel
+from chalicelib.storage.portal.saas_seats import SaasSeatModel
+from tests.fakes import build_for_tests
+from tests.portal.helpers import make_partner
+from tests.web_client import WebClient
+
+pytestmark = pytest.mark.ddblocal
+
+
+@pytest.fixture
+def own_tables(ddblocal_endpoint: str, frozen_time) -> Iterator[WebClient]:
+    """Tables of this test's own prefix: it drops an index, which shared tables must keep."""
+    settings = from_environment().with_overrides(
+        dynamodb_endpoint=ddblocal_endpoint, table_prefix=f"upgrade{uuid.uuid4().hex[:8]}-")
+    runtime.install(build_for_tests(settings, clock=frozen_time))
+    tables.create_tables(expire_items=False)
+    try:
+        yield WebClient(app)
+    finally:
+        tables.delete_tables()
+        runtime.reset()
+
+
+def _as_stored_before_paging() -> None:
+    """Drop the list index, the list sizes and every `list_key`, as an older version left them."""
+    client = tables.connection().client
+    for model in (SaasSeatModel, SaasCustomerModel):
+        name = model.Meta.table_name
+        client.update_table(TableName=name,
+                            GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_list_key"}}])
+        while client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes"):
+            time.sleep(0.1)
+        for item in model.scan():
+            item.update(actions=[model.list_key.remove()])
+    for size in list_positions.ListSizeModel.scan():
+        size.delete()
+
+
+def _all_pages(client: WebClient, path: str, headers: dict[str, str]) -> list[dict]:
+    found: list[dict] = []
+    page = 1
+    while True:
+        reply = client.get(f"{path}?_page={page}&_perPage=7", headers=headers)
+        assert reply.status == 200, reply.text
+        found.extend(reply.json)
+        if page >= int(reply.headers["x-total-pages"]):
+            return found
+        page += 1
+
+
+def test_an_older_database_is_upgraded_and_lists_every_customer_and_seat(own_tables):
+    ddb_client = own_tables
+    partner = make_partner(customers=((catalog.OFFICE365, 30, True),
+                                      (catalog.GOOGLE_WORKSPACE, 4, False)))
+    headers = {"authorization": partner.authorization}
+    _as_stored_before_paging()
+    assert _all_pages(ddb_client, "/api/v1/saas/domains", headers) == []  # what users would see
+
+    tables.create_tables()
+    placed = list_backfill.place_unlisted()
+
+    customers = _all_pages(ddb_client, "/api/v1/saas/domains", headers)
+    assert sorted(c["saasCustomerId"] for c in customers) == sorted(
+        c.saas_customer_id for c in partner.customers)
+    for customer in partner.customers:
+        seats = _all_pages(ddb_client, f"/api/v1/saas/{customer.saas_customer_id}/seats", headers)
+        stored = partner.seats[customer.saas_customer_id]
+        assert sorted(s["remoteId"] for s in seats) == sorted(s.remote_id for s in stored)
+    assert placed == len(partner.customers) + sum(len(s) for s in partner.seats.values())
+    assert list_backfill.place_unlisted() == 0  # nothing moves a second time
