@@ -10,6 +10,7 @@ business and are raised.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import Counter
 
 from chalicelib import logs
@@ -38,8 +39,21 @@ def sync_customer(client: SaasClient, customer: BackupCustomer, notes: list[str]
         raise
     except UpstreamError as exc:
         return _fall_back(customer, exc.message, notes)
-    written = _write_seats(customer, seats, notes)
+    digest = seats_digest(customer.product, seats)
+    if digest == customer.seats_digest:  # as last written: no read of the stored seats, no write
+        _note_unknown_states(customer, Counter(s.seat_state for s in seats), notes)
+        return Synced(len(seats), _write_customer(dataclasses.replace(customer, seats_note=""),
+                                                  customer))
+    written = _write_seats(customer, seats, notes, digest)
     return Synced(len(seats), written)
+
+
+def seats_digest(product: str, seats: list[RemoteSeat]) -> str:
+    """A fingerprint of a customer's fetched seats and product (what its summary depends on)."""
+    digest = hashlib.sha256(product.encode())
+    for seat in sorted(seats, key=lambda s: s.remote_id):
+        digest.update(repr(dataclasses.astuple(seat)).encode())
+    return digest.hexdigest()[:32]
 
 
 def _fall_back(customer: BackupCustomer, why: str, notes: list[str]) -> Synced:
@@ -53,7 +67,8 @@ def _fall_back(customer: BackupCustomer, why: str, notes: list[str]) -> Synced:
     return Synced(customer.seats_used, written, fell_back=True)
 
 
-def _write_seats(customer: BackupCustomer, remote: list[RemoteSeat], notes: list[str]) -> int:
+def _write_seats(customer: BackupCustomer, remote: list[RemoteSeat], notes: list[str],
+                 digest: str) -> int:
     """Diff-write one customer's seats and its summary; items written."""
     integration_id = customer.integration_id
     stored = {s.seat_key: s
@@ -70,7 +85,7 @@ def _write_seats(customer: BackupCustomer, remote: list[RemoteSeat], notes: list
             services.update(vocabulary.seat_services(customer.product, seat.seat_type))
     summary = dataclasses.replace(
         customer, protected_seats=states.get(vocabulary.ACTIVE, 0), seat_states=dict(states),
-        service_seats=dict(services), seats_note="")
+        service_seats=dict(services), seats_note="", seats_digest=digest)
     return written + _write_customer(summary, customer)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from chalicelib.portal import catalog
 from chalicelib.storage import tables
 from chalicelib.storage.itdocs import backup_customers as customer_store
 from chalicelib.storage.itdocs import backup_seats as seat_store
+from chalicelib.storage.portal import saas_seats as portal_seats
 from chalicelib.sync import card, integrations
 from tests.sync.helpers import connected, seat_requests
 
@@ -46,7 +50,7 @@ def test_a_second_sync_with_nothing_changed_writes_no_data(aws, frozen_time):
     integrations.start_manual_sync(aws, setup.admin, iid)
     frozen_time.advance(hours=7)
 
-    with tables.counting_calls() as counter:
+    with tables.counting_calls() as counter, tables_queried() as queried:
         integrations.start_manual_sync(aws, setup.admin, iid)
 
     newest = integrations.sync_logs(aws, setup.admin, iid)[0]
@@ -54,6 +58,50 @@ def test_a_second_sync_with_nothing_changed_writes_no_data(aws, frozen_time):
     assert newest.items_written == 0
     assert counter.calls["BatchWriteItem"] == 0
     assert counter.calls["TransactWriteItems"] == 0
+    # Each customer's fetched seats match the digest of those last written: its stored seats are
+    # not even read (one Query per customer before).
+    assert not [name for name in queried if name.endswith("itdocs_backup_seats")]
+    assert [name for name in queried if name.endswith("portal_saas_seats")]  # the vendor's side
+
+
+@contextmanager
+def tables_queried() -> Iterator[list[str]]:
+    """The table of every DynamoDB Query made meanwhile (IT Docs' and the portal's API's)."""
+    names: list[str] = []
+
+    def on_query(params: dict, **_: object) -> None:
+        names.append(params["TableName"])
+
+    client = tables.connection().client
+    client.meta.events.register("before-parameter-build.dynamodb.Query", on_query)
+    try:
+        yield names
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.Query", on_query)
+
+
+def test_one_changed_seat_is_written_and_shown_while_the_other_customers_are_skipped(
+        aws, frozen_time):
+    setup = connected(aws)
+    iid = setup.integration.integration_id
+    integrations.start_manual_sync(aws, setup.admin, iid)
+    frozen_time.advance(hours=7)
+    customer = next(c for c in setup.partner.customers if c.organization_id is not None)
+    seat = next(s for s in setup.partner.seats[customer.saas_customer_id]
+                if s.seat_state == catalog.ACTIVE)
+    portal_seats.update_seat(customer.saas_customer_id, seat.remote_id, seat.seat_type,
+                             catalog.PAUSED, "")
+    org_id = setup.organization_ids[customer.organization_name]
+    before = card.saas_card(aws, setup.admin, org_id)
+    assert before is not None
+
+    integrations.start_manual_sync(aws, setup.admin, iid)
+
+    newest = integrations.sync_logs(aws, setup.admin, iid)[0]
+    assert newest.outcome == "OK"
+    assert newest.items_written == 2  # the seat and its customer's summary
+    after = card.saas_card(aws, setup.admin, org_id)
+    assert after is not None and after.protected_seats == before.protected_seats - 1
 
 
 def test_contact_protection_finds_seats_by_email_case_insensitively(aws):

@@ -41,6 +41,7 @@ class BackupCustomerModel(Model):
     service_seats = MapAttribute(default=dict)  # type: ignore[var-annotated]
     seats_note = UnicodeAttribute(default="")
     missing_since_run = UnicodeAttribute(null=True)
+    seats_digest = UnicodeAttribute(default="")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class BackupCustomer:
     service_seats: dict[str, int] = field(default_factory=dict)
     seats_note: str = ""
     missing_since_run: str | None = None
+    seats_digest: str = ""  # of the seats last written: the same fetch again writes nothing
 
 
 _CUSTOMER_FIELDS = [f.name for f in dataclasses.fields(BackupCustomer)]
