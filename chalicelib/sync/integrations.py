@@ -139,7 +139,7 @@ def connect(rt: Runtime, user: ActingUser, *, public_key: str, secret_key: str,
         secret_key=_sealed(rt, integration_id, secret_key), base_url=url, sync_enabled=False,
         accept_automatically=False, connected_at=rt.clock.now(), connected_by=user.name,
         last_outcome=lifecycle.NEVER_SYNCED,
-    ))
+    ), rt.clock.now())
     integration_store.create_integration(record)
     logs.event("integration_connected", account_id=user.account_id,
                integration_id=integration_id, actor=user.name)
@@ -200,7 +200,7 @@ def _options(account_id: str, now: dt.datetime, sync_enabled: bool, accept_autom
             changed = dataclasses.replace(changed, next_sync_at=now)
         if keys is not None:
             changed = key_check.checking(dataclasses.replace(
-                changed, public_key=keys.public_key, secret_key=keys.sealed_secret))
+                changed, public_key=keys.public_key, secret_key=keys.sealed_secret), now)
         return changed
 
     return decide

@@ -12,6 +12,7 @@ redelivered message finds the status settled and writes nothing.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 from typing import Any
@@ -25,8 +26,11 @@ from chalicelib.sync import lifecycle, run
 from chalicelib.sync.saas_client import SaasClient
 
 KIND = "key_check"
-CHECKING = "Checking keys..."
+CHECKING = lifecycle.CHECKING_KEYS
 CHECK_ATTEMPTS = 2
+# Two attempts of at most 75 s each end well within this; a check still waited for after it was
+# lost (its worker killed, its message gone), and the status says so instead of waiting forever.
+CHECK_LIMIT = dt.timedelta(minutes=15)
 
 
 def fingerprint(record: IntegrationRecord) -> str:
@@ -35,9 +39,10 @@ def fingerprint(record: IntegrationRecord) -> str:
     return hashlib.sha256(material).hexdigest()[:24]
 
 
-def checking(record: IntegrationRecord) -> IntegrationRecord:
+def checking(record: IntegrationRecord, now: dt.datetime) -> IntegrationRecord:
     """The record as saved while its keys wait for the check."""
-    return dataclasses.replace(record, last_outcome=CHECKING, last_reason="")
+    return dataclasses.replace(record, last_outcome=CHECKING, last_reason="",
+                               key_check_ends_by=now + CHECK_LIMIT)
 
 
 def request(rt: Runtime, record: IntegrationRecord) -> None:
@@ -99,7 +104,8 @@ def _settle(integration_id: str, keys: str, status: str, reason: str) -> bool:
     def decide(current: IntegrationRecord) -> IntegrationRecord | None:
         if current.last_outcome != CHECKING or fingerprint(current) != keys:
             return None
-        return dataclasses.replace(current, last_outcome=status, last_reason=reason)
+        return dataclasses.replace(current, last_outcome=status, last_reason=reason,
+                                   key_check_ends_by=None)
 
     try:
         return lifecycle.change(integration_id, decide) is not None

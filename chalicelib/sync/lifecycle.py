@@ -95,6 +95,11 @@ def change(
     raise ConcurrentChange()
 
 
+CHECKING_KEYS = "Checking keys..."
+KEY_CHECK_LOST_REASON = ("The check of the API keys did not finish. Enter the keys again with "
+                         "Change API keys to check them.")
+
+
 def shown_status(record: IntegrationRecord, now: dt.datetime) -> tuple[str, str]:
     """(status, reason) as users see it; never `Syncing...` once the lease has ended."""
     if leased(record, now):
@@ -103,6 +108,9 @@ def shown_status(record: IntegrationRecord, now: dt.datetime) -> tuple[str, str]
         return ERROR, STOPPED_REASON
     if record.queued_sync_at is not None and record.sync_enabled:
         return QUEUED, record.queued_reason or ""
+    if (record.last_outcome == CHECKING_KEYS and record.key_check_ends_by is not None
+            and now > record.key_check_ends_by):
+        return ERROR, KEY_CHECK_LOST_REASON
     return record.last_outcome, record.last_reason
 
 

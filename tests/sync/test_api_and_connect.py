@@ -213,3 +213,30 @@ def test_the_client_follows_envelope_pages_to_the_last_one():
     customers = client.customers()
     assert [c.customer_id for c in customers] == ["10", "11", "20", "21", "30", "31"]
     assert len(server.requests) == 3
+
+
+def test_a_lost_key_check_ends_in_an_error_saying_so_and_new_keys_check_again(aws, frozen_time):
+    serve_portal(aws)
+    held = hold_sync_queue(aws)
+    partner = make_partner()
+    admin = as_admin(aws, "acct-1")
+    made = integrations.connect(aws, admin, public_key=partner.public_key,
+                                secret_key=partner.secret)
+    held.bodies.clear()  # the worker died with the message: no check will ever answer
+    frozen_time.advance(minutes=14)
+    assert integrations.get(aws, admin, made.integration_id).status == "Checking keys..."
+
+    frozen_time.advance(minutes=2)
+    lost = integrations.get(aws, admin, made.integration_id)
+    assert lost.status == "Error" and "did not finish" in lost.status_reason
+    assert not lost.in_progress
+
+    integrations.update(aws, admin, made.integration_id, sync_enabled=False,
+                        accept_automatically=False, public_key=partner.public_key,
+                        secret_key=partner.secret)
+    assert integrations.get(aws, admin, made.integration_id).status == "Checking keys..."
+    held.deliver_all()
+    shown = integrations.get(aws, admin, made.integration_id)
+    assert shown.status == "Never synced" and shown.status_reason.startswith("Keys accepted")
+    frozen_time.advance(hours=1)
+    assert integrations.get(aws, admin, made.integration_id).status == "Never synced"

@@ -87,6 +87,7 @@ class IntegrationModel(Model):
     run_note = UnicodeAttribute(default="")
     sync_done = NumberAttribute(default=0)
     sync_total = NumberAttribute(default=0)
+    key_check_ends_by = UTCDateTimeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
     version = NumberAttribute()
@@ -125,6 +126,7 @@ class IntegrationRecord:
     run_note: str = ""
     sync_done: int = 0
     sync_total: int = 0
+    key_check_ends_by: dt.datetime | None = None  # a key check still waited for by then was lost
     due_shard: str | None = None
     due_at: int | None = None
     version: int = 1
