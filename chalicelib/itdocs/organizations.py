@@ -26,10 +26,13 @@ class Organization:
     organization_id: str
     account_id: str
     name: str
+    deleting: bool = False
+    """A deletion began and did not finish: nothing is matched or added to it; Delete finishes."""
 
 
 def _public(record: OrganizationRecord) -> Organization:
-    return Organization(record.organization_id, record.account_id, record.name)
+    return Organization(record.organization_id, record.account_id, record.name,
+                        record.deleting_since is not None)
 
 
 def clean_name(name: str) -> str:
@@ -45,11 +48,15 @@ def clean_name(name: str) -> str:
 def list_all(rt: Runtime, actor: ItDocsUser) -> list[Organization]:
     """Every organization of the user's account, by name (one Query on the account's partition)."""
     require(actor, "organization.view")
-    return list_for_sync(rt, actor.account_id)
+    return _listed(actor.account_id)
 
 
 def list_for_sync(rt: Runtime, account_id: str) -> list[Organization]:
-    """Every organization of the account, by name, for a sync run (which acts for no user)."""
+    """The organizations of the account a sync run may match to (none being deleted), by name."""
+    return [o for o in _listed(account_id) if not o.deleting]
+
+
+def _listed(account_id: str) -> list[Organization]:
     records = store.organizations_of_account(account_id)
     return sorted((_public(r) for r in records), key=lambda o: (o.name.casefold(), o.name))
 

@@ -18,7 +18,7 @@ EVERYONE = frozenset({"itdocs.use", "organization.view", "contact.view"})
 EDITORS = frozenset({"organization.create", "organization.edit", "contact.create",
                      "contact.edit"})
 MANAGERS = frozenset({"integration.view", "integration.manage", "matching.manage"})
-ADMINS = frozenset({"account.manage", "user.manage", "api_key.manage"})
+ADMINS = frozenset({"account.manage", "user.manage", "api_key.manage", "organization.delete"})
 ALLOWED: dict[str, frozenset[str]] = {
     ADMINISTRATOR: EVERYONE | EDITORS | MANAGERS | ADMINS,
     MANAGER: EVERYONE | EDITORS | MANAGERS,
@@ -35,6 +35,7 @@ REFUSALS: dict[str, str] = {
     "integration.view": "Only Administrators and Managers can see integrations.",
     "integration.manage": "Only Administrators and Managers manage integrations.",
     "matching.manage": "Only Administrators and Managers can change matches.",
+    "organization.delete": "Only Administrators delete organizations.",
 }
 
 

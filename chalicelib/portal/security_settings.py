@@ -176,10 +176,15 @@ def _on_off(value: bool) -> str:
     return "on" if value else "off"
 
 
-def start_link(rt: Runtime, actor: PortalUser, return_to: str) -> tuple[str, str]:
-    """(hub authorize URL, state cookie) of a sign-in that will enable Login with Hub."""
+def start_link(rt: Runtime, actor: PortalUser, return_to: str,
+               fresh_login: bool = False) -> tuple[str, str]:
+    """(hub authorize URL, state cookie) of a sign-in that will enable Login with Hub.
+
+    `fresh_login` asks the hub to show its login even to a signed-in browser (`prompt=login`):
+    "Sign in as a different hub user"."""
     _require_security_admin(actor, ONLY_SECURITY_ADMINS)
-    return relying_party.start(rt, MODULE, return_to=return_to, purpose="link")
+    return relying_party.start(rt, MODULE, return_to=return_to, purpose="link",
+                               prompt="login" if fresh_login else None)
 
 
 def complete_link(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> SecuritySettings:
@@ -248,6 +253,8 @@ def set_exception(rt: Runtime, actor: PortalUser, user_id: str,
                   exception: bool) -> SecuritySettings:
     """Add (+) or delete (bin) a user's exception: Yes keeps their local login."""
     _needs_link(rt, actor)
+    if not user_id:
+        raise NotFound("No such user.")
     target = portal_store.get_user(user_id)
     if target.company_id != actor.company_id or target.status == users.DELETED:
         raise NotFound("No such user.")
@@ -271,6 +278,63 @@ def set_auto_create(rt: Runtime, actor: PortalUser, on: bool,
                                auto_create_users=on, default_role=default_role)
     audit(rt, actor.company_id, actor.username, "Automatic User Creation",
           f"{_on_off(on)}, default role {default_role}")
+    _announce(rt, actor.company_id)
+    return _settings(record)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the one Security Settings form asks for: the three toggles and the default role."""
+
+    require_hub_login: bool
+    auto_create_users: bool
+    default_role: str
+    auto_deactivate_users: bool
+
+
+CHOICES = ("require_hub_login", "auto_create_users", "default_role", "auto_deactivate_users")
+
+
+def _changed(current: SecuritySettings, choices: Choices,
+             shown: Choices | None) -> dict[str, object]:
+    """The settings the user changed on the form (against what it showed) that differ from
+    what is stored: only those are written, so a form left open never reverts another
+    Security Admin's later change of a setting this user did not touch."""
+    before = shown or current
+    return {name: getattr(choices, name) for name in CHOICES
+            if getattr(choices, name) != getattr(before, name)
+            and getattr(choices, name) != getattr(current, name)}
+
+
+def _audit_lines(changes: dict[str, object], choices: Choices) -> list[tuple[str, str]]:
+    """One audit line per setting the form changed (creation and its role are one setting)."""
+    lines = []
+    if "require_hub_login" in changes:
+        lines.append(("Require Log In with Hub", _on_off(choices.require_hub_login)))
+    if "auto_create_users" in changes or "default_role" in changes:
+        lines.append(("Automatic User Creation",
+                      f"{_on_off(choices.auto_create_users)}, default role {choices.default_role}"))
+    if "auto_deactivate_users" in changes:
+        lines.append(("Automatic User Deactivation", _on_off(choices.auto_deactivate_users)))
+    return lines
+
+
+def save(rt: Runtime, actor: PortalUser, choices: Choices,
+         shown: Choices | None = None) -> SecuritySettings:
+    """Keep every change of the form in one write; each changed setting is audited on its own.
+
+    `shown` is what the form showed when it was loaded (None: compare with what is stored)."""
+    current = _needs_link(rt, actor)
+    if choices.default_role not in JIT_ROLES:
+        raise InvalidInput("Choose Read Only, Technician or Administrator as the default role.",
+                           field="default_role")
+    changes = _changed(current, choices, shown)
+    if not changes:
+        return current
+    record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
+                               **changes)
+    for action, detail in _audit_lines(changes, choices):
+        audit(rt, actor.company_id, actor.username, action, detail)
     _announce(rt, actor.company_id)
     return _settings(record)
 

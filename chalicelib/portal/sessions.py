@@ -41,6 +41,10 @@ def end_for_hub_session(hub_sid: str) -> int:
     return portal_sessions.delete_sessions_of_hub_session(hub_sid) if hub_sid else 0
 
 
+ENDED = "ended for the user"
+
+
 def end_all_for_user(user_id: str) -> int:
-    """End every session of a user at once (deactivation, deletion, deprovisioning)."""
-    return portal_sessions.delete_sessions_of_user(user_id)
+    """End every session of a user at once (deactivation, deletion, deprovisioning); the next
+    request of each browser is told "Your session was ended" and nothing more."""
+    return portal_sessions.end_sessions_of_user(user_id, ENDED)

@@ -105,10 +105,11 @@ class Sessions(Generic[Session, User]):
         except DeleteError:
             pass
 
-    def delete_sessions_of_user(self, user_id: str) -> int:
-        """End every session of a user at once (one index query, one batch delete)."""
+    def delete_sessions_of_user(self, user_id: str, keep: str = "") -> int:
+        """End every session of a user but `keep` at once (one index query, one batch delete)."""
         with translated():
-            keys = [m.session_key for m in self._model.by_user.query(user_id)]
+            keys = [m.session_key for m in self._model.by_user.query(user_id)
+                    if m.session_key != keep]
             self._delete_all(keys)
         return len(keys)
 

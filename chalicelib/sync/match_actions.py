@@ -5,8 +5,10 @@ names; never an exact duplicate), Ignore, Un-ignore, Change Match and Unmatch. E
 customer is in the state the button was shown for and, when the page sent the version it showed,
 that nobody changed the customer since (`ConcurrentChange` otherwise); the write is conditional on
 that version too. A change queues the integration's sync one hour later, so the SaaS Protection
-card follows the new match. Each acts for an IT Docs user (`acting.ActingUser`), who must be
-allowed to see and change matches, and reads or creates organizations through that user.
+card follows the new match. A match is written with a check that its organization exists and is
+not being deleted (in the same transaction), so it never points at a deleted one. Each acts for an
+IT Docs user (`acting.ActingUser`), who must be allowed to see and change matches, and reads or
+creates organizations through that user.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from chalicelib.storage.itdocs.match_decisions import (
     AuditEntry,
     CustomerMatch,
 )
+from chalicelib.storage.itdocs.organizations import organization_guard
 from chalicelib.sync.acting import MANAGE_MATCHING, VIEW_INTEGRATIONS, ActingUser
 from chalicelib.sync.matching_screen import stored_customer
 from chalicelib.sync.schedule import queue_sync
@@ -186,7 +189,7 @@ def create_organization(
     made: list[store.Decision] = []
 
     def decide(organization_id: str, organization_name: str) -> store.Decision:
-        made.append(_decision(rt, record, _matched(record, organization_id),
+        made.append(decision_for(rt, record, _matched(record, organization_id),
                               "Created organization and matched", user.name, organization_name))
         return made[-1]
 
@@ -308,7 +311,7 @@ def _matched(record: CustomerMatch, organization_id: str) -> CustomerMatch:
     )
 
 
-def _decision(
+def decision_for(
     rt: Runtime,
     before: CustomerMatch,
     after: CustomerMatch,
@@ -347,9 +350,14 @@ def _save(
     *,
     queue: bool = True,
 ) -> CustomerMatch:
-    """Write the change (conditional on the version read) with its audit entry; queue a sync."""
-    decision = _decision(rt, before, after, action, actor, organization_name)
-    store.save_decision(decision.record, decision.entry)
+    """Write the change (conditional on the version read) with its audit entry; queue a sync.
+
+    A match is written only while its organization exists and is not being deleted."""
+    decision = decision_for(rt, before, after, action, actor, organization_name)
+    guard = None
+    if after.status == MATCHED and after.organization_id:
+        guard = organization_guard(after.account_id, after.organization_id)
+    store.save_decision(decision.record, decision.entry, guard)
     if queue:
         queue_sync(rt, before.integration_id, reason=f"matching: {action.lower()}")
     return decision.record

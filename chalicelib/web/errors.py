@@ -62,8 +62,9 @@ def error_page(page: Any, error: errors.LinkhubError) -> Response:
             from urllib.parse import urlencode
 
             target += "?" + urlencode(page.request.query_params)
-        location = login if not target else f"{login}?next={quote(target, safe='/')}"
-        return page.redirect(location)
+        query = [f"next={quote(target, safe='/')}"] if target else []
+        query += [error.login_query] if error.login_query else []
+        return page.redirect(f"{login}?{'&'.join(query)}" if query else login)
     body_response = page.render("error.html", status=status, message=error.message, code=code)
     body_response.headers.update(_headers(error))
     return body_response

@@ -95,6 +95,12 @@ def user_agent(request: Request) -> str:
     return request.headers.get("user-agent", "")[:200]
 
 
+def source_address(request: Request) -> str:
+    """The caller's address as API Gateway saw it (never a header the caller could forge)."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "")[:64]
+
+
 def cookie(
     name: str, value: str, *, path: str, secure: bool, max_age: int | None = None
 ) -> str:

@@ -1,9 +1,16 @@
-"""One request's page state: cookies to set, the CSRF token, rendering and redirects."""
+"""One request's page state: cookies to set, the CSRF token, rendering and redirects.
+
+Redirect after a refused POST (or a failed callback) instead of answering it with an error page,
+so a refresh resubmits nothing: `page.redirect_with_problem(path, message, **values)` leaves the
+message (and the form's values to show again) in a short-lived signed cookie, and the next page
+rendered in the scope shows it once (`page.problem`, templates/layout.html).
+"""
 
 from __future__ import annotations
 
+import functools
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalice.app import Request, Response
@@ -32,6 +39,16 @@ SCOPES = {
     "api": Scope("/api", "SaaS Protection API", "/"),
 }
 CSRF_MAX_AGE = 12 * 3600
+PROBLEM_MAX_AGE = 120  # seconds between the refused action and the page that tells of it
+PROBLEM_MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A refused action's message, and the form values the page it led back to shows again."""
+
+    message: str
+    values: dict[str, str] = field(default_factory=dict)
 
 
 class Page:
@@ -130,3 +147,31 @@ class Page:
 
     def redirect(self, location: str) -> Response:
         return http.redirect(location, set_cookies=self.set_cookies)
+
+    # -- redirect after a refused action (the message travels signed, never in the URL) --------
+    def redirect_with_problem(self, location: str, message: str, **values: str) -> Response:
+        """See other: `location` shows `message` once, with `values` refilling its form."""
+        payload = {"m": message[:PROBLEM_MAX_TEXT],
+                   "v": {name: value[:PROBLEM_MAX_TEXT] for name, value in values.items()}}
+        token = self.runtime.signer.sign(self._problem_purpose, payload, PROBLEM_MAX_AGE)
+        self.set_cookie("problem", token, max_age=PROBLEM_MAX_AGE)
+        return self.redirect(location)
+
+    @functools.cached_property
+    def problem(self) -> Problem | None:
+        """The message a redirect left for this page; read once, then the cookie is cleared."""
+        token = self.read_cookie("problem")
+        if not token:
+            return None
+        self.clear_cookie("problem")
+        try:
+            data = self.runtime.signer.unsign(self._problem_purpose, token)
+        except BadSignature:
+            return None
+        values = data.get("v")
+        kept = {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {}
+        return Problem(str(data.get("m", "")), kept)
+
+    @property
+    def _problem_purpose(self) -> str:
+        return f"problem:{self.scope}"

@@ -11,12 +11,23 @@ from chalicelib.web import http, params
 web_routes = Blueprint(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+FAVICON = "favicon.svg"
 
 
 @web_routes.route("/")
 def front_door() -> Response:
     return http.redirect("/hub/", status=302)
+
+
+@web_routes.route("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask for by default: ours, an SVG (pages also name it in their head)."""
+    return static_asset(FAVICON)
 
 
 @web_routes.route("/static/{name}")

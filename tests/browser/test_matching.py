@@ -1,4 +1,6 @@
-"""The matching screen in a real browser: every action a Manager takes on backup customers."""
+"""The matching screen in a real browser: every action a Manager takes on backup customers, opened
+as the article says (Account Integrations, Actions > Matching; a matched row's Actions > Change
+Match), the Actions menu also worked by keyboard alone."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.sync import integrations
-from tests.browser.conftest import BrowserStack
+from tests.browser.actions_menu import choose_action
+from tests.browser.conftest import BrowserStack, assert_accessible
 from tests.sync.helpers import as_user
 from tests.sync.matching_helpers import (
     Tenant,
@@ -51,7 +54,10 @@ def tenant(hub_db: Runtime) -> Tenant:
 def open_matching(page: Page, rt: Runtime, stack: BrowserStack, tenant: Tenant) -> None:
     token, _ = sessions.start(rt, tenant.manager)
     page.context.add_cookies([{"name": "lh_itdocs_session", "value": token, "url": stack.base_url}])
-    page.goto(f"/itdocs/integrations/{tenant.integration_id}/matching")
+    page.goto("/itdocs/account/integrations")
+    page.locator("details.actions-menu").get_by_text("Actions", exact=True).click()
+    assert_accessible(page)  # the open menu too
+    page.get_by_role("link", name="Matching", exact=True).click()
     expect(page.get_by_role("heading", name="SaaS Protection: Matching")).to_be_visible()
 
 
@@ -66,7 +72,8 @@ def test_each_matching_action_in_the_browser(
     tabs = page.get_by_role("navigation", name="Matching tabs")
     expect(tabs).to_contain_text("Unmatched (5)")
     expect(tabs).to_contain_text("Matched (1)")
-    expect(customer_row(page, "2")).to_contain_text("score 100")
+    expect(customer_row(page, "2").locator("td[data-score]")).to_have_text("100")
+    expect(page.locator("#score-help")).to_contain_text("suggested only at 90 or more")
 
     # Accept Suggested Match
     customer_row(page, "2").get_by_role("button", name="Accept Suggested Match").click()
@@ -110,15 +117,30 @@ def test_each_matching_action_in_the_browser(
     page.get_by_role("button", name=f"Match to {litware}").click()
     expect(page.get_by_role("status")).to_contain_text("Customer matched")
 
-    # Change Match, then Unmatch, from the Matched tab
+    # Actions > Change Match, then Actions > Unmatch, from the Matched tab
     page.goto(f"/itdocs/integrations/{tenant.integration_id}/matching?tab=matched")
-    customer_row(page, "3").get_by_role("link", name="Change Match").click()
+    choose_action(customer_row(page, "3"), "Change Match")
     contoso = next(name for name in tenant.organizations if name.startswith("Contoso"))
     page.get_by_label("Search IT Docs organizations by name").fill("contoso")
     page.get_by_role("button", name="Search", exact=True).click()
     page.get_by_role("button", name=f"Match to {contoso}").click()
     expect(page.get_by_role("status")).to_contain_text("Match changed")
-    customer_row(page, "3").get_by_role("button", name="Unmatch").click()
+    # By keyboard alone: Enter opens the menu, Escape closes it, Tab reaches each action.
+    menu = customer_row(page, "3").locator("details.actions-menu")
+    menu.get_by_text("Actions", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")
+    expect(menu.get_by_role("link", name="Change Match")).to_be_visible()
+    assert_accessible(page)
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(menu.get_by_role("link", name="Change Match")).to_be_hidden()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(menu.get_by_role("link", name="Change Match")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(menu.get_by_role("button", name="Unmatch")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Customer unmatched")
 
     record = store.get_match(tenant.integration_id, "3")

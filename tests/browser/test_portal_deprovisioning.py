@@ -17,6 +17,7 @@ from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage.portal import users as portal_store
 from tests.auth.hub.helpers import make_account
 from tests.browser.test_portal_sso import (
+    confirm_hub_user,
     hub_three_steps,
     link_your_accounts,
     portal_password_login,
@@ -43,6 +44,7 @@ def test_deactivating_a_hub_user_ends_their_portal_session(
     page.goto("/portal/admin/security")
     page.get_by_role("button", name="Enable Login with Hub").click()
     hub_three_steps(page, hub)
+    confirm_hub_user(page, hub)
     expect(page).to_have_url(re.compile(r"/portal/admin/security"))
     page.get_by_label("Enable Automatic User Deactivation").check()
     page.locator("#auto-deactivate").locator("xpath=ancestor::form").get_by_role(
@@ -70,6 +72,8 @@ def test_deactivating_a_hub_user_ends_their_portal_session(
         # The technician's next portal page is the login page; the account is deactivated.
         tab.goto("/portal/organizations")
         expect(tab).to_have_url(re.compile(r"/portal/login"))
+        expect(tab.locator("#session-ended")).to_have_text(
+            "Your session was ended. Please log in again.")
         assert portal_store.get_user(tina.user_id).status == "deactivated"
     finally:
         other.close()

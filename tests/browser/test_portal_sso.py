@@ -1,6 +1,7 @@
 """The Partner Portal's Log In with Hub in a real browser, walking the seed's procedures in order.
 
-1. Enable Login with Hub as a portal Security Admin, completed by a hub Master.
+1. Enable Login with Hub as a portal Security Admin, completed by a hub Master (the portal shows
+   whom the hub signed in, and links on Continue).
 2. Log In with Hub (the hub session means no typing).
 3. Require Log In with Hub and add a user exception; a plain user is refused the password login.
 4. Enable Automatic User Creation and log in as a new hub user, who gets a portal account.
@@ -39,6 +40,13 @@ def hub_three_steps(page: Page, account: Account) -> None:
     page.get_by_role("button", name="Verify").click()
 
 
+def confirm_hub_user(page: Page, account: Account) -> None:
+    """Enable Login with Hub's last step: the portal shows whom the hub signed in; Continue."""
+    expect(page.locator("#hub-signed-in-as")).to_contain_text(account.user.name)
+    expect(page.locator("#hub-signed-in-as")).to_contain_text(account.company.name)
+    page.get_by_role("button", name="Continue").click()
+
+
 def link_your_accounts(page: Page, password: str) -> None:
     """On the "Link your accounts" page: the portal user's own password, once."""
     expect(page.get_by_role("heading", name="Link your accounts")).to_be_visible()
@@ -69,6 +77,7 @@ def test_enable_log_in_require_with_an_exception_and_create_a_user_just_in_time(
     page.get_by_role("button", name="Enable Login with Hub").click()
     expect(page).to_have_url(re.compile(r"/hub/login"))
     hub_three_steps(page, hub)
+    confirm_hub_user(page, hub)
     expect(page).to_have_url(re.compile(r"/portal/admin/security"))
     expect(page.locator("#hub-link")).to_contain_text(hub.company.name)
 
@@ -86,21 +95,21 @@ def test_enable_log_in_require_with_an_exception_and_create_a_user_just_in_time(
     expect(page).to_have_url(re.compile(r"/portal/$"))
     expect(page.get_by_role("banner")).to_contain_text(admin.name)
 
-    # 3. Require Log In with Hub, and give tess an exception.
+    # 3. Require Log In with Hub (User Exceptions appear at once), and give tess an exception.
     page.goto("/portal/admin/security")
     page.get_by_label("Require Log In with Hub").check()
-    page.get_by_role("button", name="Save Require Log In with Hub").click()
     expect(page.get_by_role("heading", name="User Exceptions")).to_be_visible()
     row = page.locator(f'tr[data-username="{tess.username}"]')
     expect(row).to_contain_text("No")
-    row.get_by_role("button", name=f"Add exception for {tess.username}").click()
+    row.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator(f'tr[data-username="{tess.username}"]')).to_contain_text("Yes")
     expect(page.locator("#security-audit")).to_contain_text("Added user exception")
+    expect(page.get_by_label("Require Log In with Hub")).to_be_checked()  # Add kept the toggle
 
     # 4. Automatic User Creation with a low default role.
     page.get_by_label("Enable Automatic User Creation").check()
     page.get_by_label("Select default role for JIT implementation").select_option(TECHNICIAN)
-    page.get_by_role("button", name="Save Automatic User Creation").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#security-audit")).to_contain_text("default role Technician")
 
     other = browser.new_context(base_url=browser_stack.base_url)

@@ -16,6 +16,7 @@ from chalicelib.portal import catalog
 from tests.auth.sso.helpers import use_loopback
 from tests.fakes import hold_sync_queue, use_transport
 from tests.itdocs.helpers import make_account, make_user, setup_admin, sign_in
+from tests.itdocs.menus import only_menu, submit
 from tests.loopback import LoopbackTransport
 from tests.portal.helpers import make_partner
 
@@ -110,9 +111,12 @@ def test_the_procedure_from_new_to_a_card_on_an_organization(client, partner, aw
     saved = client.post(edit_path, {"sync_enabled": "on", "matching": "accept"}, follow=True)
     assert "Accept All Automatically" in saved.text and "Matching" in saved.text
 
-    client.get("/itdocs/account/integrations")
+    # Actions > Start Manual Sync: the menu's form, posted as a browser without JavaScript would.
+    listing = client.get("/itdocs/account/integrations")
     held = hold_sync_queue(runtime.current())
-    started = client.post(f"/itdocs/account/integrations/{integration_id}/sync", {}, follow=True)
+    start = only_menu(listing.text).item("Start Manual Sync")
+    assert start.action == f"/itdocs/account/integrations/{integration_id}/sync"
+    started = submit(client, start)
     assert "Manual sync started" in started.text and len(held.bodies) == 1
     cell = _status_cell(started.text)
     assert 'class="status-warn">Syncing...</span>' in cell and 'data-in-progress="yes"' in cell
@@ -123,7 +127,7 @@ def test_the_procedure_from_new_to_a_card_on_an_organization(client, partner, aw
     assert 'class="status-ok">OK<' in done.text
     assert 'data-in-progress="no"' in done.text
 
-    again = client.post(f"/itdocs/account/integrations/{integration_id}/sync", {})
+    again = submit(client, only_menu(done.text).item("Start Manual Sync"), follow=False)
     assert again.status == 429 and "available at" in again.text
     assert int(again.headers["retry-after"]) > 0
 
@@ -133,17 +137,17 @@ def test_the_procedure_from_new_to_a_card_on_an_organization(client, partner, aw
     assert f'<strong id="protected-seats">{active}</strong>' in home.text
     assert "Microsoft 365" in home.text and "not counted" in home.text
 
-    logs = client.get(f"/itdocs/account/integrations/{integration_id}/logs")
+    logs = client.get(only_menu(done.text).item("Logs").href or "")
     assert logs.status == 200 and "manual" in logs.text.lower()
 
 
 def test_an_integration_is_deleted_after_confirming(client, partner, aws):
     sign_in(client, make_user(make_account(), ADMINISTRATOR))
-    reply = connect(client, partner.public_key, partner.secret)
-    integration_id = reply.location.split("/")[-2]
-    confirm = client.get(f"/itdocs/account/integrations/{integration_id}/delete")
+    connect(client, partner.public_key, partner.secret)
+    delete = only_menu(client.get("/itdocs/account/integrations").text).item("Delete")
+    confirm = client.get(delete.href or "")
     assert "Delete the SaaS Protection integration?" in confirm.text
-    done = client.post(f"/itdocs/account/integrations/{integration_id}/delete", {}, follow=True)
+    done = client.post(delete.href or "", {}, follow=True)
     assert "No integrations yet" in done.text
 
 

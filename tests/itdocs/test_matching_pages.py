@@ -11,6 +11,7 @@ from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.storage.itdocs.users import User
 from tests.itdocs.helpers import setup_admin
+from tests.itdocs.menus import only_menu, submit
 from tests.sync.matching_helpers import Tenant, customer, make_integration, make_tenant, sync
 from tests.web_client import WebClient
 
@@ -57,7 +58,7 @@ def test_the_unmatched_tab_shows_counts_suggestions_with_scores_and_the_actions(
     assert 'data-count="matched">1<' in page.text
     assert 'data-count="ignored">0<' in page.text
     fabrikam = row(page.text, "2")
-    assert "Fabrikam, Inc." in fabrikam and "(score 100)" in fabrikam
+    assert "Fabrikam, Inc." in fabrikam and "<td data-score>100</td>" in fabrikam
     assert "c2.example.com" in fabrikam and "Microsoft 365" in fabrikam
     for button in ("Accept Suggested Match", "Match To", "Create Organization", "Ignore"):
         assert button in fabrikam
@@ -166,12 +167,15 @@ def test_ignore_un_ignore_change_match_and_unmatch(
     client.post(url(tenant, "/3/unignore"), {"version": 2})
     assert 'data-customer-id="3"' in client.get(url(tenant)).text
 
-    client.get(url(tenant, "/1/match-to"))
+    # Actions > Change Match on the matched row, then Actions > Unmatch (their forms, no script).
+    matched = client.get(url(tenant, "?tab=matched"))
+    change = only_menu(row(matched.text, "1")).item("Change Match")
+    client.get(change.href or "")
     northwind = tenant.organizations["Northwind Traders"]
-    changed = client.post(url(tenant, "/1/match-to"), {"organization_id": northwind}, follow=True)
+    changed = client.post(change.href or "", {"organization_id": northwind}, follow=True)
     assert "Contoso: Match changed." in changed.text
 
-    unmatched = client.post(url(tenant, "/1/unmatch"), {"customer_id": "1"}, follow=True)
+    unmatched = submit(client, only_menu(row(changed.text, "1")).item("Unmatch"))
     assert "Contoso: Customer unmatched." in unmatched.text
     assert store.get_match(tenant.integration_id, "1").status == "Unmatched"
 

@@ -143,8 +143,9 @@ def test_with_jit_off_a_new_hub_user_is_told_to_ask_an_administrator(client, lin
     account_store.update_account(account.account_id, jit_enabled=False)
     newcomer = make_hub_account(username="olga", role="User", company=hub.company)
     hub_log_in(client, newcomer)
-    page = hub_login_to_itdocs(client)
-    assert page.status == 403 and "Ask your administrator" in page.text
+    reply = hub_login_to_itdocs(client)  # back to the login page, which tells why
+    assert reply.status == 303 and reply.location == "/itdocs/login"
+    assert "Ask your administrator" in client.get(reply.location).text
     assert all(u.email != "olga@example.com"
                for u in user_store.users_of_account(account.account_id))
 
@@ -153,8 +154,11 @@ def test_a_hub_company_without_an_itdocs_account_is_told_plainly(client, aws):
     use_loopback()
     hub = make_hub_account(company_name="Lonely MSP", username="lou")
     hub_log_in(client, hub)
-    page = hub_login_to_itdocs(client)
-    assert page.status == 401 and "not enabled for your company" in page.text
+    reply = hub_login_to_itdocs(client)
+    assert reply.status == 303 and reply.location == "/itdocs/login"
+    page = client.get(reply.location)
+    assert "not enabled for your company" in page.text
+    assert "not enabled for your company" not in client.get(reply.location).text  # told once
 
 
 def test_a_deactivated_itdocs_user_cannot_sign_in_and_their_sessions_end(client, linked):
@@ -164,10 +168,26 @@ def test_a_deactivated_itdocs_user_cannot_sign_in_and_their_sessions_end(client,
     hub_login_to_itdocs(client)
     user_store.update_user(admin.user_id, status=accounts.DEACTIVATED)
     assert client.get("/itdocs/").location.startswith("/itdocs/login")
-    page = hub_login_to_itdocs(client)
-    assert page.status == 401 and "deactivated" in page.text
+    reply = hub_login_to_itdocs(client)
+    assert reply.status == 303 and "deactivated" in client.get(reply.location).text
 
 
 def test_the_hub_launch_opens_itdocs_through_the_hub(client, linked):
     reply = client.get("/itdocs/sso/launch")
     assert reply.status == 303 and reply.location.startswith("/itdocs/sso/start")
+
+
+def test_a_verified_hub_email_links_a_manager_at_first_log_in_an_unverified_one_not(client,
+                                                                                  linked):
+    """Through the hub's real id token: linked by email only once the hub verified it."""
+    hub, account, _ = linked
+    manager = make_user(account, MANAGER, email="max@example.com", name="Max")
+    max_hub = make_hub_account(username="max", role="User", company=hub.company)
+    hub_log_in(client, max_hub)
+    assert hub_login_to_itdocs(client).location == "/itdocs/sso/link"
+    assert user_store.get_user(manager.user_id).hub_subject is None
+    hub_store.update_user(max_hub.user.user_id, email_verified=True,
+                          verified_email_key=hub_store.email_key("max@example.com"))
+    reply = hub_login_to_itdocs(client)
+    assert reply.status == 303 and "lh_itdocs_session" in client.cookies
+    assert user_store.get_user(manager.user_id).hub_subject == max_hub.user.user_id

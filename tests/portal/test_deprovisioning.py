@@ -85,7 +85,9 @@ def hub_admin_does(client: WebClient, linked: Linked, target: HubUser, action: s
     if "lh_hub_session" not in client.cookies:
         assert log_in(client, linked.master).status == 303
     client.get("/hub/admin/users")
-    reply = client.post(f"/hub/admin/users/{target.user_id}", {"action": action, **extra})
+    confirmed = {"confirmed": "yes"} if action == "delete" else {}  # Delete's own page, then
+    reply = client.post(f"/hub/admin/users/{target.user_id}",
+                        {"action": action, **confirmed, **extra})
     assert reply.status == 303, reply
 
 

@@ -4,7 +4,6 @@ API nor an IT Docs sync ever sees a partner's older customers as gone."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -23,15 +22,28 @@ from tests.portal.helpers import make_partner
 from tests.web_client import WebClient
 
 pytestmark = pytest.mark.ddblocal
+OLDER = (SaasSeatModel, SaasCustomerModel)
 
 
 @pytest.fixture
 def own_tables(ddblocal_endpoint: str, frozen_time) -> Iterator[WebClient]:
-    """Tables of this test's own prefix: it drops an index, which shared tables must keep."""
+    """Tables of this test's own prefix, the seats' and customers' made as an older version made
+    them: without the list index (which shared tables must keep)."""
     settings = from_environment().with_overrides(
         dynamodb_endpoint=ddblocal_endpoint, table_prefix=f"upgrade{uuid.uuid4().hex[:8]}-")
     runtime.install(build_for_tests(settings, clock=frozen_time))
-    tables.create_tables(expire_items=False)
+    client = tables.connection().client
+    for model in tables.all_models():
+        if model in OLDER:
+            schema = model._get_schema()
+            client.create_table(TableName=model.Meta.table_name,
+                                KeySchema=sorted(schema["key_schema"],
+                                                 key=lambda k: k["KeyType"] != "HASH"),
+                                AttributeDefinitions=[a for a in schema["attribute_definitions"]
+                                                      if a["AttributeName"] != "list_key"],
+                                BillingMode="PAY_PER_REQUEST")
+        else:
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     try:
         yield WebClient(app)
     finally:
@@ -40,14 +52,8 @@ def own_tables(ddblocal_endpoint: str, frozen_time) -> Iterator[WebClient]:
 
 
 def _as_stored_before_paging() -> None:
-    """Drop the list index, the list sizes and every `list_key`, as an older version left them."""
-    client = tables.connection().client
-    for model in (SaasSeatModel, SaasCustomerModel):
-        name = model.Meta.table_name
-        client.update_table(TableName=name,
-                            GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_list_key"}}])
-        while client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes"):
-            time.sleep(0.1)
+    """No list sizes and no `list_key` on any item, as an older version left them."""
+    for model in OLDER:
         for item in model.scan():
             item.update(actions=[model.list_key.remove()])
     for size in list_positions.ListSizeModel.scan():
@@ -72,7 +78,6 @@ def test_an_older_database_is_upgraded_and_lists_every_customer_and_seat(own_tab
                                       (catalog.GOOGLE_WORKSPACE, 4, False)))
     headers = {"authorization": partner.authorization}
     _as_stored_before_paging()
-    assert _all_pages(ddb_client, "/api/v1/saas/domains", headers) == []  # what users would see
 
     tables.create_tables()
     placed = list_backfill.place_unlisted()

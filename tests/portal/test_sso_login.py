@@ -8,6 +8,7 @@ from app import app
 from chalicelib import runtime
 from chalicelib.portal import companies, security_settings
 from chalicelib.portal.policy import READ_ONLY, SECURITY_ADMIN, TECHNICIAN
+from chalicelib.storage.hub import users as hub_store
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import users as portal_store
 from tests.auth.hub.helpers import log_in as hub_log_in
@@ -203,8 +204,12 @@ def test_a_callback_without_the_state_cookie_is_refused(client, linked):
     reply = client.get("/portal/sso/start")
     reply = client.get(reply.location.split("8000", 1)[1])
     client.cookies.pop("lh_portal_sso")
-    page = client.get(reply.location.split("8000", 1)[1])
-    assert page.status == 401 and "lh_portal_session" not in client.cookies
+    refused = client.get(reply.location.split("8000", 1)[1])
+    # Back to the login page, which says why once: a refresh never replays the hub's answer.
+    assert refused.status == 303 and refused.location == "/portal/login"
+    assert "lh_portal_session" not in client.cookies
+    assert "expired or was started in another browser" in client.get("/portal/login").text
+    assert "expired or was started in another browser" not in client.get("/portal/login").text
 
 
 def _log_out_of_the_hub(client):
@@ -260,3 +265,20 @@ def test_an_oversized_or_foreign_user_id_in_the_tenant_choice_signs_nobody_in(cl
         client.get("/portal/login")
         assert client.post("/portal/sso/choose", {"user_id": value}).status == 401
     assert "lh_portal_session" not in client.cookies
+
+
+def test_a_verified_hub_email_links_an_ordinary_account_at_first_log_in_an_unverified_one_not(
+        client, linked):
+    """The hub's id token says `email_verified` only once the address was proven by its link."""
+    hub, partner, _ = linked
+    tech = make_user(partner, username="tina-partner", email="tina@example.com", role=TECHNICIAN)
+    tina = make_account(username="tina", role="User", company=hub.company)
+    hub_log_in(client, tina)
+    assert hub_login_to_portal(client).location == "/portal/sso/link"
+    assert identity_store.identity_of_user(tech.user_id) is None
+    hub_store.update_user(tina.user.user_id, email_verified=True,
+                          verified_email_key=hub_store.email_key("tina@example.com"))
+    reply = hub_login_to_portal(client)
+    assert reply.status == 303 and reply.location == "/portal/"
+    link = identity_store.identity_of_user(tech.user_id)
+    assert link is not None and link.subject == tina.user.user_id

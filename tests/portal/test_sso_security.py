@@ -14,6 +14,9 @@ from tests.auth.hub.helpers import make_account
 from tests.auth.sso.helpers import link_directly, path_of, use_loopback
 from tests.portal.helpers import log_in, make_user
 
+# The one Security Settings form as the fixtures leave it: Require on, the default role unchanged.
+ON = {"require_hub_login": "on", "default_role": "Read Only"}
+
 
 @pytest.fixture
 def partner(aws, client):
@@ -24,21 +27,28 @@ def partner(aws, client):
 
 
 def enable_link(client, hub_account) -> object:
-    """As the signed-in portal user: Enable Login with Hub, then the hub login as hub_account."""
+    """As the signed-in portal user: Enable Login with Hub, then the hub login as hub_account;
+    returns the confirmation step ("You are signed in to the hub as ... Link?")."""
     hub_log_in(client, hub_account)
     client.get("/portal/admin/security")
     reply = client.post("/portal/admin/security/link")
     assert reply.status == 303 and "/hub/oidc/authorize" in reply.location, reply
     reply = client.get(path_of(reply.location))
     assert reply.status == 303 and "/portal/sso/callback" in reply.location, reply
-    return client.get(path_of(reply.location))
+    reply = client.get(path_of(reply.location))
+    assert reply.status == 303 and reply.location == "/portal/admin/security/link", reply
+    return client.get(reply.location)
 
 
 def test_a_security_admin_and_a_hub_master_enable_login_with_hub(client, partner, aws):
     company, admin = partner
     master = make_account(company_name="Master Hub", username="sam")
     log_in(client, admin.username)
-    reply = enable_link(client, master)
+    confirm = enable_link(client, master)
+    assert confirm.status == 200 and "You are signed in to the hub as" in confirm.text
+    assert not security_settings.security_settings(aws, company.company_id).linked
+    reply = client.post("/portal/admin/security/link/confirm",
+                        {"subject": master.user.user_id}, csrf=confirm.csrf)
     assert reply.status == 303 and reply.location.startswith("/portal/admin/security?done=")
     page = client.get(reply.location)
     assert "Login with Hub is <strong>enabled</strong>" in page.text
@@ -54,7 +64,10 @@ def test_a_hub_user_who_is_not_a_master_cannot_complete_the_link(client, partner
     plain = make_account(company_name="Plain Hub", username="pat", role="User")
     log_in(client, admin.username)
     page = enable_link(client, plain)
-    assert page.status == 403 and "Only a Master user of the hub" in page.text
+    assert "Only a Master user of the hub" in page.text and "Continue" not in page.text
+    reply = client.post("/portal/admin/security/link/confirm",
+                        {"subject": plain.user.user_id}, csrf=page.csrf)
+    assert reply.status == 403 and "Only a Master user of the hub" in reply.text
     assert not security_settings.security_settings(aws, company.company_id).linked
 
 
@@ -183,14 +196,12 @@ def test_exceptions_are_added_and_deleted_on_the_page_and_audited(client, requir
     assert "User Exceptions" in page.text
     row = page.text.split('data-username="tech"', 1)[1].split("</tr>", 1)[0]
     assert "<td>No" in row
-    client.post(f"/portal/admin/security/exceptions/{people['plain'].user_id}",
-                {"action": "add"})
+    client.post("/portal/admin/security", {**ON, "add_exception": people["plain"].user_id})
     page = client.get("/portal/admin/security")
     row = page.text.split('data-username="tech"', 1)[1].split("</tr>", 1)[0]
     assert "<td>Yes" in row
     assert "Added user exception" in page.text and "sadmin" in page.text
-    client.post(f"/portal/admin/security/exceptions/{people['plain'].user_id}",
-                {"action": "delete"})
+    client.post("/portal/admin/security", {**ON, "delete_exception": people["plain"].user_id})
     assert people["plain"].user_id not in security_settings.security_settings(
         aws, admin.company_id).exceptions
     assert "Deleted user exception" in client.get("/portal/admin/security").text
@@ -223,11 +234,15 @@ def test_the_default_jit_role_is_the_lowest_and_guarded_roles_are_refused(requir
         security_settings.set_auto_create(aws, admin, True, SECURITY_ADMIN)
     log_in(client, admin.username)
     client.get("/portal/admin/security")
-    reply = client.post("/portal/admin/security/auto-create",
-                        {"enabled": "on", "default_role": TECHNICIAN}, follow=True)
+    reply = client.post("/portal/admin/security",
+                        {**ON, "auto_create_users": "on", "default_role": TECHNICIAN}, follow=True)
     assert "Automatic User Creation" in reply.text and "on, default role Technician" in reply.text
-    reply = client.post("/portal/admin/security/auto-deactivate", {"enabled": "on"}, follow=True)
+    reply = client.post("/portal/admin/security",
+                        {**ON, "auto_create_users": "on", "default_role": TECHNICIAN,
+                         "auto_deactivate_users": "on"}, follow=True)
     assert security_settings.security_settings(aws, admin.company_id).auto_deactivate_users
+    reply = client.post("/portal/admin/security", {**ON, "default_role": SECURITY_ADMIN})
+    assert reply.status == 400 and "default role" in reply.text
     entries = portal_security_audit.audit_of(admin.company_id)
     assert any(e.action == "Automatic User Deactivation" and e.actor == "sadmin" for e in entries)
 
@@ -238,9 +253,10 @@ def test_every_security_change_is_on_the_audit_log_with_who_and_when(client, req
     log_in(client, admin.username)
     client.get("/portal/admin/security")
     frozen_time.advance(minutes=7)
-    client.post("/portal/admin/security/require", {})  # Require Log In with Hub off
+    client.post("/portal/admin/security", {"default_role": "Read Only"})  # Require off
     client.get("/portal/admin/security")
-    client.post(f"/portal/admin/security/exceptions/{people['plain'].user_id}", {"action": "add"})
+    client.post("/portal/admin/security",
+                {"default_role": "Read Only", "add_exception": people["plain"].user_id})
     page = client.get("/portal/admin/security")
     table = page.text.split('id="security-audit"', 1)[1].split("</table>", 1)[0]
     rows = table.split("<tr>")[2:]

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from chalicelib.auth import lifecycle_events as lifecycle
-from chalicelib.auth import names, passwords
-from chalicelib.auth.hub import events, sessions
+from chalicelib.auth import names, passwords, throttle
+from chalicelib.auth.hub import events, security_alerts, sessions
 from chalicelib.auth.hub.policy import MODULES, ROLES, can
 from chalicelib.auth.hub.push import devices as push_devices
 from chalicelib.auth.lifecycle_events import LifecycleEvent
-from chalicelib.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.errors import ConcurrentChange, Forbidden, InvalidInput, NotFound, TooManyRequests
 from chalicelib.runtime import Runtime
 from chalicelib.storage.hub import companies as company_store
+from chalicelib.storage.hub import user_passwords
 from chalicelib.storage.hub import users as user_store
 from chalicelib.storage.hub.audit import hub_audit
 from chalicelib.storage.hub.companies import HubCompany
 from chalicelib.storage.hub.users import HubUser
 from chalicelib.storage.kit import AuditEntry
 
-STATUSES = ("active", "deactivated", "deleted")
+STATUSES = ("invited", "active", "deactivated", "deleted")
 USER_STATUS_ACTIONS = {"deactivate": "deactivated", "reactivate": "active", "delete": "deleted"}
 
 
@@ -65,6 +67,22 @@ def create_user(
     return _add_user(rt, company, actor, NewUser(username, email, name, password, role, modules))
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """The single-use link a new user is invited with: its token's SHA-256 and its expiry."""
+
+    link_hash: str
+    expires_at: dt.datetime
+
+
+def invite_user(rt: Runtime, actor: HubUser, new: NewUser, invitation: Invitation) -> HubUser:
+    """A Master creates a user without a password: invited (no login) until the link is used."""
+    if not can(actor, "user.create"):
+        raise Forbidden()
+    company = company_store.get_company(actor.company_id)
+    return _add_user(rt, company, actor, new, invitation)
+
+
 def create_user_at_setup(
     rt: Runtime,
     company: HubCompany,
@@ -86,17 +104,39 @@ def _checked(new: NewUser) -> NewUser:
         raise InvalidInput("Usernames are 1–64 characters without spaces.", field="username")
     names.check_username(username)
     names.check_display_name(new.name.strip())
-    if "@" not in email or len(email) > 254:
-        raise InvalidInput("Enter a valid email address.", field="email")
+    email = checked_email(email)
     if new.role not in ROLES:
         raise InvalidInput("Choose a role.", field="role")
     chosen = [m for m in (new.modules or []) if m in MODULES]
     return NewUser(username, email, new.name.strip() or username, new.password, new.role, chosen)
 
 
-def _add_user(rt: Runtime, company: HubCompany, actor: HubUser | None, new: NewUser) -> HubUser:
+def checked_email(email: str) -> str:
+    """The address trimmed, if it looks like one a mail can go to."""
+    email = email.strip()
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+        raise InvalidInput("Enter a valid email address.", field="email")
+    return email
+
+
+def _add_user(rt: Runtime, company: HubCompany, actor: HubUser | None, new: NewUser,
+              invitation: Invitation | None = None) -> HubUser:
+    """Create the user; with a password it is active (its email unverified), with an
+    invitation it is invited and its password an unknown random secret's hash."""
     new = _checked(new)
-    user = HubUser(
+    user = _new_user(rt, company, new, invitation)
+    user_store.create_user(user, names.login_key(company.name, new.username))
+    detail = f"{new.username} ({new.role})"
+    audit(rt, company.company_id, actor, "user.invite" if invitation else "user.create", detail)
+    return user
+
+
+def _new_user(rt: Runtime, company: HubCompany, new: NewUser,
+              invitation: Invitation | None) -> HubUser:
+    password_hash = passwords.hash_secret(rt.random.token(32)) if invitation else \
+        passwords.hash_password(new.password, (new.username, company.name,
+                                               new.email.partition("@")[0], new.name))
+    return HubUser(
         user_id=rt.random.new_id(),
         company_id=company.company_id,
         company_name=company.name,
@@ -104,15 +144,14 @@ def _add_user(rt: Runtime, company: HubCompany, actor: HubUser | None, new: NewU
         email=new.email,
         name=new.name,
         role=new.role,
-        status="active",
-        password_hash=passwords.hash_password(
-            new.password, (new.username, company.name, new.email.partition("@")[0], new.name)),
+        status="invited" if invitation else "active",
+        password_hash=password_hash,
         created_at=rt.clock.now(),
         modules=new.modules or [],
+        invited_at=rt.clock.now() if invitation else None,
+        invitation_hash=invitation.link_hash if invitation else None,
+        invitation_expires_at=invitation.expires_at if invitation else None,
     )
-    user_store.create_user(user, names.login_key(company.name, new.username))
-    audit(rt, company.company_id, actor, "user.create", f"{new.username} ({new.role})")
-    return user
 
 
 def managed_user(actor: HubUser, user_id: str, action: str) -> HubUser:
@@ -134,7 +173,7 @@ def set_status(rt: Runtime, actor: HubUser, user_id: str, status: str) -> HubUse
     target = managed_user(actor, user_id, action)
     if target.status == "deleted" and status != "deleted":
         raise InvalidInput("A deleted user cannot be reactivated.")
-    updated = user_store.update_user(user_id, status=status)
+    updated = user_store.update_user(user_id, **_status_change(target, status))
     kind = {"deactivated": lifecycle.USER_DEACTIVATED, "active": lifecycle.USER_REACTIVATED,
             "deleted": lifecycle.USER_DELETED}[status]
     publish(rt, kind, updated)
@@ -146,6 +185,14 @@ def set_status(rt: Runtime, actor: HubUser, user_id: str, status: str) -> HubUse
     return updated
 
 
+def _status_change(target: HubUser, status: str) -> dict[str, object]:
+    """The fields a status change writes: a user who never accepted their invitation comes back
+    invited, with no live link (a Master sends a new one)."""
+    if status == "active" and target.invited_at:
+        return {"status": "invited", "invitation_hash": None, "invitation_expires_at": None}
+    return {"status": status}
+
+
 def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
     """Forget the user's TOTP secret (and push devices); they enroll again at next login."""
     target = managed_user(actor, user_id, "user.reset_mfa")
@@ -153,6 +200,7 @@ def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
     push_devices.reset(rt, actor, target)
     end_sessions_everywhere(rt, updated, reason=lifecycle.REVOKED_BY_MFA_RESET)
     audit(rt, actor.company_id, actor, "user.reset_mfa", target.username)
+    security_alerts.mfa_reset(rt, updated, actor)
     return updated
 
 
@@ -230,3 +278,67 @@ def company_users(actor: HubUser) -> list[HubUser]:
     if not can(actor, "user.create"):
         raise Forbidden()
     return list(user_store.users_of_company(actor.company_id))
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    """The account page's form: the current password and the new one twice."""
+
+    current: str
+    new: str
+    confirmation: str
+
+
+def change_password(rt: Runtime, actor: HubUser, keep_token: str, change: PasswordChange,
+                    origin: security_alerts.Origin = security_alerts.UNKNOWN) -> None:
+    """The signed-in user sets a new password with their current one (account page).
+
+    The current password is a guess throttled with the login's password step (same counter). The
+    user's other hub sessions end, and every module hears `sessions.revoked` (as after an
+    administrative kill); the session of `keep_token` stays. Audited, and the user is mailed.
+    DynamoDB calls: the attempt's update, the password's conditional update, the sessions' query
+    and batch delete, then the audit entry.
+    """
+    if not can(actor, "password.change"):
+        raise Forbidden()
+    if change.new != change.confirmation:
+        raise InvalidInput("The two new passwords differ.", field="password")
+    _check_current_password(rt, actor, change.current)
+    new_hash = _new_password_hash(actor, change)
+    if not user_passwords.replace_password(actor.user_id, actor.password_hash, new_hash):
+        raise ConcurrentChange("Your password was changed meanwhile. Nothing was changed now.")
+    sessions.end_all_for_user(actor.user_id, keep_token=keep_token)
+    publish(rt, lifecycle.SESSIONS_REVOKED, actor, reason=lifecycle.REVOKED_BY_PASSWORD_CHANGE)
+    audit(rt, actor.company_id, actor, "user.change_password", actor.username)
+    security_alerts.password_changed(rt, actor, origin)
+
+
+def _check_current_password(rt: Runtime, actor: HubUser, current: str) -> None:
+    """Take one password attempt (refused while a delay runs), then check the current password."""
+    if not user_store.take_password_attempt(actor.user_id, throttle.gate(rt.clock.now())):
+        raise _too_many_guesses(rt, actor)
+    if not passwords.verify(actor.password_hash, current[:256]):
+        raise InvalidInput("That is not your current password.", field="current")
+
+
+def _new_password_hash(actor: HubUser, change: PasswordChange) -> str:
+    """The new password's hash under the policy; a refusal still clears the right current
+    password's attempt."""
+    try:
+        if change.new == change.current:
+            raise InvalidInput("Choose a password different from your current one.")
+        return passwords.hash_password(change.new, (
+            actor.username, actor.company_name, actor.email.partition("@")[0], actor.name))
+    except InvalidInput as error:
+        user_store.record_password_ok(actor.user_id, None)
+        raise InvalidInput(error.message, field="password") from error
+
+
+def _too_many_guesses(rt: Runtime, actor: HubUser) -> TooManyRequests:
+    """The wait the actor's counters show (a minute when parallel attempts just closed it)."""
+    now = rt.clock.now()
+    wait = max(throttle.seconds_left(actor.password_failures, actor.last_password_failure_at, now),
+               throttle.seconds_left(actor.failures, actor.last_failure_at, now))
+    wait = wait or throttle.FIRST_DELAY
+    return TooManyRequests(f"Too many failed attempts. Try again in {max(1, wait // 60)} "
+                           "minute(s).", retry_after=wait)

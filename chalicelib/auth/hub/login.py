@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chalicelib.auth import names, passwords, throttle
-from chalicelib.auth.hub import sessions, totp
+from chalicelib.auth.hub import security_alerts, sessions, totp
 from chalicelib.auth.hub.push import challenges
 from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated, TooManyRequests
 from chalicelib.runtime import Runtime
@@ -207,7 +207,8 @@ def enrollment(rt: Runtime, attempt: Attempt) -> tuple[str, str]:
 
 
 def complete_enrollment(
-    rt: Runtime, attempt: Attempt, code: str, previous_token: str | None
+    rt: Runtime, attempt: Attempt, code: str, previous_token: str | None,
+    origin: security_alerts.Origin = security_alerts.UNKNOWN,
 ) -> tuple[str, HubSession, HubUser]:
     """Enrollment's first code proves the authenticator; the pending secret becomes the secret."""
     user = _active_user(rt, attempt)
@@ -215,5 +216,6 @@ def complete_enrollment(
         raise NotAuthenticated("Please start your sign-in again.")
     secret = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}").decode()
     _accept_code(rt, user, secret, code, enroll=user.totp_pending)
+    security_alerts.authenticator_added(rt, user, origin)
     token, session = sessions.start(rt, user, previous_token)
     return token, session, user

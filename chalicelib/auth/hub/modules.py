@@ -138,3 +138,8 @@ def launch_url(actor: HubUser, module: str) -> str:
         raise NotFound(f"{MODULES[module]} is not linked to your company yet. Its administrator "
                        "links it from the module's security settings.")
     return str(link["launch_url"])
+
+
+def launcher_modules(actor: HubUser) -> list[dict[str, str]]:
+    """My Modules for the hub banner's App Launcher: one company read per page."""
+    return my_modules(actor, company_store.get_company(actor.company_id))

@@ -18,6 +18,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from chalicelib import logs
 from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth import names, passwords
 from chalicelib.auth.hub import accounts
@@ -41,24 +42,44 @@ LINK_ERROR = "This password reset link is not valid, was already used or has exp
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
-def request(rt: Runtime, company: str, username: str) -> None:
-    """'Forgot password?': queue the lookup and the mail; the same answer for every account."""
-    company, username = company.strip(), username.strip()
+def request(rt: Runtime, company: str, username: str, email: str = "") -> None:
+    """'Forgot password?': queue the lookup and the mail; the same answer for every account.
+
+    The user names their account by company and username, or by its verified email address."""
+    company, username, email = company.strip(), username.strip(), email.strip()
+    if email and not (company or username):
+        if "@" not in email or len(email) > 254:
+            raise InvalidInput("Enter a valid email address.")
+        outbox.enqueue_job(rt, JOB, {"email": email})
+        return
     if not company or not username:
-        raise InvalidInput("Enter your username and company name.")
+        raise InvalidInput("Enter your username and company name, or your email address.")
     if len(company) > 120 or len(username) > 64:
         raise InvalidInput("That username or company name is too long.")
     outbox.enqueue_job(rt, JOB, {"company": company, "username": username})
 
 
 def run_request(rt: Runtime, job: dict[str, Any]) -> None:
-    """The mail queue's job: issue a link and mail it, if the account may have one now.
+    """The mail queue's job: issue a link and mail it to each account the request names that may
+    have one now.
 
-    DynamoDB calls: the login query and one transaction, whatever the account (no mail address
-    counts as no account).
+    By company and username: the login query and one transaction, whatever the account (no mail
+    address counts as no account). By email: the verified-email index query, then one
+    transaction per account with that verified address (several companies' users may share one),
+    and one (refused) transaction when none has: an unknown address costs what one account does.
     """
-    user = user_store.user_by_login(names.login_key(str(job.get("company", "")),
-                                                    str(job.get("username", ""))))
+    if "email" in job:
+        found: list[HubUser | None] = [*user_store.users_by_verified_email(str(job["email"]))]
+        for user in found or [None]:
+            _issue(rt, user)
+        return
+    _issue(rt, user_store.user_by_login(names.login_key(str(job.get("company", "")),
+                                                        str(job.get("username", "")))))
+
+
+def _issue(rt: Runtime, user: HubUser | None) -> None:
+    """One account's link, if it exists, is active, has an address and its hourly quota is open
+    (one transaction in every case)."""
     mailable = user if user is not None and "@" in user.email else None
     token = rt.random.token(32)
     now = rt.clock.now()
@@ -118,8 +139,13 @@ def password_changed(rt: Runtime, user: HubUser) -> None:
     if "@" not in user.email:
         return
     base = rt.settings.base_url.rstrip("/")
-    outbox.enqueue(rt, compose(
+    mail = compose(
         "password_changed", user.email, "Your Hub password was changed", name=user.name,
         username=user.username, company=user.company_name,
         when=rt.clock.now().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-        forgot_link=f"{base}{FORGOT_PATH}"))
+        forgot_link=f"{base}{FORGOT_PATH}")
+    try:
+        outbox.enqueue(rt, mail)
+    except Exception as exc:  # the password is set: a refused queue must not undo the answer
+        logs.event("security_alert_not_queued", template="password_changed",
+                   error=type(exc).__name__)

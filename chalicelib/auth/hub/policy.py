@@ -24,7 +24,7 @@ MASTER_ACTIONS = {
     "module.link",
 }
 # What every active user may do for themselves: open modules, see and manage their push devices.
-SELF_ACTIONS = {"module.use", "device.list", "device.enroll", "device.remove"}
+SELF_ACTIONS = {"module.use", "device.list", "device.enroll", "device.remove", "password.change"}
 
 
 def can(actor: HubUser, action: str, target: HubUser | None = None) -> bool:

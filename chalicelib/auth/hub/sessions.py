@@ -40,5 +40,7 @@ def end(token: str | None) -> None:
         hub_sessions.delete_session(session_key(token))
 
 
-def end_all_for_user(user_id: str) -> int:
-    return hub_sessions.delete_sessions_of_user(user_id)
+def end_all_for_user(user_id: str, keep_token: str | None = None) -> int:
+    """End every hub session of the user, but the one of `keep_token` if given."""
+    keep = session_key(keep_token) if keep_token else ""
+    return hub_sessions.delete_sessions_of_user(user_id, keep)

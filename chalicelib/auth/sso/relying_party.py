@@ -40,6 +40,7 @@ ALGORITHMS = ("ES256",)
 STATE_COOKIE = "sso"
 STATE_MAX_AGE = 10 * 60
 PURPOSES = ("login", "link")
+PROMPTS = ("login",)
 SCOPE = "openid profile email"
 CLOCK_SKEW = 60  # seconds of tolerance on exp / iat
 METADATA_FOR = dt.timedelta(hours=1)
@@ -173,9 +174,12 @@ def _purpose(module: str) -> str:
     return f"sso-state:{module}"
 
 
-def start(rt: Runtime, module: str, *, return_to: str, purpose: str = "login") -> tuple[str, str]:
-    """(the hub's authorize URL for this sign-in, the signed state cookie's value)."""
-    if purpose not in PURPOSES:
+def start(rt: Runtime, module: str, *, return_to: str, purpose: str = "login",
+          prompt: str | None = None) -> tuple[str, str]:
+    """(the hub's authorize URL for this sign-in, the signed state cookie's value).
+
+    `prompt="login"` asks the hub for a fresh login even when the browser has a hub session."""
+    if purpose not in PURPOSES or prompt not in (None, *PROMPTS):
         raise InvalidInput("Unknown sign-in purpose.")
     client_id, _, redirect_uri = builtin_client(rt.settings, module)
     state, nonce, verifier = rt.random.token(24), rt.random.token(24), rt.random.token(48)
@@ -195,6 +199,8 @@ def start(rt: Runtime, module: str, *, return_to: str, purpose: str = "login") -
         "code_challenge": _challenge(verifier),
         "code_challenge_method": "S256",
     }
+    if prompt:
+        params["prompt"] = prompt
     return f"{directory(rt).endpoint('authorization_endpoint')}?{urlencode(params)}", cookie
 
 

@@ -1,5 +1,6 @@
 """IT Docs' matching screen, `/itdocs/integrations/{integration_id}/matching/...` (Integrations >
-Actions > Matching), and its actions.
+Actions > Matching), and its actions (a matched row's are under its own Actions menu: Change Match,
+Unmatch). Products show by the names the SaaS Protection card uses.
 
 Any user who may view integrations sees the screen; only Administrators and Managers
 (`matching.manage`) see its buttons, and the sync's services refuse anyone else. The integration
@@ -14,14 +15,15 @@ from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.errors import AlreadyExists, ConcurrentChange, InvalidInput
+from chalicelib.errors import AlreadyExists, ConcurrentChange, InvalidInput, NotFound
 from chalicelib.itdocs import organizations
 from chalicelib.itdocs.acting import SyncUser
 from chalicelib.itdocs.policy import can
 from chalicelib.itdocs.routes.pages import signed_in_for_sync
-from chalicelib.matching.suggestions import SUGGESTION_THRESHOLD
+from chalicelib.matching.suggestions import SEARCH_FLOOR, SUGGESTION_THRESHOLD
 from chalicelib.sync import match_actions, matching_screen
 from chalicelib.sync.matching_screen import MATCHED, CustomerMatch
+from chalicelib.sync.vocabulary import product_name
 from chalicelib.web import http, params
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
@@ -118,6 +120,7 @@ def _render_screen(
         organization_names=screen.organization_names,
         can_act=can(user.user, "matching.manage"),
         threshold=SUGGESTION_THRESHOLD,
+        product_name=product_name,
         trail=screen.trail,
         flash=flash,
         error=error,
@@ -214,7 +217,8 @@ def match_to(page: Page, integration_id: str, customer_id: str) -> Response:
     try:
         act(page.runtime, user, integration_id, customer_id, _chosen_organization(form),
             expected_version=_version(form))
-    except (ConcurrentChange, InvalidInput) as problem:
+    except (ConcurrentChange, InvalidInput, NotFound) as problem:
+        # NotFound: the organization picked was deleted (or is being deleted) meanwhile.
         fresh = matching_screen.customer(page.runtime, user, integration_id, customer_id)
         return _render_match_to(
             page,
@@ -222,7 +226,7 @@ def match_to(page: Page, integration_id: str, customer_id: str) -> Response:
             fresh,
             form.get("q"),
             error=problem.message,
-            status=409 if isinstance(problem, ConcurrentChange) else 400,
+            status=400 if isinstance(problem, InvalidInput) else 409,
         )
     notice, tab = ("changed", "matched") if changing else ("matched", "unmatched")
     return page.redirect(_screen_url(integration_id, tab=tab, notice=notice, customer=customer_id))
@@ -237,7 +241,7 @@ def _render_match_to(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    typed = record.customer_name if search is None else search
+    typed = search.strip() if search and search.strip() else record.customer_name
     found = match_actions.search_organizations(user, typed)
     current = None
     if record.organization_id:
@@ -249,6 +253,8 @@ def _render_match_to(
         search=typed,
         found=found,
         current=current,
+        product_name=product_name,
+        search_floor=SEARCH_FLOOR,
         error=error,
     )
 

@@ -1,12 +1,13 @@
 """IT Docs organizations, `/itdocs/organizations/...`: list, home with the SaaS Protection card,
-create, edit; and their contacts (view with their protected services, create, edit)."""
+create, edit, delete (Administrators, after a confirmation page); and their contacts (view with
+their protected services, create, edit)."""
 
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.errors import AlreadyExists, InvalidInput
-from chalicelib.itdocs import acting, contacts, organizations
+from chalicelib.itdocs import acting, contacts, organization_deletion, organizations
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.contacts import ContactDetails
 from chalicelib.itdocs.organizations import Organization
@@ -60,6 +61,7 @@ def organization_home(page: Page, organization_id: str) -> Response:
     return page.render("itdocs/organization.html", organization=organization, contacts=people,
                        saas=saas, can_edit=can(actor, "organization.edit"),
                        can_add_contact=can(actor, "contact.create"),
+                       can_delete=can(actor, "organization.delete"),
                        flash=flash.message(FLASHES, page.query()))
 
 
@@ -86,6 +88,20 @@ def organization_save(page: Page, organization_id: str) -> Response:
     except (InvalidInput, AlreadyExists) as error:
         return _edit_page(page, organization, form.get("name", ""), error.message, 400)
     return page.redirect(flash.location(f"{BASE}/{organization_id}", "saved", name=renamed.name))
+
+
+@page_route(routes, "/organizations/{organization_id}/delete", "itdocs")
+def organization_delete_confirm(page: Page, organization_id: str) -> Response:
+    actor = signed_in(page, ITDOCS)
+    found = organization_deletion.preview(page.runtime, actor, organization_id)
+    return page.render("itdocs/organization_delete.html", preview=found)
+
+
+@page_route(routes, "/organizations/{organization_id}/delete", "itdocs", methods=["POST"])
+def organization_delete(page: Page, organization_id: str) -> Response:
+    page.form()
+    deleted = organization_deletion.delete(page.runtime, signed_in(page, ITDOCS), organization_id)
+    return page.redirect(flash.location(BASE, "deleted", name=deleted.name))
 
 
 # -- contacts --------------------------------------------------------------------------------------

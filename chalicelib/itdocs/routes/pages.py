@@ -24,6 +24,7 @@ NAV = (
 FLASHES = {
     "created": "Created {name}",
     "saved": "Saved {name}",
+    "deleted": "Deleted {name}: its contacts too, and its matches are back in Unmatched",
     **{f"now_{role}": f"{{name}} is now {role}" for role in ROLES},
     "key_revoked": "Revoked the key",
     "sso_saved": "Saved",

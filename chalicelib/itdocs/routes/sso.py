@@ -23,8 +23,9 @@ routes = Blueprint(__name__)
 SSO_COOKIE = relying_party.STATE_COOKIE
 
 
-def _login_page(page: Page, error: str, status: int) -> Response:
-    return page.render("itdocs/login.html", status=status, next=HOME, error=error)
+def _login_page(page: Page, error: str) -> Response:
+    """Back to the login page, which tells why (a refresh does not replay the hub's answer)."""
+    return page.redirect_with_problem("/itdocs/login", error)
 
 
 @page_route(routes, "/sso/start", "itdocs")
@@ -65,9 +66,9 @@ def sso_callback(page: Page) -> Response:
                         max_age=linking.MAX_AGE)
         return page.redirect("/itdocs/sso/link")
     except (LoginFailed, InvalidInput, NotLinked, NoAccount) as error:
-        return _login_page(page, error.message, 403 if isinstance(error, NoAccount) else 401)
-    except Forbidden as error:
-        return page.render("error.html", status=403, message=error.message, code="forbidden")
+        return _login_page(page, error.message)
+    except Forbidden as error:  # linking by someone the hub says may not: told on Single Sign-on
+        return page.redirect_with_problem("/itdocs/account/sso", error.message)
     token, _ = sessions.start(page.runtime, user, hub_sid=identity.sid or None,
                               previous_token=page.read_cookie(sessions.COOKIE))
     page.set_cookie(sessions.COOKIE, token)

@@ -6,8 +6,16 @@ from dataclasses import dataclass
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.errors import AlreadyExists, ConcurrentChange, InvalidInput, UpstreamError
-from chalicelib.portal import api_keys, security_settings, users
+from chalicelib.errors import (
+    AlreadyExists,
+    ConcurrentChange,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    UpstreamError,
+)
+from chalicelib.portal import api_keys, enable_login, security_settings, users
 from chalicelib.portal.policy import ROLES, can
 from chalicelib.portal.routes.pages import FLASHES, PORTAL, SECURITY, to_hub
 from chalicelib.portal.security_settings import JIT_ROLES
@@ -162,62 +170,86 @@ def security_view(page: Page) -> Response:
     return security_page(page, signed_in(page, PORTAL))
 
 
-@page_route(routes, "/admin/security/link", "portal", methods=["POST"])
-def security_link(page: Page) -> Response:
-    page.form()
-    actor = signed_in(page, PORTAL)
-    return to_hub(page, security_settings.start_link(page.runtime, actor, SECURITY))
+def _choices(form: dict[str, str], prefix: str = "") -> security_settings.Choices:
+    """The one form's toggles (a checkbox sends "on" only when ticked) and default role;
+    with `prefix="shown_"`, the values the form showed when it was loaded."""
+    return security_settings.Choices(
+        require_hub_login=form.get(f"{prefix}require_hub_login") == "on",
+        auto_create_users=form.get(f"{prefix}auto_create_users") == "on",
+        default_role=form.get(f"{prefix}default_role", ""),
+        auto_deactivate_users=form.get(f"{prefix}auto_deactivate_users") == "on")
 
 
-def _change(page: Page, change: str, done: str) -> Response:
+def _exception_button(form: dict[str, str]) -> tuple[str, bool] | None:
+    """(user id, True for Add / False for Delete) when a row's button sent the form."""
+    for name, add in (("add_exception", True), ("delete_exception", False)):
+        if name in form:
+            return params.optional(params.USER_ID, form[name]), add
+    return None
+
+
+@page_route(routes, "/admin/security", "portal", methods=["POST"])
+def security_save(page: Page) -> Response:
+    """The one Save (or a row's Add / Delete): every setting of the form is kept."""
     form = page.form()
     actor = signed_in(page, PORTAL)
-    rt = page.runtime
-    on = form.get("enabled") == "on"
+    button = _exception_button(form)
     try:
-        if change == "unlink":
-            security_settings.disable_link(rt, actor)
-        elif change == "require":
-            security_settings.set_require(rt, actor, on)
-        elif change == "auto_create":
-            security_settings.set_auto_create(rt, actor, on, form.get("default_role", ""))
-        elif change == "auto_deactivate":
-            security_settings.set_auto_deactivate(rt, actor, on)
-    except (InvalidInput, ConcurrentChange, UpstreamError) as error:
+        shown = _choices(form, "shown_") if "shown_default_role" in form else None
+        security_settings.save(page.runtime, actor, _choices(form), shown)
+        if button is not None:
+            security_settings.set_exception(page.runtime, actor, *button)
+    except (InvalidInput, NotFound, ConcurrentChange) as error:
         return security_page(page, actor, status=400, error=error.message)
+    done = "security_saved" if button is None else \
+        ("exception_added" if button[1] else "exception_deleted")
     return page.redirect(flash.location(SECURITY, done))
+
+
+@page_route(routes, "/admin/security/link", "portal", methods=["POST"])
+def security_link(page: Page) -> Response:
+    """Enable Login with Hub; "Sign in as a different hub user" asks the hub for its login."""
+    form = page.form()
+    actor = signed_in(page, PORTAL)
+    return to_hub(page, security_settings.start_link(page.runtime, actor, SECURITY,
+                                                     fresh_login=form.get("fresh") == "1"))
+
+
+@page_route(routes, "/admin/security/link", "portal")
+def security_link_confirm_form(page: Page) -> Response:
+    """"You are signed in to the hub as ... Link?": who is linking, before anything is linked."""
+    actor = signed_in(page, PORTAL)
+    try:
+        waiting = enable_login.pending(page.runtime, actor, page.read_cookie(enable_login.COOKIE))
+    except NotAuthenticated as expired:
+        return security_page(page, actor, status=400, error=expired.message)
+    return page.render("portal/security_link.html", identity=waiting.identity,
+                       may_link=waiting.may_link, error=None)
+
+
+@page_route(routes, "/admin/security/link/confirm", "portal", methods=["POST"])
+def security_link_confirm(page: Page) -> Response:
+    """Continue: link to the hub company of the hub user the page showed."""
+    form = page.form()
+    actor = signed_in(page, PORTAL)
+    try:
+        settings = enable_login.confirm(page.runtime, actor, page.read_cookie(enable_login.COOKIE),
+                                        form.get("subject", ""))
+    except (Forbidden, InvalidInput, NotAuthenticated, ConcurrentChange, UpstreamError) as error:
+        return security_page(page, actor, status=403 if isinstance(error, Forbidden) else 400,
+                             error=error.message)
+    page.clear_cookie(enable_login.COOKIE)
+    return page.redirect(flash.location(SECURITY, "hub_linked",
+                                        company=settings.hub_company_name or ""))
 
 
 @page_route(routes, "/admin/security/unlink", "portal", methods=["POST"])
 def security_unlink(page: Page) -> Response:
-    return _change(page, "unlink", "hub_unlinked")
-
-
-@page_route(routes, "/admin/security/require", "portal", methods=["POST"])
-def security_require(page: Page) -> Response:
-    return _change(page, "require", "require_saved")
-
-
-@page_route(routes, "/admin/security/auto-create", "portal", methods=["POST"])
-def security_auto_create(page: Page) -> Response:
-    return _change(page, "auto_create", "auto_create_saved")
-
-
-@page_route(routes, "/admin/security/auto-deactivate", "portal", methods=["POST"])
-def security_auto_deactivate(page: Page) -> Response:
-    return _change(page, "auto_deactivate", "auto_deactivate_saved")
-
-
-@page_route(routes, "/admin/security/exceptions/{user_id}", "portal", methods=["POST"])
-def security_exception(page: Page, user_id: str) -> Response:
-    form = page.form()
+    """Disable Login with Hub (what needs it turns off with it)."""
+    page.form()
     actor = signed_in(page, PORTAL)
-    action = form.get("action", "")
-    if action not in {"add", "delete"}:
-        raise InvalidInput("Unknown action.")
     try:
-        security_settings.set_exception(page.runtime, actor, user_id, action == "add")
-    except InvalidInput as error:
+        security_settings.disable_link(page.runtime, actor)
+    except (InvalidInput, ConcurrentChange, UpstreamError) as error:
         return security_page(page, actor, status=400, error=error.message)
-    return page.redirect(flash.location(SECURITY, "exception_added" if action == "add"
-                                        else "exception_deleted"))
+    return page.redirect(flash.location(SECURITY, "hub_unlinked"))

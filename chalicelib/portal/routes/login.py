@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.errors import InvalidInput, LoginFailed
+from chalicelib.errors import InvalidInput, LoginFailed, SessionEnded
 from chalicelib.portal import portal_login, sessions
 from chalicelib.portal.routes.pages import HOME
 from chalicelib.web import http
@@ -22,8 +22,12 @@ def _source_address(page: Page) -> str:
 
 @page_route(routes, "/login", "portal")
 def login_form(page: Page) -> Response:
-    next_path = http.local_path(page.query().get("next"), HOME)
-    return page.render("portal/login.html", next=next_path, error=None, identifier="")
+    """The login form; after a session was ended for its user, it says so (and nothing more)."""
+    query = page.query()
+    next_path = http.local_path(query.get("next"), HOME)
+    notice = SessionEnded.public_message if query.get("ended") == "1" else None
+    return page.render("portal/login.html", next=next_path, error=None, identifier="",
+                       notice=notice)
 
 
 @page_route(routes, "/login", "portal", methods=["POST"])

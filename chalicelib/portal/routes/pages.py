@@ -19,9 +19,9 @@ NAV = (
     NavLink("Home", "/portal/"),
     NavLink("Organizations", "/portal/organizations"),
     NavLink("SaaS Protection", "/portal/saas"),
-    NavLink("Admin: Users", "/portal/admin/users", "user.list"),
-    NavLink("Admin: Integrations › API Keys", "/portal/admin/api-keys", "user.list"),
-    NavLink("Admin: Security Settings", "/portal/admin/security", "security.manage"),
+    NavLink("Admin > Users", "/portal/admin/users", "user.list"),
+    NavLink("Admin > Integrations › API Keys", "/portal/admin/api-keys", "user.list"),
+    NavLink("Admin > Security Settings", "/portal/admin/security", "security.manage"),
 )
 FLASHES = {
     "user_created": "Created {name}",
@@ -33,9 +33,7 @@ FLASHES = {
     "key_scope_saved": "Saved the customers {key} can see",
     "hub_linked": "Login with Hub is enabled: linked to {company}",
     "hub_unlinked": "Login with Hub is disabled",
-    "require_saved": "Saved Require Log In with Hub",
-    "auto_create_saved": "Saved Automatic User Creation",
-    "auto_deactivate_saved": "Saved Automatic User Deactivation",
+    "security_saved": "Saved the Security Settings",
     "exception_added": "Added the user exception",
     "exception_deleted": "Deleted the user exception",
 }

@@ -1,8 +1,8 @@
 """Log In with Hub for the Partner Portal (`/portal/sso/...`): start, callback, account choice,
 and "Link your accounts" (the portal password, once, links an existing user to the hub identity).
 
-The callback also finishes enabling Login with Hub (a sign-in started from Admin > Security
-Settings), whose errors show on that page.
+The callback also answers a sign-in started by Enable Login with Hub (Admin > Security
+Settings): it shows whom the hub session belongs to and links only on Continue.
 """
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.auth.sso import accounts, linking, relying_party, tenant_choice
 from chalicelib.errors import (
-    ConcurrentChange,
-    Forbidden,
     InvalidInput,
     LoginFailed,
     NotAuthenticated,
     UpstreamError,
 )
-from chalicelib.portal import hub_linking, hub_login, security_settings, sessions
-from chalicelib.portal.routes.admin import security_page
-from chalicelib.portal.routes.pages import HOME, PORTAL, SECURITY, to_hub
+from chalicelib.portal import enable_login, hub_linking, hub_login, sessions
+from chalicelib.portal.routes.pages import HOME, PORTAL, to_hub
 from chalicelib.portal.users import PortalUser
-from chalicelib.web import flash, http, params
+from chalicelib.web import http, params
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 from chalicelib.web.signin import signed_in
@@ -30,6 +27,7 @@ from chalicelib.web.signin import signed_in
 routes = Blueprint(__name__)
 MODULE = hub_login.MODULE
 LINK = "/portal/sso/link"
+CONFIRM_LINK = "/portal/admin/security/link"  # "You are signed in to the hub as ... Link?"
 
 
 @page_route(routes, "/sso/start", "portal")
@@ -44,9 +42,12 @@ def sso_launch(page: Page) -> Response:
     return to_hub(page, relying_party.start(page.runtime, MODULE, return_to=HOME))
 
 
-def _login_error(page: Page, message: str, status: int = 401) -> Response:
-    return page.render("portal/login.html", status=status, next=HOME, error=message,
-                       identifier="")
+LOGIN = "/portal/login"
+
+
+def _login_error(page: Page, message: str) -> Response:
+    """Back to the login page with the message: a refresh never replays the hub's answer."""
+    return page.redirect_with_problem(LOGIN, message)
 
 
 def _signed_in_as(page: Page, user: PortalUser, return_to: str, hub_sid: str) -> Response:
@@ -63,13 +64,9 @@ def _finish_link(page: Page, identity: relying_party.HubIdentity) -> Response:
         actor = signed_in(page, PORTAL)
     except NotAuthenticated:
         return _login_error(page, "Log in to the Partner Portal as a Security Admin first.")
-    try:
-        security_settings.complete_link(page.runtime, actor, identity)
-    except (Forbidden, InvalidInput, ConcurrentChange, UpstreamError) as error:
-        return security_page(page, actor, status=403 if isinstance(error, Forbidden) else 400,
-                             error=error.message)
-    return page.redirect(flash.location(SECURITY, "hub_linked",
-                                        company=identity.hub_company_name))
+    page.set_cookie(enable_login.COOKIE, enable_login.seal(page.runtime, actor, identity),
+                    max_age=enable_login.MAX_AGE)
+    return page.redirect(CONFIRM_LINK)
 
 
 @page_route(routes, "/sso/callback", "portal")
@@ -80,7 +77,7 @@ def sso_callback(page: Page) -> Response:
         identity = relying_party.finish(page.runtime, MODULE, query=page.query(),
                                         state_cookie=state_cookie)
     except (LoginFailed, InvalidInput, UpstreamError) as error:
-        return _login_error(page, error.message, 502 if isinstance(error, UpstreamError) else 401)
+        return _login_error(page, error.message)
     if identity.purpose == "link":
         return _finish_link(page, identity)
     try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -50,6 +51,16 @@ class UserByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
     username = UnicodeAttribute(range_key=True)
 
 
+class UserByVerifiedEmail(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    """Sparse: only users whose email is verified carry `verified_email_key` (forgot password)."""
+
+    class Meta:
+        index_name = "by_verified_email"
+        projection = AllProjection()
+
+    verified_email_key = UnicodeAttribute(hash_key=True)
+
+
 class HubUserModel(Model):
     class Meta:
         logical_name = "hub_users"
@@ -75,8 +86,19 @@ class HubUserModel(Model):
     modules = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
     created_at = UTCDateTimeAttribute()
     last_login_at = UTCDateTimeAttribute(null=True)
+    # `email` is verified when `email_verified`; then `verified_email_key` (its lower case) puts
+    # the user in the by_verified_email index. A changed address waits in `pending_email`.
+    email_verified = BooleanAttribute(null=True)
+    verified_email_key = UnicodeAttribute(null=True)
+    pending_email = UnicodeAttribute(null=True)
+    verification_hash = UnicodeAttribute(null=True)  # SHA-256 of the live verification token
+    verification_expires_at = UTCDateTimeAttribute(null=True)
+    invited_at = UTCDateTimeAttribute(null=True)  # set until the invitation is accepted
+    invitation_hash = UnicodeAttribute(null=True)  # SHA-256 of the live invitation token
+    invitation_expires_at = UTCDateTimeAttribute(null=True)
     by_login = UserByLogin()
     by_company = UserByCompany()
+    by_verified_email = UserByVerifiedEmail()
 
 
 @dataclass
@@ -100,6 +122,13 @@ class HubUser:
     last_login_at: dt.datetime | None = None
     password_failures: int = 0
     last_password_failure_at: dt.datetime | None = None
+    email_verified: bool = False
+    pending_email: str | None = None
+    verification_hash: str | None = None
+    verification_expires_at: dt.datetime | None = None
+    invited_at: dt.datetime | None = None
+    invitation_hash: str | None = None
+    invitation_expires_at: dt.datetime | None = None
 
 
 _USER_FIELDS = [f for f in HubUser.__dataclass_fields__]
@@ -111,7 +140,13 @@ def _user(m: HubUserModel) -> HubUser:
     values["totp_last_step"] = int(m.totp_last_step or 0)
     values["failures"] = int(m.failures or 0)
     values["password_failures"] = int(m.password_failures or 0)
+    values["email_verified"] = bool(m.email_verified)
     return HubUser(**values)
+
+
+def email_key(email: str) -> str:
+    """How a verified address is indexed: trimmed, lower case."""
+    return email.strip().lower()
 
 
 def create_user(user: HubUser, login_key: str) -> None:
@@ -119,6 +154,7 @@ def create_user(user: HubUser, login_key: str) -> None:
     model = HubUserModel(user.user_id, login_key=login_key)
     for name in _USER_FIELDS:
         setattr(model, name, getattr(user, name))
+    model.verified_email_key = email_key(user.email) if user.email_verified else None
 
     def write(tx: Transaction) -> None:
         hub_markers.claim(tx, f"login#{login_key}", user.user_id)
@@ -141,6 +177,13 @@ def get_user(user_id: str) -> HubUser:
             return _user(HubUserModel.get(user_id))
     except HubUserModel.DoesNotExist as exc:
         raise NotFound("No such user.") from exc
+
+
+def users_by_verified_email(email: str, limit: int = 20) -> list[HubUser]:
+    """Users (of any company) whose verified email is `email`: one Query of a sparse index."""
+    with translated():
+        return [_user(m) for m in HubUserModel.by_verified_email.query(email_key(email),
+                                                                      limit=limit)]
 
 
 def users_of_company(company_id: str) -> Iterator[HubUser]:
@@ -219,7 +262,11 @@ def accept_totp_step(
 
 
 def update_user(user_id: str, **changes: Any) -> HubUser:
-    """Set plain fields (status, role, modules, MFA reset...). None removes an attribute."""
+    """Set plain fields (status, role, modules, MFA reset...). None removes an attribute.
+
+    A new `email` is unverified: it leaves the verified-email index."""
+    if "email" in changes:
+        changes = {**changes, "email_verified": False, "verified_email_key": None}
     actions: list[Action] = []
     for name, value in changes.items():
         attr = getattr(HubUserModel, name)
@@ -233,3 +280,17 @@ def update_user(user_id: str, **changes: Any) -> HubUser:
             raise NotFound("No such user.") from exc
         raise
     return _user(model)
+
+
+def update_where(user_id: str, actions: list[Action], condition: Condition) -> bool:
+    """One conditional UpdateItem on a user; False (nothing written) when the user is missing or
+    the condition failed."""
+    try:
+        with translated():
+            HubUserModel(user_id).update(actions=actions,
+                                         condition=HubUserModel.user_id.exists() & condition)
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True

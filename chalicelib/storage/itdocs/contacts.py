@@ -1,9 +1,14 @@
 """IT Docs contacts, keyed by account and "<organization>#<contact>" (an organization's contacts
-are one Query)."""
+are one Query).
+
+A new contact is written with the organization's guard (`organizations.organization_guard`) in the
+same transaction, so no contact is added to an organization whose deletion has begun.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -12,6 +17,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class ItDocsContactModel(Model):
@@ -54,12 +60,14 @@ def _contact(m: ItDocsContactModel) -> ContactRecord:
                          m.phone or "")
 
 
-def save_new_contact(record: ContactRecord) -> None:
-    model = ItDocsContactModel(
-        record.account_id, contact_key(record.organization_id, record.contact_id),
-        contact_id=record.contact_id, organization_id=record.organization_id, name=record.name,
-        title=record.title, phone=record.phone, emails=list(record.emails),
-        created_at=record.created_at, updated_at=record.updated_at)
+def save_new_contact(record: ContactRecord,
+                     guard: Callable[[Transaction], None] | None = None) -> None:
+    """Write a new contact; with `guard` (the organization's), in one transaction with it:
+    NotFound when the organization is gone or being deleted."""
+    if guard is not None:
+        _save_guarded(_new_model(record), guard)
+        return
+    model = _new_model(record)
     try:
         with translated():
             model.save(condition=ItDocsContactModel.contact_key.does_not_exist())
@@ -67,6 +75,26 @@ def save_new_contact(record: ContactRecord) -> None:
         if is_condition_failure(exc):
             raise AlreadyExists("Contact id collision.") from exc
         raise
+
+
+def _save_guarded(model: ItDocsContactModel, guard: Callable[[Transaction], None]) -> None:
+    def write(tx: Transaction) -> None:
+        guard(tx)
+        tx.save(model, condition=ItDocsContactModel.contact_key.does_not_exist())
+
+    failed = write_transaction(write)
+    if 0 in failed:
+        raise NotFound("No such organization.")
+    if failed:
+        raise AlreadyExists("Contact id collision.")
+
+
+def _new_model(record: ContactRecord) -> ItDocsContactModel:
+    return ItDocsContactModel(
+        record.account_id, contact_key(record.organization_id, record.contact_id),
+        contact_id=record.contact_id, organization_id=record.organization_id, name=record.name,
+        title=record.title, phone=record.phone, emails=list(record.emails),
+        created_at=record.created_at, updated_at=record.updated_at)
 
 
 def get_contact(account_id: str, organization_id: str, contact_id: str) -> ContactRecord:
@@ -78,10 +106,20 @@ def get_contact(account_id: str, organization_id: str, contact_id: str) -> Conta
         raise NotFound("No such contact.") from exc
 
 
-def contacts_of_organization(account_id: str, organization_id: str) -> list[ContactRecord]:
+def contacts_of_organization(account_id: str, organization_id: str, *,
+                             consistent: bool = False) -> list[ContactRecord]:
+    """The organization's contacts (one Query; `consistent` reads every write made before it)."""
     with translated():
         return [_contact(m) for m in ItDocsContactModel.query(
-            account_id, ItDocsContactModel.contact_key.startswith(f"{organization_id}#"))]
+            account_id, ItDocsContactModel.contact_key.startswith(f"{organization_id}#"),
+            consistent_read=consistent)]
+
+
+def add_contact_delete(tx: Transaction, record: ContactRecord) -> None:
+    """Delete the contact in `tx` (it must still exist)."""
+    model = ItDocsContactModel(record.account_id,
+                               contact_key(record.organization_id, record.contact_id))
+    tx.delete(model, condition=ItDocsContactModel.contact_key.exists())
 
 
 def update_contact(record: ContactRecord) -> None:

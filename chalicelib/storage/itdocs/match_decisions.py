@@ -218,6 +218,16 @@ def customers_of_organization(account_id: str, organization_id: str) -> list[tup
         return sorted((m.integration_id, m.customer_id) for m in found)
 
 
+def matched_to_organization(integration_id: str, organization_id: str) -> list[CustomerMatch]:
+    """The integration's customers matched to the organization, by a strongly consistent Query
+    of the integration's records (the index could still miss a match written a moment ago)."""
+    with translated():
+        found = CustomerMatchModel.query(
+            integration_id, consistent_read=True,
+            filter_condition=CustomerMatchModel.organization_id == organization_id)
+        return [_match(m) for m in found if m.status == MATCHED]
+
+
 def audit_trail(integration_id: str, limit: int = 50) -> list[AuditEntry]:
     """The integration's latest matching changes, newest first."""
     with translated():
@@ -282,10 +292,24 @@ def add_decision(tx: Transaction, decision: Decision) -> None:
     tx.save(_audit_model(decision.entry), condition=MatchingAuditModel.entry_key.does_not_exist())
 
 
-def save_decision(record: CustomerMatch, entry: AuditEntry) -> None:
+def save_decision(record: CustomerMatch, entry: AuditEntry,
+                  guard: Callable[[Transaction], None] | None = None) -> None:
     """A person's change and its audit entry in one transaction; ConcurrentChange if the record
-    changed since it was read."""
-    if write_transaction(lambda tx: add_decision(tx, Decision(record, entry))):
+    changed since it was read. `guard` adds a check of the organization matched to (the
+    organizations' `organization_guard`): ConcurrentChange, saying so, when it failed."""
+
+    def write(tx: Transaction) -> None:
+        add_decision(tx, Decision(record, entry))
+        if guard is not None:
+            guard(tx)
+
+    failed = write_transaction(write)
+    if 2 in failed:
+        raise ConcurrentChange(
+            f"{entry.organization_name or 'The organization'} was deleted at the same time, "
+            f"so {record.customer_name} was not matched to it."
+        )
+    if failed:
         raise ConcurrentChange(
             f"{record.customer_name} was changed by someone else at the same time. "
             "Reload the page and try again."

@@ -1,15 +1,22 @@
-"""IT Docs organizations, unique by exact name per account (a marker), keyed by account."""
+"""IT Docs organizations, unique by exact name per account (a marker), keyed by account.
+
+An organization being deleted carries `deleting_since`: every write that attaches something to an
+organization (a match, a contact) checks in its own transaction that the organization exists and
+carries no such mark (`organization_guard`), so nothing is attached once a deletion has begun.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
-from chalicelib.storage.base import translated
+from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.itdocs.markers import itdocs_markers
 from chalicelib.storage.itdocs.match_decisions import DecisionFor, add_decision
 from chalicelib.storage.transactions import Transaction, write_transaction
@@ -27,6 +34,7 @@ class ItDocsOrganizationModel(Model):
     created_by = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    deleting_since = UTCDateTimeAttribute(null=True)  # set when a deletion began
 
 
 @dataclass
@@ -37,6 +45,7 @@ class OrganizationRecord:
     created_at: dt.datetime
     updated_at: dt.datetime
     created_by: str = ""
+    deleting_since: dt.datetime | None = None
 
 
 def name_marker(account_id: str, name_key: str) -> str:
@@ -45,7 +54,7 @@ def name_marker(account_id: str, name_key: str) -> str:
 
 def _organization(m: ItDocsOrganizationModel) -> OrganizationRecord:
     return OrganizationRecord(m.organization_id, m.account_id, m.name, m.created_at,
-                              m.updated_at, m.created_by or "")
+                              m.updated_at, m.created_by or "", m.deleting_since)
 
 
 def _taken(name: str) -> AlreadyExists:
@@ -115,3 +124,47 @@ def rename_organization(current: OrganizationRecord, old_key: str, new_name: str
         if taken and taken != current.organization_id:
             raise _taken(new_name)
         raise ConcurrentChange()
+
+
+# --------------------------------------------------------------------------------------------------
+# Deleting
+
+
+Guard = Callable[[Transaction], None]
+
+
+def organization_guard(account_id: str, organization_id: str) -> Guard:
+    """Adds to a transaction the check that the organization exists and is not being deleted."""
+
+    def check(tx: Transaction) -> None:
+        tx.condition_check(ItDocsOrganizationModel, account_id, organization_id,
+                           condition=ItDocsOrganizationModel.organization_id.exists()
+                           & ItDocsOrganizationModel.deleting_since.does_not_exist())
+
+    return check
+
+
+def mark_deleting(account_id: str, organization_id: str, now: dt.datetime) -> OrganizationRecord:
+    """Mark the organization as being deleted (keeping an earlier mark); NotFound when it is gone.
+
+    From this write on, `organization_guard` refuses every match or contact written to it.
+    """
+    model = ItDocsOrganizationModel(account_id, organization_id)
+    since = ItDocsOrganizationModel.deleting_since
+    try:
+        with translated():
+            model.update(actions=[since.set(since | now)],
+                         condition=ItDocsOrganizationModel.organization_id.exists())
+    except UpdateError as exc:
+        if is_condition_failure(exc):
+            raise NotFound("No such organization.") from exc
+        raise
+    return _organization(model)
+
+
+def add_organization_delete(tx: Transaction, record: OrganizationRecord, name_key: str) -> None:
+    """Delete the organization (only once marked as being deleted) and free its name, in `tx`."""
+    model = ItDocsOrganizationModel(record.account_id, record.organization_id)
+    tx.delete(model, condition=ItDocsOrganizationModel.deleting_since.exists())
+    itdocs_markers.release(tx, name_marker(record.account_id, name_key),
+                           owner_id=record.organization_id)

@@ -45,7 +45,9 @@ def test_username_is_unique_within_a_company_ignoring_case(client):
     reply = client.post("/hub/admin/users", {
         "username": "ALICE", "email": "a2@example.com", "name": "A2", "password": PASSWORD,
         "role": "User"})
-    assert reply.status == 400 and "already taken" in reply.text
+    assert reply.status == 303 and reply.location == "/hub/admin/users#add-user"
+    shown = client.get("/hub/admin/users")  # the form again, with the refusal and the values
+    assert "already taken" in shown.text and 'value="a2@example.com"' in shown.text
 
 
 def test_same_username_allowed_in_another_company(aws):
@@ -83,12 +85,16 @@ def test_reactivate_and_delete(client, received):
     _user_row_action(client, bob.user.user_id, "deactivate")
     _user_row_action(client, bob.user.user_id, "reactivate")
     assert user_store.get_user(bob.user.user_id).status == "active"
-    _user_row_action(client, bob.user.user_id, "delete")
+    asked = _user_row_action(client, bob.user.user_id, "delete")
+    assert asked.location == f"/hub/admin/users/{bob.user.user_id}/delete"
+    assert user_store.get_user(bob.user.user_id).status == "active"  # not before it is confirmed
+    _user_row_action(client, bob.user.user_id, "delete", confirmed="yes")
     assert user_store.get_user(bob.user.user_id).status == "deleted"
     assert [e.kind for e in received] == ["user.deactivated", "sessions.revoked",
                                           "user.reactivated", "user.deleted", "sessions.revoked"]
     refused = _user_row_action(client, bob.user.user_id, "reactivate")
-    assert refused.status == 400
+    assert refused.status == 303 and refused.location == "/hub/admin/users"
+    assert "A deleted user cannot be reactivated." in client.get(refused.location).text
 
 
 def test_reset_mfa_makes_the_user_enroll_again(client):
@@ -108,7 +114,7 @@ def test_every_administrative_kill_tells_every_module_to_end_sessions(client, re
     bob = make_account(username="bob", role="User", company=master.company)
     log_in(client, master)
     for action in ("reset_mfa", "deactivate", "reactivate", "delete"):
-        assert _user_row_action(client, bob.user.user_id, action).status == 303
+        assert _user_row_action(client, bob.user.user_id, action, confirmed="yes").status == 303
     revoked = [e for e in received if e.kind == "sessions.revoked"]
     assert [e.detail["reason"] for e in revoked] == ["mfa_reset", "deactivated", "deleted"]
     assert all(e.subject == bob.user.user_id and "module" not in e.detail for e in revoked)
@@ -138,7 +144,10 @@ def test_another_companys_user_is_not_found(client):
 def test_master_cannot_deactivate_themselves(client):
     master = make_account()
     log_in(client, master)
-    assert _user_row_action(client, master.user.user_id, "deactivate").status == 403
+    refused = _user_row_action(client, master.user.user_id, "deactivate")
+    assert refused.status == 303 and refused.location == "/hub/admin/users"
+    assert "You do not have permission to do that." in client.get(refused.location).text
+    assert user_store.get_user(master.user.user_id).status == "active"
 
 
 def test_my_modules_lists_linked_modules_the_user_may_use(client):

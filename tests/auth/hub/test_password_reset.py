@@ -22,6 +22,7 @@ from chalicelib.storage.hub import users as store
 from devstack import dynamodb_local
 from devstack.mail_catcher import CaughtMail, MailCatcher
 from tests.auth.hub.helpers import Account, log_in, make_account
+from tests.auth.hub.test_security_alerts import refusing_mail_queue
 from tests.fakes import build_for_tests
 from tests.web_client import Reply, WebClient
 
@@ -296,3 +297,16 @@ def test_a_failed_send_is_logged_and_the_answer_is_the_same(aws, client, log_lin
     assert "SMTP" in str(failed[0]["reason"])
     assert log_lines.named("queue_message_failed")[0]["queue"] == "linkhub-mail"
     assert all("token" not in json.dumps(event) for event in log_lines.events)
+
+
+def test_the_reset_stands_when_the_mail_queue_refuses_the_alert(mailing, client, mail_catcher,
+                                                               log_lines):
+    account = make_account()
+    ask_for_link(client, account.company.name, "alice")
+    path = reset_path(reset_link_mail(mail_catcher, account))
+    refusing = refusing_mail_queue(mailing)
+    assert set_new_password(client, path).status == 200
+    assert passwords.verify(store.get_user(account.user.user_id).password_hash, NEW_PASSWORD)
+    assert refusing.tries == 1
+    assert [e["template"] for e in log_lines.named("security_alert_not_queued")] == [
+        "password_changed"]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalicelib.auth.hub import accounts, sessions
 from chalicelib.auth.hub.oidc import clients, keys
@@ -157,6 +157,9 @@ def parse_authorization(rt: Runtime, params: Mapping[str, Sequence[str]]) -> Aut
         raise refuse("request_not_supported", "Request objects are not supported.")
     if values["request_uri"] is not None:
         raise refuse("request_uri_not_supported", "Request objects are not supported.")
+    asked = (values["prompt"] or "").split()
+    if "none" in asked and len(asked) > 1:
+        raise refuse("invalid_request", "prompt=none cannot be combined with other values.")
     if values["response_type"] != "code":
         raise refuse("unsupported_response_type", "Only the authorization code flow is supported.")
     scopes = (values["scope"] or "").split()
@@ -185,25 +188,14 @@ def error_location(settings: Settings, redirect_uri: str, error: str, descriptio
                                       "state": state, "iss": settings.hub_issuer})
 
 
-def login_location(rt: Runtime, request: AuthorizationRequest,
-                   params: Mapping[str, Sequence[str]]) -> str:
-    """Where to send a browser with no hub session: the login page, back here afterwards."""
-    if "none" in request.prompt.split():
-        raise RedirectedError(
-            error_location(rt.settings, request.redirect_uri, "login_required",
-                           "The user is not signed in to the hub.", request.state),
-            "login_required", "The user is not signed in to the hub.")
-    query = urlencode([(k, v) for k, values in params.items() for v in values])
-    return "/hub/login?next=" + quote(f"{AUTHORIZE_PATH}?{query}", safe="")
-
-
 def user_claims(user: HubUser) -> dict[str, Any]:
     """The claims the ID token and userinfo carry for this user."""
     return {
+        # `email` stays the verified address while a changed one waits for its link
+        # (auth/hub/email_verification.py); true only for an address proven by a mailed link,
+        # since relying parties link accounts by a verified email.
         "email": user.email,
-        # The hub verifies no email yet, and a Master can set any email on the Users page: a
-        # relying party must never take this address as proven (it would link accounts by it).
-        "email_verified": False,
+        "email_verified": user.email_verified is True,
         "name": user.name,
         "preferred_username": user.username,
         "company_id": user.company_id,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib import logs
-from chalicelib.auth.hub import totp
+from chalicelib.auth.hub import security_alerts, totp
 from chalicelib.auth.hub.policy import can
 from chalicelib.auth.hub.push import challenges, protocol
 from chalicelib.clock import epoch_seconds
@@ -75,7 +75,8 @@ def device_name(name: str) -> str:
 
 
 def enroll(
-    rt: Runtime, *, user_id: str, credential: str, algorithm: str, public_key: str, name: str
+    rt: Runtime, *, user_id: str, credential: str, algorithm: str, public_key: str, name: str,
+    origin: security_alerts.Origin = security_alerts.UNKNOWN,
 ) -> tuple[PushRegistration, PushDevice]:
     """Register a device's public key with a valid enrollment credential (which is used up).
 
@@ -102,6 +103,7 @@ def enroll(
     except ConcurrentChange as exc:
         raise NotAuthenticated(ENROLLMENT_REFUSED) from exc
     logs.event("push_device_added", user_id=user_id, device_id=device.device_id)
+    security_alerts.push_device_added(rt, user_id, device.name, origin)
     return updated, device
 
 
@@ -115,13 +117,16 @@ def devices_of(actor: HubUser) -> list[PushDevice]:
     return sorted(registration.devices.values(), key=lambda d: d.added_at)
 
 
-def remove(rt: Runtime, actor: HubUser, device_id: str) -> None:
+def remove(rt: Runtime, actor: HubUser, device_id: str,
+           origin: security_alerts.Origin = security_alerts.UNKNOWN) -> None:
     """Remove one of the actor's own devices; its open sign-in requests are withdrawn."""
     if not can(actor, "device.remove"):
         raise Forbidden()
+    named = {device.device_id: device.name for device in devices_of(actor)}
     store.remove_device(actor.user_id, device_id)
     challenges.withdraw_in_flight(rt, actor.user_id)
     logs.event("push_device_removed", user_id=actor.user_id, device_id=device_id)
+    security_alerts.push_device_removed(rt, actor, named.get(device_id, device_id), origin)
 
 
 def reset(rt: Runtime, actor: HubUser, target: HubUser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.auth.hub import login, password_reset, sessions
+from chalicelib.auth.hub import login, password_reset, security_alerts, sessions
 from chalicelib.auth.hub.oidc import clients
 from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated
 from chalicelib.web import http
@@ -115,7 +115,10 @@ def enroll_submit(page: Page) -> Response:
     attempt = attempt_at(page, "enroll")
     try:
         token, _, _ = login.complete_enrollment(page.runtime, attempt, form.get("code", ""),
-                                                page.read_cookie(sessions.COOKIE))
+                                                page.read_cookie(sessions.COOKIE),
+                                                security_alerts.Origin(
+                                                    http.source_address(page.request),
+                                                    http.user_agent(page.request)))
     except InvalidInput as error:
         uri, qr = login.enrollment(page.runtime, attempt)
         return page.render("hub/login_enroll.html", status=400, attempt=attempt, uri=uri, qr=qr,
@@ -198,7 +201,8 @@ def forgot_submit(page: Page) -> Response:
     """The same answer whatever exists: the lookup and the mail happen on the mail queue."""
     form = page.form()
     try:
-        password_reset.request(page.runtime, form.get("company", ""), form.get("username", ""))
+        password_reset.request(page.runtime, form.get("company", ""), form.get("username", ""),
+                               form.get("email", ""))
     except InvalidInput as error:
         return page.render("hub/login_forgot.html", status=400, error=error.message, values=form)
     return page.render("hub/login_forgot_sent.html")

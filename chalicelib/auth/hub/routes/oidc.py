@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Request, Response
 
 from chalicelib import errors, runtime
 from chalicelib.auth.hub import sessions
-from chalicelib.auth.hub.oidc import clients, keys, provider
+from chalicelib.auth.hub.oidc import clients, keys, prompts, provider
 from chalicelib.auth.hub.routes.pages import HUB, NO_STORE, PUBLIC_CACHE
 from chalicelib.auth.hub.sessions import HubSession, HubUser
 from chalicelib.web import http
@@ -78,9 +78,9 @@ def authorize(page: Page) -> Response:
     params = _authorize_params(page)
     try:
         request = provider.parse_authorization(page.runtime, params)
-        signed = _hub_session(page)
+        signed = None if prompts.wants_fresh_login(request) else _hub_session(page)
         if signed is None:
-            return page.redirect(provider.login_location(page.runtime, request, params))
+            return page.redirect(prompts.login_location(page.runtime, request, params))
         return page.redirect(provider.authorize(page.runtime, request, *signed))
     except provider.RedirectedError as error:
         return page.redirect(error.location)

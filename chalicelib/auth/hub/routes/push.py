@@ -7,6 +7,7 @@ from typing import Any
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib import runtime
+from chalicelib.auth.hub import security_alerts
 from chalicelib.auth.hub.push import challenges, devices
 from chalicelib.errors import InvalidInput
 from chalicelib.web import http, json_body
@@ -43,6 +44,7 @@ def device_enroll(request: Request) -> Response:
         algorithm=_text(data, "algorithm"),
         public_key=_text(data, "public_key", 1024),
         name=_text(data, "name"),
+        origin=security_alerts.Origin(http.source_address(request), http.user_agent(request)),
     )
     return http.json_response(
         {"user_id": registration.user_id, "device_id": device.device_id, "name": device.name,

@@ -64,7 +64,9 @@ def test_the_clients_page_lists_post_logout_uris_apart(client):
     assert "Post-logout" in listing.text and AFTER_LOGOUT in listing.text
     bad = client.post("/hub/admin/clients", {"name": "Bad", "redirect_uris": CALLBACK,
                                              "post_logout_redirect_uris": "http://evil.example/"})
-    assert bad.status == 400 and "must use https" in bad.text
+    assert bad.status == 303
+    shown = client.get("/hub/admin/clients")
+    assert "must use https" in shown.text and 'value="Bad"' in shown.text
 
 
 def test_the_confirmation_page_may_post_on_only_to_the_proven_return_address(client,
