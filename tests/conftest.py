@@ -31,7 +31,7 @@ from tests.fakes import build_for_tests  # noqa: E402
 from tests.web_client import WebClient  # noqa: E402
 
 # Mail fixtures (`mail_catcher`, `session_mail_catcher`, `mailing`): tests/mail_catcher.py.
-pytest_plugins = ["tests.mail_catcher"]
+pytest_plugins = ["tests.mail_catcher", "tests.recorded"]
 
 
 @pytest.fixture

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
-from collections.abc import Iterator
 from urllib.parse import urlsplit
-
-import pytest
 
 from app import app
 from chalicelib import runtime
 from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth import passwords
 from chalicelib.auth.hub import password_reset
-from chalicelib.auth.lifecycle_events import LifecycleEvent
 from chalicelib.storage import tables
 from chalicelib.storage.hub import users as store
 from devstack import dynamodb_local
@@ -28,37 +23,6 @@ from tests.web_client import Reply, WebClient
 
 NEW_PASSWORD = "quiet-meadow-copper-71"
 SAME_ANSWER = "If an account matches, we sent a link"
-
-
-class Recorded(logging.Handler):
-    """The app's JSON log lines while a test runs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[dict[str, object]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.events.append(json.loads(record.getMessage()))
-
-    def named(self, name: str) -> list[dict[str, object]]:
-        return [event for event in self.events if event.get("event") == name]
-
-
-@pytest.fixture
-def log_lines() -> Iterator[Recorded]:
-    recorded = Recorded()
-    logger = logging.getLogger("linkhub")
-    logger.addHandler(recorded)
-    yield recorded
-    logger.removeHandler(recorded)
-
-
-@pytest.fixture
-def published() -> Iterator[list[LifecycleEvent]]:
-    events: list[LifecycleEvent] = []
-    lifecycle.subscribe(events.append)
-    yield events
-    lifecycle.unsubscribe(events.append)
 
 
 def ask_for_link(client: WebClient, company: str, username: str) -> Reply:

@@ -6,12 +6,8 @@ applied, the other sessions ended and this one kept."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,7 +16,6 @@ from chalicelib import runtime
 from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth import passwords, throttle
 from chalicelib.auth.hub import totp
-from chalicelib.auth.lifecycle_events import LifecycleEvent
 from chalicelib.storage.hub import users as store
 from chalicelib.storage.hub.audit import hub_audit
 from devstack.mail_catcher import CaughtMail, MailCatcher
@@ -31,37 +26,6 @@ from tests.web_client import Reply, WebClient
 NEW_PASSWORD = "quiet-meadow-copper-71"
 NOT_YOU = "If this wasn't you, contact your Master."
 WHEN = "When: 2026-01-05 09:00 (UTC)"
-
-
-class Recorded(logging.Handler):
-    """The app's JSON log lines while a test runs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[dict[str, Any]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.events.append(json.loads(record.getMessage()))
-
-    def named(self, name: str) -> list[dict[str, Any]]:
-        return [event for event in self.events if event.get("event") == name]
-
-
-@pytest.fixture
-def log_lines() -> Iterator[Recorded]:
-    recorded = Recorded()
-    logger = logging.getLogger("linkhub")
-    logger.addHandler(recorded)
-    yield recorded
-    logger.removeHandler(recorded)
-
-
-@pytest.fixture
-def published() -> Iterator[list[LifecycleEvent]]:
-    events: list[LifecycleEvent] = []
-    lifecycle.subscribe(events.append)
-    yield events
-    lifecycle.unsubscribe(events.append)
 
 
 @pytest.fixture
