@@ -4,7 +4,6 @@ API nor an IT Docs sync ever sees a partner's older customers as gone."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +16,7 @@ from chalicelib.storage import tables
 from chalicelib.storage.portal import list_backfill, list_positions
 from chalicelib.storage.portal.saas_customers import SaasCustomerModel
 from chalicelib.storage.portal.saas_seats import SaasSeatModel
+from devstack import dynamodb_local
 from tests.fakes import build_for_tests
 from tests.portal.helpers import make_partner
 from tests.web_client import WebClient
@@ -26,11 +26,14 @@ OLDER = (SaasSeatModel, SaasCustomerModel)
 
 
 @pytest.fixture
-def own_tables(ddblocal_endpoint: str, frozen_time) -> Iterator[WebClient]:
-    """Tables of this test's own prefix, the seats' and customers' made as an older version made
-    them: without the list index (which shared tables must keep)."""
+def own_tables(frozen_time) -> Iterator[WebClient]:
+    """A DynamoDB Local of this test's own (building an index on the shared one waits behind
+    every other test's tables), the seats' and customers' tables made as an older version made
+    them: without the list index."""
+    port = dynamodb_local.free_port()
+    process = dynamodb_local.start(port)
     settings = from_environment().with_overrides(
-        dynamodb_endpoint=ddblocal_endpoint, table_prefix=f"upgrade{uuid.uuid4().hex[:8]}-")
+        dynamodb_endpoint=f"http://127.0.0.1:{port}", table_prefix="upgrade-")
     runtime.install(build_for_tests(settings, clock=frozen_time))
     client = tables.connection().client
     for model in tables.all_models():
@@ -47,8 +50,8 @@ def own_tables(ddblocal_endpoint: str, frozen_time) -> Iterator[WebClient]:
     try:
         yield WebClient(app)
     finally:
-        tables.delete_tables()
         runtime.reset()
+        dynamodb_local.stop(process)
 
 
 def _as_stored_before_paging() -> None:
