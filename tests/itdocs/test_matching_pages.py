@@ -88,6 +88,9 @@ def test_accept_suggested_match_from_the_screen(
     matched = client.get(url(tenant, "?tab=matched"))
     assert "Fabrikam, Inc." in row(matched.text, "2")
     assert tenant.manager.email in matched.text  # the audit trail says who
+    # when, as a time the viewer's browser shows in its own zone (UTC without JavaScript)
+    stamp = aws.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f'<time datetime="{stamp}" data-local>' in row(matched.text, "2")
 
 
 def test_bulk_accept_of_selected_suggestions(
