@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from chalicelib.errors import NotAuthenticated
@@ -23,6 +25,7 @@ class StoredSession(TimedSession, Protocol):
 
 
 class SessionUser(Protocol):
+    user_id: str
     status: str
 
 
@@ -58,24 +61,56 @@ class SessionStore(Protocol[Session, User]):
     def touch_session(self, session_key: str, now: dt.datetime) -> None: ...
 
 
+# The ids a cookie token may name before its secret: record ids (32 hex digits) and the like.
+_TOKEN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def hinted_token(secret: str, *ids: str) -> str:
+    """A cookie token that names the ids its page reads with the session (the user's, the
+    company's), so all of them are read in one call. The ids are never trusted alone: the session
+    is stored under the hash of the whole token, and must name the same user."""
+    if not all(_TOKEN_ID.fullmatch(part) for part in ids):
+        raise ValueError("a token names only plain ids")
+    return ".".join([*ids, secret])
+
+
+def token_ids(token: str, count: int) -> tuple[str, ...] | None:
+    """The `count` ids a token names (None for a token from before, or a mangled one)."""
+    parts = token.split(".")
+    if len(parts) != count + 1 or not all(_TOKEN_ID.fullmatch(part) for part in parts[:-1]):
+        return None
+    return tuple(parts[:-1])
+
+
+Read = Callable[[str], tuple[Session | None, User | None]]
+
+
 def resume(store: SessionStore[Session, User], token: str | None,
-           now: dt.datetime) -> tuple[Session, User]:
+           now: dt.datetime, read: Read[Session, User] | None = None) -> tuple[Session, User]:
     """The live session and its active user; an expired, idle or deprovisioned one is deleted.
 
-    DynamoDB calls: get session, get user, and a last-seen update at most every few minutes.
+    `read` reads the session (by key) and its user together (one call); without it they are read
+    one after the other. Either way a session naming another user than the one read is no
+    session. DynamoDB calls: the read, and a last-seen update at most every few minutes.
     """
     if not token:
         raise NotAuthenticated()
     key = session_key(token)
-    session = store.get_session(key)
+    session, user = (read or _one_by_one(store))(key)
     if session is None or not is_live(session, now):
         if session is not None:
             store.delete_session(key)
         raise NotAuthenticated()
-    user = store.get_user(session.user_id)
-    if user is None or user.status != "active":
+    if user is None or user.user_id != session.user_id or user.status != "active":
         store.delete_session(key)
         raise NotAuthenticated()
     if needs_touch(session, now):
         store.touch_session(key, now)
     return session, user
+
+
+def _one_by_one(store: SessionStore[Session, User]) -> Read[Session, User]:
+    def read(key: str) -> tuple[Session | None, User | None]:
+        session = store.get_session(key)
+        return session, (store.get_user(session.user_id) if session else None)
+    return read
