@@ -67,8 +67,14 @@ test: system-deps deps
 	$(BIN)/pytest -q -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
+# Every bench in its own process, each to its end; the target fails if any failed. cold_start
+# measures build/package (run `make package` first).
 bench: deps
-	$(BIN)/python -m bench
+	@status=0; \
+	for name in $$($(BIN)/python -c 'from bench.__main__ import benchmark_names as b; print(*b())'); do \
+		$(BIN)/python -m bench $$name || { echo "bench.$$name FAILED"; status=1; }; \
+	done; \
+	exit $$status
 
 package: deps
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --stage prod \

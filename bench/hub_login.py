@@ -1,8 +1,13 @@
 """The hub's cold start and login: import time of `app` against its dependencies, then each login
-step's time and DynamoDB calls, in-process (chalice.test.Client) against DynamoDB Local.
+step's time, CPU and DynamoDB calls, in-process (chalice.test.Client) against DynamoDB Local.
 
 The call budget of a login request is 3 DynamoDB calls and no Scan; the last column says whether
 each request kept it (counted through botocore's event hooks, transactions included).
+
+The CPU table splits a warm login's CPU into the password hash (argon2id, timed inside the
+request) and everything else, next to two floors measured in the same run: the hash alone, and a
+raw boto3 GetItem (the client CPU one DynamoDB call costs at best). The goal: everything else at
+most 20% of the hash.
 """
 
 from __future__ import annotations
@@ -98,6 +103,8 @@ class StepFigures:
     name: str
     ms: list[float] = field(default_factory=list)
     calls: list[Counter[str]] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    hash_ms: list[float] = field(default_factory=list)
 
     def row(self) -> list[object]:
         worst = max(self.calls, key=lambda c: sum(c.values()))
@@ -133,9 +140,10 @@ class LoginRecorder:
         self.recording = True
 
     def __call__(self, name: str, request: Callable[[], Any], status: int) -> Any:
-        with counting_every_call() as calls:
-            started = time.perf_counter()
+        with counting_every_call() as calls, timing_hashes() as hashes:
+            started, cpu_started = time.perf_counter(), time.process_time()
             reply = request()
+            cpu = (time.process_time() - cpu_started) * 1000
             elapsed = (time.perf_counter() - started) * 1000
         if reply.status != status:
             raise RuntimeError(f"{name}: expected {status}, got {reply!r}")
@@ -143,7 +151,77 @@ class LoginRecorder:
             figures = self.steps.setdefault(name, StepFigures(name))
             figures.ms.append(elapsed)
             figures.calls.append(Counter(calls))
+            figures.cpu_ms.append(cpu)
+            figures.hash_ms.append(sum(hashes))
         return reply
+
+
+class TimedHasher:
+    """The app's argon2 hasher, with the CPU of each `verify` noted while a bench times it."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.hasher = hasher
+        self.samples: list[float] | None = None
+
+    def verify(self, stored: str, password: str) -> Any:
+        started = time.process_time()
+        try:
+            return self.hasher.verify(stored, password)
+        finally:
+            if self.samples is not None:
+                self.samples.append((time.process_time() - started) * 1000)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.hasher, name)
+
+
+@contextmanager
+def timing_hashes() -> Iterator[list[float]]:
+    """CPU milliseconds of each password verification made while the block runs."""
+    from chalicelib.auth import passwords
+
+    timed = passwords._hasher
+    if not isinstance(timed, TimedHasher):
+        timed = TimedHasher(timed)
+        passwords._hasher = timed  # type: ignore[assignment]
+    timed.samples = []
+    try:
+        yield timed.samples
+    finally:
+        timed.samples = None
+
+
+def hash_floor_ms(runs: int = 15) -> list[float]:
+    """CPU milliseconds of one argon2id verification with the app's parameters, alone."""
+    from argon2 import PasswordHasher
+
+    from chalicelib.auth import passwords
+
+    hasher = passwords._hasher
+    plain = hasher.hasher if isinstance(hasher, TimedHasher) else hasher
+    assert isinstance(plain, PasswordHasher)
+    stored = plain.hash(PASSWORD)
+    samples = []
+    for _ in range(runs):
+        started = time.process_time()
+        plain.verify(stored, PASSWORD)
+        samples.append((time.process_time() - started) * 1000)
+    return samples
+
+
+def raw_call_floor_ms(runs: int = 50) -> list[float]:
+    """Client CPU of one raw boto3 GetItem on the users table (the best a DynamoDB call costs)."""
+    from chalicelib.storage import tables
+    from chalicelib.storage.hub.users import HubUserModel
+
+    client = tables.connection().client
+    name = HubUserModel.Meta.table_name
+    samples = []
+    for _ in range(runs):
+        started = time.process_time()
+        client.get_item(TableName=name, Key={"user_id": {"S": "bench-no-such-user"}})
+        samples.append((time.process_time() - started) * 1000)
+    return samples
 
 
 def log_in_with_code(record: LoginRecorder, username: str, code: str) -> None:
@@ -240,6 +318,7 @@ def login_table() -> str:
                 clock.advance(seconds=totp.PERIOD + 1)  # a fresh TOTP step for every login
                 log_in_with_code(record, "alice", totp.code_at(secret, clock.now()))
                 enroll_at_first_login(record, newcomers[i].username, pending_code)
+            floors = (hash_floor_ms(), raw_call_floor_ms())
     finally:
         runtime.reset()
         stop()
@@ -254,7 +333,47 @@ def login_table() -> str:
         ["request", "median ms", "p90 ms", "calls", "max calls", "operations",
          f"<={CALL_BUDGET}, no Scan"],
         rows,
-    ) + verdict + "\n"
+    ) + verdict + "\n" + cpu_table(record.steps, *floors, backend)
+
+
+THREE_STEPS = ("1 POST /hub/login  (Username, Company Name: Next)",
+               "2 POST /hub/login/password  (Log In)",
+               "3 POST /hub/login/verify  (2FA token: Verify)")
+GOAL = 0.20  # everything but the hash, as a share of the hash's CPU
+
+
+def cpu_table(steps: dict[str, StepFigures], hash_floor: list[float], call_floor: list[float],
+              backend: str) -> str:
+    """A warm login's CPU: the hash against everything else, per request and for the three
+    steps, next to the floors (the hash alone; a raw GetItem's client CPU per call)."""
+    rows: list[list[object]] = []
+    for figures in steps.values():
+        rest = [c - h for c, h in zip(figures.cpu_ms, figures.hash_ms, strict=True)]
+        rows.append([figures.name, min(figures.cpu_ms), median(figures.cpu_ms),
+                     median(figures.hash_ms), min(rest), median(rest),
+                     median([float(sum(c.values())) for c in figures.calls])])
+    three = [steps[name] for name in THREE_STEPS if name in steps]
+    logins = list(zip(*[f.cpu_ms for f in three], strict=True))
+    hashed = list(zip(*[f.hash_ms for f in three], strict=True))
+    cpu = [sum(one) for one in logins]
+    rest = [sum(c) - sum(h) for c, h in zip(logins, hashed, strict=True)]
+    calls = sum(median([float(sum(c.values())) for c in f.calls]) for f in three)
+    rows.append(["three steps (1-3 POST)", min(cpu), median(cpu),
+                 median([sum(h) for h in hashed]), min(rest), median(rest), calls])
+    floor_hash, floor_call = median(hash_floor), median(call_floor)
+    rows.append(["floor: argon2id verify alone", min(hash_floor), floor_hash, floor_hash,
+                 0.0, 0.0, 0.0])
+    rows.append(["floor: raw boto3 GetItem (per call)", min(call_floor), floor_call, 0.0,
+                 min(call_floor), floor_call, 1.0])
+    share = median(rest) / floor_hash if floor_hash else 0.0
+    note = (f"Everything but the hash: {median(rest):.1f} ms median = {share:.0%} of the hash's "
+            f"{floor_hash:.1f} ms (goal <= {GOAL:.0%}: {'kept' if share <= GOAL else 'NOT kept'})"
+            f"; its {calls:.0f} DynamoDB calls alone cost at least {calls * floor_call:.1f} ms "
+            "of client CPU at the raw floor.\n")
+    return "\n" + table(
+        f"Login CPU on {backend}, {LOGINS} warm logins (ms of process CPU; min and median)",
+        ["request", "cpu min", "cpu median", "argon2 median", "rest min", "rest median",
+         "calls"], rows) + note
 
 
 @contextmanager

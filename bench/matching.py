@@ -166,8 +166,9 @@ def _misspell(rng: random.Random, name: str) -> str:
     return " ".join(words)
 
 
-def difflib_seconds_per_customer(workload: Workload, sample: int) -> float:
-    """Seconds per customer for the first shortlist's work with difflib, timed on `sample`.
+def difflib_seconds_per_customer(workload: Workload, sample: int) -> tuple[float, float]:
+    """Wall and CPU seconds per customer for the first shortlist's work with difflib, timed on
+    `sample` customers drawn at random (a fixed seed) from the whole workload.
 
     Each customer's sorted compare form against every organization's, keeping the best few at or
     above the floor, with difflib's cheap upper bounds (`real_quick_ratio`, `quick_ratio`) tried
@@ -175,11 +176,11 @@ def difflib_seconds_per_customer(workload: Workload, sample: int) -> float:
     and the full scores), so the speed-up printed understates it.
     """
     index = OrganizationIndex(workload.organizations)
-    names = list(workload.customers.values())[:sample]
+    names = random.Random(SEED + 1).sample(list(workload.customers.values()), sample)
     queries = [compare_forms(suggestion_key(name)).alphabetical for name in names]
     floor = ALTERNATIVE_FLOOR / 100
     matcher = difflib.SequenceMatcher(autojunk=False)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for query in queries:
         matcher.set_seq2(query)  # difflib caches what it learns about the second sequence
         scored = []
@@ -190,7 +191,8 @@ def difflib_seconds_per_customer(workload: Workload, sample: int) -> float:
                 if ratio >= floor:
                     scored.append((ratio, column))
         sorted(scored, reverse=True)[:5]
-    return (time.perf_counter() - started) / len(queries)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return elapsed / len(queries), cpu / len(queries)
 
 
 def rapidfuzz_run(workload: Workload) -> tuple[float, float, dict[str, CustomerSuggestions]]:
@@ -219,27 +221,33 @@ def main() -> None:
         seconds, cpu_seconds, suggestions = rapidfuzz_run(workload)
         timings.append(seconds)
         cpu_timings.append(cpu_seconds)
-    per_customer = difflib_seconds_per_customer(workload, DIFFLIB_SAMPLE)
+    per_customer, cpu_per_customer = difflib_seconds_per_customer(workload, DIFFLIB_SAMPLE)
     difflib_seconds = per_customer * len(workload.customers)
+    difflib_cpu = cpu_per_customer * len(workload.customers)
     median, fastest = statistics.median(timings), min(timings)
-    # Other work on a shared machine only ever adds time, so the fastest run is the capability
-    # (as timeit advises); the speed-up is taken from the median, the less flattering figure.
-    speedup = difflib_seconds / median
+    cpu_median = statistics.median(cpu_timings)
+    # Judged on the median run, and on CPU time as well as wall time: rapidfuzz spreads its work
+    # over every core while difflib uses one, so the wall-clock speed-up counts the cores too.
+    speedup, cpu_speedup = difflib_seconds / median, difflib_cpu / cpu_median
     peak = peak_traced_bytes(workload)
     max_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     rows = [
         ("workload", f"{CUSTOMERS:,} customers x {ORGANIZATIONS:,} organizations"),
         (f"rapidfuzz, fastest of {RUNS} runs", f"{fastest:.2f} s"),
         (f"rapidfuzz, median of {RUNS} runs", f"{median:.2f} s"),
-        ("rapidfuzz CPU time, all threads", f"{min(cpu_timings):.2f} s"),
-        (f"difflib on {DIFFLIB_SAMPLE} customers", f"{per_customer * DIFFLIB_SAMPLE:.2f} s"),
-        (f"difflib extrapolated to {CUSTOMERS:,}", f"{difflib_seconds:,.0f} s"),
-        ("speed-up over difflib (median)", f"{speedup:,.0f}x"),
+        (f"rapidfuzz CPU time, all threads, median of {RUNS}", f"{cpu_median:.2f} s"),
+        (f"difflib on {DIFFLIB_SAMPLE} random customers, wall / CPU",
+         f"{per_customer * DIFFLIB_SAMPLE:.2f} s / {cpu_per_customer * DIFFLIB_SAMPLE:.2f} s"),
+        (f"difflib extrapolated to {CUSTOMERS:,}, wall / CPU",
+         f"{difflib_seconds:,.0f} s / {difflib_cpu:,.0f} s"),
+        ("speed-up over difflib, wall (median run)", f"{speedup:,.0f}x"),
+        ("speed-up over difflib, CPU (median run)", f"{cpu_speedup:,.0f}x"),
         ("peak traced memory (tracemalloc)", f"{peak / 2**20:.1f} MiB"),
         ("process max RSS", f"{max_rss_kib / 1024:.0f} MiB"),
         *_quality_rows(workload, suggestions),
-        (f"target: under {TARGET_SECONDS:.0f} s", _verdict(fastest < TARGET_SECONDS)),
-        (f"target: {TARGET_SPEEDUP:.0f}x difflib", _verdict(speedup >= TARGET_SPEEDUP)),
+        (f"target: median under {TARGET_SECONDS:.0f} s", _verdict(median < TARGET_SECONDS)),
+        (f"target: {TARGET_SPEEDUP:.0f}x difflib (wall and CPU, median run)",
+         _verdict(min(speedup, cpu_speedup) >= TARGET_SPEEDUP)),
         ("load average (1 min) / CPUs", f"{os.getloadavg()[0]:.1f} / {os.cpu_count()}"),
     ]
     print(table("matching: suggested matches", ("figure", "value"), rows))

@@ -117,24 +117,39 @@ def missing_distributions(data: bytes) -> list[str]:
     return sorted(name for name in wanted if name.replace(".", "-") not in present)
 
 
-def cold_imports() -> tuple[float, dict[str, float]]:
-    """`import app` in a fresh interpreter: total ms, and cumulative ms per top-level package."""
+OWN = ("app", "chalicelib", "workers")
+
+
+def entries() -> dict[str, str]:
+    """Each function's handler module, as the generated template runs it."""
+    from infra import functions
+
+    return {f.name: f.handler.rpartition(".")[0] for f in functions.discover()}
+
+
+def cold_imports(module: str = "app") -> tuple[float, dict[str, float], dict[str, float]]:
+    """`import <module>` in a fresh interpreter: total ms, cumulative ms per third-party
+    top-level package, and self ms per linkhub module (its own body: classes, tables built)."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import app"],
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )
     per_package: dict[str, float] = {}
+    own: dict[str, float] = {}
     total = 0.0
     for line in done.stderr.splitlines():
-        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\s*)(\S+)", line)
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
         if not match:
             continue
-        cumulative, name = int(match.group(1)) / 1000, match.group(3)
-        if name == "app":
+        own_ms, cumulative, name = int(match.group(1)) / 1000, int(match.group(2)) / 1000, \
+            match.group(4)
+        if name == module:
             total = cumulative
-        if "." not in name and name != "app":
+        if name.split(".")[0] in OWN:
+            own[name] = own_ms
+        elif "." not in name:
             per_package[name] = max(per_package.get(name, 0.0), cumulative)
-    return total, per_package
+    return total, per_package, own
 
 
 def main() -> None:
@@ -165,12 +180,27 @@ def main() -> None:
         print(f"Dropping chalice from requirements.txt (packaging needs it, Lambda does not) "
               f"saves {removable / MB:.1f} MB zipped.\n")
 
-    total, per_package = cold_imports()
+    total, per_package, own = cold_imports()
     heavy = sorted(per_package.items(), key=lambda item: -item[1])[:TOP]
     print(table(
-        f"Cold start: `import app` takes {total:.0f} ms; the slowest top-level imports",
+        f"Cold start: `import app` takes {total:.0f} ms here (venv, bytecode cached); the slowest "
+        "third-party packages (cumulative)",
         ["package", "ms", "lazy-import suggestion"],
         [[name, round(ms, 1), PATH_ONLY.get(name, "")] for name, ms in heavy],
+    ), flush=True)
+    slowest_own = sorted(own.items(), key=lambda item: -item[1])[:TOP]
+    print(table(
+        f"linkhub's own {len(own)} modules cost {sum(own.values()):.0f} ms of their own (module "
+        "bodies: model classes, compiled patterns, tables); the slowest",
+        ["module", "own ms"], [[name, round(ms, 1)] for name, ms in slowest_own],
+    ), flush=True)
+    print(table(
+        "Cold import per function, its handler module here, one run (the packaged layout, with and "
+        "without bytecode, is `bench cold_start`)",
+        ["function", "handler module", "ms", "other top-level packages", "linkhub modules"],
+        [[function, module, round(ms, 1), len(packages), len(mine)]
+         for function, module in entries().items()
+         for ms, packages, mine in [cold_imports(module)]],
     ), flush=True)
 
 

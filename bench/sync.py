@@ -7,13 +7,19 @@ Measures, over `LINKHUB_BENCH_RUNS` runs (default 3; min and median): the full f
 fresh integration (time, items written, DynamoDB requests), the same sync again with nothing
 changed (it must write no data), and the floor (`bench/sync_floor.py`): a raw `batch_write_item`
 of the very items the first sync wrote, pre-serialised, best of 1 and 4 threads. The REST API is
-the app's own, served in-process (tests/loopback.py), so the sync's figures include serving it.
+the app's own, served in-process (tests/loopback.py), so the sync's figures include serving it:
+each sync's time is split into waiting on the REST API (`REST s`: the partner's API answering
+`/saas/domains` and every `/saas/{id}/seats` page, with the DynamoDB calls it makes to answer)
+and the rest (`sync side s`: reading the stored customers, storing, checkpoints, matching; the
+sync stores on a thread of its own while it fetches, so this is the storing it could not hide
+behind the fetching), and both the whole and the sync side are set against the floor.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -62,7 +68,8 @@ def run(customers: int, seat_total: int) -> str:
                 dynamodb_endpoint=endpoint, table_prefix=f"bench-{secrets.token_hex(3)}-",
                 local_key_hex=secrets.token_hex(32))
             rt = runtime.install(runtime.build(
-                chosen, clock=clock, transport=LoopbackTransport(app, chosen.base_url),
+                chosen, clock=clock,
+                transport=TimedTransport(LoopbackTransport(app, chosen.base_url)),
                 sleep=lambda seconds: None))
             tables.create_tables()
             made = generate_partner.generate(rt, customers, seat_total, name="Sync Bench")
@@ -79,6 +86,7 @@ def run(customers: int, seat_total: int) -> str:
             for name in names[: len(names) * 9 // 10]:  # most, not all, have an organization
                 organizations.create(rt, admin, name)
             samples: dict[str, list[list[object]]] = {}
+            rest = rt.transport
             for number in range(_runs()):
                 integration = integrations.connect(rt, bench_user, public_key=made.public_key,
                                                    secret_key=made.secret)
@@ -87,6 +95,8 @@ def run(customers: int, seat_total: int) -> str:
                                     accept_automatically=False)
                 for label in ("full sync (first)", "same sync again, nothing changed"):
                     with tables.counting_calls() as counter:
+                        assert isinstance(rest, TimedTransport)
+                        rest.start(counter)
                         started = time.perf_counter()
                         shown = integrations.start_manual_sync(rt, bench_user, iid)
                         seconds = time.perf_counter() - started
@@ -94,7 +104,8 @@ def run(customers: int, seat_total: int) -> str:
                     writes = counter.calls["BatchWriteItem"] + counter.calls["TransactWriteItems"]
                     samples.setdefault(label, []).append(
                         [shown.status, log.customers_seen, log.seats_seen, log.matches_made,
-                         seconds, log.items_written, counter.total, writes])
+                         seconds, rest.seconds, log.items_written,
+                         counter.total - rest.calls, rest.calls, writes, rest.requests])
                     clock.advance(hours=6)
                 print(f"run {number + 1}: done", flush=True)
             samples["floor"] = _floor(customer_model_and_seat_model(), _runs(), iid)
@@ -105,11 +116,45 @@ def run(customers: int, seat_total: int) -> str:
     backend = "DynamoDB Local" if endpoint else "moto (in-process)"
     return table(
         f"SaaS Protection sync on {backend}: {customers:,} customers, {seat_total:,} seats "
-        f"({_runs()} runs)",
-        ["run", "status", "customers", "seats", "matches", "min s", "median s", "items written",
-         "DynamoDB calls", "write calls", "x floor (median)"],
+        f"({_runs()} runs; times min / median)",
+        ["run", "status", "customers", "seats", "matches", "seconds", "REST s", "sync side s",
+         "items written", "calls (sync side)", "calls (REST)", "write calls", "REST requests",
+         "x floor", "sync side x floor"],
         rows,
-    )
+    ) + _ratios(samples)
+
+
+class TimedTransport:
+    """The loopback REST API, timed: seconds spent answering and the DynamoDB calls it made
+    (those of the requesting thread only: the sync stores on another thread meanwhile)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.answering: int | None = None  # the thread inside a request
+        self.start(None)
+
+    def start(self, counter: Any) -> None:
+        self.seconds, self.calls, self.requests = 0.0, 0, 0
+        if counter is not None:
+            from chalicelib.storage import tables
+
+            client = tables.connection().client
+            client.meta.events.unregister("before-call.dynamodb", self._on_call)
+            client.meta.events.register("before-call.dynamodb", self._on_call)
+
+    def _on_call(self, **_: Any) -> None:
+        if self.answering == threading.get_ident():
+            self.calls += 1
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        self.answering = threading.get_ident()
+        try:
+            return self.inner.request(method, url, **kwargs)
+        finally:
+            self.answering = None
+            self.seconds += time.perf_counter() - started
+            self.requests += 1
 
 
 def customer_model_and_seat_model() -> list[tuple[Any, str]]:
@@ -132,7 +177,7 @@ def _floor(models: list[tuple[Any, str]], runs: int, integration_id: str) -> lis
     for number in range(runs):
         best = min(_floor_once(client, stored, f"floor{number}t{threads}-", threads)
                    for threads in FLOOR_THREADS)
-        samples.append(["", "", "", "", best[0], written, best[1], best[1]])
+        samples.append(["", "", "", "", best[0], 0.0, written, best[1], 0, best[1], 0])
     return samples
 
 
@@ -147,18 +192,40 @@ def _floor_once(client: Any, stored: list[tuple[str, str, list[Any]]], prefix: s
     return timed(work)
 
 
+def _seconds(runs: list[list[object]], column: int) -> list[float]:
+    return [float(run[column]) for run in runs]  # type: ignore[arg-type]
+
+
+def _pair(values: list[float]) -> str:
+    return f"{min(values):.2f} / {median(values):.2f}"
+
+
 def _summary(samples: dict[str, list[list[object]]]) -> list[list[object]]:
-    """One row per kind of run: the last run's counts, min and median seconds, ratio to floor."""
-    floor_median = median([float(s[4]) for s in samples["floor"]])  # type: ignore[arg-type]
+    """One row per kind of run: the last run's counts, min / median seconds (whole, REST, sync
+    side), and the medians' ratios to the floor's median."""
+    floor = median(_seconds(samples["floor"], 4))
     rows: list[list[object]] = []
     for label, runs in samples.items():
-        times = [float(run[4]) for run in runs]  # type: ignore[arg-type]
-        status, customers, seats, matches, _, written, calls, writes = runs[-1]
+        whole, rest = _seconds(runs, 4), _seconds(runs, 5)
+        side = [w - r for w, r in zip(whole, rest, strict=True)]
+        status, customers, seats, matches, _, _, written, calls, rest_calls, writes, requests = (
+            runs[-1])
         title = "floor: raw batch_write_item (best of 1, 4 threads)" if label == "floor" else label
-        ratio = median(times) / floor_median if floor_median else 0.0
-        rows.append([title, status, customers, seats, matches, min(times), median(times),
-                     written, calls, writes, f"{ratio:.2f}x"])
+        rows.append([title, status, customers, seats, matches, _pair(whole),
+                     _pair(rest) if label != "floor" else "", _pair(side), written, calls,
+                     rest_calls, writes, requests, f"{median(whole) / floor:.2f}x",
+                     f"{median(side) / floor:.2f}x"])
     return rows
+
+
+def _ratios(samples: dict[str, list[list[object]]]) -> str:
+    """The unchanged re-sync against the full sync (medians), whole and sync side."""
+    full, again = samples["full sync (first)"], samples["same sync again, nothing changed"]
+    whole = median(_seconds(again, 4)) / median(_seconds(full, 4))
+    side = [median([float(r[4]) - float(r[5]) for r in runs])  # type: ignore[arg-type]
+            for runs in (again, full)]
+    return (f"unchanged re-sync / full sync (medians): {whole:.0%} of the time; sync side "
+            f"alone {side[0] / side[1]:.0%}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,4 +1,9 @@
-"""Precompile the deployment package: the bytecode of every module a cold start loads.
+"""Finish the deployment package: the scheduled and queue functions' entry modules, and the
+bytecode of every module a cold start loads.
+
+`chalice package` zips only app.py and chalicelib/; the template points the scheduled and queue
+functions at their own entry modules (the `workers` package, which imports only what each needs),
+so this adds that package to the zip first.
 
 `/var/task` is read-only on Lambda, so a package of `.py` files alone is compiled again on every
 cold start. This adds `__pycache__/<module>.cpython-<version>.pyc` next to each module that
@@ -20,21 +25,37 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+ENTRY_PACKAGES = (ROOT / "workers",)
 
-def precompile(package: Path) -> int:
-    """Rewrite `package` with bytecode beside every module; returns how many were compiled."""
+
+def precompile(package: Path, add: Sequence[Path] = ()) -> int:
+    """Rewrite `package` with the packages `add` (their .py files, at the zip's root) and bytecode
+    beside every module a cold start loads; returns how many modules were compiled."""
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         with zipfile.ZipFile(package) as archive:
             archive.extractall(root)
             modes = {info.filename: info.external_attr for info in archive.infolist()}
+        for source_package in add:
+            _copy_sources(source_package, root / source_package.name)
         for source in cold_start_modules(root):
             py_compile.compile(str(source), doraise=True,
                                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
         compiled = _rezip(root, package, modes)
     return compiled
+
+
+def _copy_sources(source: Path, target: Path) -> None:
+    """The package's .py files (no bytecode of this machine's), as the files chalice zips."""
+    for path in sorted(source.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(path.read_bytes())
 
 
 # Prints the file of every module `import app` loaded from the package directory.
@@ -72,7 +93,8 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m infra.bytecode <deployment.zip>")
         return 2
-    print(f"{precompile(Path(argv[0]))} modules precompiled into {argv[0]}")
+    compiled = precompile(Path(argv[0]), add=ENTRY_PACKAGES)
+    print(f"entry package added and {compiled} modules precompiled into {argv[0]}")
     return 0
 
 

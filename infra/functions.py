@@ -1,9 +1,11 @@
-"""The app's Lambda functions and what each one's code can reach (read from app.py and imports).
+"""The app's Lambda functions, their entry points, and what each one's code can reach.
 
-Each function's reach is the closure of chalicelib modules its handler imports, found by reading the
-source (imports inside functions count too). The API handler reaches everything app.py imports. A
-handler that reaches the hub's lifecycle events also reaches every subscriber app.py registers with
-`events.subscribe(...)`, since delivery calls them.
+The API handler runs `app.app` and reaches everything app.py imports. Each scheduled and queue
+function app.py declares runs the entry of the same name in the `workers` package (the module that
+imports only what its handlers use), and reaches the closure of the modules that entry uses, found
+by reading the source (imports inside functions count too). A function that reaches the hub's
+lifecycle events also reaches every subscriber registered with `events.subscribe(...)` (in app.py or
+an entry module), since delivery calls them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import pkgutil
 import types
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +22,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 API_HANDLER = "api_handler"
+API_ENTRY = "app.app"
+ENTRY_PACKAGE = "workers"
+OWN = ("chalicelib", ENTRY_PACKAGE)
 EVENTS_MODULE = "chalicelib.auth.lifecycle_events"
 
 
@@ -64,6 +70,12 @@ class Function:
     queue: str | None = None  # the SQS queue it receives from
     batch_size: int | None = None
     tuning: Tuning = field(default=DEFAULT_TUNING)
+    handler: str = API_ENTRY  # the Lambda handler: module.function
+
+
+def _own(name: str) -> bool:
+    """True for linkhub's own modules (chalicelib and the entry package)."""
+    return name.split(".")[0] in OWN
 
 
 def _module_file(name: str) -> Path | None:
@@ -74,7 +86,7 @@ def _module_file(name: str) -> Path | None:
 
 
 def _is_module(name: str) -> bool:
-    if not name.startswith("chalicelib."):
+    if not _own(name) or "." not in name:
         return False
     try:
         return importlib.util.find_spec(name) is not None
@@ -84,7 +96,7 @@ def _is_module(name: str) -> bool:
 
 @cache
 def imports_of(module: str) -> frozenset[str]:
-    """chalicelib modules that `module`'s source imports anywhere (functions included)."""
+    """linkhub modules that `module`'s source imports anywhere (functions included)."""
     path = _module_file(module)
     if path is None:
         return frozenset()
@@ -100,13 +112,13 @@ def imports_of(module: str) -> frozenset[str]:
                 base = f"{parent}.{base}" if base else parent
             found.add(base)
             found.update(f"{base}.{a.name}" for a in node.names if _is_module(f"{base}.{a.name}"))
-    return frozenset(name for name in found if name.startswith("chalicelib"))
+    return frozenset(name for name in found if _own(name))
 
 
 def closure(roots: set[str]) -> frozenset[str]:
-    """Every chalicelib module reachable from `roots` by imports (parents packages included)."""
+    """Every linkhub module reachable from `roots` by imports (parents packages included)."""
     seen: set[str] = set()
-    todo = [name for name in roots if name.startswith("chalicelib")]
+    todo = [name for name in roots if _own(name)]
     while todo:
         name = todo.pop()
         if name in seen:
@@ -127,7 +139,7 @@ def _code_names(code: types.CodeType) -> set[str]:
 
 
 def _handler_roots(app_module: types.ModuleType, handler: Any) -> set[str]:
-    """Modules a handler in app.py uses directly (following helpers defined in app.py)."""
+    """Modules a handler uses directly (following helpers defined in its own module)."""
     roots: set[str] = set()
     seen: set[str] = set()
     todo = [handler]
@@ -147,8 +159,16 @@ def _handler_roots(app_module: types.ModuleType, handler: Any) -> set[str]:
     return roots
 
 
-def _subscribers(app_module: types.ModuleType) -> set[str]:
-    """Modules of the callbacks app.py registers with `<events>.subscribe(callback)`."""
+def _subscribers(modules: list[types.ModuleType]) -> set[str]:
+    """Modules of the callbacks `modules` register with `<events>.subscribe(callback)`."""
+    found: set[str] = set()
+    for app_module in modules:
+        found |= _subscribed_in(app_module)
+    return found
+
+
+def _subscribed_in(app_module: types.ModuleType) -> set[str]:
+    """Modules of the callbacks one module registers (read from its source)."""
     path = Path(app_module.__file__ or "")
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -172,11 +192,27 @@ def _with_subscribers(modules: frozenset[str], subscribers: set[str]) -> frozens
     return modules
 
 
+def entry_modules() -> list[types.ModuleType]:
+    """Every module of the entry package (one per area of scheduled and queue functions)."""
+    package = importlib.import_module(ENTRY_PACKAGE)
+    return [importlib.import_module(f"{ENTRY_PACKAGE}.{info.name}")
+            for info in pkgutil.iter_modules(package.__path__)]
+
+
+def entry_of(name: str) -> tuple[types.ModuleType, Any]:
+    """The entry module defining the function `name`, and that function."""
+    for module in entry_modules():
+        function = vars(module).get(name)
+        if isinstance(function, types.FunctionType) and function.__module__ == module.__name__:
+            return module, function
+    raise LookupError(f"app.py declares {name} but no {ENTRY_PACKAGE} module defines it")
+
+
 def discover(app_name: str = "app") -> list[Function]:
     """The API handler and every scheduled / queue handler the Chalice app registers."""
     app_module = importlib.import_module(app_name)
     chalice_app = app_module.app
-    subscribers = _subscribers(app_module)
+    subscribers = _subscribers([app_module, *entry_modules()])
     every_import = set(imports_of(app_name))
     functions = [
         Function(
@@ -187,9 +223,8 @@ def discover(app_name: str = "app") -> list[Function]:
         )
     ]
     for source in chalice_app.event_sources:
-        handler = getattr(app_module, source.handler_string.rpartition(".")[2])
-        handler = getattr(handler, "func", handler)  # Chalice wraps event handlers
-        reach = _with_subscribers(closure(_handler_roots(app_module, handler)), subscribers)
+        module, entry = entry_of(source.handler_string.rpartition(".")[2])
+        reach = _with_subscribers(closure(_handler_roots(module, entry)), subscribers)
         queue = getattr(source, "queue", None)
         functions.append(
             Function(
@@ -199,6 +234,7 @@ def discover(app_name: str = "app") -> list[Function]:
                 queue=queue,
                 batch_size=getattr(source, "batch_size", None),
                 tuning=TUNING.get(source.name, DEFAULT_TUNING),
+                handler=f"{module.__name__}.{entry.__name__}",
             )
         )
     return sorted(functions, key=lambda f: (f.name != API_HANDLER, f.name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pynamodb.models import Model
@@ -26,7 +27,7 @@ def models() -> list[type[Model]]:
     return sorted(storage_tables.all_models(), key=lambda m: m.Meta.logical_name)  # type: ignore[attr-defined]
 
 
-def _key_schema(entries: list[dict[str, str]]) -> list[dict[str, str]]:
+def _key_schema(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     ordered = sorted(entries, key=lambda entry: _KEY_ORDER[entry["KeyType"]])
     return [{"AttributeName": e["AttributeName"], "KeyType": e["KeyType"]} for e in ordered]
 
@@ -38,7 +39,7 @@ def _projection(raw: dict[str, Any]) -> dict[str, Any]:
     return projection
 
 
-def _indexes(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _indexes(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "IndexName": index["index_name"],

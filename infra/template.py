@@ -2,9 +2,10 @@
 
 Tables come from the models; the queues (each with a dead-letter queue and an alarm on it that
 notifies the alarm topic), the KMS key, the signing secret, the SES configuration set and the log
-groups are declared here; the functions Chalice generates get their name, their environment (queue
-URLs, key, secret, base URL, the mail worker's configuration set) and the sync worker's bounded SQS
-concurrency.
+groups are declared here; the functions Chalice generates get their name, their handler (each
+scheduled and queue function runs its entry in workers/, which `make package` adds to the zip),
+their environment (queue URLs, key, secret, base URL, the mail worker's configuration set) and the
+sync worker's bounded SQS concurrency.
 """
 
 from __future__ import annotations
@@ -177,6 +178,9 @@ def _function_overrides(function: fn.Function, queues: dict[str, str]) -> dict[s
         "FunctionName": function_name(function),
         "Environment": {"Variables": variables},
     }
+    if function.handler != fn.API_ENTRY:
+        # Its own entry module (workers/), not app.py: a cold start loads only what it uses.
+        properties["Handler"] = function.handler
     if function.queue and function.tuning.maximum_concurrency:
         event = to_cfn_resource_name(f"{function.name}-sqs-event-source")
         properties["Events"] = {

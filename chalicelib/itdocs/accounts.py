@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.auth import names
 from chalicelib.errors import InvalidInput, NotFound
@@ -29,10 +29,14 @@ class ItDocsUser:
     role: str
     email: str
     name: str
+    account: Account | None = field(default=None, compare=False, repr=False)
+    """The user's account as read with the session (None: not read with it)."""
 
     @classmethod
-    def of(cls, user: User) -> ItDocsUser:
-        return cls(user.account_id, user.user_id, user.role, user.email, user.name)
+    def of(cls, user: User, account: Account | None = None) -> ItDocsUser:
+        carried = account if account is not None and account.account_id == user.account_id \
+            else None
+        return cls(user.account_id, user.user_id, user.role, user.email, user.name, carried)
 
 
 def email_key(email: str) -> str:
@@ -122,11 +126,11 @@ def update_sign_in(rt: Runtime, actor: ItDocsUser, *, default_role: str, jit_ena
 def account_of(actor: ItDocsUser) -> Account:
     """The user's own account: its name and hub link, as every page's banner shows them."""
     require(actor, "itdocs.use")
-    return account_store.get_account(actor.account_id)
+    return actor.account or account_store.get_account(actor.account_id)
 
 
 def sign_in_settings(actor: ItDocsUser) -> Account:
     """The account with its sign-in settings, as Account > Single Sign-on shows them
     (Administrators only)."""
     require(actor, "account.manage")
-    return account_store.get_account(actor.account_id)
+    return actor.account or account_store.get_account(actor.account_id)

@@ -8,14 +8,15 @@ lists, looks up or creates organizations through it, so IT Docs' own checks appl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chalicelib.errors import NotFound
 from chalicelib.itdocs import organizations, policy
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.organizations import Organization
 from chalicelib.runtime import Runtime
-from chalicelib.storage.itdocs.match_decisions import DecisionFor
+from chalicelib.storage.itdocs.integrations import IntegrationRecord
+from chalicelib.storage.itdocs.match_decisions import CustomerMatch, DecisionFor
 
 # The JSON API's one sync action says what it refuses in its own words.
 API_REFUSALS = {**policy.REFUSALS,
@@ -30,6 +31,10 @@ class SyncUser:
     user: ItDocsUser
     name: str
     refusals: Mapping[str, str]
+    read: Mapping[str, IntegrationRecord] = field(default_factory=dict)
+    """Integrations read with the session in this request, by id."""
+    customers: Mapping[tuple[str, str], CustomerMatch] = field(default_factory=dict)
+    """Customers' match records read with the session, by (integration id, customer id)."""
 
     @property
     def account_id(self) -> str:
@@ -38,6 +43,12 @@ class SyncUser:
     def require(self, action: str) -> None:
         """Forbidden unless IT Docs' policy lets the user do `action`."""
         policy.require(self.user, action, self.refusals)
+
+    def integration_read(self, integration_id: str) -> IntegrationRecord | None:
+        return self.read.get(integration_id)
+
+    def customer_read(self, integration_id: str, customer_id: str) -> CustomerMatch | None:
+        return self.customers.get((integration_id, customer_id))
 
     def organizations(self) -> list[Organization]:
         """The organizations a customer may be matched to: none being deleted."""
@@ -54,9 +65,13 @@ class SyncUser:
         return organizations.create(self.rt, self.user, name, decision)
 
 
-def for_page(rt: Runtime, user: ItDocsUser) -> SyncUser:
-    """The signed-in user of a page, recorded by their email."""
-    return SyncUser(rt, user, user.email, policy.REFUSALS)
+def for_page(rt: Runtime, user: ItDocsUser, integration: IntegrationRecord | None = None,
+             customer: CustomerMatch | None = None) -> SyncUser:
+    """The signed-in user of a page, recorded by their email (with the integration and customer
+    the page read with the session, if any)."""
+    read = {integration.integration_id: integration} if integration is not None else {}
+    known = {(customer.integration_id, customer.customer_id): customer} if customer else {}
+    return SyncUser(rt, user, user.email, policy.REFUSALS, read, known)
 
 
 def for_api_key(rt: Runtime, user: ItDocsUser) -> SyncUser:

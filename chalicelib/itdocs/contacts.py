@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.errors import InvalidInput
+from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import require
@@ -80,6 +80,14 @@ def get(rt: Runtime, actor: ItDocsUser, organization_id: str, contact_id: str) -
     return _public(contact_store.get_contact(actor.account_id, organization_id, contact_id))
 
 
+def from_read(actor: ItDocsUser, record: ContactRecord | None) -> Contact:
+    """A contact read with the session (`signed_in.resume_page`), as `get` answers it."""
+    require(actor, "contact.view")
+    if record is None or record.account_id != actor.account_id:
+        raise NotFound("No such contact.")
+    return _public(record)
+
+
 def create(rt: Runtime, actor: ItDocsUser, organization_id: str,
            details: ContactDetails) -> Contact:
     """A new contact in one of the actor's organizations (Editors and up); NotFound for another
@@ -97,13 +105,13 @@ def create(rt: Runtime, actor: ItDocsUser, organization_id: str,
 
 def update(rt: Runtime, actor: ItDocsUser, organization_id: str, contact_id: str,
            details: ContactDetails) -> Contact:
-    """Change one of the actor's contacts (Editors and up)."""
+    """Change one of the actor's contacts (Editors and up); NotFound when there is none (the
+    update is conditional on it existing, and keeps its stored creation time)."""
     require(actor, "contact.edit")
-    current = contact_store.get_contact(actor.account_id, organization_id, contact_id)
     checked = _checked(details)
+    now = rt.clock.now()
     record = ContactRecord(contact_id, actor.account_id, organization_id, checked.name,
-                           current.created_at, rt.clock.now(), checked.emails, checked.title,
-                           checked.phone)
+                           now, now, checked.emails, checked.title, checked.phone)
     contact_store.update_contact(record)
     audit.record(rt, actor.account_id, actor.email, "contact.updated", checked.name)
     return _public(record)

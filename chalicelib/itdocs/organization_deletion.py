@@ -54,11 +54,13 @@ class DeletedOrganization:
     """removal_store.ONE_TRANSACTION or IN_STEPS."""
 
 
-def preview(rt: Runtime, actor: ItDocsUser, organization_id: str) -> DeletionPreview:
+def preview(rt: Runtime, actor: ItDocsUser, organization_id: str,
+            seen: Organization | None = None) -> DeletionPreview:
     """The organization and what deleting it takes along; Forbidden unless an Administrator,
-    NotFound for another account's organization."""
+    NotFound for another account's organization. `seen`: the organization as the page read it
+    with the session (else it is read here)."""
     require(actor, "organization.delete")
-    organization = get(rt, actor, organization_id)
+    organization = seen if seen is not None else get(rt, actor, organization_id)
     people = contact_store.contacts_of_organization(actor.account_id, organization_id)
     matched = matching_screen.customers_for_organization(rt, acting.for_page(rt, actor),
                                                          organization_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.errors import InvalidInput
+from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import require
@@ -67,6 +67,14 @@ def get(rt: Runtime, actor: ItDocsUser, organization_id: str) -> Organization:
     return _public(store.get_organization(actor.account_id, organization_id))
 
 
+def from_read(actor: ItDocsUser, record: OrganizationRecord | None) -> Organization:
+    """An organization read with the session (`signed_in.resume_page`), as `get` answers it."""
+    require(actor, "organization.view")
+    if record is None or record.account_id != actor.account_id:
+        raise NotFound("No such organization.")
+    return _public(record)
+
+
 def create(rt: Runtime, actor: ItDocsUser, name: str,
            decision: DecisionFor | None = None) -> Organization:
     """A user creates an organization in their account (Editors and up); AlreadyExists when one
@@ -88,15 +96,19 @@ def create(rt: Runtime, actor: ItDocsUser, name: str,
     return _public(record)
 
 
-def rename(rt: Runtime, actor: ItDocsUser, organization_id: str, name: str) -> Organization:
-    """Rename, moving the name marker atomically; AlreadyExists if the new name is taken."""
+def rename(rt: Runtime, actor: ItDocsUser, organization_id: str, name: str,
+           seen: Organization | None = None) -> Organization:
+    """Rename, moving the name marker atomically; AlreadyExists if the new name is taken.
+
+    `seen`: the organization as the page read it in this request (else it is read here); the
+    write is conditional on the name it had then, so a rename made meanwhile is not undone."""
     require(actor, "organization.edit")
     cleaned = clean_name(name)
-    current = store.get_organization(actor.account_id, organization_id)
+    current = seen or _public(store.get_organization(actor.account_id, organization_id))
     if cleaned == current.name:
-        return _public(current)
-    store.rename_organization(current, exact_key(current.name), cleaned, exact_key(cleaned),
-                              rt.clock.now())
+        return current
+    store.rename_organization(actor.account_id, organization_id, exact_key(current.name),
+                              cleaned, exact_key(cleaned), rt.clock.now())
     audit.record(rt, actor.account_id, actor.email, "organization.renamed",
                  f"{current.name} -> {cleaned}")
     return Organization(organization_id, actor.account_id, cleaned)

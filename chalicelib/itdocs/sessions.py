@@ -1,4 +1,9 @@
-"""IT Docs sessions: a random cookie token stored as its SHA-256, with idle and absolute limits."""
+"""IT Docs sessions: a random cookie token stored as its SHA-256, with idle and absolute limits.
+
+The token names the user's account and id before its secret, so a page reads the session, the
+user and the account in one call (`itdocs.signed_in`). Starting and ending sessions lives here,
+apart from those page reads, so the hub's lifecycle events reach only the session and user tables.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,16 @@ from chalicelib.storage.itdocs.users import User, update_user
 
 COOKIE = "session"
 
-__all__ = ["COOKIE", "end", "end_all_for_user", "resume", "start"]
+__all__ = ["COOKIE", "end", "end_all_for_user", "end_for_hub_session", "start"]
+
+
+def _token(rt: Runtime, user: User) -> str:
+    """A token naming the user's account and id; a plain one for ids a token cannot carry."""
+    secret = rt.random.token(32)
+    try:
+        return session_rules.hinted_token(secret, user.account_id, user.user_id)
+    except ValueError:
+        return secret
 
 
 def start(rt: Runtime, user: User, *, hub_sid: str | None = None,
@@ -19,18 +33,13 @@ def start(rt: Runtime, user: User, *, hub_sid: str | None = None,
     if previous_token:
         itdocs_sessions.delete_session(session_key(previous_token))
     now = rt.clock.now()
-    token = rt.random.token(32)
+    token = _token(rt, user)
     session = Session(session_key=session_key(token), user_id=user.user_id,
                       account_id=user.account_id, created_at=now, last_seen_at=now,
                       expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid)
     itdocs_sessions.create_session(session)
     update_user(user.user_id, last_login_at=now)
     return token, session
-
-
-def resume(rt: Runtime, token: str | None) -> tuple[Session, User]:
-    """The live session and its active user, or NotAuthenticated (expired, idle, deactivated)."""
-    return session_rules.resume(itdocs_sessions, token, rt.clock.now())
 
 
 def end(token: str | None) -> None:

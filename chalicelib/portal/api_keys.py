@@ -2,7 +2,10 @@
 
 Successful verifications are remembered in-process, keyed by a SHA-256 of the presented
 credentials and bound to the stored hash, so the API does not pay for argon2 on every call while
-a revoked or replaced key still fails at once (the key record is read on every call).
+a revoked or replaced key still fails at once (the key record is read on every call). They also
+remember the key's company, so a call naming a customer reads the key and that customer of the
+company in one BatchGetItem; the customer is used only once the key read with it is verified and
+belongs to that company.
 
 A key sees every customer of its company, or only a chosen set (its scope). The cache holds only
 the hash a secret verified against, never the key record, so a scope changed on the Admin page
@@ -26,7 +29,7 @@ from chalicelib import logs
 from chalicelib.auth import passwords
 from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated
 from chalicelib.portal.policy import can
-from chalicelib.portal.security_settings import audit
+from chalicelib.portal.security_settings import audit_entry
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import api_keys as store
 from chalicelib.storage.portal import saas_customers as customer_store
@@ -57,12 +60,21 @@ class NewApiKey:
     secret: str
 
 
+@dataclass(frozen=True)
+class CustomerRead:
+    """A customer read with the key, in the key's company (`customer` None: it has no such one)."""
+
+    saas_customer_id: int
+    customer: SaasCustomer | None
+
+
 class VerifiedSecrets:
-    """A bounded in-process map: SHA-256(public:secret) -> the argon2 hash it verified against."""
+    """A bounded in-process map: SHA-256(public:secret) -> the argon2 hash it verified against,
+    and the company of the key it verified."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[str, str] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -75,11 +87,17 @@ class VerifiedSecrets:
             if cached is None:
                 return False
             self._entries.move_to_end(digest)
-        return hmac.compare_digest(cached, secret_hash)
+        return hmac.compare_digest(cached[0], secret_hash)
 
-    def remember(self, digest: str, secret_hash: str) -> None:
+    def company_of(self, digest: str) -> str | None:
+        """The company of the key these credentials verified (a hint: the key is read anyway)."""
         with self._lock:
-            self._entries[digest] = secret_hash
+            cached = self._entries.get(digest)
+        return None if cached is None else cached[1]
+
+    def remember(self, digest: str, secret_hash: str, company_id: str) -> None:
+        with self._lock:
+            self._entries[digest] = (secret_hash, company_id)
             self._entries.move_to_end(digest)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
@@ -119,10 +137,10 @@ def scope_text(customers: frozenset[int] | None) -> str:
     return f"{len(customers)} chosen: " + ", ".join(str(c) for c in sorted(customers))
 
 
-def issue(rt: Runtime, company_id: str, label: str, created_by: str, *,
-          customers: Iterable[int] | None = None, public_key: str | None = None,
-          secret: str | None = None) -> NewApiKey:
-    """Create a key pair for a company, seeing all its customers or only the chosen ones."""
+def _new_key(rt: Runtime, company_id: str, label: str, created_by: str,
+             customers: Iterable[int] | None, public_key: str | None,
+             secret: str | None) -> NewApiKey:
+    """A checked key pair for a company, not stored yet."""
     label = " ".join(label.split()) or "API key"
     if len(label) > 80:
         raise InvalidInput("Use at most 80 characters for the description.", field="label")
@@ -131,32 +149,49 @@ def issue(rt: Runtime, company_id: str, label: str, created_by: str, *,
     key = ApiKey(public_key=public_key or rt.random.hex(16), company_id=company_id,
                  secret_hash=passwords.hash_secret(secret), label=label, created_by=created_by,
                  created_at=rt.clock.now(), customers=scope)
-    store.create_api_key(key)
-    logs.event("api_key_created", company_id=company_id, public_key=key.public_key,
-               customers=None if scope is None else sorted(scope))
     return NewApiKey(key, secret)
+
+
+def _created(new_key: NewApiKey) -> NewApiKey:
+    key = new_key.key
+    logs.event("api_key_created", company_id=key.company_id, public_key=key.public_key,
+               customers=None if key.customers is None else sorted(key.customers))
+    return new_key
+
+
+def issue(rt: Runtime, company_id: str, label: str, created_by: str, *,
+          customers: Iterable[int] | None = None, public_key: str | None = None,
+          secret: str | None = None) -> NewApiKey:
+    """Create a key pair for a company, seeing all its customers or only the chosen ones."""
+    new_key = _new_key(rt, company_id, label, created_by, customers, public_key, secret)
+    store.create_api_key(new_key.key)
+    return _created(new_key)
 
 
 def create(rt: Runtime, actor: PortalUser, label: str,
            customers: Iterable[int] | None = None) -> NewApiKey:
-    """An admin creates a key for their own company (audited with its scope); secret shown once."""
+    """An admin creates a key for their own company, audited with its scope in the same write;
+    the secret is shown once."""
     if not can(actor, "api_key.create"):
         raise Forbidden()
-    new_key = issue(rt, actor.company_id, label, actor.username, customers=customers)
-    audit(rt, actor.company_id, actor.username, "Created API key",
-          f"{new_key.key.public_key} ({new_key.key.label}): {scope_text(new_key.key.customers)}")
-    return new_key
+    new_key = _new_key(rt, actor.company_id, label, actor.username, customers, None, None)
+    key = new_key.key
+    store.create_api_key(key, audit_entry(
+        rt, actor.company_id, actor.username, "Created API key",
+        f"{key.public_key} ({key.label}): {scope_text(key.customers)}"))
+    return _created(new_key)
 
 
 def change_scope(rt: Runtime, actor: PortalUser, public_key: str,
                  customers: Iterable[int] | None) -> None:
-    """Change which customers a live key sees; its next API call already obeys (audited)."""
+    """Change which customers a live key sees, audited in the same write; its next API call
+    already obeys."""
     if not can(actor, "api_key.create"):
         raise Forbidden()
     scope = checked_scope(actor.company_id, customers)
-    store.set_api_key_scope(actor.company_id, public_key, scope)
-    audit(rt, actor.company_id, actor.username, "Changed API key customers",
-          f"{public_key}: {scope_text(scope)}")
+    store.set_api_key_scope(actor.company_id, public_key, scope, audit_entry(
+        rt, actor.company_id, actor.username, "Changed API key customers",
+        f"{public_key}: {scope_text(scope)}"))
     logs.event("api_key_scope_changed", company_id=actor.company_id, public_key=public_key,
                customers=None if scope is None else sorted(scope))
 
@@ -228,21 +263,34 @@ def basic_credentials(authorization: str | None) -> tuple[str, str]:
     return public_key, secret
 
 
-def verify(rt: Runtime, public_key: str, secret: str) -> ApiKey:
-    """The live key these credentials name, or NotAuthenticated. One GetItem per call."""
+def verify(rt: Runtime, public_key: str, secret: str,
+           saas_customer_id: int | None = None) -> tuple[ApiKey, CustomerRead | None]:
+    """The live key these credentials name, or NotAuthenticated, and the customer
+    `saas_customer_id` of its company when it could be read in the same call (credentials
+    verified before in this process). One read per call, a last-used write once a minute."""
     if not public_key or not secret or len(public_key) > 128 or len(secret) > 256:
         raise NotAuthenticated("Missing or invalid API credentials.")
-    key = store.get_api_key(public_key)
     cache = verified_secrets(rt)
     digest = VerifiedSecrets.digest(public_key, secret)
+    company_id = cache.company_of(digest)
+    key, read = _read_key(public_key, company_id, saas_customer_id)
     if key is None or key.revoked_at is not None:
         passwords.verify(None, secret)  # an unknown key costs as much as a wrong secret
         raise NotAuthenticated("Missing or invalid API credentials.")
     if not cache.holds(digest, key.secret_hash):
         if not passwords.verify(key.secret_hash, secret):
             raise NotAuthenticated("Missing or invalid API credentials.")
-        cache.remember(digest, key.secret_hash)
+        cache.remember(digest, key.secret_hash, key.company_id)
     now = rt.clock.now()
     if key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY:
         store.mark_api_key_used(public_key, now)
-    return key
+    return key, read if key.company_id == company_id else None
+
+
+def _read_key(public_key: str, company_id: str | None,
+              saas_customer_id: int | None) -> tuple[ApiKey | None, CustomerRead | None]:
+    """The key; with a company believed to be its own and a customer id, that customer too."""
+    if company_id is None or saas_customer_id is None:
+        return store.get_api_key(public_key), None
+    key, customer = store.get_api_key_with_customer(public_key, company_id, saas_customer_id)
+    return key, CustomerRead(saas_customer_id, customer)

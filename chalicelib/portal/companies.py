@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.auth import names
 from chalicelib.errors import Forbidden, InvalidInput
+from chalicelib.portal import sessions
 from chalicelib.portal.policy import can
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import companies as store
@@ -39,4 +40,4 @@ def company_of(actor: PortalUser) -> PortalCompany:
     """The signed-in user's own partner company (the home page's heading)."""
     if not can(actor, "portal.use"):
         raise Forbidden()
-    return store.get_company(actor.company_id)
+    return sessions.carried_company(actor) or store.get_company(actor.company_id)

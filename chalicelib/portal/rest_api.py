@@ -21,6 +21,8 @@ from chalicelib.storage.portal import saas_seats as seat_store
 from chalicelib.storage.portal.saas_customers import SaasCustomer
 from chalicelib.storage.portal.saas_seats import Seat
 
+NO_SUCH_CUSTOMER = "No such SaaS Protection customer."  # the words of a customer read alone
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -29,26 +31,39 @@ class Caller:
     company_id: str
     public_key: str
     customers: frozenset[int] | None = None  # None: every customer of the partner
+    read_with_key: api_keys.CustomerRead | None = None  # the path's customer, read with the key
 
     def sees(self, saas_customer_id: int) -> bool:
         """Whether the key's scope includes this customer."""
         return self.customers is None or saas_customer_id in self.customers
 
 
-def authenticate(rt: Runtime, authorization: str | None) -> Caller:
-    """The partner whose live key the Basic Authorization header carries, or NotAuthenticated."""
+def authenticate(rt: Runtime, authorization: str | None,
+                 saas_customer_id: int | None = None) -> Caller:
+    """The partner whose live key the Basic Authorization header carries, or NotAuthenticated;
+    the path's customer (`saas_customer_id`) is read with the key when it can be."""
     public_key, secret = api_keys.basic_credentials(authorization)
-    key = api_keys.verify(rt, public_key, secret)
-    return Caller(key.company_id, key.public_key, key.customers)
+    key, read = api_keys.verify(rt, public_key, secret, saas_customer_id)
+    return Caller(key.company_id, key.public_key, key.customers, read)
+
+
+def _customer(caller: Caller, saas_customer_id: int) -> SaasCustomer:
+    """The caller's company's customer: as read with the key, else one GetItem."""
+    read = caller.read_with_key
+    if read is None or read.saas_customer_id != saas_customer_id:
+        return customer_store.get_customer(caller.company_id, saas_customer_id)
+    if read.customer is None:
+        raise NotFound(NO_SUCH_CUSTOMER)
+    return read.customer
 
 
 def visible_customer(caller: Caller, saas_customer_id: int) -> SaasCustomer:
-    """The caller's customer by the id in the path (one GetItem).
+    """The caller's customer by the id in the path (read with the key, or one GetItem).
 
     Another partner's customer is NotFound, as one that does not exist (nothing leaks across
     partners); the partner's own customer outside the key's scope is Forbidden.
     """
-    customer = customer_store.get_customer(caller.company_id, saas_customer_id)
+    customer = _customer(caller, saas_customer_id)
     if not caller.sees(customer.saas_customer_id):
         raise Forbidden("This API key is not allowed to access this customer.")
     return customer

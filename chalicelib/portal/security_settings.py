@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from chalicelib.auth.sso import exemptions, hub_services, relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
-from chalicelib.portal import insights, users
+from chalicelib.portal import insights, sessions, users
 from chalicelib.portal.policy import (
     ADMINISTRATOR,
     PRIMARY,
@@ -27,7 +27,7 @@ from chalicelib.runtime import Runtime
 from chalicelib.storage.kit import AuditEntry
 from chalicelib.storage.portal import security_settings as store
 from chalicelib.storage.portal import users as portal_store
-from chalicelib.storage.portal.audit import portal_security_audit
+from chalicelib.storage.portal.audit import NewAuditEntry, portal_security_audit
 from chalicelib.storage.portal.security_settings import SecurityRecord
 from chalicelib.storage.portal.users import PortalUser
 
@@ -82,11 +82,17 @@ def security_settings(rt: Runtime, company_id: str) -> SecuritySettings:
     return _settings(store.get_settings(company_id))
 
 
+def settings_of(rt: Runtime, actor: PortalUser) -> SecuritySettings:
+    """The signed-in actor's company's settings: as read with the session, else one read."""
+    carried = sessions.carried_settings(actor)
+    return _settings(carried) if carried is not None else security_settings(rt, actor.company_id)
+
+
 def linked_to_hub(rt: Runtime, actor: PortalUser) -> bool:
     """True when the actor's company has Login with Hub on (the banner shows the hub's apps)."""
     if not can(actor, "portal.use"):
         raise Forbidden()
-    return security_settings(rt, actor.company_id).linked
+    return settings_of(rt, actor).linked
 
 
 def companies_linked_to(rt: Runtime, issuer: str, hub_company_id: str) -> list[str]:
@@ -137,11 +143,19 @@ def _require_security_admin(actor: PortalUser,
         raise Forbidden(message)
 
 
-def audit(rt: Runtime, company_id: str, actor: str, action: str, detail: str) -> None:
-    """Record one security change: who (a username, `hub` or `hub:<name>`), what and when."""
+def audit_entry(rt: Runtime, company_id: str, actor: str, action: str,
+                detail: str) -> NewAuditEntry:
+    """One security change's record: who (a username, `hub` or `hub:<name>`), what and when."""
     now = rt.clock.now()
-    portal_security_audit.add_audit(company_id, f"{now.isoformat()}#{rt.random.hex(4)}", actor,
-                                    action, detail, now)
+    return NewAuditEntry(company_id, f"{now.isoformat()}#{rt.random.hex(4)}", actor, action,
+                         detail, now)
+
+
+def audit(rt: Runtime, company_id: str, actor: str, action: str, detail: str) -> None:
+    """Record one security change (see `audit_entry`) on its own."""
+    entry = audit_entry(rt, company_id, actor, action, detail)
+    portal_security_audit.add_audit(entry.company_id, entry.entry_key, entry.actor, entry.action,
+                                    entry.detail, entry.at)
 
 
 def audit_trail(rt: Runtime, actor: PortalUser) -> list[AuditEntry]:
@@ -159,10 +173,11 @@ class SecurityOverview:
     audit: list[AuditEntry]
 
 
-def overview(rt: Runtime, actor: PortalUser) -> SecurityOverview:
-    """The actor's company's security settings page (Security Admins only)."""
+def overview(rt: Runtime, actor: PortalUser, *, fresh: bool = False) -> SecurityOverview:
+    """The actor's company's security settings page (Security Admins only); `fresh` reads the
+    settings again (after a change was tried, the ones read with the session may be old)."""
     _require_security_admin(actor, ONLY_SECURITY_ADMINS)
-    settings = security_settings(rt, actor.company_id)
+    settings = security_settings(rt, actor.company_id) if fresh else settings_of(rt, actor)
     rows = exception_rows(rt, actor, settings) if settings.linked else []
     return SecurityOverview(settings, rows, audit_trail(rt, actor))
 

@@ -1,14 +1,53 @@
-"""Portal sessions: a random cookie token stored as its SHA-256, with idle and absolute limits."""
+"""Portal sessions: a random cookie token stored as its SHA-256, with idle and absolute limits.
+
+The token names the user's company and id before its secret, so a page reads the session, the
+user, the company and its security settings in one call (`storage.portal.sessions`). Those ids
+are trusted by nobody: the session is stored under the hash of the whole token (change an id and
+there is no session), and it must name the user read, who must belong to the company read.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
 
 from chalicelib.auth import session_rules
 from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, session_key
 from chalicelib.runtime import Runtime
-from chalicelib.storage.portal.sessions import PortalSession, portal_sessions
+from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.security_settings import SecurityRecord
+from chalicelib.storage.portal.sessions import PortalSession, SignedIn, portal_sessions
 from chalicelib.storage.portal.users import PortalUser
 
 COOKIE = "session"
+_USER_FIELDS = [f.name for f in dataclasses.fields(PortalUser)]
+
+
+@dataclass
+class SignedInUser(PortalUser):
+    """The signed-in user, with the company and security settings read with the session, so
+    the banner and the page never read them again (None: not read with it, e.g. an old token)."""
+
+    company: PortalCompany | None = None
+    security: SecurityRecord | None = None
+
+
+def _token(rt: Runtime, user: PortalUser) -> str:
+    """A token naming the user's company and id; a plain one for ids a token cannot carry."""
+    secret = rt.random.token(32)
+    try:
+        return session_rules.hinted_token(secret, user.company_id, user.user_id)
+    except ValueError:
+        return secret
+
+
+def new_session(rt: Runtime, user: PortalUser, hub_sid: str | None) -> tuple[str, PortalSession]:
+    """A new session for the user (not yet stored): its token and record."""
+    now = rt.clock.now()
+    token = _token(rt, user)
+    return token, PortalSession(session_key=session_key(token), user_id=user.user_id,
+                                company_id=user.company_id, created_at=now, last_seen_at=now,
+                                expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid or None)
 
 
 def start(rt: Runtime, user: PortalUser, previous_token: str | None = None,
@@ -17,18 +56,46 @@ def start(rt: Runtime, user: PortalUser, previous_token: str | None = None,
     session that signed the user in, so that logging out of the hub ends this one too."""
     if previous_token:
         portal_sessions.delete_session(session_key(previous_token))
-    now = rt.clock.now()
-    token = rt.random.token(32)
-    session = PortalSession(session_key=session_key(token), user_id=user.user_id,
-                            company_id=user.company_id, created_at=now, last_seen_at=now,
-                            expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid or None)
+    token, session = new_session(rt, user, hub_sid)
     portal_sessions.create_session(session)
     return token, session
 
 
-def resume(rt: Runtime, token: str | None) -> tuple[PortalSession, PortalUser]:
-    """The live session and its active user, or NotAuthenticated (expired, idle, deactivated)."""
-    return session_rules.resume(portal_sessions, token, rt.clock.now())
+def resume(rt: Runtime, token: str | None) -> tuple[PortalSession, SignedInUser]:
+    """The live session and its active user, or NotAuthenticated (expired, idle, deactivated).
+
+    One BatchGetItem for a token naming its ids; a token from before names none and costs a
+    read of the session, then one of the user (and the page reads what it needs itself)."""
+    ids = session_rules.token_ids(token, 2) if token else None
+    if ids is None:
+        session, user = session_rules.resume(portal_sessions, token, rt.clock.now())
+        return session, _signed_in(user, None)
+    company_id, user_id = ids
+    read: list[SignedIn] = []
+
+    def read_together(key: str) -> tuple[PortalSession | None, PortalUser | None]:
+        read.append(portal_sessions.read_signed_in(key, company_id, user_id))
+        return read[0].session, read[0].user
+
+    session, user = session_rules.resume(portal_sessions, token, rt.clock.now(), read_together)
+    return session, _signed_in(user, read[0] if user.company_id == company_id else None)
+
+
+def _signed_in(user: PortalUser, found: SignedIn | None) -> SignedInUser:
+    values = {name: getattr(user, name) for name in _USER_FIELDS}
+    if found is None:
+        return SignedInUser(**values)
+    return SignedInUser(**values, company=found.company, security=found.settings)
+
+
+def carried_company(actor: PortalUser) -> PortalCompany | None:
+    """The actor's company as read with the session (None when it was not)."""
+    return actor.company if isinstance(actor, SignedInUser) else None
+
+
+def carried_settings(actor: PortalUser) -> SecurityRecord | None:
+    """The actor's company's security settings as read with the session (None when not)."""
+    return actor.security if isinstance(actor, SignedInUser) else None
 
 
 def end(token: str | None) -> None:

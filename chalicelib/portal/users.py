@@ -59,7 +59,8 @@ def create_user(rt: Runtime, actor: PortalUser, *, username: str, email: str, na
     """An admin creates a user of their own company, in a role they may give."""
     if not can(actor, "user.create"):
         raise Forbidden()
-    user = _new_user(rt, company_store.get_company(actor.company_id), username=username,
+    company = sessions.carried_company(actor) or company_store.get_company(actor.company_id)
+    user = _new_user(rt, company, username=username,
                      email=email, name=name, role=role, password=password)
     if not can(actor, "user.create", user):
         raise Forbidden()

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from chalicelib.storage.itdocs.match_decisions import DecisionFor
+from chalicelib.storage.itdocs.integrations import IntegrationRecord
+from chalicelib.storage.itdocs.match_decisions import CustomerMatch, DecisionFor
 from chalicelib.sync.directory import NamedOrganization
 
 # The actions the sync asks about (named as IT Docs' policy names them).
@@ -39,6 +40,16 @@ class ActingUser(Protocol):
 
     def require(self, action: str) -> None:
         """Return when the user may do `action`; raise Forbidden otherwise."""
+        ...
+
+    def integration_read(self, integration_id: str) -> IntegrationRecord | None:
+        """The integration as read with the user's session in this request (None when it was
+        not), so a page does not read it twice; the sync still checks it is the account's."""
+        ...
+
+    def customer_read(self, integration_id: str, customer_id: str) -> CustomerMatch | None:
+        """A customer's match record as read with the user's session in this request (None
+        when it was not); the sync still checks it is the account's and current."""
         ...
 
     def organizations(self) -> Sequence[NamedOrganization]:

@@ -1,7 +1,7 @@
 """The SaaS Protection card of an organization and a contact's protection, from synced data.
 
 `saas_card` reads the customers matched to the organization (matching's index, one Query), then
-each customer's stored summary (one GetItem each) and its integration's last sync time. Protected
+their stored summaries and their integrations' last sync times (one BatchGetItem). Protected
 seats are Active seats only: Paused, Archived and Unprotected seats are listed apart as not
 counted. `contact_protection` looks each email up in the matched customers' seats through the
 seats' email index (case-insensitive).
@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from chalicelib.errors import NotFound
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import backup_customers as customer_store
 from chalicelib.storage.itdocs import backup_seats as seat_store
-from chalicelib.storage.itdocs import integrations as sync_store
+from chalicelib.storage.itdocs import card_reads
+from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.sync import matching_screen, vocabulary
 from chalicelib.sync.acting import VIEW_CONTACTS, VIEW_ORGANIZATIONS, ActingUser
 
@@ -99,20 +99,10 @@ class SeatProtection:
 def saas_card(rt: Runtime, user: ActingUser, organization_id: str) -> SaasCard | None:
     """The organization's card, or None when no synced customer is matched to it."""
     user.require(VIEW_ORGANIZATIONS)
-    account_id = user.account_id
-    sections = []
-    synced: dict[str, dt.datetime | None] = {}
-    for integration_id, customer_id in matching_screen.customers_for_organization(
-        rt, user, organization_id
-    ):
-        if integration_id not in synced:
-            synced[integration_id] = _last_sync(account_id, integration_id)
-        if synced[integration_id] is _GONE:
-            continue
-        customer = customer_store.get_customer(integration_id, customer_id)
-        if customer is None or customer.account_id != account_id:
-            continue
-        sections.append(_section(customer, synced[integration_id]))
+    sections = [
+        _section(customer, integration.last_sync_at)
+        for customer, integration in _matched(rt, user, organization_id)
+    ]
     if not sections:
         return None
     sections.sort(key=lambda s: (s.product_name, s.customer_name, s.customer_id))
@@ -124,31 +114,52 @@ def contact_protection(
 ) -> list[SeatProtection]:
     """Seats whose email is one of the contact's, in the customers matched to the organization."""
     user.require(VIEW_CONTACTS)
-    account_id = user.account_id
     wanted = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    if not wanted:
+        return []
     found: list[SeatProtection] = []
-    for integration_id, customer_id in matching_screen.customers_for_organization(
-        rt, user, organization_id
-    ):
-        customer = customer_store.get_customer(integration_id, customer_id)
-        if customer is None or customer.account_id != account_id:
-            continue
+    for customer, _ in _matched(rt, user, organization_id):
         for email in wanted:
-            for seat in seat_store.seats_with_email(integration_id, customer_id, email):
-                found.append(
-                    SeatProtection(
-                        email=email,
-                        main_id=seat.main_id,
-                        name=seat.name,
-                        customer_name=customer.name,
-                        product_name=vocabulary.product_name(customer.product),
-                        seat_type=seat.seat_type,
-                        seat_state=seat.seat_state,
-                        protected=seat.seat_state == vocabulary.ACTIVE,
-                        services=vocabulary.seat_services(customer.product, seat.seat_type),
-                    )
-                )
+            seats = seat_store.seats_with_email(customer.integration_id, customer.customer_id,
+                                                email)
+            found += [_protection(email, seat, customer) for seat in seats]
     return found
+
+
+def _matched(
+    rt: Runtime, user: ActingUser, organization_id: str
+) -> list[tuple[customer_store.BackupCustomer, IntegrationRecord]]:
+    """The stored customers matched to the organization, each with its integration: one index
+    Query, then one BatchGetItem for them all. Customers of a deleted integration, or of another
+    account, are left out."""
+    keys = matching_screen.customers_for_organization(rt, user, organization_id)
+    if not keys:
+        return []
+    customers, integrations = card_reads.customers_with_integrations(keys)
+    shown = []
+    for customer in customers:
+        integration = integrations.get(customer.integration_id) if customer else None
+        if customer is None or integration is None:
+            continue
+        if user.account_id == customer.account_id == integration.account_id:
+            shown.append((customer, integration))
+    return shown
+
+
+def _protection(
+    email: str, seat: seat_store.BackupSeat, customer: customer_store.BackupCustomer
+) -> SeatProtection:
+    return SeatProtection(
+        email=email,
+        main_id=seat.main_id,
+        name=seat.name,
+        customer_name=customer.name,
+        product_name=vocabulary.product_name(customer.product),
+        seat_type=seat.seat_type,
+        seat_state=seat.seat_state,
+        protected=seat.seat_state == vocabulary.ACTIVE,
+        services=vocabulary.seat_services(customer.product, seat.seat_type),
+    )
 
 
 def backup_status(active_services: int, recent_backup_services: int, percentage: float) -> str:
@@ -191,15 +202,3 @@ def _section(customer: customer_store.BackupCustomer, synced_at: dt.datetime | N
         seats_note=customer.seats_note,
         synced_at=synced_at,
     )
-
-
-_GONE = dt.datetime.min.replace(tzinfo=dt.UTC)
-"""Marks an integration deleted (or another account's): its customers are not shown."""
-
-
-def _last_sync(account_id: str, integration_id: str) -> dt.datetime | None:
-    try:
-        record = sync_store.get_integration(integration_id)
-    except NotFound:
-        return _GONE
-    return record.last_sync_at if record.account_id == account_id else _GONE

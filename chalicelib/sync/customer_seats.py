@@ -5,6 +5,10 @@ that customer, a fetch slower than its limit, an answer that is not the contract
 the seats stored before and shows `seatsUsed` from the customer list, with a note in the sync
 log and on the card; the rest of the run goes on. Refused keys and the rate limit are the run's
 business and are raised.
+
+Nothing is written per customer: the run gathers a few customers' writes (`Pending`) and stores
+them together, seats first, then their summaries, then moves its checkpoint past them, on a
+thread of its own (`Storer`) while it fetches the next customers' seats.
 """
 
 from __future__ import annotations
@@ -12,27 +16,105 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from chalicelib import logs
 from chalicelib.errors import UpstreamError
 from chalicelib.storage.itdocs import backup_customers as customer_store
 from chalicelib.storage.itdocs import backup_seats as seat_store
+from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
 from chalicelib.storage.itdocs.backup_customers import BackupCustomer
+from chalicelib.storage.itdocs.batch_writes import ItemWrite, distinct, write_items
+from chalicelib.storage.itdocs.sync_checkpoints import Checkpoint
 from chalicelib.sync import vocabulary
 from chalicelib.sync.saas_client import RateLimited, RemoteSeat, SaasClient
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class Synced:
-    """What one customer's step did: seats seen (or `seatsUsed` on fallback) and items written."""
+    """One customer's step: seats seen (or `seatsUsed` on fallback), the seat writes it needs,
+    and its customer record to store after them (None: unchanged)."""
 
     seats_seen: int
-    written: int
+    seat_writes: list[ItemWrite]
+    summary: BackupCustomer | None
     fell_back: bool = False
 
 
-def sync_customer(client: SaasClient, customer: BackupCustomer, notes: list[str]) -> Synced:
-    """Fetch and write one customer's seats (or fall back), appending anything to report."""
+@dataclass
+class Pending:
+    """Customers whose seats were fetched but not yet stored: stored together (`store`)."""
+
+    started: float
+    last_customer: str = ""
+    customers: int = 0
+    seats_seen: int = 0
+    fallbacks: int = 0
+    seat_writes: list[ItemWrite] = field(default_factory=list)
+    summaries: list[BackupCustomer] = field(default_factory=list)
+
+    def add(self, customer_id: str, synced: Synced) -> None:
+        self.last_customer = customer_id
+        self.customers += 1
+        self.seats_seen += synced.seats_seen
+        self.fallbacks += synced.fell_back
+        self.seat_writes.extend(synced.seat_writes)
+        if synced.summary is not None:
+            self.summaries.append(synced.summary)
+
+    def items(self) -> int:
+        """How many items `store` writes (one per key)."""
+        return len(distinct(self.seat_writes)) + len(self.summaries)
+
+    def store(self) -> None:
+        """Write the seats, then the customers' summaries (batches of 25, a few threads).
+        Seats first: a summary carries the digest of its seats, and a customer whose digest
+        matches is not written again, so a digest must never land before its seats."""
+        write_items(self.seat_writes)
+        write_items(customer_store.customer_writes(self.summaries))
+
+
+class StaleRun(Exception):
+    """Another worker moved the run's checkpoint: this one stops without writing more."""
+
+
+class Storer:
+    """Stores pending customers on a thread of its own while the next ones are fetched: one
+    store at a time, in order, each followed by its checkpoint advance. A failure surfaces at
+    the next `submit` or `wait`."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1)
+        self._last: Future[bool] | None = None
+
+    def submit(self, pending: Pending, advanced: Checkpoint, expected_done: int) -> None:
+        """Store `pending`, then move the checkpoint to `advanced` if still at
+        `expected_done`; the store before it has ended first."""
+        self.wait()
+        self._last = self._thread.submit(_store_and_advance, pending, advanced, expected_done)
+
+    def wait(self) -> None:
+        """Until the last store has ended (StaleRun: the checkpoint had moved)."""
+        last, self._last = self._last, None
+        if last is not None and not last.result():
+            raise StaleRun()
+
+    def close(self) -> None:
+        """Let a store still under way end (without raising: the caller is already leaving)."""
+        self._thread.shutdown(wait=True)
+
+
+def _store_and_advance(pending: Pending, advanced: Checkpoint, expected_done: int) -> bool:
+    pending.store()
+    return checkpoint_store.advance_checkpoint(advanced, expected_done)
+
+
+def sync_customer(client: SaasClient, customer: BackupCustomer, notes: list[str], *,
+                  read_stored: bool = True) -> Synced:
+    """Fetch one customer's seats (or fall back) and say what to write, appending anything to
+    report. `read_stored` False: the customer has no stored seats (first listed in this run),
+    so they are not read."""
     try:
         seats = client.seats(customer.customer_id)
     except RateLimited:
@@ -42,17 +124,17 @@ def sync_customer(client: SaasClient, customer: BackupCustomer, notes: list[str]
     digest = seats_digest(customer.product, seats)
     if digest == customer.seats_digest:  # as last written: no read of the stored seats, no write
         _note_unknown_states(customer, Counter(s.seat_state for s in seats), notes)
-        return Synced(len(seats), _write_customer(dataclasses.replace(customer, seats_note=""),
-                                                  customer))
-    written = _write_seats(customer, seats, notes, digest)
-    return Synced(len(seats), written)
+        return Synced(len(seats), [], _changed(dataclasses.replace(customer, seats_note=""),
+                                               customer))
+    return _seat_diff(customer, seats, notes, digest, read_stored)
 
 
 def seats_digest(product: str, seats: list[RemoteSeat]) -> str:
     """A fingerprint of a customer's fetched seats and product (what its summary depends on)."""
     digest = hashlib.sha256(product.encode())
     for seat in sorted(seats, key=lambda s: s.remote_id):
-        digest.update(repr(dataclasses.astuple(seat)).encode())
+        digest.update(repr((seat.remote_id, seat.main_id, seat.name, seat.seat_type,
+                            seat.seat_state, seat.billable, seat.date_added)).encode())
     return digest.hexdigest()[:32]
 
 
@@ -63,20 +145,20 @@ def _fall_back(customer: BackupCustomer, why: str, notes: list[str]) -> Synced:
     notes.append(note)
     logs.event("sync_seats_fallback", integration_id=customer.integration_id,
                customer_id=customer.customer_id, reason=why[:200])
-    written = _write_customer(dataclasses.replace(customer, seats_note=note), customer)
-    return Synced(customer.seats_used, written, fell_back=True)
+    summary = _changed(dataclasses.replace(customer, seats_note=note), customer)
+    return Synced(customer.seats_used, [], summary, fell_back=True)
 
 
-def _write_seats(customer: BackupCustomer, remote: list[RemoteSeat], notes: list[str],
-                 digest: str) -> int:
-    """Diff-write one customer's seats and its summary; items written."""
+def _seat_diff(customer: BackupCustomer, remote: list[RemoteSeat], notes: list[str],
+               digest: str, read_stored: bool) -> Synced:
+    """The writes of one customer's changed and removed seats, and its new summary."""
     integration_id = customer.integration_id
-    stored = {s.seat_key: s
-              for s in seat_store.seats_of_customer(integration_id, customer.customer_id)}
+    stored = {s.seat_key: s for s in seat_store.seats_of_customer(
+        integration_id, customer.customer_id)} if read_stored else {}
     fetched = {seat.remote_id: _stored_seat(seat) for seat in remote}
     changed = [s for key, s in fetched.items() if stored.get(key) != s]
     removed = [key for key in stored if key not in fetched]
-    written = seat_store.write_seats(integration_id, customer.customer_id, changed, removed)
+    writes = seat_store.seat_writes(integration_id, customer.customer_id, changed, removed)
     states: Counter[str] = Counter(s.seat_state for s in fetched.values())
     _note_unknown_states(customer, states, notes)
     services: Counter[str] = Counter()
@@ -86,7 +168,7 @@ def _write_seats(customer: BackupCustomer, remote: list[RemoteSeat], notes: list
     summary = dataclasses.replace(
         customer, protected_seats=states.get(vocabulary.ACTIVE, 0), seat_states=dict(states),
         service_seats=dict(services), seats_note="", seats_digest=digest)
-    return written + _write_customer(summary, customer)
+    return Synced(len(remote), writes, _changed(summary, customer))
 
 
 def _stored_seat(seat: RemoteSeat) -> seat_store.BackupSeat:
@@ -104,5 +186,5 @@ def _note_unknown_states(customer: BackupCustomer, states: Counter[str],
         logs.event("saas_unknown_value", field="seatState", value=state[:40], seats=count)
 
 
-def _write_customer(wanted: BackupCustomer, before: BackupCustomer) -> int:
-    return customer_store.write_customers([wanted]) if wanted != before else 0
+def _changed(wanted: BackupCustomer, before: BackupCustomer) -> BackupCustomer | None:
+    return wanted if wanted != before else None

@@ -104,6 +104,15 @@ def of_account(account_id: str, integration_id: str) -> IntegrationRecord:
     return record
 
 
+def reached(user: ActingUser, integration_id: str) -> IntegrationRecord:
+    """The integration's record when it is the user's account's (NotFound otherwise), as read
+    with the user's session when it was, so a page reads it once."""
+    carried = user.integration_read(integration_id)
+    if carried is not None and carried.account_id == user.account_id:
+        return carried
+    return of_account(user.account_id, integration_id)
+
+
 def _keys(public_key: str, secret_key: str) -> tuple[str, str]:
     public_key, secret_key = public_key.strip(), secret_key.strip()
     if not public_key:
@@ -170,7 +179,7 @@ def update(rt: Runtime, user: ActingUser, integration_id: str, *, sync_enabled: 
     from when the integration was connected.
     """
     user.require(MANAGE_INTEGRATIONS)
-    current = of_account(user.account_id, integration_id)
+    current = reached(user, integration_id)
     keys = None
     if public_key or secret_key:
         public_key, secret_key = _keys(public_key or current.public_key, secret_key or "")
@@ -221,7 +230,7 @@ def change_keys(rt: Runtime, user: ActingUser, integration_id: str, *, public_ke
                 secret_key: str) -> Integration:
     """New API keys (checked on the sync queue); the options stay as they are."""
     user.require(MANAGE_INTEGRATIONS)
-    current = of_account(user.account_id, integration_id)
+    current = reached(user, integration_id)
     return update(rt, user, integration_id, sync_enabled=current.sync_enabled,
                   accept_automatically=current.accept_automatically, public_key=public_key,
                   secret_key=secret_key)
@@ -230,7 +239,7 @@ def change_keys(rt: Runtime, user: ActingUser, integration_id: str, *, public_ke
 def delete(rt: Runtime, user: ActingUser, integration_id: str) -> None:
     """Remove the integration, its synced data, checkpoint and logs."""
     user.require(MANAGE_INTEGRATIONS)
-    of_account(user.account_id, integration_id)
+    reached(user, integration_id)
     integration_store.delete_integration(integration_id)
     checkpoint_store.delete_checkpoint(integration_id)
     customers = [c.customer_id for c in data.customers_of_integration(integration_id)]
@@ -249,16 +258,16 @@ def list_for_account(rt: Runtime, user: ActingUser) -> list[Integration]:
 def get(rt: Runtime, user: ActingUser, integration_id: str) -> Integration:
     """One integration of the user's account, as its pages show it."""
     user.require(MANAGE_INTEGRATIONS)
-    return view(of_account(user.account_id, integration_id), rt.clock.now())
+    return view(reached(user, integration_id), rt.clock.now())
 
 
 def start_manual_sync(rt: Runtime, user: ActingUser, integration_id: str) -> Integration:
-    """Start a sync now, unless a manual sync started in the last six hours (TooManyRequests)."""
+    """Start a sync now, unless a manual sync started in the last six hours (TooManyRequests).
+
+    The claim is tried first (its condition checks the account, sync being on, the lock and the
+    lease); only when it fails is the integration read, to say why."""
     user.require(MANAGE_INTEGRATIONS)
     account_id = user.account_id
-    record = of_account(account_id, integration_id)
-    if not record.sync_enabled:
-        raise InvalidInput("Turn on \"Sync SaaS Protection backup information\" first.")
     now = rt.clock.now()
     token = rt.random.token(16)
     try:
@@ -267,11 +276,18 @@ def start_manual_sync(rt: Runtime, user: ActingUser, integration_id: str) -> Int
             lock_hours=lifecycle.MANUAL_LOCK_HOURS, lease_token=token,
             lease_until=now + lifecycle.LEASE, run_id=rt.random.hex(8))
     except ConcurrentChange as exc:
-        raise _why_not(integration_store.get_integration(integration_id), now) from exc
+        raise _refusal(of_account(account_id, integration_id), now) from exc
     logs.event("manual_sync_started", integration_id=integration_id, actor=user.name,
                run_id=claimed.run_id)
     scheduled.dispatch(rt, scheduled.Claim(integration_id, token, "manual"))
-    return get(rt, user, integration_id)
+    return view(of_account(account_id, integration_id), rt.clock.now())
+
+
+def _refusal(record: IntegrationRecord, now: dt.datetime) -> InvalidInput | TooManyRequests:
+    """Why a manual sync did not start: sync is off, or the lock or a running sync."""
+    if not record.sync_enabled:
+        return InvalidInput("Turn on \"Sync SaaS Protection backup information\" first.")
+    return _why_not(record, now)
 
 
 def _why_not(record: IntegrationRecord, now: dt.datetime) -> TooManyRequests:
@@ -295,5 +311,5 @@ def _why_not(record: IntegrationRecord, now: dt.datetime) -> TooManyRequests:
 def sync_logs(rt: Runtime, user: ActingUser, integration_id: str) -> list[SyncLog]:
     """Every recent sync of the integration, newest first."""
     user.require(MANAGE_INTEGRATIONS)
-    of_account(user.account_id, integration_id)
+    reached(user, integration_id)
     return log_store.logs_of_integration(integration_id)

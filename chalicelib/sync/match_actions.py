@@ -31,7 +31,7 @@ from chalicelib.storage.itdocs.match_decisions import (
 )
 from chalicelib.storage.itdocs.organizations import organization_guard
 from chalicelib.sync.acting import MANAGE_MATCHING, VIEW_INTEGRATIONS, ActingUser
-from chalicelib.sync.matching_screen import stored_customer
+from chalicelib.sync.matching_screen import current_customers, reached_customer, stored_customer
 from chalicelib.sync.schedule import queue_sync
 
 MAX_NAME_LENGTH = 200
@@ -83,16 +83,14 @@ def accept_selected(
     """Accept the suggestion of each selected Unmatched customer; one queued sync for them all."""
     may_change(user)
     known = _names(user)
+    selected = list(dict.fromkeys(customer_ids))
+    records = current_customers(user, integration_id, selected)
     accepted: list[str] = []
     skipped: list[str] = []
-    for customer_id in dict.fromkeys(customer_ids):
-        try:
-            record = _current(user, integration_id, customer_id, None)
-        except NotFound:
-            skipped.append(customer_id)
-            continue
-        target = record.suggested_organization_id
-        if record.status != UNMATCHED or not target or target not in known:
+    for customer_id in selected:
+        record = records.get(customer_id)
+        target = record.suggested_organization_id if record else None
+        if record is None or record.status != UNMATCHED or not target or target not in known:
             skipped.append(customer_id)
             continue
         try:
@@ -150,6 +148,23 @@ def search_organizations(user: ActingUser, query: str) -> list[Candidate]:
     """The "Match To" search: the account's organizations whose names fit what was typed."""
     may_change(user)
     return search(query, _names(user))
+
+
+def match_to_choices(
+    user: ActingUser, query: str, current_id: str | None
+) -> tuple[list[Candidate], str | None]:
+    """The "Match To" search, and the name of the organization the customer is matched to now
+    (`current_id`; None when not matched), from one listing of the account's organizations."""
+    may_change(user)
+    names = _names(user)
+    current = None
+    if current_id:
+        current = names.get(current_id) or NOT_LISTED
+    return search(query, names), current
+
+
+NOT_LISTED = "(organization not found)"
+"""What a customer is shown matched to when its organization is gone or being deleted."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -286,7 +301,7 @@ def _current(
     """The customer's record, in the user's account, at the version the page showed (if it sent
     one), once the user may change it."""
     may_change(user)
-    record = stored_customer(user.account_id, integration_id, customer_id)
+    record = reached_customer(user, integration_id, customer_id)
     if expected_version is not None and expected_version != record.version:
         raise ConcurrentChange(
             f"{record.customer_name} was changed by someone else since the page was loaded. "

@@ -43,9 +43,16 @@ class MatchingScreen:
     counts: dict[str, int]
     """status -> customers in it (whatever the search box holds)."""
     organization_names: dict[str, str] = field(default_factory=dict)
-    """organization id -> name, for the account's organizations."""
+    """organization id -> name, for the account's organizations (read only for a tab whose
+    rows are matched to some)."""
     trail: list[AuditEntry] = field(default_factory=list)
     """The integration's most recent matching changes, newest first."""
+    customer_names: dict[str, str] = field(default_factory=dict)
+    """customer id -> name, for every customer the last sync received (for notices)."""
+
+    def customer_name(self, customer_id: str) -> str:
+        """The name of a customer of the integration ("" when it has none)."""
+        return self.customer_names.get(customer_id, "")
 
 
 def require_access(rt: Runtime, user: ActingUser, integration_id: str, *,
@@ -55,42 +62,54 @@ def require_access(rt: Runtime, user: ActingUser, integration_id: str, *,
     user.require(VIEW_INTEGRATIONS)
     if to_change:
         user.require(MANAGE_MATCHING)
-    integrations.of_account(user.account_id, integration_id)
+    integrations.reached(user, integration_id)
 
 
 def screen(rt: Runtime, user: ActingUser, integration_id: str, *, tab: str,
            query: str = "") -> MatchingScreen:
-    """A tab's rows (customer name order) matching the search box, and the count of each tab."""
+    """A tab's rows (customer name order) matching the search box, and the count of each tab.
+
+    The account's organizations are listed only when a row of the tab is matched to one (the
+    Matched tab shows, and searches, their names); the other tabs read none."""
     require_access(rt, user, integration_id)
-    names = {o.organization_id: o.name for o in user.organizations()}
     status = TABS.get(tab, UNMATCHED)
     tab = next(name for name, value in TABS.items() if value == status)
     records = current_records(integration_id)
+    in_tab = [r for r in records if r.status == status]
+    names = _organization_names(user, in_tab)
     wanted = " ".join(query.split()).casefold()
-    rows = [
-        r for r in records if r.status == status and (not wanted or _mentions(r, wanted, names))
-    ]
+    rows = [r for r in in_tab if not wanted or _mentions(r, wanted, names)]
     rows.sort(key=lambda r: (r.customer_name.casefold(), r.customer_id))
     return MatchingScreen(tab=tab, query=query.strip(), rows=rows, counts=counts(records),
                           organization_names=names,
-                          trail=store.audit_trail(integration_id, limit=TRAIL_LENGTH))
+                          trail=store.audit_trail(integration_id, limit=TRAIL_LENGTH),
+                          customer_names={r.customer_id: r.customer_name for r in records})
 
 
-def customer(rt: Runtime, user: ActingUser, integration_id: str,
-             customer_id: str) -> CustomerMatch:
-    """One customer of the integration, as the last sync received it (NotFound otherwise)."""
+def _organization_names(user: ActingUser, rows: list[CustomerMatch]) -> dict[str, str]:
+    """organization id -> name, when some row is matched to an organization (else none read)."""
+    if not any(r.organization_id for r in rows):
+        return {}
+    return {o.organization_id: o.name for o in user.organizations()}
+
+
+def customer(rt: Runtime, user: ActingUser, integration_id: str, customer_id: str, *,
+             fresh: bool = False) -> CustomerMatch:
+    """One customer of the integration, as the last sync received it (NotFound otherwise); as
+    read with the session unless `fresh` (after a change failed: as it stands now)."""
     user.require(VIEW_INTEGRATIONS)
-    return stored_customer(user.account_id, integration_id, customer_id)
+    if fresh:
+        return stored_customer(user.account_id, integration_id, customer_id)
+    return reached_customer(user, integration_id, customer_id)
 
 
-def customer_name(rt: Runtime, user: ActingUser, integration_id: str, customer_id: str) -> str:
-    """The name of the customer a notice is about ("" when unknown or not the user's)."""
-    if not customer_id:
-        return ""
-    try:
-        return customer(rt, user, integration_id, customer_id).customer_name
-    except NotFound:
-        return ""
+def reached_customer(user: ActingUser, integration_id: str, customer_id: str) -> CustomerMatch:
+    """The customer's record as read with the user's session when it was (else read now), when
+    it is the account's and the last sync received it."""
+    carried = user.customer_read(integration_id, customer_id)
+    if carried is None:
+        return stored_customer(user.account_id, integration_id, customer_id)
+    return _current_for(user.account_id, carried)
 
 
 def customers_for_organization(
@@ -103,7 +122,19 @@ def customers_for_organization(
 
 def stored_customer(account_id: str, integration_id: str, customer_id: str) -> CustomerMatch:
     """The customer's record when it is the account's and the last sync received it."""
-    record = store.get_match(integration_id, customer_id)
+    return _current_for(account_id, store.get_match(integration_id, customer_id))
+
+
+def current_customers(user: ActingUser, integration_id: str,
+                      customer_ids: list[str]) -> dict[str, CustomerMatch]:
+    """Those of the customers that are the account's and the last sync received, by id (one
+    read for up to a hundred)."""
+    found = store.matches_by_id(integration_id, customer_ids)
+    return {cid: r for cid, r in found.items()
+            if r.account_id == user.account_id and r.absent_since is None}
+
+
+def _current_for(account_id: str, record: CustomerMatch) -> CustomerMatch:
     if record.account_id != account_id or record.absent_since is not None:
         raise NotFound("No such customer in this integration.")
     return record

@@ -7,10 +7,12 @@ A run, held by a lease token:
    those the previous complete list lacked too; an element of the list that is bad data is
    skipped and reported (and, if it had no usable id, nothing is marked or deleted); the
    checkpoint starts: a cursor over the stored customers, 0 of the customers listed done;
-2. per customer, in key order: fetches its seats, writes the seats that changed, deletes the seats
-   it no longer has, updates its seat summary (or falls back to `seatsUsed`, see
-   `customer_seats`), then advances the checkpoint conditional on where it was, so two workers
-   never both count a customer, and shows the progress on the integration;
+2. per customer, in key order (one Query per page of customers): fetches its seats and works out
+   the seats that changed, those it no longer has and its seat summary (or falls back to
+   `seatsUsed`, see `customer_seats`); a customer whose seats match the digest of those last
+   written needs no read and no write. A few customers' writes are stored together (`_Walk`),
+   then the checkpoint moves past them conditional on where it was, so two workers never both
+   count a customer; the progress shows on the integration;
 3. after the last customer: matches customers to the IT Docs organizations the
    `OrganizationDirectory` lists (`decisions.reconcile`), sets the status OK / Error, writes one
    log entry and drops the checkpoint.
@@ -52,6 +54,7 @@ from chalicelib.sync.directory import OrganizationDirectory
 from chalicelib.sync.saas_client import CustomerList, RateLimited, RemoteCustomer, SaasClient
 
 CUSTOMERS_PER_QUERY = 25
+STORE_EVERY_SECONDS = 2.0
 WORKER_BUDGET_SECONDS = 480.0
 PROGRESS_EVERY_SECONDS = 2.0
 MAX_ATTEMPTS = 3
@@ -86,13 +89,14 @@ def work(rt: Runtime, integration_id: str, lease_token: str, *, directory: Organ
     record = _holding(rt, integration_id, lease_token)
     if record is None:
         return WorkResult("stale")
-    walk = _Walk(rt, record, budget_seconds, page_size)
     try:
         checkpoint = _checkpoint_of(record) or _begin(rt, record)
-        result = walk.through(checkpoint)
+        result = _Walk(rt, record, checkpoint, budget_seconds, page_size).through()
         if isinstance(result, WorkResult):
             return result
         _finish(rt, directory, record, result)
+    except customer_seats.StaleRun:
+        return WorkResult("stale")
     except RateLimited as exc:
         return pause(rt, record, exc)
     except (UpstreamError, InvalidInput) as exc:
@@ -175,7 +179,8 @@ def _customer(record: IntegrationRecord, remote: RemoteCustomer,
     kept = before or BackupCustomer(
         integration_id=record.integration_id, customer_id=remote.customer_id,
         account_id=record.account_id, name="", organization_name=None, domain="", product="",
-        seats_used=0, active_services=0, recent_backup_services=0, backup_percentage=0.0)
+        seats_used=0, active_services=0, recent_backup_services=0, backup_percentage=0.0,
+        listed_since_run=record.run_id or "")
     return dataclasses.replace(
         kept, account_id=record.account_id, name=remote.name,
         organization_name=remote.organization_name, domain=remote.domain, product=remote.product,
@@ -185,58 +190,99 @@ def _customer(record: IntegrationRecord, remote: RemoteCustomer,
 
 
 class _Walk:
-    """One worker's walk through the run's customers, from the checkpoint, within its budget."""
+    """One worker's walk through the run's customers, from the checkpoint, within its budget.
 
-    def __init__(self, rt: Runtime, record: IntegrationRecord, budget_seconds: float,
-                 page_size: int) -> None:
-        self.rt, self.record = rt, record
+    The seats of a few customers are stored together (`customer_seats.Pending`, on the storer's
+    thread while the walk fetches the next ones), then the checkpoint moves past them: at the
+    end of each page of customers, after any customer that ends `STORE_EVERY_SECONDS` or more
+    since the last store (so a slow vendor still gets a checkpoint per customer), and before
+    the worker hands on, pauses, fails or finishes. A worker that dies loses only those few
+    customers' work, redone from the checkpoint by the next one.
+    """
+
+    def __init__(self, rt: Runtime, record: IntegrationRecord, checkpoint: Checkpoint,
+                 budget_seconds: float, page_size: int) -> None:
+        self.rt, self.record, self.checkpoint = rt, record, checkpoint
         self.budget, self.page_size = budget_seconds, page_size
         self.started = self.shown_at = rt.monotonic()
         self.client = client_for(rt, record)
+        self.notes = list(checkpoint.notes)
+        self.pending = customer_seats.Pending(self.started)
+        self.storer = customer_seats.Storer()
+        # Only a first attempt knows that what this run listed first has no seats stored yet:
+        # a worker that died may have stored some.
+        self.first_attempt = record.run_attempts <= 1
 
-    def through(self, checkpoint: Checkpoint) -> Checkpoint | WorkResult:
+    def through(self) -> Checkpoint | WorkResult:
         """The checkpoint after the last customer, or how the worker stopped before it."""
-        after, moved = checkpoint.after_customer, False
+        try:
+            return self.walk()
+        finally:
+            self.storer.close()
+
+    def walk(self) -> Checkpoint | WorkResult:
+        """Customer after customer from the checkpoint, until the last or the budget's end."""
+        after, done_here = self.checkpoint.after_customer, 0
         while batch := customer_store.customers_after(self.record.integration_id, after,
                                                       self.page_size):
             for customer in batch:
                 after = customer.customer_id
                 if customer.missing_since_run is not None:
                     continue  # not in this run's list
-                if moved and self.rt.monotonic() - self.started >= self.budget:
-                    self.show(checkpoint, now=True)
-                    return _hand_on(self.rt, self.record)
-                advanced = self.step(checkpoint, customer)
-                if advanced is None:
-                    return WorkResult("stale")
-                checkpoint, moved = advanced, True
-        return checkpoint
+                if done_here and self.rt.monotonic() - self.started >= self.budget:
+                    return self.hand_on()
+                self.step(customer)
+                done_here += 1
+                if self.rt.monotonic() - self.pending.started >= STORE_EVERY_SECONDS:
+                    self.store()
+                self.show()
+            self.store()
+        self.store(wait=True)
+        return self.checkpoint
 
-    def step(self, checkpoint: Checkpoint, customer: BackupCustomer) -> Checkpoint | None:
-        """One customer's seats, then the checkpoint past it (None: another worker moved it)."""
-        notes = list(checkpoint.notes)
-        synced = customer_seats.sync_customer(self.client, customer, notes)
-        advanced = dataclasses.replace(
-            checkpoint, after_customer=customer.customer_id, done=checkpoint.done + 1,
-            seats_seen=checkpoint.seats_seen + synced.seats_seen,
-            items_written=checkpoint.items_written + synced.written,
-            fallbacks=checkpoint.fallbacks + synced.fell_back, notes=_capped(notes))
-        if not checkpoint_store.advance_checkpoint(advanced, checkpoint.done):
-            return None
-        self.show(advanced)
-        return advanced
+    def step(self, customer: BackupCustomer) -> None:
+        """One customer's seats into the pending ones; those are stored before any error."""
+        read_stored = not (self.first_attempt and customer.listed_since_run == self.record.run_id)
+        try:
+            synced = customer_seats.sync_customer(self.client, customer, self.notes,
+                                                  read_stored=read_stored)
+        except (UpstreamError, InvalidInput):
+            self.store(wait=True)
+            raise
+        self.pending.add(customer.customer_id, synced)
 
-    def show(self, checkpoint: Checkpoint, *, now: bool = False) -> None:
+    def store(self, *, wait: bool = False) -> None:
+        """Hand the pending customers to the storer, with the checkpoint past them (written
+        after them, conditional on where it was); `wait`: until everything is stored."""
+        pending, checkpoint = self.pending, self.checkpoint
+        self.pending = customer_seats.Pending(self.rt.monotonic())
+        if pending.customers:
+            self.checkpoint = dataclasses.replace(
+                checkpoint, after_customer=pending.last_customer,
+                done=checkpoint.done + pending.customers,
+                seats_seen=checkpoint.seats_seen + pending.seats_seen,
+                items_written=checkpoint.items_written + pending.items(),
+                fallbacks=checkpoint.fallbacks + pending.fallbacks, notes=_capped(self.notes))
+            self.storer.submit(pending, self.checkpoint, checkpoint.done)
+        if wait:
+            self.storer.wait()
+
+    def hand_on(self) -> WorkResult:
+        """Out of budget: store what is pending, show where the run is, and hand it on."""
+        self.store(wait=True)
+        self.show(now=True)
+        return _hand_on(self.rt, self.record)
+
+    def show(self, *, now: bool = False) -> None:
         """Progress on the integration: at most one write per customer, one per few seconds
         (and always the last customer, and where a worker hands on)."""
         at = self.rt.monotonic()
-        due = at - self.shown_at >= PROGRESS_EVERY_SECONDS or checkpoint.done >= checkpoint.total
-        if not (due or now):
+        done, total = self.checkpoint.done + self.pending.customers, self.checkpoint.total
+        if not (now or at - self.shown_at >= PROGRESS_EVERY_SECONDS or done >= total):
             return
         self.shown_at = at
         integration_store.record_progress(self.record.integration_id,
-                                          self.record.lease_token or "", checkpoint.done,
-                                          checkpoint.total)
+                                          self.record.lease_token or "", done, total)
 
 
 def _finish(rt: Runtime, directory: OrganizationDirectory, record: IntegrationRecord,

@@ -17,7 +17,7 @@ from chalicelib.portal.policy import SECURITY_ADMIN
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import security_settings as security_store
 from tests.auth.hub.helpers import make_account
-from tests.browser.test_portal_sso import hub_three_steps, link_your_accounts
+from tests.browser.sign_in_steps import hub_three_steps, link_your_accounts
 from tests.conftest import unique
 from tests.portal.helpers import PASSWORD, make_user
 from tests.portal.test_sso_linking import master_creates

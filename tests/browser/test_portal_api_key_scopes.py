@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import api_keys as key_store
-from tests.browser.test_portal_sso import portal_password_login
+from tests.browser.sign_in_steps import portal_password_login
 from tests.conftest import unique
 from tests.portal.helpers import make_partner
 

@@ -16,7 +16,7 @@ from chalicelib.portal import companies
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage.portal import users as portal_store
 from tests.auth.hub.helpers import make_account
-from tests.browser.test_portal_sso import (
+from tests.browser.sign_in_steps import (
     confirm_hub_user,
     hub_three_steps,
     link_your_accounts,

@@ -45,3 +45,29 @@ def test_the_modules_a_cold_start_loads_get_unchecked_bytecode_and_still_import(
                           cwd=extracted, capture_output=True, text=True, check=True,
                           env={"PYTHONDONTWRITEBYTECODE": "1"})
     assert done.stdout.strip() == "42"
+
+
+def test_an_entry_package_chalice_does_not_zip_is_added_with_its_bytecode(tmp_path):
+    package = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", "import lib.used\nimport jobs.tick\n")
+        archive.writestr("lib/__init__.py", "")
+        archive.writestr("lib/used.py", "VALUE = 42\n")
+    entries = tmp_path / "source" / "jobs"
+    (entries / "__pycache__").mkdir(parents=True)
+    (entries / "__init__.py").write_text("")
+    (entries / "tick.py").write_text("import lib.used\nRESULT = lib.used.VALUE + 1\n")
+    (entries / "__pycache__" / f"tick.{TAG}.pyc").write_bytes(b"this machine's, never shipped")
+
+    bytecode.precompile(package, add=[entries])
+
+    with zipfile.ZipFile(package) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path / "task")
+    assert {"jobs/__init__.py", "jobs/tick.py", f"jobs/__pycache__/tick.{TAG}.pyc"} <= names
+    compiled = (tmp_path / "task" / f"jobs/__pycache__/tick.{TAG}.pyc").read_bytes()
+    assert int.from_bytes(compiled[4:8], "little") == 0b01
+    done = subprocess.run([sys.executable, "-S", "-c", "import jobs.tick; print(jobs.tick.RESULT)"],
+                          cwd=tmp_path / "task", capture_output=True, text=True, check=True,
+                          env={"PYTHONDONTWRITEBYTECODE": "1"})
+    assert done.stdout.strip() == "43"

@@ -32,6 +32,7 @@ def _package(tmp_path: Path) -> Path:
     (project / "infra").mkdir()
     shutil.copy(ROOT / "infra/resources.json", project / "infra/resources.json")
     shutil.copy(ROOT / "app.py", project / "app.py")
+    shutil.copytree(ROOT / "workers", project / "workers", ignore=ignore)
     (project / "requirements.txt").write_text("")
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
     command = [str(BIN / "chalice"), "package", "--stage", "prod"]
@@ -69,6 +70,11 @@ def test_packaged_template_is_complete_least_privilege_and_lints_clean(tmp_path:
         if r["Type"] == "AWS::Serverless::Function"
     }
     assert set(functions) >= {"APIHandler", "SyncTick", "SyncWorker", "LifecycleEvents"}
+    # Only the API runs app.py; each scheduled and queue function its own entry in workers/.
+    assert functions["APIHandler"]["Handler"] == "app.app"
+    assert functions["SyncTick"]["Handler"] == "workers.sync.sync_tick"
+    workers = [p["Handler"] for name, p in functions.items() if name != "APIHandler"]
+    assert workers and all(handler.startswith("workers.") for handler in workers)
 
     tick = functions["SyncTick"]["Events"]["SyncTickEvent"]
     assert tick == {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)"}}

@@ -21,6 +21,8 @@ class DeletesWhileMatching:
         self.require = self._inner.require
         self.organizations = self._inner.organizations
         self.create_organization = self._inner.create_organization
+        self.integration_read = self._inner.integration_read
+        self.customer_read = self._inner.customer_read
 
     def organization(self, organization_id: str) -> Organization:
         found = self._inner.organization(organization_id)

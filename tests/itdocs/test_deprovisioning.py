@@ -8,7 +8,7 @@ from chalicelib import runtime
 from chalicelib.auth.hub import accounts as hub_accounts
 from chalicelib.auth.lifecycle_events import LifecycleEvent
 from chalicelib.errors import NotAuthenticated
-from chalicelib.itdocs import deprovisioning, sessions
+from chalicelib.itdocs import deprovisioning, sessions, signed_in
 from chalicelib.itdocs.policy import EDITOR
 from chalicelib.storage.itdocs import users as store
 from tests.auth.hub.helpers import make_account as make_hub_account
@@ -33,7 +33,7 @@ def event(kind: str, *, company: str = "hubco-1", subject: str = "hub-user-1",
 
 def live(token: str) -> bool:
     try:
-        sessions.resume(runtime.current(), token)
+        signed_in.resume(runtime.current(), token)
     except NotAuthenticated:
         return False
     return True

@@ -113,8 +113,8 @@ def test_a_page_of_seats_costs_one_customer_read_and_two_queries(client, big):
     with tables.counting_calls() as counter:
         reply = get(client, f"/saas/{customer_id}/seats?_page=2&_perPage=100", big)
     assert len(reply.json) == 100
-    # The key, the budget, the customer; then the sizes and the page's one key range.
-    assert counter.calls == {"GetItem": 2, "UpdateItem": 1, "Query": 2}
+    # The key and the customer in one read, the budget; then the sizes and the page's key range.
+    assert counter.calls == {"BatchGetItem": 1, "UpdateItem": 1, "Query": 2}
 
 
 def test_a_scoped_key_lists_only_its_customers_and_pages_them(aws):

@@ -65,9 +65,10 @@ def test_paging_1234_seats_returns_each_once_in_order_and_reads_only_each_page(d
         assert reply.headers["x-total-pages"] == str(pages)
         expected = min(PER_PAGE, max(SEATS - (page - 1) * PER_PAGE, 0))
         assert len(reply.json) == expected
-        # Key and budget (GetItem, UpdateItem), customer (GetItem), sizes (Query), the page's
+        # Key and customer (one BatchGetItem), budget (UpdateItem), sizes (Query), the page's
         # one key range (Query; none past the end): the same whatever the page number.
-        assert calls.calls == {"GetItem": 2, "UpdateItem": 1, "Query": 2 if expected else 1}
+        assert calls.calls == {"BatchGetItem": 1, "UpdateItem": 1,
+                               "Query": 2 if expected else 1}
         sizes_read, *page_read = read.per_query
         assert sizes_read <= len(catalog.ALL_SEAT_TYPES)
         assert page_read == ([expected] if expected else [])

@@ -177,7 +177,8 @@ def test_a_throttled_read_is_unavailable_with_retry_after_not_a_500(
     partner = companies.create_company(ddb, unique("Read Partner"))
     admin = make_portal_user(partner, username=f"sa-{uuid.uuid4().hex[:8]}")
     assert portal_log_in(ddb_client, admin.username).status == 303
-    inject(Fault("GetItem", "portal_users",
+    # A page reads its session, user and settings in one BatchGetItem (issue 17).
+    inject(Fault("BatchGetItem", "portal_users",
                  error={"Code": "ProvisionedThroughputExceededException",
                         "Message": "The level of configured provisioned throughput was exceeded"}))
 

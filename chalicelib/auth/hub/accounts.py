@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from chalicelib.auth import lifecycle_events as lifecycle
 from chalicelib.auth import names, passwords, throttle
@@ -63,7 +64,7 @@ def create_user(
     """A Master creates a user in their own company (the Users page)."""
     if not can(actor, "user.create"):
         raise Forbidden()
-    company = company_store.get_company(actor.company_id)
+    company = sessions.company_of(actor)
     return _add_user(rt, company, actor, NewUser(username, email, name, password, role, modules))
 
 
@@ -79,7 +80,7 @@ def invite_user(rt: Runtime, actor: HubUser, new: NewUser, invitation: Invitatio
     """A Master creates a user without a password: invited (no login) until the link is used."""
     if not can(actor, "user.create"):
         raise Forbidden()
-    company = company_store.get_company(actor.company_id)
+    company = sessions.company_of(actor)
     return _add_user(rt, company, actor, new, invitation)
 
 
@@ -148,6 +149,7 @@ def _new_user(rt: Runtime, company: HubCompany, new: NewUser,
         password_hash=password_hash,
         created_at=rt.clock.now(),
         modules=new.modules or [],
+        push_devices="none",
         invited_at=rt.clock.now() if invitation else None,
         invitation_hash=invitation.link_hash if invitation else None,
         invitation_expires_at=invitation.expires_at if invitation else None,
@@ -165,7 +167,10 @@ def managed_user(actor: HubUser, user_id: str, action: str) -> HubUser:
 
 
 def set_status(rt: Runtime, actor: HubUser, user_id: str, status: str) -> HubUser:
-    """Deactivate, reactivate or delete; sessions end at once and modules hear of it."""
+    """Deactivate, reactivate or delete; sessions end at once and modules hear of it.
+
+    DynamoDB calls: the target read, one transaction (the status, the audit entry and, unless
+    reactivating, the end of every hub session: the epoch moves on)."""
     action = {"deactivated": "user.deactivate", "active": "user.reactivate",
               "deleted": "user.delete"}.get(status)
     if action is None:
@@ -173,16 +178,27 @@ def set_status(rt: Runtime, actor: HubUser, user_id: str, status: str) -> HubUse
     target = managed_user(actor, user_id, action)
     if target.status == "deleted" and status != "deleted":
         raise InvalidInput("A deleted user cannot be reactivated.")
-    updated = user_store.update_user(user_id, **_status_change(target, status))
+    ending = status != "active"
+    updated = _change(rt, actor, target, _status_change(target, status),
+                      (action, target.username), end_sessions=ending)
     kind = {"deactivated": lifecycle.USER_DEACTIVATED, "active": lifecycle.USER_REACTIVATED,
             "deleted": lifecycle.USER_DELETED}[status]
     publish(rt, kind, updated)
-    if status != "active":
-        end_sessions_everywhere(rt, updated, reason={
+    if ending:
+        publish(rt, lifecycle.SESSIONS_REVOKED, updated, reason={
             "deactivated": lifecycle.REVOKED_BY_DEACTIVATION,
             "deleted": lifecycle.REVOKED_BY_DELETION}[status])
-    audit(rt, actor.company_id, actor, action, target.username)
     return updated
+
+
+def _change(rt: Runtime, actor: HubUser, target: HubUser, changes: dict[str, Any],
+            audited: tuple[str, str], end_sessions: bool = False) -> HubUser:
+    """Write a change to a user with its audit entry (one transaction); the user as changed."""
+    user_store.update_user_audited(target.user_id, changes,
+                                   _audited(rt, actor.company_id, actor, *audited),
+                                   end_sessions=end_sessions)
+    epoch = target.session_epoch + (1 if end_sessions else 0)
+    return replace(target, **changes, session_epoch=epoch)
 
 
 def _status_change(target: HubUser, status: str) -> dict[str, object]:
@@ -196,10 +212,11 @@ def _status_change(target: HubUser, status: str) -> dict[str, object]:
 def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
     """Forget the user's TOTP secret (and push devices); they enroll again at next login."""
     target = managed_user(actor, user_id, "user.reset_mfa")
-    updated = user_store.update_user(user_id, totp_secret=None, totp_pending=None, totp_last_step=0)
+    updated = _change(rt, actor, target, {"totp_secret": None, "totp_pending": None,
+                                          "totp_last_step": 0},
+                      ("user.reset_mfa", target.username), end_sessions=True)
     push_devices.reset(rt, actor, target)
-    end_sessions_everywhere(rt, updated, reason=lifecycle.REVOKED_BY_MFA_RESET)
-    audit(rt, actor.company_id, actor, "user.reset_mfa", target.username)
+    publish(rt, lifecycle.SESSIONS_REVOKED, updated, reason=lifecycle.REVOKED_BY_MFA_RESET)
     security_alerts.mfa_reset(rt, updated, actor)
     return updated
 
@@ -207,17 +224,18 @@ def reset_mfa(rt: Runtime, actor: HubUser, user_id: str) -> HubUser:
 def set_module_access(
     rt: Runtime, actor: HubUser, user_id: str, module: str, granted: bool
 ) -> HubUser:
+    """Grant or revoke a module: the target read, then one transaction (modules and audit)."""
     if module not in MODULES:
         raise InvalidInput("Unknown module.")
-    target = managed_user(actor, user_id, "user.grant_module" if granted else "user.revoke_module")
-    modules = [m for m in target.modules if m != module] + ([module] if granted else [])
-    updated = user_store.update_user(user_id, modules=sorted(modules))
+    action = "user.grant_module" if granted else "user.revoke_module"
+    target = managed_user(actor, user_id, action)
+    modules = sorted([m for m in target.modules if m != module] + ([module] if granted else []))
+    updated = _change(rt, actor, target, {"modules": modules},
+                      (action, f"{target.username}: {MODULES[module]}"))
     if not granted and module in target.modules:
         publish(rt, lifecycle.ACCESS_REVOKED, updated, module=module)
         publish(rt, lifecycle.SESSIONS_REVOKED, updated, module=module,
                 reason=lifecycle.REVOKED_BY_ACCESS_REVOKED)
-    audit(rt, actor.company_id, actor, "user.grant_module" if granted else "user.revoke_module",
-          f"{target.username}: {MODULES[module]}")
     return updated
 
 
@@ -256,16 +274,20 @@ def publish(rt: Runtime, kind: str, user: HubUser, **detail: str) -> None:
     )
 
 
-def audit(rt: Runtime, company_id: str, actor: HubUser | None, action: str, detail: str) -> None:
+def _audited(rt: Runtime, company_id: str, actor: HubUser | None, action: str,
+             detail: str) -> user_store.Audited:
+    """An audit entry of now, keyed to sort newest last."""
     now = rt.clock.now()
-    hub_audit.add_audit(
-        company_id,
-        f"{now.isoformat()}#{rt.random.hex(4)}",
-        actor.username if actor else "system",
-        action,
-        detail,
-        now,
-    )
+    return user_store.Audited(company_id, f"{now.isoformat()}#{rt.random.hex(4)}",
+                              AuditEntry(actor.username if actor else "system", action, detail,
+                                         now))
+
+
+def audit(rt: Runtime, company_id: str, actor: HubUser | None, action: str, detail: str) -> None:
+    made = _audited(rt, company_id, actor, action, detail)
+    entry = made.entry
+    hub_audit.add_audit(company_id, made.entry_key, entry.actor, entry.action, entry.detail,
+                        entry.at)
 
 
 def audit_log(actor: HubUser) -> list[AuditEntry]:

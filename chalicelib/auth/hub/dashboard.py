@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.auth.hub import insights, modules
+from chalicelib.auth.hub import insights, modules, sessions
 from chalicelib.auth.hub.insights import DashboardInsight
 from chalicelib.auth.hub.policy import can
 from chalicelib.errors import Forbidden
-from chalicelib.storage.hub import companies as company_store
 from chalicelib.storage.hub.companies import HubCompany
 from chalicelib.storage.hub.users import HubUser
 
@@ -26,6 +25,6 @@ def dashboard(actor: HubUser) -> Dashboard:
     """The actor's My Modules: linked modules they were granted, their company's insights."""
     if not can(actor, "module.use"):
         raise Forbidden()
-    company = company_store.get_company(actor.company_id)
+    company = sessions.company_of(actor)
     return Dashboard(company, modules.my_modules(actor, company),
                      insights.for_dashboard(actor, company.linked_modules))

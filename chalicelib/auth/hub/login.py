@@ -79,8 +79,8 @@ def check_password(rt: Runtime, attempt: Attempt, password: str, user_agent: str
     The same work whatever the account's existence: the index query, the conditional update that
     takes the attempt (it fails on its condition for an unknown user or a running delay) and one
     password hash (a dummy one unless the attempt was taken). A right password then resets the
-    password count (one update, storing a pending TOTP secret too); for a user with a push device,
-    the push registration read and one transaction sending the push.
+    password count (one update, storing a pending TOTP secret too); for a user who may have a push
+    device, the push registration read and (with a device) one transaction sending the push.
     """
     user = store.user_by_login(names.login_key(attempt.company, attempt.username))
     taken = store.take_password_attempt(user.user_id if user else None,
@@ -93,6 +93,8 @@ def check_password(rt: Runtime, attempt: Attempt, password: str, user_agent: str
         store.record_password_ok(evaluated.user_id, None)
         code_step = Attempt("totp", attempt.company, attempt.username, evaluated.user_id,
                             attempt.next, attempt.attempt_id)
+        if evaluated.push_devices == "none":
+            return code_step
         return _push_step(rt, code_step, user_agent)
     pending = rt.box.encrypt(totp.new_secret().encode(), f"totp:{evaluated.user_id}")
     store.record_password_ok(evaluated.user_id, pending)
@@ -169,31 +171,46 @@ def _too_many(rt: Runtime, user: HubUser) -> TooManyRequests:
     )
 
 
-def _accept_code(rt: Runtime, user: HubUser, secret: str, code: str, enroll: str | None) -> None:
-    """Take the attempt (refused during a delay, whatever the code), then check the code; only a
-    fresh step resets the count."""
-    now = rt.clock.now()
-    if not store.take_code_attempt(user.user_id, throttle.gate(now)):
-        raise _too_many(rt, user)
-    step = totp.matching_step(secret, code, now)
+def _code_attempt(rt: Runtime, attempt: Attempt) -> HubUser:
+    """Take a second-factor attempt of the attempt's user (refused during a delay, whatever the
+    code) and return the user as the update left them: one UpdateItem, no read before it. A
+    refusal reads the user once, to tell a delay (and its wait) from an inactive account."""
+    user = store.take_login_code_attempt(attempt.user_id, throttle.gate(rt.clock.now()))
+    if user is not None:
+        return user
+    refused = store.get_user(attempt.user_id)
+    if refused.status != "active":
+        raise LoginFailed()
+    raise _too_many(rt, refused)
+
+
+def _complete_with_code(rt: Runtime, user: HubUser, secret: str, code: str,
+                        enroll: str | None, previous_token: str | None
+                        ) -> tuple[str, HubSession, HubUser]:
+    """Check the code of an attempt already taken; a fresh step is accepted and the session
+    started in one transaction (which also restarts both failure counts)."""
+    step = totp.matching_step(secret, code, rt.clock.now())
     if step is None or step <= user.totp_last_step:
         raise InvalidInput(CODE_ERROR if step is None else
                            "That code was already used. Wait for the next code.", field="code")
-    if not store.accept_totp_step(user.user_id, step, now, enroll_secret=enroll):
+    started = sessions.start_with_code(rt, user, step, enroll, previous_token)
+    if started is None:
         raise InvalidInput("That code was already used. Wait for the next code.", field="code")
+    return started[0], started[1], user
 
 
 def verify_code(
     rt: Runtime, attempt: Attempt, code: str, previous_token: str | None
 ) -> tuple[str, HubSession, HubUser]:
-    """Step 3: a fresh TOTP step completes the login and starts a new session."""
-    user = _active_user(rt, attempt)
+    """Step 3: a fresh TOTP step completes the login and starts a new session.
+
+    DynamoDB calls: the attempt taken (it returns the user), then one transaction (the step
+    accepted, the session started, a previous one ended)."""
+    user = _code_attempt(rt, attempt)
     if not user.totp_secret:
         raise NotAuthenticated("Please start your sign-in again.")
     secret = rt.box.decrypt(user.totp_secret, f"totp:{user.user_id}").decode()
-    _accept_code(rt, user, secret, code, enroll=None)
-    token, session = sessions.start(rt, user, previous_token)
-    return token, session, user
+    return _complete_with_code(rt, user, secret, code, None, previous_token)
 
 
 def enrollment(rt: Runtime, attempt: Attempt) -> tuple[str, str]:
@@ -211,11 +228,10 @@ def complete_enrollment(
     origin: security_alerts.Origin = security_alerts.UNKNOWN,
 ) -> tuple[str, HubSession, HubUser]:
     """Enrollment's first code proves the authenticator; the pending secret becomes the secret."""
-    user = _active_user(rt, attempt)
+    user = _code_attempt(rt, attempt)
     if not user.totp_pending:
         raise NotAuthenticated("Please start your sign-in again.")
     secret = rt.box.decrypt(user.totp_pending, f"totp:{user.user_id}").decode()
-    _accept_code(rt, user, secret, code, enroll=user.totp_pending)
+    done = _complete_with_code(rt, user, secret, code, user.totp_pending, previous_token)
     security_alerts.authenticator_added(rt, user, origin)
-    token, session = sessions.start(rt, user, previous_token)
-    return token, session, user
+    return done

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from chalicelib.auth.hub import accounts
+from chalicelib.auth.hub import accounts, sessions
 from chalicelib.auth.hub.oidc.clients import Client
 from chalicelib.auth.hub.policy import MODULES, can
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, OAuthError
@@ -133,7 +133,7 @@ def launch_url(actor: HubUser, module: str) -> str:
     if not can(actor, "module.use") or module not in actor.modules:
         raise Forbidden(f"Your hub account does not have access to {MODULES[module]}. "
                         "Ask a Master user of your company to grant it on the Users page.")
-    link = company_store.get_company(actor.company_id).linked_modules.get(module)
+    link = sessions.company_of(actor).linked_modules.get(module)
     if not link or not link.get("launch_url"):
         raise NotFound(f"{MODULES[module]} is not linked to your company yet. Its administrator "
                        "links it from the module's security settings.")
@@ -141,5 +141,5 @@ def launch_url(actor: HubUser, module: str) -> str:
 
 
 def launcher_modules(actor: HubUser) -> list[dict[str, str]]:
-    """My Modules for the hub banner's App Launcher: one company read per page."""
-    return my_modules(actor, company_store.get_company(actor.company_id))
+    """My Modules for the hub banner's App Launcher: the company read with the session."""
+    return my_modules(actor, sessions.company_of(actor))

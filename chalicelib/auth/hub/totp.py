@@ -6,7 +6,6 @@ import datetime as dt
 import hmac
 
 import pyotp
-import segno
 
 PERIOD = 30
 DIGITS = 6
@@ -51,4 +50,6 @@ def provisioning_uri(secret: str, username: str, company_name: str) -> str:
 
 def qr_data_uri(uri: str) -> str:
     """An SVG QR code as a data: URI, allowed by the page's CSP (img-src data:)."""
+    import segno  # only enrolment draws a QR code: kept out of every function's cold start
+
     return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=2))

@@ -7,8 +7,9 @@ integration's sync information ("Syncing..."; the run goes on in the background)
 
 `GET /itdocs/api/integrations/{integration_id}/status`, with the same API key or the IT Docs
 session (the Integrations page polls it): the status, its reason, customers done of total while a
-sync runs, and when the last sync ended and the next manual sync may start (the session or key,
-then one read of the integration).
+sync runs, and when the last sync ended and the next manual sync may start (with a session: one
+read of the session, its user and account and the integration; with a key: the key, its user,
+the integration).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import errors, runtime
 from chalicelib.itdocs import acting, api_keys
 from chalicelib.itdocs.acting import SyncUser
-from chalicelib.itdocs.routes.pages import ITDOCS
+from chalicelib.itdocs.routes.pages import session_for_sync
 from chalicelib.sync import integrations
 from chalicelib.web import http
 from chalicelib.web.errors import json_error
@@ -75,13 +76,12 @@ def _key_holder(request: Request) -> SyncUser:
     return acting.for_api_key(rt, api_keys.verify(rt, key))
 
 
-def _key_or_session(request: Request) -> SyncUser:
-    """The API key's holder when one is sent, else the signed-in IT Docs user (no banner)."""
+def _key_or_session(request: Request, integration_id: str) -> SyncUser:
+    """The API key's holder when one is sent, else the signed-in IT Docs user (no banner), with
+    the integration read with the session."""
     if request.headers.get("x-api-key"):
         return _key_holder(request)
-    page = Page(request, "itdocs")
-    return acting.for_page(page.runtime, ITDOCS.resume(page.runtime,
-                                                        page.read_cookie(ITDOCS.cookie)))
+    return session_for_sync(Page(request, "itdocs"), integration_id)
 
 
 @json_route(routes, "/api/integrations/{integration_id}/sync", methods=["POST"],
@@ -96,5 +96,6 @@ def start_sync(request: Request, integration_id: str) -> Response:
 @json_route(routes, "/api/integrations/{integration_id}/status")
 def sync_status(request: Request, integration_id: str) -> Response:
     """The integration's status and progress (polled by the Integrations page)."""
-    found = integrations.get(runtime.current(), _key_or_session(request), integration_id)
+    found = integrations.get(runtime.current(), _key_or_session(request, integration_id),
+                             integration_id)
     return http.json_response(status_info(found))

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from chalice.app import Blueprint, Response
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, InvalidInput, NotFound
-from chalicelib.itdocs import organizations
 from chalicelib.itdocs.acting import SyncUser
 from chalicelib.itdocs.policy import can
 from chalicelib.itdocs.routes.pages import signed_in_for_sync
@@ -50,9 +49,10 @@ NOTICES = {
 QUEUED = "A sync is queued within the hour; Start Manual Sync runs it now."
 
 
-def _open(page: Page, integration_id: str) -> SyncUser:
-    """The signed-in user, once the sync has let them change this integration's matches."""
-    user = signed_in_for_sync(page)
+def _open(page: Page, integration_id: str, customer_id: str = "") -> SyncUser:
+    """The signed-in user, once the sync has let them change this integration's matches (the
+    integration and the customer the URL names read with the session)."""
+    user = signed_in_for_sync(page, integration_id, customer_id)
     matching_screen.require_access(page.runtime, user, integration_id, to_change=True)
     return user
 
@@ -85,7 +85,7 @@ def screen_page(page: Page, integration_id: str) -> Response:
     query = page.query()
     return _render_screen(
         page,
-        signed_in_for_sync(page),
+        signed_in_for_sync(page, integration_id),
         integration_id,
         tab=query.get("tab", ""),
         search=query.get("q", ""),
@@ -110,7 +110,7 @@ def _render_screen(
     screen = matching_screen.screen(rt, user, integration_id, tab=tab, query=search)
     flash = ""
     if notice in NOTICES:
-        about = matching_screen.customer_name(rt, user, integration_id, customer_id)
+        about = screen.customer_name(customer_id)
         flash = f"{about + ': ' if about else ''}{NOTICES[notice]} {QUEUED}"
     return page.render(
         "itdocs/matching.html",
@@ -135,14 +135,18 @@ def _one_click(page: Page, integration_id: str, customer_id: str, action: OneCli
         action(page.runtime, user, integration_id, customer_id, expected_version=_version(form))
         return done
 
-    return _act(page, integration_id, tab, change)
+    return _act(page, integration_id, tab, change, customer_id)
 
 
 def _act(
-    page: Page, integration_id: str, tab: str, change: Callable[[SyncUser, dict[str, str]], str]
+    page: Page,
+    integration_id: str,
+    tab: str,
+    change: Callable[[SyncUser, dict[str, str]], str],
+    customer_id: str = "",
 ) -> Response:
     """Run one action for the signed-in user; back to the screen with a notice, or the error."""
-    user = _open(page, integration_id)
+    user = _open(page, integration_id, customer_id)
     form = page.form()
     try:
         notice = change(user, form)
@@ -207,7 +211,7 @@ def unmatch(page: Page, integration_id: str, customer_id: str) -> Response:
 
 @page_route(routes, CUSTOMER + "/match-to", SCOPE, methods=["GET", "POST"])
 def match_to(page: Page, integration_id: str, customer_id: str) -> Response:
-    user = _open(page, integration_id)
+    user = _open(page, integration_id, customer_id)
     record = matching_screen.customer(page.runtime, user, integration_id, customer_id)
     if page.request.method == "GET":
         return _render_match_to(page, user, record, page.query().get("q"))
@@ -219,7 +223,8 @@ def match_to(page: Page, integration_id: str, customer_id: str) -> Response:
             expected_version=_version(form))
     except (ConcurrentChange, InvalidInput, NotFound) as problem:
         # NotFound: the organization picked was deleted (or is being deleted) meanwhile.
-        fresh = matching_screen.customer(page.runtime, user, integration_id, customer_id)
+        fresh = matching_screen.customer(page.runtime, user, integration_id, customer_id,
+                                         fresh=True)
         return _render_match_to(
             page,
             user,
@@ -242,10 +247,7 @@ def _render_match_to(
     status: int = 200,
 ) -> Response:
     typed = search.strip() if search and search.strip() else record.customer_name
-    found = match_actions.search_organizations(user, typed)
-    current = None
-    if record.organization_id:
-        current = organizations.get(page.runtime, user.user, record.organization_id).name
+    found, current = match_actions.match_to_choices(user, typed, record.organization_id)
     return page.render(
         "itdocs/matching_match_to.html",
         status=status,
@@ -265,7 +267,7 @@ def _render_match_to(
 
 @page_route(routes, CUSTOMER + "/create-organization", SCOPE, methods=["GET", "POST"])
 def create_organization(page: Page, integration_id: str, customer_id: str) -> Response:
-    user = _open(page, integration_id)
+    user = _open(page, integration_id, customer_id)
     record = matching_screen.customer(page.runtime, user, integration_id, customer_id)
     if page.request.method == "GET":
         name = page.query().get("name") or record.customer_name
@@ -279,7 +281,8 @@ def create_organization(page: Page, integration_id: str, customer_id: str) -> Re
         match_actions.create_organization(page.runtime, user, integration_id, customer_id,
                                           name=name, expected_version=_version(form))
     except (AlreadyExists, ConcurrentChange, InvalidInput) as problem:
-        fresh = matching_screen.customer(page.runtime, user, integration_id, customer_id)
+        fresh = matching_screen.customer(page.runtime, user, integration_id, customer_id,
+                                         fresh=True)
         status = 400 if isinstance(problem, InvalidInput) else 409
         return _render_create(page, user, fresh, name, error=problem.message, status=status)
     return page.redirect(

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.errors import AlreadyExists, InvalidInput
+from chalicelib.errors import AlreadyExists, InvalidInput, NotFound
 from chalicelib.itdocs import acting, contacts, organization_deletion, organizations
 from chalicelib.itdocs.accounts import ItDocsUser
-from chalicelib.itdocs.contacts import ContactDetails
+from chalicelib.itdocs.contacts import Contact, ContactDetails
 from chalicelib.itdocs.organizations import Organization
 from chalicelib.itdocs.policy import can
-from chalicelib.itdocs.routes.pages import FLASHES, ITDOCS
+from chalicelib.itdocs.routes.pages import FLASHES, ITDOCS, signed_in_at
 from chalicelib.sync import card
 from chalicelib.web import flash
 from chalicelib.web.page import Page
@@ -54,8 +54,8 @@ def organizations_create(page: Page) -> Response:
 
 @page_route(routes, "/organizations/{organization_id}", "itdocs")
 def organization_home(page: Page, organization_id: str) -> Response:
-    actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor, organization_id)
+    visit = signed_in_at(page, organization_id)
+    actor, organization = visit.user, visit.organization
     people = contacts.in_organization(page.runtime, actor, organization_id)
     saas = card.saas_card(page.runtime, acting.for_page(page.runtime, actor), organization_id)
     return page.render("itdocs/organization.html", organization=organization, contacts=people,
@@ -73,18 +73,18 @@ def _edit_page(page: Page, organization: Organization, name: str, error: str | N
 
 @page_route(routes, "/organizations/{organization_id}/edit", "itdocs")
 def organization_edit(page: Page, organization_id: str) -> Response:
-    actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor, organization_id)
+    organization = signed_in_at(page, organization_id).organization
     return _edit_page(page, organization, organization.name)
 
 
 @page_route(routes, "/organizations/{organization_id}/edit", "itdocs", methods=["POST"])
 def organization_save(page: Page, organization_id: str) -> Response:
     form = page.form()
-    actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor, organization_id)
+    visit = signed_in_at(page, organization_id)
+    actor, organization = visit.user, visit.organization
     try:
-        renamed = organizations.rename(page.runtime, actor, organization_id, form.get("name", ""))
+        renamed = organizations.rename(page.runtime, actor, organization_id, form.get("name", ""),
+                                       organization)
     except (InvalidInput, AlreadyExists) as error:
         return _edit_page(page, organization, form.get("name", ""), error.message, 400)
     return page.redirect(flash.location(f"{BASE}/{organization_id}", "saved", name=renamed.name))
@@ -92,8 +92,9 @@ def organization_save(page: Page, organization_id: str) -> Response:
 
 @page_route(routes, "/organizations/{organization_id}/delete", "itdocs")
 def organization_delete_confirm(page: Page, organization_id: str) -> Response:
-    actor = signed_in(page, ITDOCS)
-    found = organization_deletion.preview(page.runtime, actor, organization_id)
+    visit = signed_in_at(page, organization_id)
+    found = organization_deletion.preview(page.runtime, visit.user, organization_id,
+                                          visit.organization)
     return page.render("itdocs/organization_delete.html", preview=found)
 
 
@@ -121,8 +122,7 @@ def _contact_form(page: Page, organization: Organization, *, heading: str, actio
 
 @page_route(routes, "/organizations/{organization_id}/contacts/new", "itdocs")
 def contact_new(page: Page, organization_id: str) -> Response:
-    actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor, organization_id)
+    organization = signed_in_at(page, organization_id).organization
     return _contact_form(page, organization, heading="New contact",
                          action=f"{BASE}/{organization_id}/contacts",
                          cancel=f"{BASE}/{organization_id}", form={})
@@ -131,8 +131,8 @@ def contact_new(page: Page, organization_id: str) -> Response:
 @page_route(routes, "/organizations/{organization_id}/contacts", "itdocs", methods=["POST"])
 def contact_create(page: Page, organization_id: str) -> Response:
     form = page.form()
-    actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor, organization_id)
+    visit = signed_in_at(page, organization_id)
+    actor, organization = visit.user, visit.organization
     try:
         created = contacts.create(page.runtime, actor, organization_id, _details(form))
     except InvalidInput as error:
@@ -144,11 +144,18 @@ def contact_create(page: Page, organization_id: str) -> Response:
                                         "created", name=created.name))
 
 
+def _contact_visit(page: Page, organization_id: str,
+                   contact_id: str) -> tuple[ItDocsUser, Organization, Contact]:
+    """The signed-in user, the organization and its contact the page shows (one read)."""
+    visit = signed_in_at(page, organization_id, contact_id)
+    if visit.contact is None:  # asked for, so never: NotFound was raised
+        raise NotFound("No such contact.")
+    return visit.user, visit.organization, visit.contact
+
+
 @page_route(routes, "/organizations/{organization_id}/contacts/{contact_id}", "itdocs")
 def contact_page(page: Page, organization_id: str, contact_id: str) -> Response:
-    actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor, organization_id)
-    person = contacts.get(page.runtime, actor, organization_id, contact_id)
+    actor, organization, person = _contact_visit(page, organization_id, contact_id)
     protection = card.contact_protection(page.runtime, acting.for_page(page.runtime, actor),
                                          organization_id, person.emails)
     return page.render("itdocs/contact.html", organization=organization, contact=person,
@@ -158,9 +165,7 @@ def contact_page(page: Page, organization_id: str, contact_id: str) -> Response:
 
 @page_route(routes, "/organizations/{organization_id}/contacts/{contact_id}/edit", "itdocs")
 def contact_edit(page: Page, organization_id: str, contact_id: str) -> Response:
-    actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor, organization_id)
-    person = contacts.get(page.runtime, actor, organization_id, contact_id)
+    _, organization, person = _contact_visit(page, organization_id, contact_id)
     path = f"{BASE}/{organization_id}/contacts/{contact_id}"
     form = {"name": person.name, "title": person.title, "phone": person.phone,
             "emails": "\n".join(person.emails)}
@@ -172,8 +177,7 @@ def contact_edit(page: Page, organization_id: str, contact_id: str) -> Response:
             methods=["POST"])
 def contact_save(page: Page, organization_id: str, contact_id: str) -> Response:
     form = page.form()
-    actor = signed_in(page, ITDOCS)
-    organization = organizations.get(page.runtime, actor, organization_id)
+    actor, organization, _ = _contact_visit(page, organization_id, contact_id)
     path = f"{BASE}/{organization_id}/contacts/{contact_id}"
     try:
         saved = contacts.update(page.runtime, actor, organization_id, contact_id, _details(form))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalicelib.auth.sso import hub_services
-from chalicelib.itdocs import accounts, acting, sessions
+from chalicelib.itdocs import accounts, acting, contacts, organizations, sessions, signed_in
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.acting import SyncUser
+from chalicelib.itdocs.contacts import Contact
+from chalicelib.itdocs.organizations import Organization
 from chalicelib.itdocs.policy import ROLES, can
 from chalicelib.runtime import Runtime
 from chalicelib.web.banner import Banner, NavLink, visible_links
 from chalicelib.web.page import Page
-from chalicelib.web.signin import SignIn, signed_in
+from chalicelib.web.signin import SignIn, show_banner
 
 MODULE = "itdocs"
 HOME = "/itdocs/organizations"
@@ -38,8 +42,12 @@ FLASHES = {
 
 
 def _user(rt: Runtime, token: str | None) -> ItDocsUser:
-    _, user = sessions.resume(rt, token)
-    return ItDocsUser.of(user)
+    return _actor(signed_in.resume_page(rt, token))
+
+
+def _actor(resumed: signed_in.Resumed) -> ItDocsUser:
+    """The signed-in user, carrying the account read with the session (the banner's)."""
+    return ItDocsUser.of(resumed.user, resumed.read.account if resumed.read else None)
 
 
 def _banner(rt: Runtime, user: ItDocsUser) -> Banner:
@@ -53,6 +61,50 @@ def _banner(rt: Runtime, user: ItDocsUser) -> Banner:
 ITDOCS: SignIn[ItDocsUser] = SignIn(cookie=sessions.COOKIE, resume=_user, banner=_banner)
 
 
-def signed_in_for_sync(page: Page) -> SyncUser:
-    """The signed-in user, as the sync services act for them."""
-    return acting.for_page(page.runtime, signed_in(page, ITDOCS))
+def signed_in_for_sync(page: Page, integration_id: str = "", customer_id: str = "") -> SyncUser:
+    """The signed-in user (banner shown), as the sync services act for them, carrying the
+    integration (and customer) the page names as read with the session."""
+    return _for_sync(page, integration_id, customer_id, banner=True)
+
+
+def session_for_sync(page: Page, integration_id: str) -> SyncUser:
+    """The signed-in user as the sync services act for them, for a JSON answer (no banner)."""
+    return _for_sync(page, integration_id, "", banner=False)
+
+
+def _for_sync(page: Page, integration_id: str, customer_id: str, *, banner: bool) -> SyncUser:
+    resumed = signed_in.resume_page(page.runtime, page.read_cookie(ITDOCS.cookie),
+                                   integration_id=integration_id, customer_id=customer_id)
+    user = _actor(resumed)
+    if banner:
+        show_banner(page, ITDOCS, user)
+    if resumed.read is None:
+        return acting.for_page(page.runtime, user)
+    return acting.for_page(page.runtime, user, resumed.read.integration, resumed.read.customer)
+
+
+@dataclass(frozen=True)
+class OrganizationVisit:
+    """A page of one organization (and maybe one of its contacts): who is signed in, and what
+    the URL names, read with the session in one call."""
+
+    user: ItDocsUser
+    organization: Organization
+    contact: Contact | None = None
+
+
+def signed_in_at(page: Page, organization_id: str, contact_id: str = "") -> OrganizationVisit:
+    """The signed-in user (banner shown) and the organization (and contact) the page is about;
+    NotFound for another account's or a missing one."""
+    rt = page.runtime
+    resumed = signed_in.resume_page(rt, page.read_cookie(ITDOCS.cookie), organization_id,
+                                   contact_id)
+    user = _actor(resumed)
+    show_banner(page, ITDOCS, user)
+    if resumed.read is None:  # an old token: each read on its own
+        organization = organizations.get(rt, user, organization_id)
+        found = contacts.get(rt, user, organization_id, contact_id) if contact_id else None
+        return OrganizationVisit(user, organization, found)
+    organization = organizations.from_read(user, resumed.read.organization)
+    found = contacts.from_read(user, resumed.read.contact) if contact_id else None
+    return OrganizationVisit(user, organization, found)

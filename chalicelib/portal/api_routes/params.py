@@ -38,6 +38,12 @@ def customer_id(raw: str) -> int:
     return number
 
 
+def customer_hint(raw: str) -> int | None:
+    """The path's customer id to read with the key, None when malformed (the endpoint refuses
+    it in its turn, after the credentials and the budget)."""
+    return ascii_digits(unquote(raw), CUSTOMER_ID_DIGITS)
+
+
 def subscription_id(raw: str) -> str:
     """`{externalSubscriptionId}` of a path (percent-decoded), else no such subscription."""
     value = unquote(raw)

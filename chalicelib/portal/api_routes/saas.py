@@ -44,7 +44,7 @@ def saas_seats(saasCustomerId: str) -> Response:  # noqa: N803 (the contract's n
     request = routes.current_request
     return serve_page(request, "seats", lambda rt, caller: rest_api.seat_list(
         rt, caller, params.customer_id(saasCustomerId), query(request),
-        paging_of(query(request))))
+        paging_of(query(request))), params.customer_hint(saasCustomerId))
 
 
 def paging_of(wanted: dict[str, str]) -> Paging:
@@ -54,7 +54,8 @@ def paging_of(wanted: dict[str, str]) -> Paging:
 
 
 def serve_page(request: Request, endpoint: str,
-               call: Callable[[Runtime, rest_api.Caller], PagedList]) -> Response:
+               call: Callable[[Runtime, rest_api.Caller], PagedList],
+               customer: int | None = None) -> Response:
     """Serve a list endpoint: the page as a bare array, its totals as headers on a 200."""
     announced: dict[str, str] = {}
 
@@ -63,7 +64,7 @@ def serve_page(request: Request, endpoint: str,
         announced.update(page.headers())
         return page.items
 
-    response = serve(request, "GET", endpoint, items)
+    response = serve(request, "GET", endpoint, items, customer=customer)
     if response.status_code == 200:
         response.headers.update(announced)
     return response
@@ -80,7 +81,8 @@ def saas_applications(saasCustomerId: str) -> Response:  # noqa: N803
             params.query_number(wanted, "daysUntil", default=10),
             params.query_flag(wanted, "includeRemoteID"))
 
-    return serve(request, "GET", "applications", call)
+    return serve(request, "GET", "applications", call,
+                 customer=params.customer_hint(saasCustomerId))
 
 
 @api_route(routes, "/saas/{saasCustomerId}/{externalSubscriptionId}/bulkSeatChange")
@@ -89,4 +91,5 @@ def saas_bulk_seat_change(saasCustomerId: str,  # noqa: N803
     request = routes.current_request
     return serve(request, "PUT", "bulkSeatChange", lambda rt, caller: rest_api.bulk_seat_change(
         rt, caller, params.customer_id(saasCustomerId),
-        params.subscription_id(externalSubscriptionId), raw_body(request)), BULK_BODY)
+        params.subscription_id(externalSubscriptionId), raw_body(request)), BULK_BODY,
+        params.customer_hint(saasCustomerId))

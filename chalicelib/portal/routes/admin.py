@@ -158,8 +158,9 @@ def api_keys_revoke(page: Page, public_key: str) -> Response:
 # -- Admin > Security Settings ---------------------------------------------------------------------
 def security_page(page: Page, actor: PortalUser, status: int = 200,
                   error: str | None = None) -> Response:
-    """The Security Settings page, with an error when a change was refused."""
-    shown = security_settings.overview(page.runtime, actor)
+    """The Security Settings page, with an error when a change was refused (then the settings
+    are read again: the change may have been made in part)."""
+    shown = security_settings.overview(page.runtime, actor, fresh=status != 200)
     return page.render("portal/security.html", status=status, settings=shown.settings,
                        rows=shown.rows, audit=shown.audit, jit_roles=JIT_ROLES, error=error,
                        flash=flash.message(FLASHES, page.query()))

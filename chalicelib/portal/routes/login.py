@@ -36,12 +36,11 @@ def login_submit(page: Page) -> Response:
     next_path = http.local_path(form.get("next"), HOME)
     identifier = form.get("identifier", "")
     try:
-        user = portal_login.check_password(page.runtime, identifier, form.get("password", ""),
-                                           _source_address(page))
+        token, _ = portal_login.log_in(page.runtime, identifier, form.get("password", ""),
+                                       _source_address(page), page.read_cookie(sessions.COOKIE))
     except (LoginFailed, InvalidInput) as error:
         status = 401 if isinstance(error, LoginFailed) else 400
         return page.render("portal/login.html", status=status, next=next_path,
                            error=error.message, identifier=identifier)
-    token, _ = portal_login.complete(page.runtime, user, page.read_cookie(sessions.COOKIE))
     page.set_cookie(sessions.COOKIE, token)
     return page.redirect(http.local_path(next_path, HOME))

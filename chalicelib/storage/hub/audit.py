@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pynamodb.attributes import UnicodeAttribute
 
 from chalicelib.storage.kit import AuditModel, AuditTrail
@@ -16,3 +18,9 @@ class HubAuditModel(AuditModel):
 
 
 hub_audit = AuditTrail(HubAuditModel)
+
+
+def audit_item(company_id: str, entry_key: str, actor: str, action: str, detail: str,
+               at: dt.datetime) -> HubAuditModel:
+    """An audit entry to write in the transaction of the change it records."""
+    return HubAuditModel(company_id, entry_key, actor=actor, action=action, detail=detail, at=at)

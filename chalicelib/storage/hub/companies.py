@@ -47,7 +47,8 @@ class HubCompany:
     linked_modules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _company(m: HubCompanyModel) -> HubCompany:
+def company_of(m: HubCompanyModel) -> HubCompany:
+    """The plain record of a stored company (for reads made together with other items)."""
     return HubCompany(
         company_id=m.company_id,
         name=m.name,
@@ -77,14 +78,14 @@ def create_company(company: HubCompany, name_key: str) -> None:
 def company_by_name_key(name_key: str) -> HubCompany | None:
     with translated():
         for m in HubCompanyModel.by_name.query(name_key, limit=1):
-            return _company(m)
+            return company_of(m)
     return None
 
 
 def get_company(company_id: str) -> HubCompany:
     try:
         with translated():
-            return _company(HubCompanyModel.get(company_id))
+            return company_of(HubCompanyModel.get(company_id))
     except HubCompanyModel.DoesNotExist as exc:
         raise NotFound("No such company.") from exc
 

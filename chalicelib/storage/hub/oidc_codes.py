@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from chalicelib.errors import ConcurrentChange
 from chalicelib.storage.base import is_condition_failure, translated, ttl_after
+from chalicelib.storage.hub.oidc_tokens import AccessToken, HubOidcAccessTokenModel, token_model
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class HubOidcCodeModel(Model):
@@ -102,24 +104,20 @@ def get_code(code_hash: str) -> AuthorizationCode | None:
     )
 
 
-def redeem_code(code_hash: str, access_token_hash: str, now: dt.datetime) -> bool:
-    """Mark the code used, naming the token it yields; False if it was already used (a replay).
+def redeem_code(code_hash: str, token: AccessToken, now: dt.datetime) -> str:
+    """Mark the code used, naming the token it yields, and store that token: one transaction.
 
-    Timeline of a race: both requests read the code unused; only one update finds
-    `redeemed_at` still absent; the other gets False and revokes the winner's token.
+    "redeemed"; "replayed" when the code was already used (both requests read the code unused,
+    only one finds `redeemed_at` still absent: the loser revokes the winner's token); "revoked"
+    when a revocation of the token was written first. Nothing is written unless "redeemed".
     """
-    try:
-        with translated():
-            HubOidcCodeModel(code_hash).update(
-                actions=[
-                    HubOidcCodeModel.redeemed_at.set(now),
-                    HubOidcCodeModel.access_token_hash.set(access_token_hash),
-                ],
-                condition=HubOidcCodeModel.code_hash.exists()
-                & HubOidcCodeModel.redeemed_at.does_not_exist(),
-            )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
+    code = HubOidcCodeModel
+
+    def write(tx: Transaction) -> None:
+        tx.update(code(code_hash),
+                  actions=[code.redeemed_at.set(now), code.access_token_hash.set(token.token_hash)],
+                  condition=code.code_hash.exists() & code.redeemed_at.does_not_exist())
+        tx.save(token_model(token), condition=HubOidcAccessTokenModel.token_hash.does_not_exist())
+
+    failed = write_transaction(write)
+    return "replayed" if 0 in failed else "revoked" if failed else "redeemed"

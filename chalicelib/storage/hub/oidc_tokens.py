@@ -11,10 +11,9 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from chalicelib.storage.base import is_condition_failure, translated, ttl_after
+from chalicelib.storage.base import translated, ttl_after
 
 
 class HubOidcAccessTokenModel(Model):
@@ -44,9 +43,9 @@ class AccessToken:
     revoked: bool = False
 
 
-def create_access_token(token: AccessToken) -> bool:
-    """Store a new token; False when a revocation for it was written first (a replayed code)."""
-    model = HubOidcAccessTokenModel(
+def token_model(token: AccessToken) -> HubOidcAccessTokenModel:
+    """The stored item of a new token (written with its code's redemption)."""
+    return HubOidcAccessTokenModel(
         token.token_hash,
         client_id=token.client_id,
         user_id=token.user_id,
@@ -55,14 +54,6 @@ def create_access_token(token: AccessToken) -> bool:
         expires_at=token.expires_at,
         expires_ttl=ttl_after(token.expires_at, 0),
     )
-    try:
-        with translated():
-            model.save(condition=HubOidcAccessTokenModel.token_hash.does_not_exist())
-    except PutError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
 
 
 def revoke_access_token(token_hash: str, keep_until: dt.datetime) -> None:

@@ -189,7 +189,8 @@ def answer_challenge(
 def consume_approval(
     challenge_id: str, attempt_id: str, user_id: str, now: dt.datetime, approved_since: dt.datetime
 ) -> bool:
-    """Use an approval to finish its own login attempt, once; resets the user's failures.
+    """Use an approval to finish its own login attempt, once; resets the user's failures (both
+    counts: the password's restarts when the login completes).
 
     Conditions: approved (not yet consumed), bound to this attempt and user, approved recently.
     Returns False when any of them fails.
@@ -205,7 +206,8 @@ def consume_approval(
         )
         tx.update(
             HubUserModel(user_id),
-            actions=[HubUserModel.failures.set(0), HubUserModel.last_login_at.set(now)],
+            actions=[HubUserModel.failures.set(0), HubUserModel.password_failures.set(0),
+                     HubUserModel.last_login_at.set(now)],
             condition=HubUserModel.user_id.exists(),
         )
 

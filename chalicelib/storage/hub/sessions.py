@@ -5,11 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
-from chalicelib.storage.hub.users import HubUser, get_user
+from chalicelib.errors import ConcurrentChange
+from chalicelib.storage.base import record_of, ttl_after
+from chalicelib.storage.hub.companies import HubCompany, HubCompanyModel, company_of
+from chalicelib.storage.hub.users import (
+    HubUser,
+    HubUserModel,
+    get_user,
+    totp_step_update,
+    user_of,
+)
 from chalicelib.storage.kit import SessionModel, Sessions
+from chalicelib.storage.together import Wanted, read_together
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class SessionByUser(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -27,6 +38,7 @@ class HubSessionModel(SessionModel):
         ttl_attribute = "expires_ttl"
 
     company_id = UnicodeAttribute()
+    epoch = NumberAttribute(default=0)  # the user's session epoch when it started
     by_user = SessionByUser()
 
 
@@ -38,6 +50,43 @@ class HubSession:
     created_at: dt.datetime
     last_seen_at: dt.datetime
     expires_at: dt.datetime
+    epoch: int = 0
 
 
+_SESSION_FIELDS = list(HubSession.__dataclass_fields__)
 hub_sessions: Sessions[HubSession, HubUser] = Sessions(HubSessionModel, HubSession, get_user)
+
+
+def read_signed_in(session_key: str, company_id: str, user_id: str
+                   ) -> tuple[HubSession | None, HubUser | None, HubCompany | None]:
+    """A page's session, its user and their company in one consistent BatchGetItem (the ids come
+    from the cookie token; the caller checks they are the session's)."""
+    session, user, company = read_together([Wanted(HubSessionModel, session_key),
+                                            Wanted(HubUserModel, user_id),
+                                            Wanted(HubCompanyModel, company_id)])
+    return (record_of(HubSession, _SESSION_FIELDS, session)
+            if isinstance(session, HubSessionModel) else None,
+            user_of(user) if isinstance(user, HubUserModel) else None,
+            company_of(company) if isinstance(company, HubCompanyModel) else None)
+
+
+def start_after_code(session: HubSession, step: int, enroll_secret: str | None = None,
+                     previous_key: str = "") -> bool:
+    """The login's last write, one transaction: the TOTP step accepted (`totp_step_update`), the
+    new session stored and the browser's previous one (if any) ended. False when the step was
+    not newer than the last one (a replay, or a parallel use of the same code): nothing written.
+    """
+    actions, condition = totp_step_update(step, session.created_at, enroll_secret)
+    model = HubSessionModel(expires_ttl=ttl_after(session.expires_at, 0),
+                            **{name: getattr(session, name) for name in _SESSION_FIELDS})
+
+    def write(tx: Transaction) -> None:
+        tx.update(HubUserModel(session.user_id), actions=actions, condition=condition)
+        tx.save(model, condition=HubSessionModel.session_key.does_not_exist())
+        if previous_key and previous_key != session.session_key:
+            tx.delete(HubSessionModel(previous_key))
+
+    failed = write_transaction(write)
+    if 1 in failed:
+        raise ConcurrentChange("session id collision")
+    return not failed

@@ -30,7 +30,9 @@ from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage import attempts
 from chalicelib.storage.attempts import AttemptGate
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.hub.audit import audit_item
 from chalicelib.storage.hub.markers import hub_markers
+from chalicelib.storage.kit import AuditEntry
 from chalicelib.storage.transactions import Transaction, write_transaction
 
 
@@ -84,6 +86,11 @@ class HubUserModel(Model):
     password_failures = NumberAttribute(default=0)
     last_password_failure_at = UTCDateTimeAttribute(null=True)
     modules = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[var-annotated]
+    # Bumped to end every hub session at once: a session started under another epoch is no session.
+    session_epoch = NumberAttribute(default=0)
+    # "none": never began a push enrollment, so the login needs no push registration read;
+    # "some": may have push devices. Absent (users from before): unknown, the login reads it.
+    push_devices = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     last_login_at = UTCDateTimeAttribute(null=True)
     # `email` is verified when `email_verified`; then `verified_email_key` (its lower case) puts
@@ -129,17 +136,21 @@ class HubUser:
     invited_at: dt.datetime | None = None
     invitation_hash: str | None = None
     invitation_expires_at: dt.datetime | None = None
+    session_epoch: int = 0
+    push_devices: str | None = None
 
 
 _USER_FIELDS = [f for f in HubUser.__dataclass_fields__]
 
 
-def _user(m: HubUserModel) -> HubUser:
+def user_of(m: HubUserModel) -> HubUser:
+    """The plain record of a stored user (for reads made together with other items)."""
     values = {name: getattr(m, name) for name in _USER_FIELDS}
     values["modules"] = list(m.modules or [])
     values["totp_last_step"] = int(m.totp_last_step or 0)
     values["failures"] = int(m.failures or 0)
     values["password_failures"] = int(m.password_failures or 0)
+    values["session_epoch"] = int(m.session_epoch or 0)
     values["email_verified"] = bool(m.email_verified)
     return HubUser(**values)
 
@@ -167,14 +178,14 @@ def create_user(user: HubUser, login_key: str) -> None:
 def user_by_login(login_key: str) -> HubUser | None:
     with translated():
         for m in HubUserModel.by_login.query(login_key, limit=1):
-            return _user(m)
+            return user_of(m)
     return None
 
 
 def get_user(user_id: str) -> HubUser:
     try:
         with translated():
-            return _user(HubUserModel.get(user_id))
+            return user_of(HubUserModel.get(user_id))
     except HubUserModel.DoesNotExist as exc:
         raise NotFound("No such user.") from exc
 
@@ -182,14 +193,14 @@ def get_user(user_id: str) -> HubUser:
 def users_by_verified_email(email: str, limit: int = 20) -> list[HubUser]:
     """Users (of any company) whose verified email is `email`: one Query of a sparse index."""
     with translated():
-        return [_user(m) for m in HubUserModel.by_verified_email.query(email_key(email),
+        return [user_of(m) for m in HubUserModel.by_verified_email.query(email_key(email),
                                                                       limit=limit)]
 
 
 def users_of_company(company_id: str) -> Iterator[HubUser]:
     with translated():
         for m in HubUserModel.by_company.query(company_id):
-            yield _user(m)
+            yield user_of(m)
 
 
 # The key the password step's update targets when the login names no user: the update fails on its
@@ -216,8 +227,29 @@ def take_code_attempt(user_id: str, gate: AttemptGate) -> bool:
     return _take(user_id, attempts.take(m.failures, m.last_failure_at, gate), condition)
 
 
+def take_login_code_attempt(user_id: str, gate: AttemptGate) -> HubUser | None:
+    """Count one second-factor attempt of an active user's login, only while its counter is open,
+    and return the user as the update left them (one UpdateItem, no read before it); None when
+    refused (locked, inactive or no such user). Called before the code is checked."""
+    m = HubUserModel
+    model = HubUserModel(user_id)
+    condition = (m.user_id.exists() & (m.status == "active")
+                 & attempts.is_open(m.failures, m.last_failure_at, gate))
+    if not attempts.taken(model, attempts.take(m.failures, m.last_failure_at, gate), condition):
+        return None
+    return user_of(model)
+
+
 def _take(user_id: str, actions: list[Action], condition: Condition) -> bool:
     return attempts.taken(HubUserModel(user_id), actions, condition)
+
+
+def mark_push_devices(user_id: str) -> None:
+    """The user begins a push enrollment: from now on the login reads their push registration.
+    Written before the enrollment credential, so a device never exists while this says "none"."""
+    with translated():
+        HubUserModel(user_id).update(actions=[HubUserModel.push_devices.set("some")],
+                                     condition=HubUserModel.user_id.exists())
 
 
 def record_password_ok(user_id: str, pending_totp: str | None) -> None:
@@ -230,47 +262,66 @@ def record_password_ok(user_id: str, pending_totp: str | None) -> None:
         HubUserModel(user_id).update(actions=actions, condition=HubUserModel.user_id.exists())
 
 
-def accept_totp_step(
-    user_id: str, step: int, now: dt.datetime, enroll_secret: str | None = None
-) -> bool:
-    """Record a TOTP step as used, only if it is newer than the last accepted one (no replay).
-
-    With `enroll_secret`, the pending secret becomes the user's secret in the same write, on the
-    condition that it is still the pending one. Returns False when the condition failed.
-    """
-    actions: list[Action] = [
-        HubUserModel.totp_last_step.set(step),
-        HubUserModel.failures.set(0),
-        HubUserModel.last_login_at.set(now),
-    ]
-    condition = HubUserModel.totp_last_step.does_not_exist() | (
-        HubUserModel.totp_last_step < step
-    )
+def totp_step_update(step: int, now: dt.datetime, enroll_secret: str | None = None
+                     ) -> tuple[list[Action], Condition]:
+    """The update recording a TOTP step as used, only if it is newer than the last accepted one
+    (no replay); the login is complete, so both failure counts restart. With `enroll_secret`, the
+    pending secret becomes the user's secret, on the condition that it is still the pending one."""
+    m = HubUserModel
+    actions: list[Action] = [m.totp_last_step.set(step), m.failures.set(0),
+                             m.password_failures.set(0), m.last_login_at.set(now)]
+    condition = m.totp_last_step.does_not_exist() | (m.totp_last_step < step)
     if enroll_secret is not None:
-        actions += [HubUserModel.totp_secret.set(enroll_secret), HubUserModel.totp_pending.remove()]
-        condition = condition & (HubUserModel.totp_pending == enroll_secret)
-    try:
-        with translated():
-            HubUserModel(user_id).update(
-                actions=actions, condition=condition & HubUserModel.user_id.exists()
-            )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
+        actions += [m.totp_secret.set(enroll_secret), m.totp_pending.remove()]
+        condition = condition & (m.totp_pending == enroll_secret)
+    return actions, condition & m.user_id.exists()
 
 
-def update_user(user_id: str, **changes: Any) -> HubUser:
-    """Set plain fields (status, role, modules, MFA reset...). None removes an attribute.
-
-    A new `email` is unverified: it leaves the verified-email index."""
+def _change_actions(changes: dict[str, Any]) -> list[Action]:
+    """The update of plain fields; None removes an attribute. A new `email` is unverified: it
+    leaves the verified-email index."""
     if "email" in changes:
         changes = {**changes, "email_verified": False, "verified_email_key": None}
     actions: list[Action] = []
     for name, value in changes.items():
         attr = getattr(HubUserModel, name)
         actions.append(attr.remove() if value is None else attr.set(value))
+    return actions
+
+
+@dataclass(frozen=True)
+class Audited:
+    """The audit entry written with a change: its company, its key and what it says."""
+
+    company_id: str
+    entry_key: str
+    entry: AuditEntry
+
+
+def update_user_audited(user_id: str, changes: dict[str, Any], audited: Audited,
+                        end_sessions: bool = False) -> None:
+    """Set plain fields (`update_user`) and write the audit entry of the change in one
+    transaction; with `end_sessions`, every hub session of the user ends too (the epoch moves
+    on). A user deleted meanwhile is NotFound, and nothing is written."""
+    actions = _change_actions(changes)
+    if end_sessions:
+        actions.append(HubUserModel.session_epoch.add(1))
+
+    def write(tx: Transaction) -> None:
+        tx.update(HubUserModel(user_id), actions=actions, condition=HubUserModel.user_id.exists())
+        e = audited.entry
+        tx.save(audit_item(audited.company_id, audited.entry_key, e.actor, e.action, e.detail,
+                           e.at))
+
+    if write_transaction(write):
+        raise NotFound("No such user.")
+
+
+def update_user(user_id: str, **changes: Any) -> HubUser:
+    """Set plain fields (status, role, modules, MFA reset...). None removes an attribute.
+
+    A new `email` is unverified: it leaves the verified-email index."""
+    actions = _change_actions(changes)
     model = HubUserModel(user_id)
     try:
         with translated():
@@ -279,7 +330,7 @@ def update_user(user_id: str, **changes: Any) -> HubUser:
         if is_condition_failure(exc):
             raise NotFound("No such user.") from exc
         raise
-    return _user(model)
+    return user_of(model)
 
 
 def update_where(user_id: str, actions: list[Action], condition: Condition) -> bool:

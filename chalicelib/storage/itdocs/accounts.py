@@ -69,10 +69,15 @@ def create_account(account: Account) -> None:
         raise AlreadyExists("That hub company is already linked to an IT Docs account.")
 
 
+def account_from(model: ItDocsAccountModel) -> Account:
+    """The plain account of a stored item."""
+    return record_of(Account, _ACCOUNT_FIELDS, model)
+
+
 def get_account(account_id: str) -> Account:
     try:
         with translated():
-            return record_of(Account, _ACCOUNT_FIELDS, ItDocsAccountModel.get(account_id))
+            return account_from(ItDocsAccountModel.get(account_id))
     except ItDocsAccountModel.DoesNotExist as exc:
         raise NotFound("No such IT Docs account.") from exc
 

@@ -3,6 +3,8 @@
 Writes are diffs: callers pass only records that changed and keys that disappeared, so a sync that
 finds nothing new writes nothing. One batch never names a key twice (DynamoDB refuses the whole
 BatchWriteItem when it does): the last record given for a key wins, and a delete beats a put.
+Records go out pre-serialised (`batch_writes`). A removed customer's seats are deleted before the
+customer, so a stored customer that never had seats written (`listed_since_run`) has none.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pynamodb.models import Model
 
 from chalicelib.storage.base import translated
 from chalicelib.storage.itdocs.backup_seats import delete_seats_of_customer
+from chalicelib.storage.itdocs.batch_writes import Item, ItemWrite, number, text, write_items
 
 
 class BackupCustomerModel(Model):
@@ -42,6 +45,7 @@ class BackupCustomerModel(Model):
     seats_note = UnicodeAttribute(default="")
     missing_since_run = UnicodeAttribute(null=True)
     seats_digest = UnicodeAttribute(default="")
+    listed_since_run = UnicodeAttribute(default="")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class BackupCustomer:
     seats_note: str = ""
     missing_since_run: str | None = None
     seats_digest: str = ""  # of the seats last written: the same fetch again writes nothing
+    listed_since_run: str = ""  # the run whose list stored this customer first
 
 
 _CUSTOMER_FIELDS = [f.name for f in dataclasses.fields(BackupCustomer)]
@@ -123,19 +128,42 @@ def customers_after(integration_id: str, after_customer: str,
             integration_id, condition, consistent_read=True, limit=limit)]
 
 
+def customer_writes(customers: Iterable[BackupCustomer]) -> list[ItemWrite]:
+    """The writes that put these customers (as PynamoDB would store them)."""
+    table = BackupCustomerModel.Meta.table_name
+    return [ItemWrite(table, _key(c.integration_id, c.customer_id), _item(c)) for c in customers]
+
+
+def _key(integration_id: str, customer_id: str) -> Item:
+    return {"integration_id": text(integration_id), "customer_id": text(customer_id)}
+
+
+def _item(c: BackupCustomer) -> Item:
+    item = {**_key(c.integration_id, c.customer_id), "account_id": text(c.account_id),
+            "name": text(c.name), "domain": text(c.domain), "product": text(c.product),
+            "seats_used": number(c.seats_used), "active_services": number(c.active_services),
+            "recent_backup_services": number(c.recent_backup_services),
+            "backup_percentage": number(c.backup_percentage),
+            "seat_states": _counts(c.seat_states), "service_seats": _counts(c.service_seats),
+            "seats_note": text(c.seats_note), "seats_digest": text(c.seats_digest),
+            "listed_since_run": text(c.listed_since_run)}
+    optional = {"organization_name": c.organization_name,
+                "missing_since_run": c.missing_since_run}
+    item.update((name, text(value)) for name, value in optional.items() if value is not None)
+    if c.protected_seats is not None:
+        item["protected_seats"] = number(c.protected_seats)
+    return item
+
+
+def _counts(counts: dict[str, int]) -> dict[str, Any]:
+    return {"M": {name: number(count) for name, count in counts.items()}}
+
+
 def write_customers(changed: Iterable[BackupCustomer], removed: Iterable[str] = (),
                     integration_id: str = "") -> int:
-    """Put the changed customers, delete the removed ones (and their seats); items written."""
+    """Put the changed customers, delete the removed ones (their seats first); items written."""
     gone = list(dict.fromkeys(removed))
-    deleted = {(integration_id, customer_id) for customer_id in gone}
-    puts = {(c.integration_id, c.customer_id): c for c in changed
-            if (c.integration_id, c.customer_id) not in deleted}
-    with translated(), BackupCustomerModel.batch_write() as batch:
-        for customer in puts.values():
-            batch.save(_customer_model(customer))
-        for customer_id in gone:
-            batch.delete(BackupCustomerModel(integration_id, customer_id))
-    written = len(puts) + len(gone)
-    for customer_id in gone:
-        written += delete_seats_of_customer(integration_id, customer_id)
-    return written
+    written = sum(delete_seats_of_customer(integration_id, customer_id) for customer_id in gone)
+    table = BackupCustomerModel.Meta.table_name
+    deletes = [ItemWrite(table, _key(integration_id, customer_id)) for customer_id in gone]
+    return written + write_items([*customer_writes(changed), *deletes])

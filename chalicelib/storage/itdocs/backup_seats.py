@@ -2,7 +2,7 @@
 
 Seats are keyed by "<integration>#<customer>" and the seat's remote id; a local index by
 lower-cased email (`by_email`) answers a contact's protection with one Query per matched customer.
-Writes are diffs, as for customers.
+Writes are diffs, as for customers, and go out pre-serialised (`batch_writes`): no model per seat.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pynamodb.indexes import AllProjection, LocalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.storage.base import translated
+from chalicelib.storage.itdocs.batch_writes import Item, ItemWrite, text, write_items
 
 
 class SeatByEmail(LocalSecondaryIndex):  # type: ignore[type-arg]
@@ -79,20 +80,36 @@ def seats_of_customer(integration_id: str, customer_id: str) -> list[BackupSeat]
         ]
 
 
+def seat_writes(integration_id: str, customer_id: str, changed: Iterable[BackupSeat],
+                removed: Iterable[str] = ()) -> list[ItemWrite]:
+    """The writes that put changed seats and delete removed seat keys of one customer."""
+    key = customer_key(integration_id, customer_id)
+    table = BackupSeatModel.Meta.table_name
+    writes = [ItemWrite(table, _key(key, seat.seat_key), _item(key, seat)) for seat in changed]
+    writes.extend(ItemWrite(table, _key(key, seat_key)) for seat_key in removed)
+    return writes
+
+
+def _key(customer: str, seat_key: str) -> Item:
+    return {"customer_key": text(customer), "seat_key": text(seat_key)}
+
+
+def _item(customer: str, seat: BackupSeat) -> Item:
+    """The seat as PynamoDB would store it; no `email_key` without an email (an index key may
+    not be empty), so such a seat is simply not found by email."""
+    item = {"customer_key": text(customer), "seat_key": text(seat.seat_key),
+            "main_id": text(seat.main_id), "name": text(seat.name),
+            "seat_type": text(seat.seat_type), "seat_state": text(seat.seat_state),
+            "billable": text(seat.billable), "date_added": text(seat.date_added)}
+    if seat.email_key:
+        item["email_key"] = text(seat.email_key)
+    return item
+
+
 def write_seats(integration_id: str, customer_id: str, changed: Iterable[BackupSeat],
                 removed: Iterable[str] = ()) -> int:
     """Put changed seats and delete removed seat keys of one customer; items written."""
-    key = customer_key(integration_id, customer_id)
-    gone = list(dict.fromkeys(removed))  # one batch never names a key twice: DynamoDB refuses it
-    deleted = set(gone)
-    puts = {seat.seat_key: seat for seat in changed if seat.seat_key not in deleted}
-    with translated(), BackupSeatModel.batch_write() as batch:
-        for seat in puts.values():
-            values = {name: getattr(seat, name) for name in _SEAT_FIELDS}
-            batch.save(BackupSeatModel(key, email_key=seat.email_key, **values))
-        for seat_key in gone:
-            batch.delete(BackupSeatModel(key, seat_key))
-    return len(puts) + len(gone)
+    return write_items(seat_writes(integration_id, customer_id, changed, removed))
 
 
 def delete_seats_of_customer(integration_id: str, customer_id: str) -> int:

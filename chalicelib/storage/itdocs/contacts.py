@@ -54,7 +54,8 @@ def contact_key(organization_id: str, contact_id: str) -> str:
     return f"{organization_id}#{contact_id}"
 
 
-def _contact(m: ItDocsContactModel) -> ContactRecord:
+def contact_from(m: ItDocsContactModel) -> ContactRecord:
+    """The plain contact of a stored item."""
     return ContactRecord(m.contact_id, m.account_id, m.organization_id, m.name, m.created_at,
                          m.updated_at, [str(e) for e in m.emails or []], m.title or "",
                          m.phone or "")
@@ -100,7 +101,7 @@ def _new_model(record: ContactRecord) -> ItDocsContactModel:
 def get_contact(account_id: str, organization_id: str, contact_id: str) -> ContactRecord:
     try:
         with translated():
-            return _contact(ItDocsContactModel.get(account_id,
+            return contact_from(ItDocsContactModel.get(account_id,
                                                    contact_key(organization_id, contact_id)))
     except ItDocsContactModel.DoesNotExist as exc:
         raise NotFound("No such contact.") from exc
@@ -110,7 +111,7 @@ def contacts_of_organization(account_id: str, organization_id: str, *,
                              consistent: bool = False) -> list[ContactRecord]:
     """The organization's contacts (one Query; `consistent` reads every write made before it)."""
     with translated():
-        return [_contact(m) for m in ItDocsContactModel.query(
+        return [contact_from(m) for m in ItDocsContactModel.query(
             account_id, ItDocsContactModel.contact_key.startswith(f"{organization_id}#"),
             consistent_read=consistent)]
 
@@ -123,6 +124,7 @@ def add_contact_delete(tx: Transaction, record: ContactRecord) -> None:
 
 
 def update_contact(record: ContactRecord) -> None:
+    """Write the contact's fields but its creation time; NotFound when it does not exist."""
     model = ItDocsContactModel(record.account_id,
                                contact_key(record.organization_id, record.contact_id))
     try:

@@ -140,7 +140,8 @@ def due_shard_of(integration_id: str) -> str:
     return f"due#{sum(integration_id.encode()) % DUE_SHARDS}"
 
 
-def _integration(m: IntegrationModel) -> IntegrationRecord:
+def integration_from(m: IntegrationModel) -> IntegrationRecord:
+    """The plain integration of a stored item."""
     values = {name: getattr(m, name) for name in _INTEGRATION_FIELDS}
     values["due_at"] = int(m.due_at) if m.due_at is not None else None
     for name in ("version", "run_attempts", "run_pauses", "sync_done", "sync_total"):
@@ -167,7 +168,7 @@ def create_integration(record: IntegrationRecord) -> None:
 def get_integration(integration_id: str) -> IntegrationRecord:
     try:
         with translated():
-            return _integration(IntegrationModel.get(integration_id, consistent_read=True))
+            return integration_from(IntegrationModel.get(integration_id, consistent_read=True))
     except IntegrationModel.DoesNotExist as exc:
         raise NotFound("No such integration.") from exc
 
@@ -175,7 +176,7 @@ def get_integration(integration_id: str) -> IntegrationRecord:
 def integrations_of_account(account_id: str) -> list[IntegrationRecord]:
     """The account's integrations (one index Query), oldest first."""
     with translated():
-        found = [_integration(m) for m in IntegrationModel.by_account.query(account_id)]
+        found = [integration_from(m) for m in IntegrationModel.by_account.query(account_id)]
     return sorted(found, key=lambda r: (r.connected_at, r.integration_id))
 
 
@@ -252,7 +253,7 @@ def claim_manual_sync(
         if is_condition_failure(exc):
             raise ConcurrentChange() from exc
         raise
-    return _integration(model)
+    return integration_from(model)
 
 
 def record_progress(integration_id: str, lease_token: str, done: int, total: int) -> bool:
@@ -279,7 +280,7 @@ def due_integrations(shard: str, now: dt.datetime, limit: int = 100) -> list[Int
     """Integrations in `shard` whose due time has come (one index Query)."""
     with translated():
         return [
-            _integration(m)
+            integration_from(m)
             for m in IntegrationModel.by_due.query(
                 shard, IntegrationModel.due_at <= int(now.timestamp()), limit=limit
             )

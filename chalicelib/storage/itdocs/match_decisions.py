@@ -26,6 +26,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import ConcurrentChange, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.together import MAX_ITEMS, Wanted, read_together
 from chalicelib.storage.transactions import Transaction, write_transaction
 
 UNMATCHED = "Unmatched"
@@ -155,7 +156,8 @@ def organization_key(account_id: str, organization_id: str) -> str:
     return f"{account_id}#{organization_id}"
 
 
-def _match(m: CustomerMatchModel) -> CustomerMatch:
+def match_from(m: CustomerMatchModel) -> CustomerMatch:
+    """The plain record of a stored item."""
     values = {name: getattr(m, name) for name in _MATCH_FIELDS}
     values["version"] = int(m.version)
     values["held"] = bool(m.held)
@@ -199,15 +201,28 @@ def _write_condition(record: CustomerMatch):  # type: ignore[no-untyped-def]
 def matches_of_integration(integration_id: str) -> list[CustomerMatch]:
     """Every customer record of an integration (one Query, paged), absent ones included."""
     with translated():
-        return [_match(m) for m in CustomerMatchModel.query(integration_id)]
+        return [match_from(m) for m in CustomerMatchModel.query(integration_id)]
 
 
 def get_match(integration_id: str, customer_id: str) -> CustomerMatch:
     try:
         with translated():
-            return _match(CustomerMatchModel.get(integration_id, customer_id))
+            return match_from(CustomerMatchModel.get(integration_id, customer_id))
     except CustomerMatchModel.DoesNotExist as exc:
         raise NotFound("No such customer in this integration.") from exc
+
+
+def matches_by_id(integration_id: str, customer_ids: list[str]) -> dict[str, CustomerMatch]:
+    """The integration's records of these customers, by id (those that exist), read with one
+    BatchGetItem per hundred."""
+    wanted = [Wanted(CustomerMatchModel, integration_id, c) for c in dict.fromkeys(customer_ids)]
+    found: dict[str, CustomerMatch] = {}
+    for start in range(0, len(wanted), MAX_ITEMS):
+        for item in read_together(wanted[start:start + MAX_ITEMS]):
+            if item is not None:
+                record = match_from(item)  # type: ignore[arg-type]
+                found[record.customer_id] = record
+    return found
 
 
 def customers_of_organization(account_id: str, organization_id: str) -> list[tuple[str, str]]:
@@ -225,7 +240,7 @@ def matched_to_organization(integration_id: str, organization_id: str) -> list[C
         found = CustomerMatchModel.query(
             integration_id, consistent_read=True,
             filter_condition=CustomerMatchModel.organization_id == organization_id)
-        return [_match(m) for m in found if m.status == MATCHED]
+        return [match_from(m) for m in found if m.status == MATCHED]
 
 
 def audit_trail(integration_id: str, limit: int = 50) -> list[AuditEntry]:

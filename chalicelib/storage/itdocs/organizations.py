@@ -52,7 +52,8 @@ def name_marker(account_id: str, name_key: str) -> str:
     return f"orgname#{account_id}#{name_key}"
 
 
-def _organization(m: ItDocsOrganizationModel) -> OrganizationRecord:
+def organization_from(m: ItDocsOrganizationModel) -> OrganizationRecord:
+    """The plain organization of a stored item."""
     return OrganizationRecord(m.organization_id, m.account_id, m.name, m.created_at,
                               m.updated_at, m.created_by or "", m.deleting_since)
 
@@ -88,31 +89,31 @@ def create_organization(record: OrganizationRecord, name_key: str,
 def get_organization(account_id: str, organization_id: str) -> OrganizationRecord:
     try:
         with translated():
-            return _organization(ItDocsOrganizationModel.get(account_id, organization_id))
+            return organization_from(ItDocsOrganizationModel.get(account_id, organization_id))
     except ItDocsOrganizationModel.DoesNotExist as exc:
         raise NotFound("No such organization.") from exc
 
 
 def organizations_of_account(account_id: str) -> list[OrganizationRecord]:
     with translated():
-        return [_organization(m) for m in ItDocsOrganizationModel.query(account_id)]
+        return [organization_from(m) for m in ItDocsOrganizationModel.query(account_id)]
 
 
 def organization_by_name_key(account_id: str, name_key: str) -> str | None:
     return itdocs_markers.owner(name_marker(account_id, name_key))
 
 
-def rename_organization(current: OrganizationRecord, old_key: str, new_name: str, new_key: str,
-                        now: dt.datetime) -> None:
+def rename_organization(account_id: str, organization_id: str, old_key: str, new_name: str,
+                        new_key: str, now: dt.datetime) -> None:
     """Move the name marker and rename in one transaction, only if nobody renamed it meanwhile."""
-    model = ItDocsOrganizationModel(current.account_id, current.organization_id)
+    model = ItDocsOrganizationModel(account_id, organization_id)
 
     def write(tx: Transaction) -> None:
         if new_key != old_key:
-            itdocs_markers.release(tx, name_marker(current.account_id, old_key),
-                                   owner_id=current.organization_id)
-            itdocs_markers.claim(tx, name_marker(current.account_id, new_key),
-                                 current.organization_id)
+            itdocs_markers.release(tx, name_marker(account_id, old_key),
+                                   owner_id=organization_id)
+            itdocs_markers.claim(tx, name_marker(account_id, new_key),
+                                 organization_id)
         tx.update(model, actions=[
             ItDocsOrganizationModel.name.set(new_name),
             ItDocsOrganizationModel.name_key.set(new_key),
@@ -120,8 +121,8 @@ def rename_organization(current: OrganizationRecord, old_key: str, new_name: str
         ], condition=ItDocsOrganizationModel.name_key == old_key)
 
     if write_transaction(write):
-        taken = organization_by_name_key(current.account_id, new_key)
-        if taken and taken != current.organization_id:
+        taken = organization_by_name_key(account_id, new_key)
+        if taken and taken != organization_id:
             raise _taken(new_name)
         raise ConcurrentChange()
 
@@ -159,7 +160,7 @@ def mark_deleting(account_id: str, organization_id: str, now: dt.datetime) -> Or
         if is_condition_failure(exc):
             raise NotFound("No such organization.") from exc
         raise
-    return _organization(model)
+    return organization_from(model)
 
 
 def add_organization_delete(tx: Transaction, record: OrganizationRecord, name_key: str) -> None:

@@ -85,10 +85,15 @@ def create_user(user: User, email_key: str) -> None:
         raise AlreadyExists("A user with that email or hub identity already exists.")
 
 
+def user_from(model: ItDocsUserModel) -> User:
+    """The plain user of a stored item."""
+    return record_of(User, _USER_FIELDS, model)
+
+
 def get_user(user_id: str) -> User:
     try:
         with translated():
-            return record_of(User, _USER_FIELDS, ItDocsUserModel.get(user_id))
+            return user_from(ItDocsUserModel.get(user_id))
     except ItDocsUserModel.DoesNotExist as exc:
         raise NotFound("No such user.") from exc
 

@@ -6,12 +6,20 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pynamodb.attributes import NumberSetAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.portal.audit import NewAuditEntry, add_audit_in
+from chalicelib.storage.portal.saas_customers import (
+    SaasCustomer,
+    SaasCustomerModel,
+    customer_from,
+)
+from chalicelib.storage.together import Wanted, read_together
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class ApiKeyByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -64,19 +72,22 @@ def _api_key(m: ApiKeyModel) -> ApiKey:
                   m.last_used_at, m.revoked_at, _scope(m.customers))
 
 
-def create_api_key(key: ApiKey) -> None:
+def create_api_key(key: ApiKey, audited: NewAuditEntry | None = None) -> None:
+    """Store a new key, with the audit entry recording it in the same transaction if given;
+    a public key that exists already is AlreadyExists."""
     if key.customers is not None and not key.customers:
         raise ValueError("A key's scope names at least one customer; None means all of them.")
     model = ApiKeyModel(key.public_key, company_id=key.company_id, secret_hash=key.secret_hash,
                         label=key.label, created_by=key.created_by, created_at=key.created_at,
                         customers=set(key.customers) if key.customers else None)
-    try:
-        with translated():
-            model.save(condition=ApiKeyModel.public_key.does_not_exist())
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise AlreadyExists("That public key already exists.") from exc
-        raise
+
+    def write(tx: Transaction) -> None:
+        tx.save(model, condition=ApiKeyModel.public_key.does_not_exist())
+        if audited is not None:
+            add_audit_in(tx, audited)
+
+    if write_transaction(write):
+        raise AlreadyExists("That public key already exists.")
 
 
 def get_api_key(public_key: str) -> ApiKey | None:
@@ -85,6 +96,16 @@ def get_api_key(public_key: str) -> ApiKey | None:
             return _api_key(ApiKeyModel.get(public_key))
     except ApiKeyModel.DoesNotExist:
         return None
+
+
+def get_api_key_with_customer(public_key: str, company_id: str, saas_customer_id: int,
+                              ) -> tuple[ApiKey | None, SaasCustomer | None]:
+    """The key and a customer of the company it is believed to belong to, in one consistent
+    BatchGetItem (the caller checks the key's company before using the customer)."""
+    key, customer = read_together([Wanted(ApiKeyModel, public_key),
+                                   Wanted(SaasCustomerModel, company_id, saas_customer_id)])
+    return (_api_key(key) if isinstance(key, ApiKeyModel) else None,
+            customer_from(customer) if isinstance(customer, SaasCustomerModel) else None)
 
 
 def api_keys_of_company(company_id: str) -> list[ApiKey]:
@@ -106,23 +127,24 @@ def revoke_api_key(company_id: str, public_key: str, now: dt.datetime) -> None:
         raise
 
 
-def set_api_key_scope(company_id: str, public_key: str, customers: frozenset[int] | None) -> None:
-    """Change which customers a live key of this company sees (None: all); else NotFound."""
+def set_api_key_scope(company_id: str, public_key: str, customers: frozenset[int] | None,
+                      audited: NewAuditEntry | None = None) -> None:
+    """Change which customers a live key of this company sees (None: all), with the audit entry
+    recording it in the same transaction if given; else NotFound (nothing written)."""
     if customers is not None and not customers:
         raise ValueError("A key's scope names at least one customer; None means all of them.")
     action = (ApiKeyModel.customers.remove() if customers is None
               else ApiKeyModel.customers.set(set(customers)))
-    try:
-        with translated():
-            ApiKeyModel(public_key).update(
-                actions=[action],
-                condition=(ApiKeyModel.company_id == company_id)
-                & ApiKeyModel.revoked_at.does_not_exist(),
-            )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            raise NotFound("No such live API key.") from exc
-        raise
+
+    def write(tx: Transaction) -> None:
+        tx.update(ApiKeyModel(public_key), actions=[action],
+                  condition=(ApiKeyModel.company_id == company_id)
+                  & ApiKeyModel.revoked_at.does_not_exist())
+        if audited is not None:
+            add_audit_in(tx, audited)
+
+    if write_transaction(write):
+        raise NotFound("No such live API key.")
 
 
 def mark_api_key_used(public_key: str, now: dt.datetime) -> None:

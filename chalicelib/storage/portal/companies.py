@@ -45,6 +45,11 @@ class PortalCompany:
     security_admins: frozenset[str] | None = None  # None: not recorded yet (older data)
 
 
+def company_from(m: PortalCompanyModel) -> PortalCompany:
+    """The company an item holds (for reads made elsewhere, e.g. a page's batch read)."""
+    return _company(m)
+
+
 def _company(m: PortalCompanyModel) -> PortalCompany:
     admins = frozenset(m.security_admins) if m.security_admins is not None else None
     return PortalCompany(m.company_id, m.name, m.created_at, int(m.api_hourly_budget), admins)

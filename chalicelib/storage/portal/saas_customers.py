@@ -95,6 +95,11 @@ def customers_owner(company_id: str) -> str:
     return f"customers#{company_id}"
 
 
+def customer_from(m: SaasCustomerModel) -> SaasCustomer:
+    """The customer an item holds (for reads made elsewhere, e.g. with an API key)."""
+    return _customer(m)
+
+
 def _customer(m: SaasCustomerModel) -> SaasCustomer:
     values = {name: getattr(m, name) for name in _CUSTOMER_FIELDS}
     for name in _CUSTOMER_INTS:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
@@ -19,11 +20,18 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from chalicelib.errors import StorageRejected, StorageUnavailable
+from chalicelib.storage import tables
 from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.portal import list_positions
 
 # What the REST API returns of a seat: the index holds these (not `services`, the bulk of a seat).
 LISTED_FIELDS = ["main_id", "name", "seat_type", "seat_state", "billable", "date_added"]
+_DATES = UTCDateTimeAttribute()  # reads `date_added` as the model stores it
+# Codes meaning "DynamoDB cannot serve this now" (botocore has retried them already).
+_UNAVAILABLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
+                                "RequestLimitExceeded", "InternalServerError",
+                                "ServiceUnavailable"})
 
 
 class SaasSeatByListKey(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -150,13 +158,57 @@ def seat_page(saas_customer_id: int, seat_types: Sequence[str], offset: int,
     return SeatPage(seats, total)
 
 
-def _seats_between(saas_customer_id: int, key_range: list_positions.KeyRange) -> Iterator[Seat]:
-    condition = SaasSeatModel.list_key.between(key_range.first, key_range.last)
-    with translated():
-        for m in SaasSeatModel.by_list_key.query(
-                saas_customer_id, condition, limit=key_range.count,
-                attributes_to_get=["saas_customer_id", "remote_id", *LISTED_FIELDS]):
-            yield _seat(m)
+def _seats_between(saas_customer_id: int, key_range: list_positions.KeyRange) -> list[Seat]:
+    """One key range of the index, read with the low-level client: a page of seats is served
+    as plain records, without a model per seat (the API answers thousands of them)."""
+    request = _page_request(saas_customer_id, key_range)
+    seats: list[Seat] = []
+    while len(seats) < key_range.count:
+        answer = _query(request)
+        seats.extend(_listed_seat(item) for item in answer.get("Items", []))
+        if "LastEvaluatedKey" not in answer:
+            break
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    return seats[:key_range.count]
+
+
+def _page_request(saas_customer_id: int, key_range: list_positions.KeyRange) -> dict[str, Any]:
+    """The index Query of one key range, projected to what the REST API returns."""
+    names = ["saas_customer_id", "remote_id", "list_key", *LISTED_FIELDS]
+    return {
+        "TableName": SaasSeatModel.Meta.table_name, "IndexName": "by_list_key",
+        "KeyConditionExpression": "#n0 = :customer AND #n2 BETWEEN :first AND :last",
+        "ExpressionAttributeNames": {f"#n{n}": name for n, name in enumerate(names)},
+        "ExpressionAttributeValues": {":customer": {"N": str(saas_customer_id)},
+                                      ":first": {"S": key_range.first},
+                                      ":last": {"S": key_range.last}},
+        "ProjectionExpression": ", ".join(f"#n{n}" for n in range(len(names)) if n != 2),
+        "Limit": key_range.count}
+
+
+def _query(request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        answer: dict[str, Any] = tables.connection().client.query(**request)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "ValidationException":
+            raise StorageRejected(str(error.get("Message", ""))[:300]) from exc
+        if error.get("Code") in _UNAVAILABLE_CODES:
+            raise StorageUnavailable() from exc
+        raise  # anything else is a bug to see, as in `base.translated`
+    except BotoCoreError as exc:
+        raise StorageUnavailable() from exc
+    return answer
+
+
+def _listed_seat(item: dict[str, dict[str, str]]) -> Seat:
+    """A seat as the index holds it (no `services`)."""
+    return Seat(saas_customer_id=int(item["saas_customer_id"]["N"]),
+                remote_id=item["remote_id"]["S"], main_id=item["main_id"]["S"],
+                name=item["name"]["S"], seat_type=item["seat_type"]["S"],
+                seat_state=item["seat_state"]["S"],
+                billable=item.get("billable", {}).get("S", ""),
+                date_added=_DATES.deserialize(item["date_added"]["S"]))
 
 
 def update_seat(saas_customer_id: int, remote_id: str, seat_type: str, seat_state: str,

@@ -17,6 +17,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -73,6 +74,11 @@ def hub_link_key(issuer: str, hub_company_id: str) -> str:
     return f"{issuer}#{hub_company_id}"
 
 
+def record_from(m: PortalSecuritySettingsModel) -> SecurityRecord:
+    """The settings an item holds (for reads made elsewhere, e.g. a page's batch read)."""
+    return _record(m)
+
+
 def _record(m: PortalSecuritySettingsModel) -> SecurityRecord:
     return SecurityRecord(
         company_id=m.company_id, hub_issuer=m.hub_issuer, hub_company_id=m.hub_company_id,
@@ -90,6 +96,15 @@ def get_settings(company_id: str) -> SecurityRecord:
             return _record(PortalSecuritySettingsModel.get(company_id, consistent_read=True))
     except PortalSecuritySettingsModel.DoesNotExist:
         return SecurityRecord(company_id=company_id)
+
+
+def local_login_allowed(user_id: str) -> Condition:
+    """The settings let this user log in with a password: not linked, Require off, or the user
+    is one of its exceptions (the roles always exempt are the caller's to decide)."""
+    m = PortalSecuritySettingsModel
+    return (m.hub_link_key.does_not_exist() | m.require_hub_login.does_not_exist()
+            | (m.require_hub_login == False)  # noqa: E712 (a DynamoDB condition, not a test)
+            | m.exceptions.contains(user_id))
 
 
 def companies_linked_to(issuer: str, hub_company_id: str) -> list[str]:

@@ -10,9 +10,16 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib.errors import SessionEnded
-from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.base import is_condition_failure, translated, ttl_after
 from chalicelib.storage.kit import ModuleSessionModel, ModuleSessions
-from chalicelib.storage.portal.users import PortalUser, get_user
+from chalicelib.storage.portal.companies import PortalCompany, PortalCompanyModel, company_from
+from chalicelib.storage.portal.security_settings import (
+    PortalSecuritySettingsModel,
+    SecurityRecord,
+    record_from,
+)
+from chalicelib.storage.portal.users import PortalUser, PortalUserModel, get_user, user_from
+from chalicelib.storage.together import Wanted, read_together
 
 
 class PortalSessionByUser(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -59,16 +66,57 @@ class PortalSession:
     ended: str | None = None
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """What a signed-in page reads before its own data, in one call: the session, its user, and
+    the company and security settings the cookie names (each None when absent)."""
+
+    session: PortalSession | None
+    user: PortalUser | None
+    company: PortalCompany | None
+    settings: SecurityRecord
+
+
 class PortalSessions(ModuleSessions[PortalSession, PortalUser]):
     """Portal sessions; those ended for their user are refused with SessionEnded, once."""
 
     def get_session(self, session_key: str) -> PortalSession | None:
         """The session; SessionEnded (and the item goes) when it was ended for its user."""
-        session = super().get_session(session_key)
+        return self._unless_ended(session_key, super().get_session(session_key))
+
+    def _unless_ended(self, session_key: str,
+                      session: PortalSession | None) -> PortalSession | None:
         if session is not None and session.ended:
             self.delete_session(session_key)
             raise SessionEnded()
         return session
+
+    def read_signed_in(self, session_key: str, company_id: str, user_id: str) -> SignedIn:
+        """The session, the user, the company and its settings: one consistent BatchGetItem.
+
+        The ids come from the cookie and are trusted by nobody: the caller checks that the
+        session names this user and the user this company. SessionEnded as `get_session`."""
+        found = read_together([Wanted(PortalSessionModel, session_key),
+                               Wanted(PortalUserModel, user_id),
+                               Wanted(PortalCompanyModel, company_id),
+                               Wanted(PortalSecuritySettingsModel, company_id)])
+        session, user, company, settings = found
+        return SignedIn(
+            self._unless_ended(session_key, self._session_from(session)),
+            user_from(user) if isinstance(user, PortalUserModel) else None,
+            company_from(company) if isinstance(company, PortalCompanyModel) else None,
+            record_from(settings) if isinstance(settings, PortalSecuritySettingsModel)
+            else SecurityRecord(company_id=company_id))
+
+    def _session_from(self, found: object) -> PortalSession | None:
+        if not isinstance(found, PortalSessionModel):
+            return None
+        return PortalSession(**{name: getattr(found, name) for name in self._fields})
+
+    def model_of(self, session: PortalSession) -> PortalSessionModel:
+        """The session as the item `create_session` stores (for a caller's transaction)."""
+        values = self._values(session)
+        return PortalSessionModel(expires_ttl=ttl_after(values["expires_at"], 0), **values)
 
     def end_sessions_of_user(self, user_id: str, reason: str) -> int:
         """Mark every live session of a user ended (one index query, one update each)."""

@@ -32,6 +32,11 @@ class PortalSourceThrottleModel(Model):
     expires_ttl = NumberAttribute()
 
 
+def throttle_key(user_id: str, source: str) -> str:
+    """The record of this account's attempts from this source (a login's transaction deletes it)."""
+    return _key(user_id, source)
+
+
 def _key(user_id: str, source: str) -> str:
     digest = hashlib.sha256(source.encode("utf-8", "replace")).hexdigest()[:32]
     return f"{user_id}#{digest}"

@@ -85,6 +85,11 @@ class PortalUser:
 _USER_FIELDS = list(PortalUser.__dataclass_fields__)
 
 
+def user_from(m: PortalUserModel) -> PortalUser:
+    """The user an item holds (for reads made elsewhere, e.g. a page's batch read)."""
+    return _user(m)
+
+
 def _user(m: PortalUserModel) -> PortalUser:
     values = {name: getattr(m, name) for name in _USER_FIELDS}
     values["failures"] = int(m.failures or 0)
@@ -177,14 +182,6 @@ def record_login_failure(user_id: str, now: dt.datetime) -> None:
     with translated():
         PortalUserModel(user_id).update(
             actions=[PortalUserModel.failures.add(1), PortalUserModel.last_failure_at.set(now)],
-            condition=PortalUserModel.user_id.exists(),
-        )
-
-
-def record_login_success(user_id: str, now: dt.datetime) -> None:
-    with translated():
-        PortalUserModel(user_id).update(
-            actions=[PortalUserModel.failures.set(0), PortalUserModel.last_login_at.set(now)],
             condition=PortalUserModel.user_id.exists(),
         )
 

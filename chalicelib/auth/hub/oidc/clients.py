@@ -20,7 +20,9 @@ from chalicelib.auth import modules, passwords
 from chalicelib.auth.hub.policy import MODULES, can
 from chalicelib.errors import Forbidden, InvalidInput, OAuthError
 from chalicelib.runtime import Runtime
+from chalicelib.secretbox import SecretUnreadable
 from chalicelib.settings import Settings
+from chalicelib.signing import BadSignature
 from chalicelib.storage.hub import oidc_clients as store
 from chalicelib.storage.hub.oidc_clients import RegisteredClient
 from chalicelib.storage.hub.users import HubUser
@@ -31,6 +33,8 @@ MAX_URI_LENGTH = 2000
 MAX_NAME_LENGTH = 80
 LOCAL_STAGES = {"dev", "test"}
 CACHE_FOR = dt.timedelta(seconds=60)
+REVEAL_FOR = 300  # seconds between a registration and the one page that shows its secret
+REVEAL_PURPOSE = "client-secret-reveal"
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,33 @@ def register(rt: Runtime, actor: HubUser, name: str, redirect_uris_text: str,
     client = _from_record(record)
     directory(rt).remember(client)
     return client, secret
+
+
+def seal_secret(rt: Runtime, actor: HubUser, client: Client, secret: str) -> str:
+    """A new client's secret sealed for the registering user's next page (it is never stored)."""
+    sealed = rt.box.encrypt(secret.encode(), _reveal_context(actor, client.client_id))
+    return rt.signer.sign(REVEAL_PURPOSE, {"c": client.client_id, "u": actor.user_id,
+                                           "s": sealed}, REVEAL_FOR)
+
+
+def reveal_secret(rt: Runtime, actor: HubUser, token: str) -> tuple[Client, str] | None:
+    """The client and secret a sealed token carries, for the user who registered it; else None."""
+    try:
+        data = rt.signer.unsign(REVEAL_PURPOSE, token)
+        if data.get("u") != actor.user_id or not can(actor, "client.list"):
+            return None
+        client_id = str(data.get("c", ""))
+        secret = rt.box.decrypt(str(data.get("s", "")), _reveal_context(actor, client_id))
+    except (BadSignature, SecretUnreadable):
+        return None
+    client = find(rt, client_id)
+    if client is None or client.company_id != actor.company_id:
+        return None
+    return client, secret.decode()
+
+
+def _reveal_context(actor: HubUser, client_id: str) -> str:
+    return f"{REVEAL_PURPOSE}:{actor.user_id}:{client_id}"
 
 
 def company_clients(rt: Runtime, actor: HubUser) -> list[Client]:

@@ -282,15 +282,12 @@ def exchange_code(rt: Runtime, client: Client, form: Mapping[str, str]) -> dict[
     if not pkce_matches(verifier, code.code_challenge):
         raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
     access_token = rt.random.token(32)
-    token_hash = digest(access_token)
-    if not code_store.redeem_code(code_hash, token_hash, now):
+    redeemed = code_store.redeem_code(code_hash, AccessToken(
+        token_hash=digest(access_token), client_id=client.client_id, user_id=code.user_id,
+        sid=code.sid, scope=code.scope, expires_at=now + ACCESS_TOKEN_LIFETIME), now)
+    if redeemed == "replayed":
         _revoke_tokens_of(rt, code_store.get_code(code_hash))  # lost a race with another redemption
-        raise OAuthError("invalid_grant", "The code was already used; its tokens are revoked.")
-    expires_at = now + ACCESS_TOKEN_LIFETIME
-    if not token_store.create_access_token(AccessToken(
-        token_hash=token_hash, client_id=client.client_id, user_id=code.user_id, sid=code.sid,
-        scope=code.scope, expires_at=expires_at,
-    )):
+    if redeemed != "redeemed":
         raise OAuthError("invalid_grant", "The code was already used; its tokens are revoked.")
     return {
         "access_token": access_token,

@@ -18,6 +18,7 @@ from chalicelib.clock import epoch_seconds
 from chalicelib.errors import ConcurrentChange, Forbidden, InvalidInput, NotAuthenticated
 from chalicelib.runtime import Runtime
 from chalicelib.storage.hub import push_devices as store
+from chalicelib.storage.hub import users as user_store
 from chalicelib.storage.hub.push_devices import PushDevice, PushRegistration
 from chalicelib.storage.hub.users import HubUser
 
@@ -52,6 +53,8 @@ def start_enrollment(rt: Runtime, actor: HubUser) -> Enrollment:
         raise InvalidInput("Set up a 2FA token before adding a push device.")
     credential = rt.random.token(32)
     expires_at = rt.clock.now() + ENROLLMENT_LIFETIME
+    if actor.push_devices != "some":
+        user_store.mark_push_devices(actor.user_id)  # first: the login reads the devices from now
     store.issue_enrollment(actor.user_id, actor.company_id, actor.company_name, actor.username,
                            _credential_hash(credential), expires_at)
     payload = protocol.encode_payload({
@@ -133,6 +136,8 @@ def reset(rt: Runtime, actor: HubUser, target: HubUser) -> None:
     """MFA reset by a Master: forget every push device of the target and withdraw their requests."""
     if not can(actor, "user.reset_mfa", target):
         raise Forbidden()
+    if target.push_devices == "none":
+        return  # never began a push enrollment: no device, no push request to withdraw
     store.delete_registration(target.user_id)
     challenges.withdraw_in_flight(rt, target.user_id)
 

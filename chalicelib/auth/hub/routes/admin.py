@@ -11,7 +11,7 @@ from chalicelib.auth.hub.routes.pages import FLASHES, HUB
 from chalicelib.auth.hub.sessions import HubUser
 from chalicelib.errors import AlreadyExists, Forbidden, InvalidInput
 from chalicelib.runtime import Runtime
-from chalicelib.web import flash
+from chalicelib.web import flash, http
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
 from chalicelib.web.signin import signed_in
@@ -20,6 +20,9 @@ routes = Blueprint(__name__)
 USERS = "/hub/admin/users"
 SHOW_DELETED = "shown"  # ?deleted=shown: the Users page lists deleted users too
 CLIENT_FIELDS = ("name", "redirect_uris", "post_logout_redirect_uris")
+CLIENTS = "/hub/admin/clients"
+CREATED = f"{CLIENTS}/created"  # the one page that shows a new client's secret
+REVEAL_COOKIE = "client_secret"  # sealed, HttpOnly, only sent to CREATED, cleared when read
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -115,6 +118,7 @@ def clients_page(page: Page) -> Response:
 
 @page_route(routes, "/admin/clients", "hub", methods=["POST"])
 def clients_register(page: Page) -> Response:
+    """Register a client, then redirect: a refresh registers nothing twice."""
     form = page.form()
     actor = signed_in(page, HUB)
     try:
@@ -123,6 +127,24 @@ def clients_register(page: Page) -> Response:
                                           form.get("post_logout_redirect_uris", ""))
     except InvalidInput as error:
         kept = {name: form.get(name, "") for name in CLIENT_FIELDS}
-        return page.redirect_with_problem("/hub/admin/clients", error.message, **kept)
-    return page.render("hub/clients_created.html", status=201, client=client, secret=secret,
+        return page.redirect_with_problem(CLIENTS, error.message, **kept)
+    sealed = clients.seal_secret(page.runtime, actor, client, secret)
+    page.set_cookies.append(http.cookie(page.cookie_name(REVEAL_COOKIE), sealed, path=CREATED,
+                                        secure=page.runtime.settings.cookie_secure,
+                                        max_age=clients.REVEAL_FOR))
+    return page.redirect(CREATED)
+
+
+@page_route(routes, "/admin/clients/created", "hub")
+def clients_created(page: Page) -> Response:
+    """The new client's secret, once: its cookie is cleared as it is read; else the list."""
+    actor = signed_in(page, HUB)
+    token = page.read_cookie(REVEAL_COOKIE) or ""
+    page.set_cookies.append(http.expired_cookie(page.cookie_name(REVEAL_COOKIE), path=CREATED,
+                                                secure=page.runtime.settings.cookie_secure))
+    revealed = clients.reveal_secret(page.runtime, actor, token)
+    if revealed is None:
+        return page.redirect(CLIENTS)
+    client, secret = revealed
+    return page.render("hub/clients_created.html", client=client, secret=secret,
                        issuer=page.runtime.settings.hub_issuer)

@@ -102,14 +102,15 @@ def _options_page(page: Page, integration: integrations.Integration,
 
 @page_route(routes, "/account/integrations/{integration_id}/edit", "itdocs")
 def integration_edit(page: Page, integration_id: str) -> Response:
-    user = signed_in_for_sync(page)
+    user = signed_in_for_sync(page, integration_id)
     return _options_page(page, integrations.get(page.runtime, user, integration_id))
 
 
 @page_route(routes, "/account/integrations/{integration_id}/edit", "itdocs", methods=["POST"])
 def integration_save(page: Page, integration_id: str) -> Response:
     form = page.form()
-    integrations.save_options(page.runtime, signed_in_for_sync(page), integration_id,
+    user = signed_in_for_sync(page, integration_id)
+    integrations.save_options(page.runtime, user, integration_id,
                               sync_enabled=form.get("sync_enabled") == "on",
                               matching=form.get("matching", ""))
     return page.redirect(flash.location(INTEGRATIONS, "integration_saved"))
@@ -117,7 +118,8 @@ def integration_save(page: Page, integration_id: str) -> Response:
 
 @page_route(routes, "/account/integrations/{integration_id}/keys", "itdocs")
 def keys_form(page: Page, integration_id: str) -> Response:
-    integration = integrations.get(page.runtime, signed_in_for_sync(page), integration_id)
+    user = signed_in_for_sync(page, integration_id)
+    integration = integrations.get(page.runtime, user, integration_id)
     return _connect_form(page, action=f"{INTEGRATIONS}/{integration_id}/keys",
                          heading="Change SaaS Protection API keys",
                          public_key=integration.public_key)
@@ -126,7 +128,7 @@ def keys_form(page: Page, integration_id: str) -> Response:
 @page_route(routes, "/account/integrations/{integration_id}/keys", "itdocs", methods=["POST"])
 def keys_submit(page: Page, integration_id: str) -> Response:
     form = page.form()
-    user = signed_in_for_sync(page)
+    user = signed_in_for_sync(page, integration_id)
     public_key = form.get("public_key", "").strip()
     try:
         integrations.change_keys(page.runtime, user, integration_id, public_key=public_key,
@@ -140,7 +142,7 @@ def keys_submit(page: Page, integration_id: str) -> Response:
 @page_route(routes, "/account/integrations/{integration_id}/sync", "itdocs", methods=["POST"])
 def manual_sync(page: Page, integration_id: str) -> Response:
     page.form()
-    user = signed_in_for_sync(page)
+    user = signed_in_for_sync(page, integration_id)
     try:
         integrations.start_manual_sync(page.runtime, user, integration_id)
     except TooManyRequests as error:
@@ -154,7 +156,7 @@ def manual_sync(page: Page, integration_id: str) -> Response:
 
 @page_route(routes, "/account/integrations/{integration_id}/logs", "itdocs")
 def sync_logs(page: Page, integration_id: str) -> Response:
-    user = signed_in_for_sync(page)
+    user = signed_in_for_sync(page, integration_id)
     integration = integrations.get(page.runtime, user, integration_id)
     entries = integrations.sync_logs(page.runtime, user, integration_id)
     return page.render("itdocs/integration_logs.html", integration=integration, logs=entries)
@@ -162,12 +164,14 @@ def sync_logs(page: Page, integration_id: str) -> Response:
 
 @page_route(routes, "/account/integrations/{integration_id}/delete", "itdocs")
 def delete_confirm(page: Page, integration_id: str) -> Response:
-    integration = integrations.get(page.runtime, signed_in_for_sync(page), integration_id)
+    user = signed_in_for_sync(page, integration_id)
+    integration = integrations.get(page.runtime, user, integration_id)
     return page.render("itdocs/integration_delete.html", integration=integration)
 
 
 @page_route(routes, "/account/integrations/{integration_id}/delete", "itdocs", methods=["POST"])
 def delete_submit(page: Page, integration_id: str) -> Response:
     page.form()
-    integrations.delete(page.runtime, signed_in_for_sync(page), integration_id)
+    user = signed_in_for_sync(page, integration_id)
+    integrations.delete(page.runtime, user, integration_id)
     return page.redirect(flash.location(INTEGRATIONS, "integration_deleted"))

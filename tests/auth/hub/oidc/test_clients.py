@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from chalicelib.auth import passwords
 from chalicelib.auth.hub.oidc import clients
 from chalicelib.auth.modules import builtin_client
 from chalicelib.errors import InvalidInput
@@ -16,9 +17,11 @@ from tests.auth.hub.oidc.flow import Rp, pkce_pair, signed_in, verify_id_token
 CALLBACK = "https://wiki.example.com/oidc/callback"
 
 
-def register(client, name="Team Wiki", uris=CALLBACK):
+def register(client, name="Team Wiki", uris=CALLBACK, follow=True):
+    """Post the registration form; followed, the answer is the page showing the new secret."""
     client.get("/hub/admin/clients")
-    return client.post("/hub/admin/clients", {"name": name, "redirect_uris": uris})
+    return client.post("/hub/admin/clients", {"name": name, "redirect_uris": uris},
+                       follow=follow)
 
 
 def created(reply) -> tuple[str, str]:
@@ -35,7 +38,7 @@ def test_master_registers_a_client_and_sees_its_secret_once(client):
     assert "/portal/sso/callback" in listing.text
 
     reply = register(client, uris=f"{CALLBACK}\n\n  https://wiki.example.com/alt  \n")
-    assert reply.status == 201
+    assert reply.status == 200
     client_id, secret = created(reply)
     assert client_id.startswith("hc_") and len(secret) >= 40
 
@@ -46,6 +49,46 @@ def test_master_registers_a_client_and_sees_its_secret_once(client):
     (stored,) = oidc_store.clients_of_company(account.company.company_id)
     assert stored.secret_hash.startswith("$argon2id$") and secret not in stored.secret_hash
     assert stored.redirect_uris == (CALLBACK, "https://wiki.example.com/alt")
+
+
+def test_a_refresh_after_registering_registers_nothing_and_shows_the_secret_no_more(client):
+    account = signed_in(client)
+    posted = register(client, follow=False)
+    assert posted.status == 303 and posted.location == "/hub/admin/clients/created"
+    assert "hc_" not in posted.text  # the POST's answer carries no secret
+    raw = posted.headers["set-cookie"]
+    cookie = next(line for line in ([raw] if isinstance(raw, str) else raw)
+                  if "lh_hub_client_secret=" in line)
+    assert "Path=/hub/admin/clients/created" in cookie and "HttpOnly" in cookie
+    assert "Max-Age=300" in cookie
+
+    shown = client.get(posted.location)
+    assert shown.status == 200
+    client_id, secret = created(shown)
+    assert shown.text.count(secret) == 1
+    (stored,) = oidc_store.clients_of_company(account.company.company_id)
+    assert stored.client_id == client_id and passwords.verify(stored.secret_hash, secret)
+
+    refreshed = client.get(posted.location)  # the browser's refresh: the cookie went with the page
+    assert refreshed.status == 303 and refreshed.location == "/hub/admin/clients"
+    listing = client.get(refreshed.location)
+    assert client_id in listing.text and secret not in listing.text
+    assert len(oidc_store.clients_of_company(account.company.company_id)) == 1
+
+
+def test_the_sealed_secret_opens_for_no_one_else_and_not_when_altered(client, aws):
+    account = signed_in(client)
+    posted = register(client, follow=False)
+    sealed = client.cookies["lh_hub_client_secret"]
+    assert "hc_" not in sealed  # neither the client id nor the secret reads in the cookie
+    other = make_account(username="olga", company=account.company)  # another Master
+    client.cookies.clear()
+    log_in(client, other)
+    client.cookies["lh_hub_client_secret"] = sealed
+    assert client.get(posted.location).location == "/hub/admin/clients"
+    assert clients.reveal_secret(aws, other.user, sealed) is None
+    assert clients.reveal_secret(aws, account.user, sealed[:-3] + "abc") is None
+    assert clients.reveal_secret(aws, account.user, sealed) is not None
 
 
 def test_registered_client_completes_the_flow_with_its_secret(client):
@@ -102,7 +145,7 @@ def test_registration_needs_the_csrf_token(client):
 ])
 def test_unsafe_redirect_uris_are_refused(client, uris):
     signed_in(client)
-    reply = register(client, uris=uris)
+    reply = register(client, uris=uris, follow=False)
     assert reply.status == 303 and reply.location == "/hub/admin/clients"
     shown = client.get(reply.location)  # the form again, telling why (a refresh posts nothing)
     assert 'role="alert"' in shown.text and "hc_" not in shown.text

@@ -16,8 +16,9 @@ AFTER_LOGOUT = "https://wiki.example.com/bye"
 def _register(client, post_logout: str = "") -> Rp:
     client.get("/hub/admin/clients")
     reply = client.post("/hub/admin/clients", {"name": "Mine", "redirect_uris": CALLBACK,
-                                               "post_logout_redirect_uris": post_logout})
-    assert reply.status == 201
+                                               "post_logout_redirect_uris": post_logout},
+                        follow=True)
+    assert reply.status == 200
     client_id, secret = created(reply)
     verifier, challenge = pkce_pair()
     return Rp(client_id, secret, CALLBACK, verifier, challenge)

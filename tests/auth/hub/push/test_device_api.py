@@ -100,7 +100,7 @@ def test_each_login_request_stays_within_its_dynamodb_call_budget(client, enroll
     with dynamodb_calls() as calls:
         assert client.post("/hub/login/password", {"password": account.password}).status == 303
     # user query, the attempt taken before the password is checked, its reset (the password was
-    # right), registration read, push transaction
+    # right), registration read (the user has a device), push transaction
     assert calls.total == 5, calls.calls
     with dynamodb_calls() as calls:
         number = shown_number(client)

@@ -286,3 +286,18 @@ def test_users_without_a_device_keep_the_code_step(client):
     assert password_step(client, account).location == "/hub/login/verify"
     assert push_store.get_registration(account.user.user_id) is None
     assert "2FA token" in client.get("/hub/login/verify").text
+
+
+def test_a_user_from_before_the_push_flag_is_still_asked_on_their_device(client, enrolled):
+    """Users stored before `push_devices` existed carry no flag: the login reads their devices."""
+    account, _ = enrolled
+    hub_store.update_user(account.user.user_id, push_devices=None)
+    assert hub_store.get_user(account.user.user_id).push_devices is None
+    assert password_step(client, account).location == "/hub/login/push"
+
+
+def test_enrolling_a_device_marks_the_user_before_the_device_exists(enrolled):
+    account, _ = enrolled
+    assert hub_store.get_user(account.user.user_id).push_devices == "some"
+    newcomer = make_account(username="nina", company=account.company)
+    assert newcomer.user.push_devices == "none"  # never began an enrollment: no device read

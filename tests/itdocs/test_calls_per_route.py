@@ -1,0 +1,177 @@
+"""DynamoDB calls per IT Docs request: every page and JSON endpoint, each with its budget.
+
+Each row of ROUTES is one request a signed-in Administrator makes, in steady state (the session
+was seen a moment ago, so its 5-minute last-seen touch does not fall in the request). The count is
+deterministic (botocore's before-call hook), so it is asserted. The first read of every page is
+one BatchGetItem: the session, its user and account, and what the URL names (organization,
+contact, integration, customer). No request makes a Scan, and no page reads more for an account
+with many organizations than for one with a few.
+
+Over 3, and why (each a floor without a change of the tables' layout):
+- organization, contact: the contacts (or the seats by email), the customers matched to the
+  organization (an index), then their summaries and integrations (one BatchGetItem);
+- the matching screen's Matched tab: the customers, the organizations' names, the recent changes;
+- forms that write twice (the change and its audit entry) after reading what they change;
+- matching actions: the write, then `schedule.queue_sync` reads the integration again before
+  queueing (it could take the record read with the session: one call less);
+- manual sync by API key: the key, its user, the claim, and the integration as it stands after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from chalicelib.itdocs.policy import READ_ONLY
+from chalicelib.runtime import Runtime
+from chalicelib.storage import tables
+from tests.fakes import hold_sync_queue
+from tests.itdocs.helpers import sign_in
+from tests.itdocs.world import FEW, MANY, SEAT_EMAIL, World, admin_of, seed_world
+from tests.web_client import WebClient
+
+
+@dataclass(frozen=True)
+class Route:
+    """One request: method, path (placeholders filled from the world), form, status, budget."""
+
+    name: str
+    path: str
+    method: str = "GET"
+    form: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    budget: int = 3
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+INTEGRATION = "/itdocs/account/integrations/{integration}"
+MATCHING = "/itdocs/integrations/{integration}/matching"
+ORGANIZATION = "/itdocs/organizations/{organization}"
+CONTACT = ORGANIZATION + "/contacts/{contact}"
+
+ROUTES = [
+    # -- pages --------------------------------------------------------------------------------
+    Route("home", "/itdocs/", status=303),
+    Route("login page", "/itdocs/login", budget=0),
+    Route("hub launch", "/itdocs/sso/launch", status=303),
+    Route("organizations", "/itdocs/organizations"),
+    Route("organization", ORGANIZATION, budget=4),
+    Route("organization edit", ORGANIZATION + "/edit"),
+    Route("organization delete confirm", ORGANIZATION + "/delete"),
+    Route("contact new", ORGANIZATION + "/contacts/new"),
+    Route("contact", CONTACT, budget=4),
+    Route("contact edit", CONTACT + "/edit"),
+    Route("users", "/itdocs/account/users"),
+    Route("api keys", "/itdocs/account/api-keys"),
+    Route("single sign-on", "/itdocs/account/sso"),
+    Route("link to hub confirm", "/itdocs/account/sso/link"),
+    Route("integrations", "/itdocs/account/integrations"),
+    Route("integration new", "/itdocs/account/integrations/new"),
+    Route("connect form", "/itdocs/account/integrations/new/saas-protection"),
+    Route("integration options", INTEGRATION + "/edit"),
+    Route("integration keys form", INTEGRATION + "/keys"),
+    Route("integration logs", INTEGRATION + "/logs"),
+    Route("integration delete confirm", INTEGRATION + "/delete"),
+    Route("matching unmatched", MATCHING),
+    Route("matching matched", MATCHING + "?tab=matched", budget=4),
+    Route("matching search", MATCHING + "?tab=unmatched&q=tail"),
+    Route("matching notice", MATCHING + "?tab=matched&notice=matched&customer={matched}",
+          budget=4),
+    Route("match to", MATCHING + "/{unmatched}/match-to"),
+    Route("change match", MATCHING + "/{matched}/match-to"),
+    Route("create organization", MATCHING + "/{unmatched}/create-organization"),
+    # -- JSON ---------------------------------------------------------------------------------
+    Route("status by session", "/itdocs/api/integrations/{integration}/status"),
+    Route("status by api key", "/itdocs/api/integrations/{integration}/status",
+          headers={"x-api-key": "{api_key}"}),
+    Route("manual sync by api key", "/itdocs/api/integrations/{integration}/sync",
+          method="POST", status=202, headers={"x-api-key": "{api_key}"}, budget=4),
+    # -- forms --------------------------------------------------------------------------------
+    Route("create organization (form)", "/itdocs/organizations", "POST",
+          {"name": "Brand New Ltd"}, 303),
+    Route("rename organization", ORGANIZATION + "/edit", "POST", {"name": "Contoso Renamed"},
+          303),
+    Route("create contact", ORGANIZATION + "/contacts", "POST",
+          {"name": "Grace", "emails": "grace@contoso.example"}, 303),
+    Route("save contact", CONTACT + "/edit", "POST",
+          {"name": "Ada L.", "emails": SEAT_EMAIL}, 303),
+    Route("change role", "/itdocs/account/users/{reader}", "POST", {"role": "Editor"}, 303,
+          budget=4),
+    Route("create api key", "/itdocs/account/api-keys", "POST", {"label": "ci"}, budget=4),
+    Route("revoke api key", "/itdocs/account/api-keys/{key_id}/revoke", "POST", {}, 303),
+    Route("save single sign-on", "/itdocs/account/sso", "POST",
+          {"default_role": READ_ONLY, "jit_enabled": "on"}, 303),
+    Route("save integration options", INTEGRATION + "/edit", "POST",
+          {"sync_enabled": "on", "matching": "review"}, 303),
+    Route("manual sync", INTEGRATION + "/sync", "POST", {}, 303),
+    Route("accept suggested", MATCHING + "/{unmatched}/accept", "POST", {}, 303, budget=5),
+    Route("accept selected", MATCHING + "/accept-selected", "POST",
+          {"customer_id": "{unmatched}"}, 303, budget=6),
+    Route("ignore", MATCHING + "/{unmatched}/ignore", "POST", {}, 303, budget=4),
+    Route("unignore", MATCHING + "/{ignored}/unignore", "POST", {}, 303, budget=4),
+    Route("unmatch", MATCHING + "/{matched}/unmatch", "POST", {}, 303, budget=4),
+    Route("match to (form)", MATCHING + "/{unmatched}/match-to", "POST",
+          {"organization_id": "{other}"}, 303, budget=5),
+    Route("logout", "/itdocs/logout", "POST", {}, 303, budget=1),
+]
+
+
+def _request(client: WebClient, world: World, route: Route):  # type: ignore[no-untyped-def]
+    path = world.fill(route.path)
+    headers = {k: world.fill(v) for k, v in route.headers.items()}
+    if route.method == "GET":
+        return client.get(path, headers=headers)
+    form = {k: world.fill(v) for k, v in route.form.items()}
+    if route.headers:
+        return client.request("POST", path, headers=headers)
+    return client.post(path, form, headers=headers)
+
+
+def measure_route(aws: Runtime, client: WebClient, route: Route, organizations: int):
+    world = seed_world(aws, organizations)
+    hold_sync_queue(aws)
+    sign_in(client, admin_of(world))
+    client.get("/itdocs/organizations")  # a page seen a moment ago, and a form's CSRF token
+    with tables.counting_calls() as calls:
+        reply = _request(client, world, route)
+    return reply, calls
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_each_route_stays_within_its_call_budget(aws, client, route):
+    reply, calls = measure_route(aws, client, route, MANY)
+
+    assert reply.status == route.status, f"{route.name}: {reply!r}"
+    assert calls.calls["Scan"] == 0, f"{route.name} scanned a table"
+    assert calls.total <= route.budget, (
+        f"{route.name}: {calls.total} DynamoDB calls, budget {route.budget}: {dict(calls.calls)}")
+
+
+LISTING = [r for r in ROUTES if r.method == "GET" and (
+    "organization" in r.name or r.name.startswith(("matching", "match to", "change match")))]
+
+
+@pytest.mark.parametrize("route", LISTING, ids=[r.name for r in LISTING])
+def test_no_page_reads_more_for_an_account_with_more_organizations(aws, client, route):
+    few = measure_route(aws, client, route, FEW)[1].calls
+    client.cookies.clear()
+    many = measure_route(aws, client, route, MANY)[1].calls
+
+    assert many == few, f"{route.name}: {dict(few)} with {FEW}, {dict(many)} with {MANY}"
+
+
+def test_accept_selected_reads_every_selected_customer_in_one_call(aws, client):
+    world = seed_world(aws, FEW)
+    hold_sync_queue(aws)
+    sign_in(client, admin_of(world))
+    client.get(world.fill(MATCHING))
+    selected = ["2", "3", "4", "1", "999"]  # one to accept; no suggestion, ignored, matched, none
+
+    with tables.counting_calls() as calls:
+        reply = client.post(world.fill(MATCHING + "/accept-selected"), {"customer_id": selected})
+
+    assert reply.status == 303 and "notice=bulk" in reply.location
+    assert calls.calls["BatchGetItem"] == 2  # the session's read, then the five customers
+    assert calls.calls["TransactWriteItems"] == 1  # the one accepted
+    assert calls.calls["GetItem"] <= 1  # only the queued sync's read of the integration

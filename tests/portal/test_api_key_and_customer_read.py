@@ -1,0 +1,78 @@
+"""A REST API call naming a customer reads the key and that customer in one call once the key's
+credentials were verified in this process (issue 17). The customer is used only after the key
+read with it is live, and the answers are those of a key read alone: revoked is 401 at once,
+outside the key's scope 403 at once, another partner's customer 404 like one that does not exist."""
+
+from __future__ import annotations
+
+from chalicelib.portal import api_keys, catalog
+from chalicelib.storage import tables
+from tests.portal.helpers import Partner, basic, make_partner
+from tests.web_client import Reply, WebClient
+
+TWO = ((catalog.OFFICE365, 2, True), (catalog.OFFICE365, 2, False))
+
+
+def _seats(client: WebClient, authorization: str, customer_id: int) -> Reply:
+    return client.get(f"/api/v1/saas/{customer_id}/seats",
+                      headers={"authorization": authorization})
+
+
+def _warm(client: WebClient, partner: Partner) -> int:
+    customer_id = partner.customers[0].saas_customer_id
+    assert _seats(client, partner.authorization, customer_id).status == 200
+    return customer_id
+
+
+def test_a_warm_key_reads_itself_and_the_customer_in_one_call(client, aws):
+    partner = make_partner(customers=TWO)
+    customer_id = _warm(client, partner)
+    with tables.counting_calls() as calls:
+        reply = _seats(client, partner.authorization, customer_id)
+    assert reply.status == 200 and len(reply.json) == 2
+    assert calls.calls["BatchGetItem"] == 1 and "GetItem" not in calls.calls
+
+
+def test_the_first_call_reads_the_key_alone_and_answers_the_same(client, aws):
+    partner = make_partner(customers=TWO)
+    customer_id = partner.customers[0].saas_customer_id
+    with tables.counting_calls() as calls:
+        first = _seats(client, partner.authorization, customer_id)
+    assert "BatchGetItem" not in calls.calls and calls.calls["GetItem"] >= 2
+    assert first.json == _seats(client, partner.authorization, customer_id).json
+
+
+def test_another_partners_customer_is_404_like_one_that_does_not_exist(client, aws):
+    mine, theirs = make_partner(customers=TWO), make_partner(customers=TWO)
+    _warm(client, mine)
+    foreign = _seats(client, mine.authorization, theirs.customers[0].saas_customer_id)
+    absent = _seats(client, mine.authorization, 999_999_999)
+    assert foreign.status == absent.status == 404
+    assert foreign.json == absent.json == {"code": "not_found",
+                                           "message": "No such SaaS Protection customer."}
+    assert theirs.customers[0].name not in foreign.text
+
+
+def test_a_key_revoked_after_a_call_is_refused_at_the_next_one(client, aws):
+    partner = make_partner(customers=TWO)
+    customer_id = _warm(client, partner)
+    api_keys.revoke(aws, partner.admin, partner.public_key)
+    refused = _seats(client, partner.authorization, customer_id)
+    assert refused.status == 401 and partner.seats[customer_id][0].remote_id not in refused.text
+
+
+def test_a_scope_narrowed_after_a_call_applies_at_the_next_one(client, aws):
+    partner = make_partner(customers=TWO)
+    first, second = (c.saas_customer_id for c in partner.customers)
+    _warm(client, partner)
+    api_keys.change_scope(aws, partner.admin, partner.public_key, [second])
+    assert _seats(client, partner.authorization, first).status == 403
+    assert _seats(client, partner.authorization, second).status == 200
+
+
+def test_a_wrong_secret_for_a_warm_key_is_refused(client, aws):
+    partner = make_partner(customers=TWO)
+    customer_id = _warm(client, partner)
+    wrong = basic(partner.public_key, partner.secret[:-2] + "xx")
+    assert _seats(client, wrong, customer_id).status == 401
+    assert _seats(client, partner.authorization, customer_id).status == 200
