@@ -12,17 +12,20 @@ the "Link your accounts" page says so and who can help.
 
 from __future__ import annotations
 
+from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, session_key
 from chalicelib.auth.sso import accounts as sso_accounts
 from chalicelib.auth.sso import hub_services, linking, relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import AlreadyExists, Forbidden, InvalidInput, LinkhubError, LoginFailed
-from chalicelib.itdocs import audit
+from chalicelib.itdocs import audit, sessions
 from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser, create_user, email_key
 from chalicelib.itdocs.policy import ADMINISTRATOR, can, require
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import accounts as account_store
+from chalicelib.storage.itdocs import hub_sign_ins as sign_in_store
 from chalicelib.storage.itdocs import users as user_store
 from chalicelib.storage.itdocs.accounts import Account
+from chalicelib.storage.itdocs.sessions import Session
 from chalicelib.storage.itdocs.users import User
 
 MODULE = "itdocs"
@@ -35,14 +38,22 @@ class ItDocsDirectory:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self.links: sign_in_store.HubLinks | None = None
+
+    def _links(self, identity: HubIdentity) -> sign_in_store.HubLinks:
+        """The identity's and its hub company's markers, read once per sign-in."""
+        if self.links is None:
+            self.links = sign_in_store.hub_links(identity.issuer, identity.subject,
+                                                 identity.hub_company_id)
+        return self.links
 
     def linked_tenants(self, identity: HubIdentity) -> list[str]:
-        account = account_store.account_for_hub_company(identity.issuer, identity.hub_company_id)
-        return [account.account_id] if account else []
+        account_id = self._links(identity).account_id
+        return [account_id] if account_id else []
 
-    def linked_accounts(self, identity: HubIdentity, tenants: list[str]) -> list[User]:
-        user = user_store.user_by_identity(identity.issuer, identity.subject)
-        return [user] if user is not None and user.account_id in tenants else []
+    def linked_accounts(self, identity: HubIdentity) -> list[User]:
+        user = sign_in_store.linked_user(self._links(identity))
+        return [user] if user is not None else []
 
     def first_time_matches(self, identity: HubIdentity,
                            tenants: list[str]) -> list[sso_accounts.Match[User]]:
@@ -86,6 +97,20 @@ def user_for(rt: Runtime, identity: HubIdentity) -> User:
     if user.status != ACTIVE:
         raise LoginFailed(DEACTIVATED)
     return user
+
+
+def start_session(rt: Runtime, user: User, *, hub_sid: str | None = None,
+                  previous_token: str | None = None) -> tuple[str, Session]:
+    """`sessions.start` for a hub sign-in in one call: the session (tied to the hub's), the
+    user's last login and the browser's previous session ended, in one transaction."""
+    now = rt.clock.now()
+    token = sessions.new_token(rt, user)
+    session = Session(session_key=session_key(token), user_id=user.user_id,
+                      account_id=user.account_id, created_at=now, last_seen_at=now,
+                      expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid or None)
+    sign_in_store.start_hub_session(session, now, session_key(previous_token)
+                                    if previous_token else None)
+    return token, session
 
 
 def seal_link(rt: Runtime, identity: HubIdentity, user_ids: list[str]) -> str:

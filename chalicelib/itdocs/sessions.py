@@ -15,10 +15,10 @@ from chalicelib.storage.itdocs.users import User, update_user
 
 COOKIE = "session"
 
-__all__ = ["COOKIE", "end", "end_all_for_user", "end_for_hub_session", "start"]
+__all__ = ["COOKIE", "end", "end_all_for_user", "end_for_hub_session", "new_token", "start"]
 
 
-def _token(rt: Runtime, user: User) -> str:
+def new_token(rt: Runtime, user: User) -> str:
     """A token naming the user's account and id; a plain one for ids a token cannot carry."""
     secret = rt.random.token(32)
     try:
@@ -33,7 +33,7 @@ def start(rt: Runtime, user: User, *, hub_sid: str | None = None,
     if previous_token:
         itdocs_sessions.delete_session(session_key(previous_token))
     now = rt.clock.now()
-    token = _token(rt, user)
+    token = new_token(rt, user)
     session = Session(session_key=session_key(token), user_id=user.user_id,
                       account_id=user.account_id, created_at=now, last_seen_at=now,
                       expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.auth.session_rules import session_key
 from chalicelib.auth.sso import accounts, tenant_choice
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import AlreadyExists, LoginFailed, NotFound
-from chalicelib.portal import portal_login, security_settings, users
+from chalicelib.portal import security_settings, sessions, users
 from chalicelib.portal.policy import ADMINISTRATOR, PRIMARY, SECURITY_ADMIN
 from chalicelib.runtime import Runtime
-from chalicelib.storage.portal import companies as company_store
 from chalicelib.storage.portal import hub_identities as store
+from chalicelib.storage.portal import hub_sign_ins as sign_in_store
 from chalicelib.storage.portal import users as user_store
 from chalicelib.storage.portal.sessions import PortalSession
 from chalicelib.storage.portal.users import PortalUser
@@ -60,10 +61,10 @@ class PortalDirectory:
         return security_settings.companies_linked_to(self.rt, identity.issuer,
                                                      identity.hub_company_id)
 
-    def linked_accounts(self, identity: HubIdentity, tenants: list[str]) -> list[PortalUser]:
-        return [u for u in portal_users_for_hub_subject(self.rt, identity.issuer,
-                                                        identity.subject)
-                if u.company_id in tenants and u.status != users.DELETED]
+    def linked_accounts(self, identity: HubIdentity) -> list[PortalUser]:
+        return [u for u in sign_in_store.linked_users(identity.issuer, identity.subject,
+                                                      identity.hub_company_id)
+                if u.status != users.DELETED]
 
     def first_time_matches(self, identity: HubIdentity,
                            tenants: list[str]) -> list[accounts.Match[PortalUser]]:
@@ -93,12 +94,13 @@ class PortalDirectory:
             return user_store.get_user(owner) if owner else None
 
     def provision(self, identity: HubIdentity, tenants: list[str]) -> PortalUser | None:
-        allowing = [c for c in tenants
-                    if security_settings.security_settings(self.rt, c).auto_create_users]
+        allowing = [(company, record) for company, record in sign_in_store.tenants(tenants)
+                    if record.auto_create_users]
         if len(allowing) != 1:  # none, or no way to tell which company the user belongs to
             return None
-        company = company_store.get_company(allowing[0])
-        role = security_settings.security_settings(self.rt, company.company_id).default_role
+        company, record = allowing[0]
+        role = (record.default_role if record.default_role in security_settings.JIT_ROLES
+                else security_settings.DEFAULT_JIT_ROLE)
         return create_just_in_time(self.rt, company.company_id, company.name, identity, role)
 
 
@@ -110,7 +112,8 @@ def _jit_username(identity: HubIdentity, suffix: str) -> str:
 
 def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
                         identity: HubIdentity, role: str) -> PortalUser:
-    """One new user linked to the identity; a concurrent first login's user when it won."""
+    """One new user linked to the identity, and its audit entry, in one transaction; a
+    concurrent first login's user when it won."""
     suffix = ""
     for _ in range(JIT_ATTEMPTS):
         username = _jit_username(identity, suffix)
@@ -120,13 +123,13 @@ def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
             username=username, email=identity.email, name=identity.name or username, role=role,
             status=users.ACTIVE, password_hash=None, created_at=now,
         )
+        entry = security_settings.audit_entry(rt, company_id, f"hub:{identity.username}",
+                                              "Automatic User Creation",
+                                              f"Created {username} with role {role}")
         outcome = store.create_user_with_identity(
             user, users.username_key(username), users.email_key(identity.email),
-            issuer=identity.issuer, subject=identity.subject, now=now)
+            issuer=identity.issuer, subject=identity.subject, now=now, audit=entry)
         if outcome == "created":
-            security_settings.audit(rt, company_id, f"hub:{identity.username}",
-                                    "Automatic User Creation",
-                                    f"Created {username} with role {role}")
             return user
         owner = store.owner_of_identity(identity.issuer, identity.subject, company_id)
         if owner:
@@ -148,9 +151,12 @@ def accounts_for(rt: Runtime, identity: HubIdentity) -> list[PortalUser]:
 
 def complete(rt: Runtime, user: PortalUser, previous_token: str | None,
              hub_sid: str) -> tuple[str, PortalSession]:
-    """The hub signed this user in: note it and start a portal session tied to the hub's."""
-    store.record_hub_login(user.user_id, rt.clock.now())
-    return portal_login.complete(rt, user, previous_token, hub_sid)
+    """The hub signed this user in: a portal session tied to the hub's, the failures reset and
+    the hub login noted, in one transaction."""
+    token, session = sessions.new_session(rt, user, hub_sid)
+    sign_in_store.start_hub_session(session, rt.clock.now(), session_key(previous_token)
+                                    if previous_token else None)
+    return token, session
 
 
 def seal_choice(rt: Runtime, found: list[PortalUser], identity: HubIdentity) -> str:

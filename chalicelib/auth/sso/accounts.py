@@ -20,7 +20,9 @@ The rule every module follows after `relying_party.finish`:
    and account in one transaction).
 4. Otherwise NoAccount: the module shows its "ask your administrator" page and creates nothing.
 
-A module implements `AccountDirectory` over its own storage; `resolve` applies the rule.
+A module implements `AccountDirectory` over its own storage; `resolve` applies the rule. The
+linked accounts are asked for first, so a linked user's steady-state sign-in reads only them
+(each module checks their tenant is still linked to the identity's hub company).
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ class AccountDirectory(Protocol[A]):
     def linked_tenants(self, identity: HubIdentity) -> list[str]:
         """Tenant ids linked to the identity's hub company."""
 
-    def linked_accounts(self, identity: HubIdentity, tenants: list[str]) -> list[A]:
-        """Accounts already linked to the identity (issuer + subject), in those tenants."""
+    def linked_accounts(self, identity: HubIdentity) -> list[A]:
+        """Accounts already linked to the identity (issuer + subject), in tenants linked to its
+        hub company (asked first: a linked user's sign-in needs nothing else)."""
 
     def first_time_matches(self, identity: HubIdentity, tenants: list[str]) -> list[Match[A]]:
         """Unlinked accounts in those tenants with its email or its username."""
@@ -95,12 +98,12 @@ def links_by_email(identity: HubIdentity, match: Match[A]) -> bool:
 
 def resolve(directory: AccountDirectory[A], identity: HubIdentity) -> list[A]:
     """The accounts this identity opens (at least one), linking or creating as the rule says."""
+    found = directory.linked_accounts(identity)
+    if found:
+        return found
     tenants = directory.linked_tenants(identity)
     if not tenants:
         raise NotLinked()
-    found = directory.linked_accounts(identity, tenants)
-    if found:
-        return found
     matches = directory.first_time_matches(identity, tenants)
     for match in matches:
         if links_by_email(identity, match):

@@ -69,8 +69,8 @@ def sso_callback(page: Page) -> Response:
         return _login_page(page, error.message)
     except Forbidden as error:  # linking by someone the hub says may not: told on Single Sign-on
         return page.redirect_with_problem("/itdocs/account/sso", error.message)
-    token, _ = sessions.start(page.runtime, user, hub_sid=identity.sid or None,
-                              previous_token=page.read_cookie(sessions.COOKIE))
+    token, _ = hub_sign_in.start_session(page.runtime, user, hub_sid=identity.sid or None,
+                                         previous_token=page.read_cookie(sessions.COOKIE))
     page.set_cookie(sessions.COOKIE, token)
     return page.redirect(http.local_path(identity.return_to, HOME))
 

@@ -16,6 +16,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists
 from chalicelib.storage.base import translated
+from chalicelib.storage.portal.audit import NewAuditEntry, add_audit_in
 from chalicelib.storage.portal.users import PortalUser, add_new_user
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -133,8 +134,9 @@ def link_identity(user_id: str, company_id: str, issuer: str, subject: str,
 
 
 def create_user_with_identity(user: PortalUser, username_key: str, email_key: str, *,
-                              issuer: str, subject: str, now: dt.datetime) -> str:
-    """Create a user already linked to a hub identity, in one transaction.
+                              issuer: str, subject: str, now: dt.datetime,
+                              audit: NewAuditEntry | None = None) -> str:
+    """Create a user already linked to a hub identity, with its audit entry, in one transaction.
 
     Returns "created", or why it failed: "identity" (another request linked this hub identity in
     this company first: the JIT race) or "taken" (the username or email marker is taken).
@@ -145,6 +147,8 @@ def create_user_with_identity(user: PortalUser, username_key: str, email_key: st
         for marker in _markers(user.user_id, user.company_id, issuer, subject, now):
             tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
         add_new_user(tx, user, username_key, email_key)
+        if audit is not None:
+            add_audit_in(tx, audit)
 
     failed = write_transaction(write)
     if not failed:

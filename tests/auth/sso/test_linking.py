@@ -30,7 +30,7 @@ class Directory:
     def linked_tenants(self, identity: HubIdentity) -> list[str]:
         return ["t1"]
 
-    def linked_accounts(self, identity: HubIdentity, tenants: list[str]) -> list[str]:
+    def linked_accounts(self, identity: HubIdentity) -> list[str]:
         return list(self.linked)
 
     def first_time_matches(self, identity: HubIdentity, tenants: list[str]) -> list[Match[str]]:
