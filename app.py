@@ -47,7 +47,7 @@ def lifecycle_events(event: Any) -> None:
     lifecycle_function.lifecycle_events(event.to_dict(), event.context)
 
 
-@app.schedule(Rate(1, unit=Rate.HOURS))
+@app.schedule(Rate(5, unit=Rate.MINUTES))
 def portal_tick(event: Any) -> None:
     portal_function.portal_tick(event.to_dict(), event.context)
 

@@ -28,11 +28,14 @@ from dataclasses import dataclass
 from chalicelib import logs
 from chalicelib.auth import passwords
 from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated
+from chalicelib.portal import catalog
 from chalicelib.portal.policy import can
 from chalicelib.portal.security_settings import audit_entry
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import api_keys as store
+from chalicelib.storage.portal import list_positions
 from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
 from chalicelib.storage.portal.api_keys import ApiKey
 from chalicelib.storage.portal.saas_customers import SaasCustomer
 from chalicelib.storage.portal.users import PortalUser
@@ -50,6 +53,9 @@ BAD_CREDENTIALS = "Missing or invalid API credentials."
 # unit, and the key form posting them stays near 10 KB. Beyond that, "All customers" is the scope.
 MAX_SCOPE = 500
 ALL_CUSTOMERS = "All customers"
+# The paged lists whose sizes a call can read with its key: /saas/domains and a customer's seats.
+CUSTOMER_LIST, SEAT_LIST = "domains", "seats"
+SEAT_TYPES = tuple(sorted(catalog.ALL_SEAT_TYPES))
 
 
 @dataclass(frozen=True)
@@ -62,10 +68,12 @@ class NewApiKey:
 
 @dataclass(frozen=True)
 class CustomerRead:
-    """A customer read with the key, in the key's company (`customer` None: it has no such one)."""
+    """What was read with the key, in the key's company: the path's customer (`customer` None: it
+    has no such one; `saas_customer_id` None: no customer asked for) and the asked list's sizes."""
 
-    saas_customer_id: int
+    saas_customer_id: int | None
     customer: SaasCustomer | None
+    list_sizes: dict[str, int] | None = None
 
 
 class VerifiedSecrets:
@@ -263,17 +271,18 @@ def basic_credentials(authorization: str | None) -> tuple[str, str]:
     return public_key, secret
 
 
-def verify(rt: Runtime, public_key: str, secret: str,
-           saas_customer_id: int | None = None) -> tuple[ApiKey, CustomerRead | None]:
+def verify(rt: Runtime, public_key: str, secret: str, saas_customer_id: int | None = None,
+           listing: str | None = None) -> tuple[ApiKey, CustomerRead | None]:
     """The live key these credentials name, or NotAuthenticated, and the customer
-    `saas_customer_id` of its company when it could be read in the same call (credentials
-    verified before in this process). One read per call, a last-used write once a minute."""
+    `saas_customer_id` of its company and the sizes of the `listing` (CUSTOMER_LIST, SEAT_LIST)
+    when they could be read in the same call (credentials verified before in this process).
+    One read per call, a last-used write once a minute."""
     if not public_key or not secret or len(public_key) > 128 or len(secret) > 256:
         raise NotAuthenticated("Missing or invalid API credentials.")
     cache = verified_secrets(rt)
     digest = VerifiedSecrets.digest(public_key, secret)
     company_id = cache.company_of(digest)
-    key, read = _read_key(public_key, company_id, saas_customer_id)
+    key, read = _read_key(public_key, company_id, saas_customer_id, listing)
     if key is None or key.revoked_at is not None:
         passwords.verify(None, secret)  # an unknown key costs as much as a wrong secret
         raise NotAuthenticated("Missing or invalid API credentials.")
@@ -287,10 +296,23 @@ def verify(rt: Runtime, public_key: str, secret: str,
     return key, read if key.company_id == company_id else None
 
 
-def _read_key(public_key: str, company_id: str | None,
-              saas_customer_id: int | None) -> tuple[ApiKey | None, CustomerRead | None]:
-    """The key; with a company believed to be its own and a customer id, that customer too."""
-    if company_id is None or saas_customer_id is None:
+def _sizes_wanted(company_id: str, saas_customer_id: int | None,
+                  listing: str | None) -> store.ListSizes | None:
+    """The size items of the list an endpoint pages through, if it pages one."""
+    if listing == CUSTOMER_LIST:
+        return store.ListSizes(customer_store.customers_owner(company_id),
+                               (list_positions.WHOLE_LIST,))
+    if listing == SEAT_LIST and saas_customer_id is not None:
+        return store.ListSizes(seat_store.seats_owner(saas_customer_id), SEAT_TYPES)
+    return None
+
+
+def _read_key(public_key: str, company_id: str | None, saas_customer_id: int | None,
+              listing: str | None) -> tuple[ApiKey | None, CustomerRead | None]:
+    """The key; with a company believed to be its own, the customer and list sizes too."""
+    sizes = None if company_id is None else _sizes_wanted(company_id, saas_customer_id, listing)
+    if company_id is None or (saas_customer_id is None and sizes is None):
         return store.get_api_key(public_key), None
-    key, customer = store.get_api_key_with_customer(public_key, company_id, saas_customer_id)
-    return key, CustomerRead(saas_customer_id, customer)
+    key, customer, part_sizes = store.get_api_key_with_customer(
+        public_key, company_id, saas_customer_id, sizes)
+    return key, CustomerRead(saas_customer_id, customer, None if sizes is None else part_sizes)

@@ -1,10 +1,13 @@
 """Insights the Partner Portal publishes to the hub about its security posture.
 
 For the partner companies linked to one hub company: Require Log In with Hub is off; users who
-have never signed in with the hub; users without a recent login. Call `publish_after_change` after
-a security-setting change (it never fails the change; a hub outage is retried by the tick), and
-`tick` about hourly. The list is sent over HTTP (hub_services) only when it differs from the last
-one sent, so an unchanged posture costs a few reads and no write on either side.
+have never signed in with the hub; users without a recent login. A security-setting change marks
+its hub link's publication due in its own write (storage `mark_due_in`), and `tick`, run hourly,
+publishes it: the hub shows a change within the hour and the request never waits on the hub.
+Linking and unlinking call `publish_after_change` (they talk to the hub anyway; it never fails
+them, and a hub outage is retried by the tick). The list is sent over HTTP (hub_services) only
+when it differs from the last one sent, so an unchanged posture costs a few reads and no write on
+either side.
 """
 
 from __future__ import annotations

@@ -38,12 +38,13 @@ class Caller:
         return self.customers is None or saas_customer_id in self.customers
 
 
-def authenticate(rt: Runtime, authorization: str | None,
-                 saas_customer_id: int | None = None) -> Caller:
+def authenticate(rt: Runtime, authorization: str | None, saas_customer_id: int | None = None,
+                 listing: str | None = None) -> Caller:
     """The partner whose live key the Basic Authorization header carries, or NotAuthenticated;
-    the path's customer (`saas_customer_id`) is read with the key when it can be."""
+    the path's customer (`saas_customer_id`) and the sizes of the list the endpoint pages
+    (`listing`) are read with the key when they can be."""
     public_key, secret = api_keys.basic_credentials(authorization)
-    key, read = api_keys.verify(rt, public_key, secret, saas_customer_id)
+    key, read = api_keys.verify(rt, public_key, secret, saas_customer_id, listing)
     return Caller(key.company_id, key.public_key, key.customers, read)
 
 
@@ -97,7 +98,9 @@ def domains(rt: Runtime, caller: Caller, paging: Paging) -> PagedList:
         chosen = customer_store.chosen_customers(caller.company_id, sorted(caller.customers))
         shown = chosen[paging.offset:paging.offset + paging.per_page]
         return PagedList([domain_entry(c) for c in shown], paging, len(chosen))
-    page = customer_store.customer_page(caller.company_id, paging.offset, paging.per_page)
+    read = caller.read_with_key
+    page = customer_store.customer_page(caller.company_id, paging.offset, paging.per_page,
+                                        read.list_sizes if read is not None else None)
     return PagedList([domain_entry(c) for c in page.customers], paging, page.total)
 
 
@@ -131,9 +134,18 @@ def seat_list(rt: Runtime, caller: Caller, saas_customer_id: int, query: Mapping
     """One page of the customer's seats, by seat type then age (GetItem, then O(page) Queries)."""
     wanted = seat_types_filter(query.get("seatType"))
     customer = visible_customer(caller, saas_customer_id)
-    page = seat_store.seat_page(customer.saas_customer_id, wanted, paging.offset, paging.per_page)
+    page = seat_store.seat_page(customer.saas_customer_id, wanted, paging.offset, paging.per_page,
+                                _sizes_read(caller, customer.saas_customer_id))
     vendor_realism.seats_answered(rt, page.total)
     return PagedList([seat_entry(s) for s in page.seats], paging, page.total)
+
+
+def _sizes_read(caller: Caller, saas_customer_id: int) -> dict[str, int] | None:
+    """The customer's seat list sizes if they were read with the key (with this customer)."""
+    read = caller.read_with_key
+    if read is None or read.saas_customer_id != saas_customer_id or read.customer is None:
+        return None
+    return read.list_sizes
 
 
 # -- GET /saas/{id}/applications -------------------------------------------------------------------

@@ -8,6 +8,7 @@ from chalicelib.runtime import Runtime
 
 
 def tick(rt: Runtime) -> None:
-    """Refresh the insights published to the hub that are due (each about once a day)."""
+    """Publish the insights that are due: those a security-setting change marked (so the hub
+    shows a change within about five minutes) and the daily refresh of each."""
     sent = insights.tick(rt)
     logs.event("portal_tick", insights_sent=sent)

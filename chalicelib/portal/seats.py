@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.errors import InvalidInput
+from chalicelib.errors import InvalidInput, StorageUnavailable
 from chalicelib.portal import catalog
 from chalicelib.storage.portal import saas_customers as customer_store
 from chalicelib.storage.portal import saas_seats as seat_store
@@ -17,6 +17,8 @@ from chalicelib.storage.portal.saas_seats import Seat
 
 RECENT_BACKUP = dt.timedelta(hours=24)
 MAX_IDS = 100
+# Reads and writes of one bulk change before it gives up racing other changes (503).
+BULK_ATTEMPTS = 5
 MAX_ID_LENGTH = 200
 # The vendor refuses bulk changes for Google Workspace customers (docs/rest-api.md).
 BULK_PRODUCTS = (catalog.OFFICE365,)
@@ -53,16 +55,6 @@ def summarize(seats: Iterable[Seat], product_type: str, now: dt.datetime) -> Sea
             active += 1
             recent += (seat.services.get(app, {}).get("at") or 0) >= cutoff_ms
     return SeatSummary(used, active, recent)
-
-
-def refresh_summary(customer: SaasCustomer, now: dt.datetime) -> None:
-    """Recompute a customer's seat summary after a change (newest change wins)."""
-    version = customer_store.bump_seats_version(customer.company_id, customer.saas_customer_id)
-    summary = summarize(seat_store.seats_of_customer(customer.saas_customer_id),
-                        customer.product_type, now)
-    customer_store.write_seat_summary(customer.company_id, customer.saas_customer_id, version,
-                                      summary.seats_used, summary.active_services,
-                                      summary.recent_backup_services)
 
 
 @dataclass(frozen=True)
@@ -117,17 +109,47 @@ def bulk_change(customer: SaasCustomer, change: BulkChange,
     """Apply one action to up to 100 seats of one type; one result per id, in order.
 
     The request is checked by `change_request`; an id that is not a seat of this customer with
-    this seat type fails on its own without stopping the others.
+    this seat type fails on its own without stopping the others. The customer's seats are read
+    once (consistently) and the changed seats are written with the summary recomputed from them
+    in one transaction, which holds only while no other change came since: a lost race reads
+    again and applies the change to what the other left.
     """
+    for attempt in range(BULK_ATTEMPTS):
+        if attempt:
+            customer = customer_store.get_customer(customer.company_id, customer.saas_customer_id,
+                                                   consistent=True)
+        stored = {s.remote_id: s for s in seat_store.seats_of_customer(
+            customer.saas_customer_id, consistent=True)}
+        found = [i for i in change.ids if i in stored and stored[i].seat_type == change.seat_type]
+        if not found or _written(customer, change, stored, found, now):
+            return [change_result(customer, change, i, i in found) for i in change.ids]
+    raise StorageUnavailable()
+
+
+def _written(customer: SaasCustomer, change: BulkChange, stored: dict[str, Seat],
+             found: list[str], now: dt.datetime) -> bool:
+    """The changed seats and the summary after them, in transactions of at most MAX_CHANGES
+    seats, each carrying the summary as it stands once that part is written; False on a race."""
     state, billable = ACTIONS[change.action_type]
-    results = []
-    for remote_id in change.ids:
-        ok = seat_store.update_seat(customer.saas_customer_id, remote_id, change.seat_type, state,
-                                    billable)
-        results.append(change_result(customer, change, remote_id, ok))
-    if any(r["status"] == "Success" for r in results):
-        refresh_summary(customer, now)
-    return results
+    changing = [i for i in found if stored[i].seat_state != state
+                or (billable is not None and stored[i].billable != billable)]
+    parts = [changing[n:n + seat_store.MAX_CHANGES]
+             for n in range(0, len(changing), seat_store.MAX_CHANGES)] or [[]]
+    version = customer.seats_version
+    for part in parts:
+        for remote_id in part:
+            stored[remote_id] = replace(stored[remote_id], seat_state=state,
+                                        billable=stored[remote_id].billable
+                                        if billable is None else billable)
+        summary = summarize(stored.values(), customer.product_type, now)
+        if not seat_store.write_seat_changes(
+                customer.company_id, customer.saas_customer_id, version,
+                [seat_store.SeatChange(i, change.seat_type, state, billable) for i in part],
+                seat_store.SeatSummaryValues(summary.seats_used, summary.active_services,
+                                             summary.recent_backup_services)):
+            return False
+        version += 1
+    return True
 
 
 def change_result(customer: SaasCustomer, change: BulkChange, remote_id: str,

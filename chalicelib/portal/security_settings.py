@@ -8,8 +8,10 @@ disabling the link turns them off. Every change is audited with who, when and wh
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.auth.sso import exemptions, hub_services, relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
@@ -28,7 +30,7 @@ from chalicelib.storage.kit import AuditEntry
 from chalicelib.storage.portal import security_settings as store
 from chalicelib.storage.portal import users as portal_store
 from chalicelib.storage.portal.audit import NewAuditEntry, portal_security_audit
-from chalicelib.storage.portal.security_settings import SecurityRecord
+from chalicelib.storage.portal.security_settings import AuditedChange, SecurityRecord
 from chalicelib.storage.portal.users import PortalUser
 
 MODULE = "portal"
@@ -187,6 +189,32 @@ def _announce(rt: Runtime, company_id: str) -> None:
     insights.publish_after_change(rt, company_id)
 
 
+def _write(rt: Runtime, actor: PortalUser, current: SecuritySettings,
+           lines: list[tuple[str, str]], options: dict[str, Any] | None = None,
+           exception: tuple[str, bool] | None = None) -> SecuritySettings:
+    """Store a change with its audit lines and the hub's insights marked due, in one write; the
+    portal tick publishes them (within about five minutes): the request never waits on the hub."""
+    now = rt.clock.now()
+    audits = [audit_entry(rt, actor.company_id, actor.username, *line) for line in lines]
+    issuer, hub_company = current.hub_issuer, current.hub_company_id
+    link = (issuer, hub_company) if issuer and hub_company else None
+    store.write_audited(AuditedChange(actor.company_id, now, actor.username, audits,
+                                      dict(options or {}), exception, link))
+    return _changed_settings(current, now, actor.username, options or {}, exception)
+
+
+def _changed_settings(current: SecuritySettings, now: dt.datetime, actor: str,
+                      options: dict[str, Any],
+                      exception: tuple[str, bool] | None) -> SecuritySettings:
+    """The settings as the change left them (a transaction returns no item)."""
+    exceptions = set(current.exceptions)
+    if exception is not None:
+        user_id, added = exception
+        exceptions = exceptions | {user_id} if added else exceptions - {user_id}
+    return dataclasses.replace(current, exceptions=exceptions, updated_at=now, updated_by=actor,
+                               **options)
+
+
 def _on_off(value: bool) -> str:
     return "on" if value else "off"
 
@@ -248,7 +276,7 @@ def disable_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
 def _needs_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
     """The current settings, for a Security Admin of a company linked to a hub."""
     _require_security_admin(actor)
-    current = security_settings(rt, actor.company_id)
+    current = settings_of(rt, actor)
     if not current.linked:
         raise InvalidInput("Enable Login with Hub first.")
     return current
@@ -256,29 +284,23 @@ def _needs_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
 
 def set_require(rt: Runtime, actor: PortalUser, on: bool) -> SecuritySettings:
     """Turn Require Log In with Hub on or off."""
-    _needs_link(rt, actor)
-    record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
-                               require_hub_login=on)
-    audit(rt, actor.company_id, actor.username, "Require Log In with Hub", _on_off(on))
-    _announce(rt, actor.company_id)
-    return _settings(record)
+    current = _needs_link(rt, actor)
+    return _write(rt, actor, current, [("Require Log In with Hub", _on_off(on))],
+                  {"require_hub_login": on})
 
 
 def set_exception(rt: Runtime, actor: PortalUser, user_id: str,
                   exception: bool) -> SecuritySettings:
     """Add (+) or delete (bin) a user's exception: Yes keeps their local login."""
-    _needs_link(rt, actor)
+    current = _needs_link(rt, actor)
     if not user_id:
         raise NotFound("No such user.")
     target = portal_store.get_user(user_id)
     if target.company_id != actor.company_id or target.status == users.DELETED:
         raise NotFound("No such user.")
-    change = store.add_exception if exception else store.remove_exception
-    record = change(actor.company_id, user_id, now=rt.clock.now(), actor=actor.username)
-    audit(rt, actor.company_id, actor.username,
-          "Added user exception" if exception else "Deleted user exception", target.username)
-    _announce(rt, actor.company_id)
-    return _settings(record)
+    action = "Added user exception" if exception else "Deleted user exception"
+    return _write(rt, actor, current, [(action, target.username)],
+                  exception=(user_id, exception))
 
 
 def set_auto_create(rt: Runtime, actor: PortalUser, on: bool,
@@ -288,13 +310,10 @@ def set_auto_create(rt: Runtime, actor: PortalUser, on: bool,
     if default_role not in JIT_ROLES:
         raise InvalidInput("Choose Read Only, Technician or Administrator as the default role.",
                            field="default_role")
-    _needs_link(rt, actor)
-    record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
-                               auto_create_users=on, default_role=default_role)
-    audit(rt, actor.company_id, actor.username, "Automatic User Creation",
-          f"{_on_off(on)}, default role {default_role}")
-    _announce(rt, actor.company_id)
-    return _settings(record)
+    current = _needs_link(rt, actor)
+    return _write(rt, actor, current, [("Automatic User Creation",
+                                        f"{_on_off(on)}, default role {default_role}")],
+                  {"auto_create_users": on, "default_role": default_role})
 
 
 @dataclass(frozen=True)
@@ -346,20 +365,12 @@ def save(rt: Runtime, actor: PortalUser, choices: Choices,
     changes = _changed(current, choices, shown)
     if not changes:
         return current
-    record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
-                               **changes)
-    for action, detail in _audit_lines(changes, choices):
-        audit(rt, actor.company_id, actor.username, action, detail)
-    _announce(rt, actor.company_id)
-    return _settings(record)
+    return _write(rt, actor, current, _audit_lines(changes, choices), changes)
 
 
 def set_auto_deactivate(rt: Runtime, actor: PortalUser, on: bool) -> SecuritySettings:
     """Turn Automatic User Deactivation on or off."""
-    _needs_link(rt, actor)
-    record = store.set_options(actor.company_id, now=rt.clock.now(), actor=actor.username,
-                               auto_deactivate_users=on)
-    audit(rt, actor.company_id, actor.username, "Automatic User Deactivation", _on_off(on))
-    _announce(rt, actor.company_id)
-    return _settings(record)
+    current = _needs_link(rt, actor)
+    return _write(rt, actor, current, [("Automatic User Deactivation", _on_off(on))],
+                  {"auto_deactivate_users": on})
 

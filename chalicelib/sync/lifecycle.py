@@ -81,13 +81,24 @@ def paused_until(record: IntegrationRecord, now: dt.datetime) -> dt.datetime | N
 def change(
     integration_id: str,
     decide: Callable[[IntegrationRecord], IntegrationRecord | None],
+    seen: IntegrationRecord | None = None,
 ) -> IntegrationRecord | None:
-    """Apply `decide` (None: nothing to write) to a fresh read, conditional on its version."""
+    """Apply `decide` (None: nothing to write) to a fresh read, conditional on its version.
+
+    `seen` is the record as read earlier in this request (e.g. with the session): it is tried
+    first, saving the read; its write is conditional on its version, so a record changed since
+    is read again. "Nothing to write" is trusted only from a fresh read: a run may have taken a
+    queued sync meanwhile (a change made after that run read its input must queue one again)."""
+    if seen is not None and seen.integration_id != integration_id:
+        seen = None
     for _ in range(CHANGE_ATTEMPTS):
-        current = store.get_integration(integration_id)
+        current = seen or store.get_integration(integration_id)
         wanted = decide(current)
-        if wanted is None:
+        if wanted is None and seen is None:
             return None
+        seen = None
+        if wanted is None:
+            continue
         try:
             return store.save_integration(with_due(wanted), current.version)
         except ConcurrentChange:

@@ -74,7 +74,7 @@ def accept_suggested(
         raise InvalidInput(f"{record.customer_name} has no suggested match to accept.")
     organization = user.organization(record.suggested_organization_id)
     changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Accepted suggested match", user.name, organization.name)
+    return _save(rt, record, changed, "Accepted suggested match", user, organization.name)
 
 
 def accept_selected(
@@ -95,16 +95,15 @@ def accept_selected(
             continue
         try:
             changed = _matched(record, target)
-            _save(
-                rt, record, changed, "Accepted suggested match", user.name, known[target],
-                queue=False,
-            )
+            _save(rt, record, changed, "Accepted suggested match", user, known[target],
+                  queue=False)
         except ConcurrentChange:
             skipped.append(customer_id)
             continue
         accepted.append(customer_id)
     if accepted:
-        queue_sync(rt, integration_id, reason=f"matching: {len(accepted)} suggestions accepted")
+        queue_sync(rt, integration_id, reason=f"matching: {len(accepted)} suggestions accepted",
+                   seen=user.integration_read(integration_id))
     return BulkAcceptOutcome(accepted=accepted, skipped=skipped)
 
 
@@ -122,7 +121,7 @@ def match_to(
     _require(record, UNMATCHED)
     organization = user.organization(organization_id)
     changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Matched to organization", user.name, organization.name)
+    return _save(rt, record, changed, "Matched to organization", user, organization.name)
 
 
 def change_match(
@@ -141,7 +140,7 @@ def change_match(
     if organization.organization_id == record.organization_id:
         raise InvalidInput(f"{record.customer_name} is already matched to {organization.name}.")
     changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Changed match", user.name, organization.name)
+    return _save(rt, record, changed, "Changed match", user, organization.name)
 
 
 def search_organizations(user: ActingUser, query: str) -> list[Candidate]:
@@ -212,7 +211,8 @@ def create_organization(
         user.create_organization(_valid_name(name), decide)
     except ConcurrentChange:
         raise _decided_meanwhile(user, integration_id, customer_id) from None
-    queue_sync(rt, integration_id, reason="matching: created organization and matched")
+    queue_sync(rt, integration_id, reason="matching: created organization and matched",
+               seen=user.integration_read(integration_id))
     return made[-1].record
 
 
@@ -252,7 +252,7 @@ def unmatch(
     changed = dataclasses.replace(
         record, status=UNMATCHED, organization_id=None, matched_by=None, held=True
     )
-    return _save(rt, record, changed, "Unmatched", user.name, None)
+    return _save(rt, record, changed, "Unmatched", user, None)
 
 
 def ignore(
@@ -267,7 +267,7 @@ def ignore(
     record = _current(user, integration_id, customer_id, expected_version)
     _require(record, UNMATCHED)
     changed = dataclasses.replace(record, status=IGNORED, held=False)
-    return _save(rt, record, changed, "Ignored", user.name, None)
+    return _save(rt, record, changed, "Ignored", user, None)
 
 
 def unignore(
@@ -282,7 +282,7 @@ def unignore(
     record = _current(user, integration_id, customer_id, expected_version)
     _require(record, IGNORED)
     changed = dataclasses.replace(record, status=UNMATCHED, held=False)
-    return _save(rt, record, changed, "Un-ignored", user.name, None)
+    return _save(rt, record, changed, "Un-ignored", user, None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -360,21 +360,23 @@ def _save(
     before: CustomerMatch,
     after: CustomerMatch,
     action: str,
-    actor: str,
+    user: ActingUser,
     organization_name: str | None,
     *,
     queue: bool = True,
 ) -> CustomerMatch:
-    """Write the change (conditional on the version read) with its audit entry; queue a sync.
+    """Write the change (conditional on the version read) with its audit entry; queue a sync
+    (from the integration as read with the session, when it was).
 
     A match is written only while its organization exists and is not being deleted."""
-    decision = decision_for(rt, before, after, action, actor, organization_name)
+    decision = decision_for(rt, before, after, action, user.name, organization_name)
     guard = None
     if after.status == MATCHED and after.organization_id:
         guard = organization_guard(after.account_id, after.organization_id)
     store.save_decision(decision.record, decision.entry, guard)
     if queue:
-        queue_sync(rt, before.integration_id, reason=f"matching: {action.lower()}")
+        queue_sync(rt, before.integration_id, reason=f"matching: {action.lower()}",
+                   seen=user.integration_read(before.integration_id))
     return decision.record
 
 

@@ -11,8 +11,11 @@ from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.sync import lifecycle
 
 
-def queue_sync(rt: Runtime, integration_id: str, *, reason: str) -> dt.datetime:
-    """Queue a sync one hour from now unless one is already queued sooner; when it will run."""
+def queue_sync(rt: Runtime, integration_id: str, *, reason: str,
+               seen: IntegrationRecord | None = None) -> dt.datetime:
+    """Queue a sync one hour from now unless one is already queued sooner; when it will run.
+
+    `seen`: the integration as read earlier in this request (see `lifecycle.change`)."""
     wanted = rt.clock.now() + lifecycle.QUEUE_DELAY
     chosen = wanted
 
@@ -24,6 +27,6 @@ def queue_sync(rt: Runtime, integration_id: str, *, reason: str) -> dt.datetime:
         chosen = wanted
         return dataclasses.replace(record, queued_sync_at=wanted, queued_reason=reason[:200])
 
-    lifecycle.change(integration_id, decide)
+    lifecycle.change(integration_id, decide, seen)
     logs.event("sync_queued", integration_id=integration_id, at=chosen.isoformat())
     return chosen

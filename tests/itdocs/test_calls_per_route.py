@@ -12,8 +12,10 @@ Over 3, and why (each a floor without a change of the tables' layout):
   organization (an index), then their summaries and integrations (one BatchGetItem);
 - the matching screen's Matched tab: the customers, the organizations' names, the recent changes;
 - forms that write twice (the change and its audit entry) after reading what they change;
-- matching actions: the write, then `schedule.queue_sync` reads the integration again before
-  queueing (it could take the record read with the session: one call less);
+- matching actions: the session's read, the decision and its audit entry (one transaction) and
+  the queued sync (written from the integration read with the session, conditional on its
+  version); accepting also reads the organization (Match To, Accept Suggested) or, for a
+  selection, the account's organizations and the selected customers;
 - manual sync by API key: the key, its user, the claim, and the integration as it stands after.
 """
 
@@ -105,14 +107,14 @@ ROUTES = [
     Route("save integration options", INTEGRATION + "/edit", "POST",
           {"sync_enabled": "on", "matching": "review"}, 303),
     Route("manual sync", INTEGRATION + "/sync", "POST", {}, 303),
-    Route("accept suggested", MATCHING + "/{unmatched}/accept", "POST", {}, 303, budget=5),
+    Route("accept suggested", MATCHING + "/{unmatched}/accept", "POST", {}, 303, budget=4),
     Route("accept selected", MATCHING + "/accept-selected", "POST",
-          {"customer_id": "{unmatched}"}, 303, budget=6),
-    Route("ignore", MATCHING + "/{unmatched}/ignore", "POST", {}, 303, budget=4),
-    Route("unignore", MATCHING + "/{ignored}/unignore", "POST", {}, 303, budget=4),
-    Route("unmatch", MATCHING + "/{matched}/unmatch", "POST", {}, 303, budget=4),
+          {"customer_id": "{unmatched}"}, 303, budget=5),
+    Route("ignore", MATCHING + "/{unmatched}/ignore", "POST", {}, 303),
+    Route("unignore", MATCHING + "/{ignored}/unignore", "POST", {}, 303),
+    Route("unmatch", MATCHING + "/{matched}/unmatch", "POST", {}, 303),
     Route("match to (form)", MATCHING + "/{unmatched}/match-to", "POST",
-          {"organization_id": "{other}"}, 303, budget=5),
+          {"organization_id": "{other}"}, 303, budget=4),
     Route("logout", "/itdocs/logout", "POST", {}, 303, budget=1),
 ]
 

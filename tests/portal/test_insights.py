@@ -8,11 +8,13 @@ import pytest
 
 from app import app
 from chalicelib import outbound, runtime
+from chalicelib.errors import ConcurrentChange
 from chalicelib.portal import companies, insights, scheduled, security_settings
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage import tables
 from chalicelib.storage.hub import companies as hub_store
 from chalicelib.storage.portal import hub_identities as identity_store
+from chalicelib.storage.portal import insights as publication_store
 from chalicelib.storage.portal import security_settings as security_store
 from chalicelib.storage.portal.companies import PortalCompany
 from tests.auth.hub.helpers import Account, log_in, make_account
@@ -140,13 +142,65 @@ def test_a_hub_outage_never_fails_a_change_and_the_tick_sends_later(client, loop
     assert "Require Log In with Hub is off" in dashboard(master)
 
 
-def test_turning_require_on_in_security_settings_updates_the_hub_dashboard(client, loopback,
-                                                                         frozen_time):
+def test_turning_require_on_reaches_the_hub_dashboard_at_the_next_portal_tick(client, loopback,
+                                                                              frozen_time):
+    """The change never waits on the hub: it marks the insights due in its own write, and the
+    portal tick (hourly) publishes them, so the hub shows the change within the hour."""
     master, company = linked()
     admin = make_user(company, role=SECURITY_ADMIN)
     rt = runtime.current()
-    security_settings.set_require(rt, admin, False)
+    insights.publish_for_company(rt, company.company_id)
     assert "Require Log In with Hub is off" in dashboard(master)
+    sent = len(loopback.requests)
+
     security_settings.set_require(rt, admin, True)
+    assert len(loopback.requests) == sent  # nothing was sent to the hub by the change
     frozen_time.advance(seconds=30)  # a fresh 2FA code for the second look
+    assert "Require Log In with Hub is off" in dashboard(master)  # not yet published
+
+    frozen_time.advance(seconds=30)
+    scheduled.tick(rt)
+    frozen_time.advance(seconds=30)
     assert "Require Log In with Hub is off" not in dashboard(master)
+
+
+def test_a_change_before_any_publication_is_published_by_the_tick(client, loopback,
+                                                                  frozen_time):
+    master, company = linked()
+    admin = make_user(company, role=SECURITY_ADMIN)
+    rt = runtime.current()
+    security_settings.set_auto_deactivate(rt, admin, True)
+    assert "never signed in with the hub" not in dashboard(master)
+
+    scheduled.tick(rt)
+    frozen_time.advance(seconds=30)
+    page = dashboard(master)
+    assert "1 user has never signed in with the hub" in page
+    assert "Require Log In with Hub is off" in page
+
+
+def test_a_change_that_fails_leaves_no_audit_and_marks_nothing_due(client, loopback,
+                                                                   frozen_time):
+    """The setting, its audit line and the insights marked due are one write: a change refused
+    because the link went meanwhile (another tab) leaves none of them."""
+    master, company = linked()
+    admin = make_user(company, role=SECURITY_ADMIN)
+    rt = runtime.current()
+    insights.publish_for_company(rt, company.company_id)
+    trail = security_settings.audit_trail(rt, admin)
+    security_store.unlink_company(company.company_id, now=rt.clock.now(), actor="other tab")
+    frozen_time.advance(seconds=int(dt.timedelta(days=2).total_seconds()))
+    key = security_store.hub_link_key(rt.settings.hub_issuer, master.company.company_id)
+    before = publication_store.get_publication(key)
+    assert before is not None and before.next_due_at < rt.clock.now()
+
+    entry = security_settings.audit_entry(rt, company.company_id, admin.username,
+                                          "Require Log In with Hub", "on")
+    link = (rt.settings.hub_issuer, master.company.company_id)
+    with pytest.raises(ConcurrentChange):
+        security_store.write_audited(security_store.AuditedChange(
+            company.company_id, rt.clock.now(), admin.username, [entry],
+            {"require_hub_login": True}, hub_link=link))
+    assert security_settings.audit_trail(rt, admin) == trail
+    assert not security_store.get_settings(company.company_id).require_hub_login
+    assert publication_store.get_publication(key) == before

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.portal import rest_api
+from chalicelib.portal import api_keys, rest_api
 from chalicelib.portal.api_routes import params
 from chalicelib.portal.api_routes.serving import (
     JSON_BODY_TYPES,
@@ -36,7 +36,7 @@ BULK_BODY = Body(max_bytes=128 * 1024, media_types=JSON_BODY_TYPES)
 def saas_domains() -> Response:
     request = routes.current_request
     return serve_page(request, "domains", lambda rt, caller: rest_api.domains(
-        rt, caller, paging_of(query(request))))
+        rt, caller, paging_of(query(request))), listing=api_keys.CUSTOMER_LIST)
 
 
 @api_route(routes, "/saas/{saasCustomerId}/seats")
@@ -44,7 +44,7 @@ def saas_seats(saasCustomerId: str) -> Response:  # noqa: N803 (the contract's n
     request = routes.current_request
     return serve_page(request, "seats", lambda rt, caller: rest_api.seat_list(
         rt, caller, params.customer_id(saasCustomerId), query(request),
-        paging_of(query(request))), params.customer_hint(saasCustomerId))
+        paging_of(query(request))), params.customer_hint(saasCustomerId), api_keys.SEAT_LIST)
 
 
 def paging_of(wanted: dict[str, str]) -> Paging:
@@ -55,7 +55,7 @@ def paging_of(wanted: dict[str, str]) -> Paging:
 
 def serve_page(request: Request, endpoint: str,
                call: Callable[[Runtime, rest_api.Caller], PagedList],
-               customer: int | None = None) -> Response:
+               customer: int | None = None, listing: str | None = None) -> Response:
     """Serve a list endpoint: the page as a bare array, its totals as headers on a 200."""
     announced: dict[str, str] = {}
 
@@ -64,7 +64,7 @@ def serve_page(request: Request, endpoint: str,
         announced.update(page.headers())
         return page.items
 
-    response = serve(request, "GET", endpoint, items, customer=customer)
+    response = serve(request, "GET", endpoint, items, customer=customer, listing=listing)
     if response.status_code == 200:
         response.headers.update(announced)
     return response

@@ -103,10 +103,12 @@ def _error(error: errors.LinkhubError, usage: Usage, request_id: str) -> Respons
     return _respond({"code": code, "message": error.message}, status, usage, request_id, extra)
 
 
-def serve(request: Request, method: str, endpoint: str | None,
-          call: Endpoint | None, body: Body = NO_BODY, customer: int | None = None) -> Response:
+def serve(request: Request, method: str, endpoint: str | None, call: Endpoint | None,
+          body: Body = NO_BODY, customer: int | None = None,
+          listing: str | None = None) -> Response:
     """Answer one API request; `endpoint` None (or another method) means an unknown route.
-    `customer`: the customer the path names, read with the key (the endpoint still checks it)."""
+    `customer`: the customer the path names, read with the key (the endpoint still checks it);
+    `listing`: the paged list whose sizes are read with the key too."""
     rt = runtime.current()
     request_id = _request_id(rt, request)
     usage = rate_limit.unmetered(rt)
@@ -114,7 +116,8 @@ def serve(request: Request, method: str, endpoint: str | None,
         if endpoint is None or call is None or request.method != method:
             raise errors.NotFound("No such API route.")
         check_body(request, body)
-        caller = rest_api.authenticate(rt, request.headers.get("authorization"), customer)
+        caller = rest_api.authenticate(rt, request.headers.get("authorization"), customer,
+                                       listing)
         usage = rate_limit.charge(rt, caller.company_id, endpoint)
         return _respond(call(rt, caller), 200, usage, request_id)
     except rate_limit.BudgetExceeded as error:

@@ -12,6 +12,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.portal import list_positions
 from chalicelib.storage.portal.audit import NewAuditEntry, add_audit_in
 from chalicelib.storage.portal.saas_customers import (
     SaasCustomer,
@@ -98,14 +99,31 @@ def get_api_key(public_key: str) -> ApiKey | None:
         return None
 
 
-def get_api_key_with_customer(public_key: str, company_id: str, saas_customer_id: int,
-                              ) -> tuple[ApiKey | None, SaasCustomer | None]:
-    """The key and a customer of the company it is believed to belong to, in one consistent
-    BatchGetItem (the caller checks the key's company before using the customer)."""
-    key, customer = read_together([Wanted(ApiKeyModel, public_key),
-                                   Wanted(SaasCustomerModel, company_id, saas_customer_id)])
+@dataclass(frozen=True)
+class ListSizes:
+    """Size items of one paged list to read with the key: its owner and the parts wanted."""
+
+    owner: str
+    parts: tuple[str, ...]
+
+
+def get_api_key_with_customer(public_key: str, company_id: str, saas_customer_id: int | None,
+                              sizes: ListSizes | None = None,
+                              ) -> tuple[ApiKey | None, SaasCustomer | None, dict[str, int]]:
+    """The key, a customer of the company it is believed to belong to (if an id is given) and a
+    list's sizes, in one consistent BatchGetItem (the caller checks the key's company before
+    using the rest)."""
+    wanted = [Wanted(ApiKeyModel, public_key)]
+    if saas_customer_id is not None:
+        wanted.append(Wanted(SaasCustomerModel, company_id, saas_customer_id))
+    parts = sizes.parts if sizes is not None else ()
+    if sizes is not None:
+        wanted.extend(list_positions.size_items(sizes.owner, parts))
+    key, *rest = read_together(wanted)
+    customer = rest.pop(0) if saas_customer_id is not None else None
     return (_api_key(key) if isinstance(key, ApiKeyModel) else None,
-            customer_from(customer) if isinstance(customer, SaasCustomerModel) else None)
+            customer_from(customer) if isinstance(customer, SaasCustomerModel) else None,
+            list_positions.sizes_read(parts, rest))
 
 
 def api_keys_of_company(company_id: str) -> list[ApiKey]:

@@ -16,6 +16,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.storage.base import translated
+from chalicelib.storage.transactions import Transaction
 
 DUE_SHARD = "due"
 
@@ -76,6 +77,15 @@ def save_publication(publication: Publication) -> None:
             published_at=publication.published_at, next_due_at=publication.next_due_at,
             shard=DUE_SHARD,
         ).save()
+
+
+def mark_due_in(tx: Transaction, hub_link_key: str, issuer: str, hub_company_id: str,
+                now: dt.datetime) -> None:
+    """Make this hub link's publication due at `now` in `tx`, with the change that calls for it
+    (the last fingerprint stays: the tick sends only a list that differs from it)."""
+    m = PortalInsightsPublicationModel
+    tx.update(m(hub_link_key), actions=[m.issuer.set(issuer), m.hub_company_id.set(hub_company_id),
+                                        m.next_due_at.set(now), m.shard.set(DUE_SHARD)])
 
 
 def due_publications(now: dt.datetime, limit: int) -> list[Publication]:

@@ -17,6 +17,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.together import Wanted
 
 POSITION_DIGITS = 10
 WHOLE_LIST = "all"
@@ -72,6 +73,17 @@ def sizes(owner: str) -> dict[str, int]:
     """How many positions each part of an owner's list holds (one Query of a few small items)."""
     with translated():
         return {m.part: int(m.size) for m in ListSizeModel.query(owner)}
+
+
+def size_items(owner: str, parts: Sequence[str]) -> list[Wanted]:
+    """The size items of these parts of an owner's list, to read with other items in one call."""
+    return [Wanted(ListSizeModel, owner, part) for part in parts]
+
+
+def sizes_read(parts: Sequence[str], items: Sequence[Model | None]) -> dict[str, int]:
+    """The sizes `size_items` read, in the shape `sizes` answers (parts never filled: absent)."""
+    return {part: int(item.size) for part, item in zip(parts, items, strict=True)
+            if isinstance(item, ListSizeModel)}
 
 
 def page_ranges(part_sizes: dict[str, int], parts: Sequence[str], offset: int,

@@ -159,11 +159,12 @@ def save_customers(customers: Iterable[SaasCustomer]) -> None:
             batch.save(model)
 
 
-def get_customer(company_id: str, saas_customer_id: int) -> SaasCustomer:
+def get_customer(company_id: str, saas_customer_id: int, consistent: bool = False) -> SaasCustomer:
     """The partner's customer; another partner's customer is NotFound (one GetItem)."""
     try:
         with translated():
-            return _customer(SaasCustomerModel.get(company_id, saas_customer_id))
+            return _customer(SaasCustomerModel.get(company_id, saas_customer_id,
+                                                   consistent_read=consistent))
     except SaasCustomerModel.DoesNotExist as exc:
         raise NotFound("No such SaaS Protection customer.") from exc
 
@@ -175,10 +176,12 @@ def customers_of_company(company_id: str) -> Iterator[SaasCustomer]:
             yield _customer(m)
 
 
-def customer_page(company_id: str, offset: int, limit: int) -> CustomerPage:
-    """Customers [offset, offset + limit) of a partner in creation order: O(page), two Queries."""
-    owner = customers_owner(company_id)
-    part_sizes = list_positions.sizes(owner)
+def customer_page(company_id: str, offset: int, limit: int,
+                  part_sizes: dict[str, int] | None = None) -> CustomerPage:
+    """Customers [offset, offset + limit) of a partner in creation order: O(page), one Query
+    (two without `part_sizes`, the list's sizes read already, e.g. with the API key)."""
+    if part_sizes is None:
+        part_sizes = list_positions.sizes(customers_owner(company_id))
     found: list[SaasCustomer] = []
     for key_range in list_positions.page_ranges(part_sizes, list(part_sizes), offset, limit):
         condition = SaasCustomerModel.list_key.between(key_range.first, key_range.last)
@@ -225,34 +228,3 @@ def set_customer_organization(company_id: str, saas_customer_id: int, organizati
             raise NotFound("No such SaaS Protection customer.") from exc
         raise
     return _customer(model)
-
-
-def bump_seats_version(company_id: str, saas_customer_id: int) -> int:
-    """Announce a seat change; the summary written for the newest version wins."""
-    model = SaasCustomerModel(company_id, saas_customer_id)
-    with translated():
-        model.update(actions=[SaasCustomerModel.seats_version.add(1)],
-                     condition=SaasCustomerModel.saas_customer_id.exists())
-    return int(model.seats_version)
-
-
-def write_seat_summary(company_id: str, saas_customer_id: int, version: int, seats_used: int,
-                       active_services: int, recent_backup_services: int) -> bool:
-    """Store seat summaries computed after `version`; False if a newer change came since.
-
-    Timeline: change A bumps to v1, change B bumps to v2, then each re-reads the seats. B's read
-    starts after both changes, so only B's summary (condition version == 2) may land.
-    """
-    try:
-        with translated():
-            SaasCustomerModel(company_id, saas_customer_id).update(
-                actions=[SaasCustomerModel.seats_used.set(seats_used),
-                         SaasCustomerModel.active_services.set(active_services),
-                         SaasCustomerModel.recent_backup_services.set(recent_backup_services)],
-                condition=SaasCustomerModel.seats_version == version,
-            )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
@@ -24,10 +25,14 @@ from chalicelib.errors import StorageRejected, StorageUnavailable
 from chalicelib.storage import tables
 from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.portal import list_positions
+from chalicelib.storage.portal.saas_customers import SaasCustomerModel
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 # What the REST API returns of a seat: the index holds these (not `services`, the bulk of a seat).
 LISTED_FIELDS = ["main_id", "name", "seat_type", "seat_state", "billable", "date_added"]
 _DATES = UTCDateTimeAttribute()  # reads `date_added` as the model stores it
+# Seats changed per transaction: DynamoDB takes 100 items, one of them the customer's summary.
+MAX_CHANGES = 99
 # Codes meaning "DynamoDB cannot serve this now" (botocore has retried them already).
 _UNAVAILABLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
                                 "RequestLimitExceeded", "InternalServerError",
@@ -133,23 +138,28 @@ def save_seats(seats: Iterable[Seat]) -> None:
             batch.save(model)
 
 
-def seats_of_customer(saas_customer_id: int, seat_types: Iterable[str] = ()) -> Iterator[Seat]:
-    """A customer's seats: one Query (with a filter for seat types), followed through its pages."""
+def seats_of_customer(saas_customer_id: int, seat_types: Iterable[str] = (),
+                      consistent: bool = False) -> Iterator[Seat]:
+    """A customer's seats: one Query (with a filter for seat types), followed through its pages;
+    `consistent` sees every change acknowledged before it (a bulk change reads them so)."""
     wanted = list(seat_types)
     condition = SaasSeatModel.seat_type.is_in(*wanted) if wanted else None
     with translated():
-        for m in SaasSeatModel.query(saas_customer_id, filter_condition=condition):
+        for m in SaasSeatModel.query(saas_customer_id, filter_condition=condition,
+                                     consistent_read=consistent):
             yield _seat(m)
 
 
 def seat_page(saas_customer_id: int, seat_types: Sequence[str], offset: int,
-              limit: int) -> SeatPage:
+              limit: int, part_sizes: dict[str, int] | None = None) -> SeatPage:
     """Seats [offset, offset + limit) of a customer, by seat type then position: O(page).
 
-    One Query of the sizes, then one index Query per key range of the page (one when unfiltered),
-    each reading exactly its seats and only the fields the REST API returns.
+    One Query of the sizes (unless `part_sizes`, read already with the API key), then one index
+    Query per key range of the page (one when unfiltered), each reading exactly its seats and
+    only the fields the REST API returns.
     """
-    part_sizes = list_positions.sizes(seats_owner(saas_customer_id))
+    if part_sizes is None:
+        part_sizes = list_positions.sizes(seats_owner(saas_customer_id))
     parts = list(seat_types) or list(part_sizes)
     total = sum(part_sizes.get(part, 0) for part in set(parts))
     seats: list[Seat] = []
@@ -209,6 +219,65 @@ def _listed_seat(item: dict[str, dict[str, str]]) -> Seat:
                 seat_state=item["seat_state"]["S"],
                 billable=item.get("billable", {}).get("S", ""),
                 date_added=_DATES.deserialize(item["date_added"]["S"]))
+
+
+@dataclass(frozen=True)
+class SeatChange:
+    """A seat's new state (and billable flag, None to leave it) in a bulk change."""
+
+    remote_id: str
+    seat_type: str
+    seat_state: str
+    billable: str | None
+
+
+@dataclass(frozen=True)
+class SeatSummaryValues:
+    """The customer's seat summary as stored: billable seats, active services, recently backed."""
+
+    seats_used: int
+    active_services: int
+    recent_backup_services: int
+
+
+def write_seat_changes(company_id: str, saas_customer_id: int, version: int,
+                       changes: Sequence[SeatChange], summary: SeatSummaryValues) -> bool:
+    """The seats' new states and the customer's summary after them, all or none, in one
+    transaction (at most MAX_CHANGES seats): only while the customer's seats are still at
+    `version` (which this bumps) and each seat still exists with its type; else False."""
+    if len(changes) > MAX_CHANGES:
+        raise ValueError(f"At most {MAX_CHANGES} seats change in one transaction.")
+
+    def write(tx: Transaction) -> None:
+        for change in changes:
+            tx.update(SaasSeatModel(saas_customer_id, change.remote_id),
+                      actions=_change_actions(change),
+                      condition=SaasSeatModel.remote_id.exists()
+                      & (SaasSeatModel.seat_type == change.seat_type))
+        tx.update(SaasCustomerModel(company_id, saas_customer_id),
+                  actions=[SaasCustomerModel.seats_used.set(summary.seats_used),
+                           SaasCustomerModel.active_services.set(summary.active_services),
+                           SaasCustomerModel.recent_backup_services.set(
+                               summary.recent_backup_services),
+                           SaasCustomerModel.seats_version.set(version + 1)],
+                  condition=_at_version(version))
+
+    return not write_transaction(write)
+
+
+def _change_actions(change: SeatChange) -> list[Action]:
+    actions: list[Action] = [SaasSeatModel.seat_state.set(change.seat_state)]
+    if change.billable is not None:
+        actions.append(SaasSeatModel.billable.set(change.billable))
+    return actions
+
+
+def _at_version(version: int) -> Condition:
+    """The customer exists and its seats are at `version` (0: also when never counted)."""
+    at = SaasCustomerModel.seats_version == version
+    if version == 0:
+        at = at | SaasCustomerModel.seats_version.does_not_exist()
+    return SaasCustomerModel.saas_customer_id.exists() & at
 
 
 def update_seat(saas_customer_id: int, remote_id: str, seat_type: str, seat_state: str,

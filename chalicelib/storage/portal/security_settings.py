@@ -23,6 +23,9 @@ from pynamodb.models import Model
 
 from chalicelib.errors import ConcurrentChange, InvalidInput
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.portal import insights as insight_store
+from chalicelib.storage.portal.audit import NewAuditEntry, add_audit_in
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class SettingsByHubLink(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -114,6 +117,11 @@ def companies_linked_to(issuer: str, hub_company_id: str) -> list[str]:
             hub_link_key(issuer, hub_company_id)))
 
 
+def _lost_link() -> ConcurrentChange:
+    return ConcurrentChange("Log In with Hub was enabled or disabled meanwhile. Reload and try "
+                            "again.")
+
+
 def _update(company_id: str, actions: list[Any], condition: Any = None) -> SecurityRecord:
     model = PortalSecuritySettingsModel(company_id)
     try:
@@ -121,9 +129,7 @@ def _update(company_id: str, actions: list[Any], condition: Any = None) -> Secur
             model.update(actions=actions, condition=condition)
     except UpdateError as exc:
         if is_condition_failure(exc):
-            raise ConcurrentChange(
-                "Log In with Hub was enabled or disabled meanwhile. Reload and try again."
-            ) from exc
+            raise _lost_link() from exc
         raise
     return _record(model)
 
@@ -158,17 +164,64 @@ def unlink_company(company_id: str, *, now: dt.datetime, actor: str) -> Security
 SETTABLE = {"require_hub_login", "auto_create_users", "default_role", "auto_deactivate_users"}
 
 
-def set_options(company_id: str, *, now: dt.datetime, actor: str,
-                **changes: Any) -> SecurityRecord:
-    """Set toggles / the default role; turning a toggle on needs the hub link (condition)."""
+def _option_actions(changes: dict[str, Any]) -> tuple[list[Any], Any]:
+    """The update actions for toggles / the default role, and the condition that turning a
+    toggle on needs (the hub link)."""
     unknown = set(changes) - SETTABLE
     if unknown:
         raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}")
     m = PortalSecuritySettingsModel
     actions = [getattr(m, name).set(value) for name, value in changes.items()]
     needs_link = any(value is True for value in changes.values())
-    condition = m.hub_link_key.exists() if needs_link else None
+    return actions, (m.hub_link_key.exists() if needs_link else None)
+
+
+def set_options(company_id: str, *, now: dt.datetime, actor: str,
+                **changes: Any) -> SecurityRecord:
+    """Set toggles / the default role; turning a toggle on needs the hub link (condition)."""
+    actions, condition = _option_actions(changes)
     return _update(company_id, [*actions, *_stamp(now, actor)], condition=condition)
+
+
+@dataclass(frozen=True)
+class AuditedChange:
+    """One Security Settings change to write with its audit lines, and the hub link whose
+    insights it makes due (the portal tick publishes them)."""
+
+    company_id: str
+    now: dt.datetime
+    actor: str
+    audits: list[NewAuditEntry]
+    options: dict[str, Any] = field(default_factory=dict)
+    exception: tuple[str, bool] | None = None  # (user id, added) of a User Exception
+    hub_link: tuple[str, str] | None = None  # (issuer, hub company id)
+
+
+def _change_actions(change: AuditedChange) -> tuple[list[Any], Any]:
+    m = PortalSecuritySettingsModel
+    actions, condition = _option_actions(change.options)
+    if change.exception is not None:
+        user_id, added = change.exception
+        actions.append(m.exceptions.add({user_id}) if added else m.exceptions.delete({user_id}))
+    return [*actions, *_stamp(change.now, change.actor)], condition
+
+
+def write_audited(change: AuditedChange) -> None:
+    """The change, its audit lines and its insights marked due: one transaction, all or none
+    (ConcurrentChange when the hub link went meanwhile and a toggle was turned on)."""
+    actions, condition = _change_actions(change)
+
+    def write(tx: Transaction) -> None:
+        tx.update(PortalSecuritySettingsModel(change.company_id), actions=actions,
+                  condition=condition)
+        for entry in change.audits:
+            add_audit_in(tx, entry)
+        if change.hub_link is not None:
+            insight_store.mark_due_in(tx, hub_link_key(*change.hub_link), *change.hub_link,
+                                      now=change.now)
+
+    if write_transaction(write):
+        raise _lost_link()
 
 
 def add_exception(company_id: str, user_id: str, *, now: dt.datetime,

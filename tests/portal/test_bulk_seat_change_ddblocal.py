@@ -1,0 +1,92 @@
+"""Bulk seat changes on DynamoDB Local: parallel changes of one customer all land and leave the
+summary its seats give, and a throttled write answers 503 with nothing half-written, after which the
+same request works."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from chalicelib.portal import catalog, seats
+from chalicelib.runtime import Runtime
+from chalicelib.storage import tables
+from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.storage.portal import saas_seats as seat_store
+from tests.portal.helpers import Partner, make_partner
+from tests.portal.test_bulk_seat_change import _bulk, _stored, _summary_is_recomputed, _users
+from tests.storage.test_transactions_ddblocal import THROTTLED, Fault, cancelled
+from tests.web_client import WebClient
+
+pytestmark = pytest.mark.ddblocal
+
+RACERS = 4
+
+
+@pytest.fixture
+def inject(ddb: Runtime) -> Iterator[Any]:
+    """Faults on the botocore client every model and transaction uses, removed afterwards."""
+    client = tables.connection().client
+    registered: list[tuple[str, Fault]] = []
+
+    def add(fault: Fault) -> Fault:
+        event = f"before-call.dynamodb.{fault.operation}"
+        client.meta.events.register_first(event, fault)
+        registered.append((event, fault))
+        return fault
+
+    yield add
+    for event, fault in registered:
+        client.meta.events.unregister(event, fault)
+
+
+def _customer(partner: Partner) -> customer_store.SaasCustomer:
+    first = partner.customers[0]
+    return customer_store.get_customer(first.company_id, first.saas_customer_id, consistent=True)
+
+
+def test_parallel_changes_of_one_customer_all_land_with_a_true_summary(ddb):
+    partner = make_partner(customers=((catalog.OFFICE365, 80, True),))
+    users = _users(partner)
+    assert len(users) >= RACERS * 3
+    groups = [users[n * 3:(n + 1) * 3] for n in range(RACERS)]
+    actions = ["Unlicense", "Pause", "License", "Unlicense"]
+    start = threading.Barrier(RACERS)
+    version = _customer(partner).seats_version
+
+    def change(n: int) -> list[object]:
+        start.wait()
+        results = seats.bulk_change(_customer(partner), seats.BulkChange(
+            "User", actions[n], groups[n]), ddb.clock.now())
+        return [r["status"] for r in results]
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = list(pool.map(change, range(RACERS)))
+    assert outcomes == [["Success"] * 3] * RACERS
+    stored = _stored(partner)
+    for group, action in zip(groups, actions, strict=True):
+        assert {stored[i].seat_state for i in group} == {seats.ACTIONS[action][0]}, action
+    _summary_is_recomputed(partner)
+    assert _customer(partner).seats_version == version + RACERS
+
+
+def test_a_throttled_write_answers_503_changes_nothing_and_then_works(ddb_client: WebClient,
+                                                                     inject):
+    partner = make_partner(customers=((catalog.OFFICE365, 30, True),))
+    licensed = [i for i in _users(partner) if i not in _users(partner, catalog.UNPROTECTED)][:2]
+    before, customer = _stored(partner), _customer(partner)
+    fault = inject(Fault("TransactWriteItems", seat_store.SaasSeatModel.Meta.table_name,
+                         **cancelled(THROTTLED)))
+    reply = _bulk(ddb_client, partner, licensed)
+    assert reply.status == 503, reply
+    assert reply.json["code"] == "unavailable" and fault.seen >= 1
+    assert _stored(partner) == before
+    assert _customer(partner) == customer  # neither the summary nor its version moved
+    fault.times = 0  # DynamoDB serves again
+    again = _bulk(ddb_client, partner, licensed)
+    assert again.status == 200 and [r["status"] for r in again.json] == ["Success"] * 2
+    assert {_stored(partner)[i].seat_state for i in licensed} == {catalog.UNPROTECTED}
+    _summary_is_recomputed(partner)
