@@ -67,10 +67,11 @@ _TOKEN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def hinted_token(secret: str, *ids: str) -> str:
     """A cookie token that names the ids its page reads with the session (the user's, the
-    company's), so all of them are read in one call. The ids are never trusted alone: the session
-    is stored under the hash of the whole token, and must name the same user."""
+    company's), so all of them are read in one call; the secret alone when an id is not a plain
+    id (such a session is resumed the older way, one read at a time). The ids are never trusted
+    alone: the session is stored under the hash of the whole token, and must name the same user."""
     if not all(_TOKEN_ID.fullmatch(part) for part in ids):
-        raise ValueError("a token names only plain ids")
+        return secret
     return ".".join([*ids, secret])
 
 
