@@ -5,42 +5,26 @@ same request works."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
 from chalicelib.portal import catalog, seats
-from chalicelib.runtime import Runtime
-from chalicelib.storage import tables
 from chalicelib.storage.portal import saas_customers as customer_store
 from chalicelib.storage.portal import saas_seats as seat_store
 from tests.portal.helpers import Partner, make_partner
 from tests.portal.test_bulk_seat_change import _bulk, _stored, _summary_is_recomputed, _users
-from tests.storage.test_transactions_ddblocal import THROTTLED, Fault, cancelled
+from tests.storage.test_transactions_ddblocal import (  # noqa: F401 (inject: a fixture)
+    THROTTLED,
+    Fault,
+    cancelled,
+    inject,
+)
 from tests.web_client import WebClient
 
 pytestmark = pytest.mark.ddblocal
 
 RACERS = 4
-
-
-@pytest.fixture
-def inject(ddb: Runtime) -> Iterator[Any]:
-    """Faults on the botocore client every model and transaction uses, removed afterwards."""
-    client = tables.connection().client
-    registered: list[tuple[str, Fault]] = []
-
-    def add(fault: Fault) -> Fault:
-        event = f"before-call.dynamodb.{fault.operation}"
-        client.meta.events.register_first(event, fault)
-        registered.append((event, fault))
-        return fault
-
-    yield add
-    for event, fault in registered:
-        client.meta.events.unregister(event, fault)
 
 
 def _customer(partner: Partner) -> customer_store.SaasCustomer:
@@ -74,7 +58,7 @@ def test_parallel_changes_of_one_customer_all_land_with_a_true_summary(ddb):
 
 
 def test_a_throttled_write_answers_503_changes_nothing_and_then_works(ddb_client: WebClient,
-                                                                     inject):
+                                                                     inject):  # noqa: F811 (the imported fixture)
     partner = make_partner(customers=((catalog.OFFICE365, 30, True),))
     licensed = [i for i in _users(partner) if i not in _users(partner, catalog.UNPROTECTED)][:2]
     before, customer = _stored(partner), _customer(partner)
