@@ -9,31 +9,29 @@ from typing import Any
 from chalice import Chalice, Rate
 
 from chalicelib import logs, queues, settings
-from chalicelib.auth.hub import routes as hub_routes
-from chalicelib.itdocs import routes as itdocs_routes
-from chalicelib.portal import api_routes as portal_api_routes
-from chalicelib.portal import routes as portal_routes
-from chalicelib.web.routes import web_routes
-from workers import lifecycle as lifecycle_function
-from workers import mail as mail_function
-from workers import portal as portal_function
-from workers import signing_keys as signing_keys_function
-from workers import sync as sync_functions
-from workers.lifecycle import LifecycleMessagesFailed as LifecycleMessagesFailed
-from workers.lifecycle import deliver_lifecycle_message
+from chalicelib.lazy import LazyModule
+from chalicelib.web import route_table
+from chalicelib.web.products import Products, is_api_request
+
+# Each product's code is imported on its first request, each worker's on its first call: a cold
+# start loads only what its first request needs (chalicelib/web/products.py, chalicelib/lazy.py).
+lifecycle_function = LazyModule("workers.lifecycle")
+mail_function = LazyModule("workers.mail")
+portal_function = LazyModule("workers.portal")
+signing_keys_function = LazyModule("workers.signing_keys")
+sync_functions = LazyModule("workers.sync")
+api_serving = LazyModule("chalicelib.portal.api_routes.serving")
 
 app = Chalice(app_name="linkhub")
-app.register_blueprint(web_routes)
-for blueprint, prefix in (*hub_routes.MOUNTS, *portal_routes.MOUNTS, *portal_api_routes.MOUNTS,
-                          *itdocs_routes.MOUNTS):
-    app.register_blueprint(blueprint, url_prefix=prefix)
+products = Products(app)
+products.register(route_table.ROUTES)
 
 # Without a queue URL (local stack, tests) each queue hands its messages to the same functions.
-queues.LIFECYCLE_INLINE.consume_with(deliver_lifecycle_message)
-queues.SYNC_INLINE.consume_with(sync_functions.run_sync_message)
-queues.SYNC_BACKGROUND.consume_with(sync_functions.run_sync_message)
-queues.MAIL_INLINE.consume_with(mail_function.run_mail_message)
-queues.MAIL_BACKGROUND.consume_with(mail_function.run_mail_message)
+queues.LIFECYCLE_INLINE.consume_with(lifecycle_function.later("deliver_lifecycle_message"))
+queues.SYNC_INLINE.consume_with(sync_functions.later("run_sync_message"))
+queues.SYNC_BACKGROUND.consume_with(sync_functions.later("run_sync_message"))
+queues.MAIL_INLINE.consume_with(mail_function.later("run_mail_message"))
+queues.MAIL_BACKGROUND.consume_with(mail_function.later("run_mail_message"))
 
 # The scheduled and queue functions, declared here for Chalice (schedules, queues, local runs);
 # each calls the entry in workers/ that the packaged template runs directly. batch_size=1:
@@ -89,4 +87,9 @@ def request_log(event: Any, get_response: Callable[[Any], Any]) -> Any:
 
 
 # Registered after request_log, so it runs inside it and the log line shows the framed status.
-app.register_middleware(portal_api_routes.frame_api_answers, "http")
+@app.middleware("http")
+def api_answers(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Every /api/v1 answer in the contract's shape (the REST API loaded only for its paths)."""
+    if not is_api_request(event):
+        return get_response(event)
+    return api_serving.frame_api_answers(event, get_response)

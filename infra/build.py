@@ -1,8 +1,10 @@
-"""`python -m infra.build [--check]`: regenerate infra/resources.json and the prod IAM policies.
+"""`python -m infra.build [--check]`: regenerate infra/resources.json, the prod IAM policies and
+the API's route table.
 
-Writes infra/resources.json, .chalice/policy-prod-<function>.json and the prod stage's
-`lambda_functions` in .chalice/config.json. With --check, writes nothing and exits 1 when any of
-them differs from what the code says (a model or handler changed without regenerating).
+Writes infra/resources.json, .chalice/policy-prod-<function>.json, the prod stage's
+`lambda_functions` in .chalice/config.json and chalicelib/web/route_table.py. With --check, writes
+nothing and exits 1 when any of them differs from what the code says (a model, handler or route
+changed without regenerating).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import functions as fn
-from infra import policies, template
+from infra import policies, route_table, template
 
 ROOT = fn.ROOT
 RESOURCES = Path("infra/resources.json")
@@ -55,6 +57,7 @@ def expected_files(root: Path = ROOT) -> dict[Path, str]:
     for function in functions:
         files[Path(".chalice") / policy_file(function)] = render(policies.policy(function, queues))
     files[CONFIG] = render(_stage_config(config, functions))
+    files[route_table.PATH] = route_table.render()
     return files
 
 

@@ -7,12 +7,13 @@ so this adds that package to the zip first.
 
 `/var/task` is read-only on Lambda, so a package of `.py` files alone is compiled again on every
 cold start. This adds `__pycache__/<module>.cpython-<version>.pyc` next to each module that
-`import app` loads from the package (found by importing it from the extracted package alone, with
-no site-packages), compiled with `unchecked-hash` invalidation (Python loads it without comparing
-timestamps, which a zip's extraction would not keep). Modules only some paths load (numpy for bulk
-suggestions, segno for QR codes) stay source-only: compiling all 1,000+ files would push the zip
-past Lambda's 50 MB direct-upload size. The compiling interpreter must be the runtime's (3.11
-here and in the Lambda runtime chalice packages for).
+`import app`, the first request of each product and each worker load from the package (found by
+importing them from the extracted package alone, with no site-packages), compiled with
+`unchecked-hash` invalidation (Python loads it without comparing timestamps, which a zip's
+extraction would not keep). Modules only some paths load (numpy for bulk suggestions, segno for QR
+codes) stay source-only: compiling all 1,000+ files would push the zip past Lambda's 50 MB
+direct-upload size. The compiling interpreter must be the runtime's (3.11 here and in the Lambda
+runtime chalice packages for).
 
     python -m infra.bytecode build/package/deployment.zip
 """
@@ -58,9 +59,13 @@ def _copy_sources(source: Path, target: Path) -> None:
             destination.write_bytes(path.read_bytes())
 
 
-# Prints the file of every module `import app` loaded from the package directory.
+# Prints the file of every module loaded from the package directory by `import app`, every
+# product's first request and every worker app.py names (all loaded on first use).
 _LIST_MODULES = (
     "import sys; root = sys.argv[1]; sys.path.insert(0, root); import app\n"
+    "if hasattr(app, 'products'): app.products.load_all()\n"
+    "for value in list(vars(app).values()):\n"
+    "    if type(value).__name__ == 'LazyModule': value.load()\n"
     "for m in list(sys.modules.values()):\n"
     "    f = getattr(m, '__file__', None) or ''\n"
     "    if f.startswith(root) and f.endswith('.py'): print(f)"
@@ -68,7 +73,7 @@ _LIST_MODULES = (
 
 
 def cold_start_modules(root: Path) -> list[Path]:
-    """The package's modules a fresh `import app` loads, importing from `root` alone."""
+    """The package's modules the API and the workers load, importing from `root` alone."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "AWS_DEFAULT_REGION": "us-east-1"}
     done = subprocess.run([sys.executable, "-S", "-c", _LIST_MODULES, str(root)], cwd=root,
                           env=env, capture_output=True, text=True, check=True)

@@ -1,12 +1,12 @@
 """The app's Lambda functions, their entry points, and what each one's code can reach.
 
-The API handler runs `app.app` and reaches everything app.py imports. Each scheduled and queue
-function app.py declares runs the entry of the same name in the `workers` package (the module that
-imports only what its handlers use), and reaches the closure of the modules that entry uses, found
-by reading the source (imports inside functions count too). A function that reaches the hub's
-lifecycle events also reaches every subscriber registered with `events.subscribe(...)` (in app.py or
-an entry module), since delivery calls them.
-"""
+The API handler runs `app.app` and reaches everything app.py imports, and every product and worker
+module it loads on first use (`chalicelib/web/products.py`, `chalicelib/lazy.py`). Each scheduled
+and queue function app.py declares runs the entry of the same name in the `workers` package (the
+module that imports only what its handlers use), and reaches the closure of the modules that entry
+uses, found by reading the source (imports inside functions count too). A function that reaches the
+hub's lifecycle events also reaches every subscriber registered with `events.subscribe(...)` (in
+app.py or an entry module), since delivery calls them."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from chalicelib.lazy import LazyModule
+from chalicelib.web.products import PRODUCTS
 
 ROOT = Path(__file__).resolve().parent.parent
 API_HANDLER = "api_handler"
@@ -208,12 +211,19 @@ def entry_of(name: str) -> tuple[types.ModuleType, Any]:
     raise LookupError(f"app.py declares {name} but no {ENTRY_PACKAGE} module defines it")
 
 
+def lazily_loaded(app_module: types.ModuleType) -> set[str]:
+    """Modules the API function loads on first use: every product, every `LazyModule` it names."""
+    named = {value.module_name for value in vars(app_module).values()
+             if isinstance(value, LazyModule)}
+    return named | set(PRODUCTS.values())
+
+
 def discover(app_name: str = "app") -> list[Function]:
     """The API handler and every scheduled / queue handler the Chalice app registers."""
     app_module = importlib.import_module(app_name)
     chalice_app = app_module.app
     subscribers = _subscribers([app_module, *entry_modules()])
-    every_import = set(imports_of(app_name))
+    every_import = set(imports_of(app_name)) | lazily_loaded(app_module)
     functions = [
         Function(
             name=API_HANDLER,

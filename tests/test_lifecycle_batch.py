@@ -8,7 +8,7 @@ import json
 import pytest
 from chalice.test import Client
 
-from app import LifecycleMessagesFailed, app
+from app import app
 from chalicelib import runtime
 from chalicelib.auth import lifecycle_events as events
 from chalicelib.portal.policy import TECHNICIAN
@@ -16,6 +16,7 @@ from chalicelib.settings import LIFECYCLE_QUEUE_NAME
 from tests.portal.helpers import make_user
 from tests.portal.test_deprovisioning import hub_member, linked_partner, status_of
 from tests.web_client import WebClient
+from workers.lifecycle import LifecycleMessagesFailed
 
 
 def _deactivated(hub_company_id: str, subject: str, event_id: str) -> events.LifecycleEvent:

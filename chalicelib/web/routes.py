@@ -9,6 +9,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.web import http, params
 
 web_routes = Blueprint(__name__)
+MOUNTS: tuple[tuple[Blueprint, str | None], ...] = ((web_routes, None),)
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_TYPES = {

@@ -61,8 +61,12 @@ def test_an_entry_module_loads_none_of_what_only_other_functions_need(module: st
     assert unwanted == set()
 
 
-def test_the_api_entry_still_loads_every_worker_so_local_queues_reach_them():
-    assert {"workers.sync", "workers.mail", "workers.lifecycle"} <= _loaded("app")
+def test_the_api_loads_no_worker_until_a_local_queue_hands_it_a_message():
+    assert not {"workers.sync", "workers.mail", "workers.lifecycle"} & _loaded("app")
+    delivered = _loaded("app\nfrom chalicelib import queues\n"
+                        "queues.LIFECYCLE_INLINE.send('{\"event_id\": \"broken\"')")
+    assert "workers.lifecycle" in delivered
+    assert not {"workers.sync", "workers.mail"} & delivered
 
 
 def test_a_raw_lambda_batch_fails_only_its_broken_message_and_logs_its_id(aws, log_lines):

@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 
-from app import deliver_lifecycle_message
 from chalicelib.auth import lifecycle_events as events
 from chalicelib.itdocs import sessions
 from chalicelib.itdocs.policy import EDITOR
@@ -19,6 +18,7 @@ from chalicelib.storage.itdocs import users as store
 from chalicelib.storage.itdocs.audit import itdocs_audit
 from chalicelib.storage.itdocs.users import User
 from tests.itdocs.helpers import make_account, make_user
+from workers.lifecycle import deliver_lifecycle_message
 
 pytestmark = pytest.mark.ddblocal
 

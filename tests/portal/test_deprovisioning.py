@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from chalice.test import Client
 
-from app import app, deliver_lifecycle_message
+from app import app
 from chalicelib import runtime
 from chalicelib.auth import lifecycle_events as events
 from chalicelib.itdocs.policy import EDITOR
@@ -27,6 +27,7 @@ from tests.auth.hub.helpers import Account, log_in, make_account
 from tests.itdocs import helpers as itdocs_helpers
 from tests.portal.helpers import make_user, unique_name
 from tests.web_client import WebClient
+from workers.lifecycle import deliver_lifecycle_message
 
 
 @dataclass

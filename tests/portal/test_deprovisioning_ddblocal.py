@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 
-from app import deliver_lifecycle_message
 from chalicelib.auth import lifecycle_events as events
 from chalicelib.portal import sessions
 from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
@@ -21,6 +20,7 @@ from chalicelib.storage.portal.audit import portal_security_audit
 from chalicelib.storage.portal.users import PortalUser
 from tests.portal.helpers import make_user
 from tests.portal.test_deprovisioning import Linked, hub_member, linked_partner
+from workers.lifecycle import deliver_lifecycle_message
 
 pytestmark = pytest.mark.ddblocal
 
