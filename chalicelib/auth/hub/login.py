@@ -17,6 +17,7 @@ from chalicelib.auth.hub.push import challenges
 from chalicelib.errors import InvalidInput, LoginFailed, NotAuthenticated, TooManyRequests
 from chalicelib.runtime import Runtime
 from chalicelib.signing import BadSignature
+from chalicelib.storage.hub import sign_in
 from chalicelib.storage.hub import users as store
 from chalicelib.storage.hub.sessions import HubSession
 from chalicelib.storage.hub.users import HubUser
@@ -76,30 +77,39 @@ def begin(rt: Runtime, company: str, username: str, next_path: str) -> Attempt:
 def check_password(rt: Runtime, attempt: Attempt, password: str, user_agent: str = "") -> Attempt:
     """Step 2: one generic error for unknown company/user, wrong password, locked or inactive.
 
-    The same work whatever the account's existence: the index query, the conditional update that
-    takes the attempt (it fails on its condition for an unknown user or a running delay) and one
-    password hash (a dummy one unless the attempt was taken). A right password then resets the
-    password count (one update, storing a pending TOTP secret too); for a user who may have a push
-    device, the push registration read and (with a device) one transaction sending the push.
+    The same work whatever the account's existence: the index query (the user's id), the
+    conditional update that takes the attempt and returns the user (it fails on its condition for
+    an unknown user or a running delay) and one password hash (a dummy one unless the attempt was
+    taken). A right password then needs no third call when the attempt it took is the only one
+    counted: that count stays until the second factor's transaction restarts both counts, so an
+    abandoned second factor costs at most one free failure (`_passed`). For a user who may have a
+    push device, the push registration read and (with a device) one transaction sending the push.
     """
-    user = store.user_by_login(names.login_key(attempt.company, attempt.username))
-    taken = store.take_password_attempt(user.user_id if user else None,
-                                        throttle.gate(rt.clock.now()))
-    evaluated = user if user is not None and taken else None
+    user_id = sign_in.user_id_by_login(names.login_key(attempt.company, attempt.username))
+    evaluated = sign_in.take_password_attempt(user_id, throttle.gate(rt.clock.now()))
     password_ok = passwords.verify(evaluated.password_hash if evaluated else None, password[:256])
     if evaluated is None or not password_ok or evaluated.status != "active":
         raise LoginFailed()
     if evaluated.totp_secret:
-        store.record_password_ok(evaluated.user_id, None)
+        _passed(evaluated, None)
         code_step = Attempt("totp", attempt.company, attempt.username, evaluated.user_id,
                             attempt.next, attempt.attempt_id)
         if evaluated.push_devices == "none":
             return code_step
         return _push_step(rt, code_step, user_agent)
-    pending = rt.box.encrypt(totp.new_secret().encode(), f"totp:{evaluated.user_id}")
-    store.record_password_ok(evaluated.user_id, pending)
+    _passed(evaluated, rt.box.encrypt(totp.new_secret().encode(), f"totp:{evaluated.user_id}"))
     return Attempt("enroll", attempt.company, attempt.username, evaluated.user_id, attempt.next,
                    attempt.attempt_id)
+
+
+def _passed(user: HubUser, pending_totp: str | None) -> None:
+    """The password was right: earlier failures are forgiven (one update) unless this attempt is
+    the only one counted, which the second factor's success restarts. A pending enrollment secret
+    is always stored."""
+    if pending_totp is None and user.password_failures <= 1:
+        return
+    if not sign_in.password_passed(user.user_id, pending_totp):
+        raise LoginFailed()
 
 
 def _push_step(rt: Runtime, code_step: Attempt, user_agent: str) -> Attempt:
@@ -175,7 +185,7 @@ def _code_attempt(rt: Runtime, attempt: Attempt) -> HubUser:
     """Take a second-factor attempt of the attempt's user (refused during a delay, whatever the
     code) and return the user as the update left them: one UpdateItem, no read before it. A
     refusal reads the user once, to tell a delay (and its wait) from an inactive account."""
-    user = store.take_login_code_attempt(attempt.user_id, throttle.gate(rt.clock.now()))
+    user = sign_in.take_login_code_attempt(attempt.user_id, throttle.gate(rt.clock.now()))
     if user is not None:
         return user
     refused = store.get_user(attempt.user_id)

@@ -9,18 +9,14 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.errors import ConcurrentChange
+from chalicelib.storage import low_level
 from chalicelib.storage.base import record_of, ttl_after
 from chalicelib.storage.hub.companies import HubCompany, HubCompanyModel, company_of
-from chalicelib.storage.hub.users import (
-    HubUser,
-    HubUserModel,
-    get_user,
-    totp_step_update,
-    user_of,
-)
+from chalicelib.storage.hub.sign_in import code_step_update, moment
+from chalicelib.storage.hub.users import HubUser, HubUserModel, get_user, user_of
 from chalicelib.storage.kit import SessionModel, Sessions
+from chalicelib.storage.low_level import Item, number, text
 from chalicelib.storage.together import Wanted, read_together
-from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class SessionByUser(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -70,23 +66,29 @@ def read_signed_in(session_key: str, company_id: str, user_id: str
             company_of(company) if isinstance(company, HubCompanyModel) else None)
 
 
+def session_item(session: HubSession) -> Item:
+    """The stored item of a new session, as HubSessionModel writes it."""
+    return {"session_key": text(session.session_key), "user_id": text(session.user_id),
+            "company_id": text(session.company_id), "created_at": moment(session.created_at),
+            "last_seen_at": moment(session.last_seen_at), "expires_at": moment(session.expires_at),
+            "expires_ttl": number(ttl_after(session.expires_at, 0)), "epoch": number(session.epoch)}
+
+
 def start_after_code(session: HubSession, step: int, enroll_secret: str | None = None,
                      previous_key: str = "") -> bool:
-    """The login's last write, one transaction: the TOTP step accepted (`totp_step_update`), the
-    new session stored and the browser's previous one (if any) ended. False when the step was
-    not newer than the last one (a replay, or a parallel use of the same code): nothing written.
+    """The login's last write, one transaction on the low-level client: the TOTP step accepted
+    (`sign_in.code_step_update`), the new session stored and the browser's previous one (if any)
+    ended. False when the step was not newer than the last one (a replay, or a parallel use of
+    the same code): nothing written.
     """
-    actions, condition = totp_step_update(step, session.created_at, enroll_secret)
-    model = HubSessionModel(expires_ttl=ttl_after(session.expires_at, 0),
-                            **{name: getattr(session, name) for name in _SESSION_FIELDS})
-
-    def write(tx: Transaction) -> None:
-        tx.update(HubUserModel(session.user_id), actions=actions, condition=condition)
-        tx.save(model, condition=HubSessionModel.session_key.does_not_exist())
-        if previous_key and previous_key != session.session_key:
-            tx.delete(HubSessionModel(previous_key))
-
-    failed = write_transaction(write)
+    table = str(HubSessionModel.Meta.table_name)
+    items = [code_step_update(session.user_id, step, session.created_at, enroll_secret),
+             {"Put": {"TableName": table, "Item": session_item(session),
+                      "ConditionExpression": "attribute_not_exists(#k)",
+                      "ExpressionAttributeNames": {"#k": "session_key"}}}]
+    if previous_key and previous_key != session.session_key:
+        items.append({"Delete": {"TableName": table, "Key": {"session_key": text(previous_key)}}})
+    failed = low_level.transact(items)
     if 1 in failed:
         raise ConcurrentChange("session id collision")
     return not failed

@@ -3,7 +3,8 @@
 Two failure counters, each taken atomically before its guess is evaluated (`storage.attempts`):
 `password_failures` for the password step, `failures` for the second factor (wrong codes and denied
 pushes). The password step also needs the second factor's counter open, so wrong codes survive a
-fresh password step.
+fresh password step. The login itself takes its attempts and starts its session on the low-level
+client (`sign_in`); the same conditions are written here for the other callers.
 """
 
 from __future__ import annotations
@@ -227,19 +228,6 @@ def take_code_attempt(user_id: str, gate: AttemptGate) -> bool:
     return _take(user_id, attempts.take(m.failures, m.last_failure_at, gate), condition)
 
 
-def take_login_code_attempt(user_id: str, gate: AttemptGate) -> HubUser | None:
-    """Count one second-factor attempt of an active user's login, only while its counter is open,
-    and return the user as the update left them (one UpdateItem, no read before it); None when
-    refused (locked, inactive or no such user). Called before the code is checked."""
-    m = HubUserModel
-    model = HubUserModel(user_id)
-    condition = (m.user_id.exists() & (m.status == "active")
-                 & attempts.is_open(m.failures, m.last_failure_at, gate))
-    if not attempts.taken(model, attempts.take(m.failures, m.last_failure_at, gate), condition):
-        return None
-    return user_of(model)
-
-
 def _take(user_id: str, actions: list[Action], condition: Condition) -> bool:
     return attempts.taken(HubUserModel(user_id), actions, condition)
 
@@ -260,21 +248,6 @@ def record_password_ok(user_id: str, pending_totp: str | None) -> None:
         actions.append(HubUserModel.totp_pending.set(pending_totp))
     with translated():
         HubUserModel(user_id).update(actions=actions, condition=HubUserModel.user_id.exists())
-
-
-def totp_step_update(step: int, now: dt.datetime, enroll_secret: str | None = None
-                     ) -> tuple[list[Action], Condition]:
-    """The update recording a TOTP step as used, only if it is newer than the last accepted one
-    (no replay); the login is complete, so both failure counts restart. With `enroll_secret`, the
-    pending secret becomes the user's secret, on the condition that it is still the pending one."""
-    m = HubUserModel
-    actions: list[Action] = [m.totp_last_step.set(step), m.failures.set(0),
-                             m.password_failures.set(0), m.last_login_at.set(now)]
-    condition = m.totp_last_step.does_not_exist() | (m.totp_last_step < step)
-    if enroll_secret is not None:
-        actions += [m.totp_secret.set(enroll_secret), m.totp_pending.remove()]
-        condition = condition & (m.totp_pending == enroll_secret)
-    return actions, condition & m.user_id.exists()
 
 
 def _change_actions(changes: dict[str, Any]) -> list[Action]:

@@ -99,3 +99,30 @@ def test_forty_parallel_codes_get_five_evaluated_and_the_right_one_then_fails(dd
     assert after.failures == throttle.FREE_FAILURES
     assert (after.totp_last_step, after.last_login_at) == (before.totp_last_step,
                                                            before.last_login_at)
+
+
+def test_abandoned_second_factors_never_lock_the_password_step_and_cost_one_free_failure(ddb):
+    """A right password's attempt stays counted until the second factor completes the login (the
+    password step makes no third call for it): abandoning the code step again and again never
+    locks the account, and costs at most one of the free failures."""
+    account = make_account(unique("Abandon Co"))
+
+    def password_step(password: str) -> login.Attempt:
+        return login.check_password(ddb, login.begin(ddb, account.company.name, "alice", "/hub/"),
+                                    password)
+
+    for _ in range(3 * throttle.FREE_FAILURES):
+        assert password_step(PASSWORD).step == "totp"  # then abandoned
+    assert store.get_user(account.user.user_id).password_failures == 1
+    for i in range(throttle.FREE_FAILURES - 1):
+        with pytest.raises(LoginFailed):
+            password_step(f"wrong-guess-number-{i}")
+    with passwords.counting_verifications() as hashes, pytest.raises(LoginFailed):
+        password_step(PASSWORD)  # five counted: the delay runs, the password is not evaluated
+    assert hashes.of_accounts == 0
+    ddb.clock.advance(seconds=throttle.FIRST_DELAY + 1)
+    attempt = password_step(PASSWORD)
+    assert store.get_user(account.user.user_id).password_failures == 0  # failures forgiven
+    login.verify_code(ddb, attempt, current_code(account.totp_secret), None)
+    after = store.get_user(account.user.user_id)
+    assert (after.password_failures, after.failures) == (0, 0)
