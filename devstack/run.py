@@ -23,7 +23,7 @@ from types import FrameType
 from typing import IO
 
 from chalicelib.storage import tables
-from chalicelib.storage.portal import list_backfill
+from chalicelib.storage.portal import list_backfill, marker_backfill
 from devstack import demo, dynamodb_local, tick
 from devstack.environment import (
     API_PORT,
@@ -228,6 +228,7 @@ def main() -> int:
         stack.notes.append(f"Tables           {len(created)} created, "
                            f"{len(tables.all_models()) - len(created)} already there")
         placed = list_backfill.place_unlisted()  # data kept from before the API's paged lists
+        marker_backfill.copy_missing()  # username markers from before they carried login fields
         if placed:
             stack.notes.append(f"Upgraded         {placed} stored seats and customers listed")
         demo_lines = demo.load_all(rt)

@@ -122,6 +122,7 @@ def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
             user_id=rt.random.new_id(), company_id=company_id, company_name=company_name,
             username=username, email=identity.email, name=identity.name or username, role=role,
             status=users.ACTIVE, password_hash=None, created_at=now,
+            username_key=users.username_key(username),
         )
         entry = security_settings.audit_entry(rt, company_id, f"hub:{identity.username}",
                                               "Automatic User Creation",

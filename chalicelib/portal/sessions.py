@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 from chalicelib.auth import session_rules
 from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, session_key
+from chalicelib.errors import NotFound
 from chalicelib.runtime import Runtime
+from chalicelib.storage.portal import users as user_store
 from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.markers import LoginFields
 from chalicelib.storage.portal.security_settings import SecurityRecord
 from chalicelib.storage.portal.sessions import PortalSession, SignedIn, portal_sessions
 from chalicelib.storage.portal.users import PortalUser
@@ -32,18 +35,21 @@ class SignedInUser(PortalUser):
     security: SecurityRecord | None = None
 
 
-def _token(rt: Runtime, user: PortalUser) -> str:
+def _token(rt: Runtime, user: PortalUser | LoginFields) -> str:
     """A token naming the user's company and id (see `session_rules.hinted_token`)."""
     return session_rules.hinted_token(rt.random.token(32), user.company_id, user.user_id)
 
 
-def new_session(rt: Runtime, user: PortalUser, hub_sid: str | None) -> tuple[str, PortalSession]:
-    """A new session for the user (not yet stored): its token and record."""
+def new_session(rt: Runtime, user: PortalUser | LoginFields,
+                hub_sid: str | None) -> tuple[str, PortalSession]:
+    """A new session for the user (not yet stored): its token and record, stamped with the
+    user's session epoch (a later status change moves it on, which ends the session)."""
     now = rt.clock.now()
     token = _token(rt, user)
     return token, PortalSession(session_key=session_key(token), user_id=user.user_id,
                                 company_id=user.company_id, created_at=now, last_seen_at=now,
-                                expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid or None)
+                                expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid or None,
+                                user_epoch=user.session_epoch)
 
 
 def start(rt: Runtime, user: PortalUser, previous_token: str | None = None,
@@ -58,23 +64,49 @@ def start(rt: Runtime, user: PortalUser, previous_token: str | None = None,
 
 
 def resume(rt: Runtime, token: str | None) -> tuple[PortalSession, SignedInUser]:
-    """The live session and its active user, or NotAuthenticated (expired, idle, deactivated).
+    """The live session and its active user, or NotAuthenticated (expired, idle, deactivated),
+    or SessionEnded (its user's sessions were ended since it started).
 
     One BatchGetItem for a token naming its ids; a token from before names none and costs a
     read of the session, then one of the user (and the page reads what it needs itself)."""
+    session, user, _ = resume_about(rt, token, None)
+    return session, user
+
+
+def resume_about(rt: Runtime, token: str | None, other_user_id: str | None
+                 ) -> tuple[PortalSession, SignedInUser, PortalUser | None]:
+    """`resume`, and the other user a page is about (`other_user_id`, None when there is no
+    such user) read in the same call (a token from before: one more read)."""
     ids = session_rules.token_ids(token, 2) if token else None
     if ids is None:
-        session, user = session_rules.resume(portal_sessions, token, rt.clock.now())
-        return session, _signed_in(user, None)
+        session, user = session_rules.resume(portal_sessions, token, rt.clock.now(), _one_by_one)
+        return session, _signed_in(user, None), _other(other_user_id)
     company_id, user_id = ids
     read: list[SignedIn] = []
 
     def read_together(key: str) -> tuple[PortalSession | None, PortalUser | None]:
-        read.append(portal_sessions.read_signed_in(key, company_id, user_id))
+        read.append(portal_sessions.read_signed_in(key, company_id, user_id, other_user_id))
         return read[0].session, read[0].user
 
     session, user = session_rules.resume(portal_sessions, token, rt.clock.now(), read_together)
-    return session, _signed_in(user, read[0] if user.company_id == company_id else None)
+    return (session, _signed_in(user, read[0] if user.company_id == company_id else None),
+            read[0].other)
+
+
+def _one_by_one(key: str) -> tuple[PortalSession | None, PortalUser | None]:
+    """A token from before names no ids: the session, then its user."""
+    session = portal_sessions.get_session(key)
+    user = portal_sessions.get_user(session.user_id) if session else None
+    portal_sessions.unless_epoch_moved(key, session, user)
+    return session, user
+
+
+def _other(user_id: str | None) -> PortalUser | None:
+    """The user a page is about, read on its own (a token from before), None if none."""
+    try:
+        return user_store.get_user(user_id) if user_id else None
+    except NotFound:
+        return None
 
 
 def _signed_in(user: PortalUser, found: SignedIn | None) -> SignedInUser:

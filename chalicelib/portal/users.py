@@ -44,7 +44,7 @@ def _new_user(rt: Runtime, company: PortalCompany, *, username: str, email: str,
         password_hash=passwords.hash_password(
             password, (username, company.name, email.partition("@")[0], name))
         if password is not None else None,
-        created_at=rt.clock.now(),
+        created_at=rt.clock.now(), username_key=username_key(username),
     )
 
 
@@ -85,33 +85,38 @@ def company_users(actor: PortalUser) -> list[PortalUser]:
     return sorted(found, key=lambda u: (u.status == DELETED, u.username.casefold()))
 
 
-def set_status(rt: Runtime, actor: PortalUser, user_id: str, status: str) -> PortalUser:
-    """Deactivate, reactivate or delete a user; every session of theirs ends at once."""
+def set_status(rt: Runtime, actor: PortalUser, user_id: str, status: str,
+               target: PortalUser | None = None) -> PortalUser:
+    """Deactivate, reactivate or delete a user; every session of theirs ends at once (the
+    status change moves their session epoch on). `target`: the user as read with the actor's
+    session (None: read here)."""
     if status not in STATUSES:
         raise InvalidInput("Unknown status.")
-    target = user_store.get_user(user_id)
-    if target.company_id != actor.company_id:
+    target = target or user_store.get_user(user_id)
+    if target.user_id != user_id or target.company_id != actor.company_id:
         raise NotFound("No such user.")
     if not can(actor, "user.manage", target):
         raise Forbidden()
     if target.status == DELETED:
         raise InvalidInput("A deleted user cannot be changed.")
-    updated = change_status(target, status, keep_a_security_admin=True)
-    if status != ACTIVE:
-        sessions.end_all_for_user(user_id)
-    return updated
+    return change_status(target, status, keep_a_security_admin=True,
+                         company=sessions.carried_company(actor))
 
 
-def change_status(user: PortalUser, status: str, *, keep_a_security_admin: bool) -> PortalUser:
-    """Set the status for the hub's lifecycle events (nobody signed in) and for `set_status`.
+def change_status(user: PortalUser, status: str, *, keep_a_security_admin: bool,
+                  company: PortalCompany | None = None) -> PortalUser:
+    """Set the status for the hub's lifecycle events (nobody signed in) and for `set_status`;
+    it ends the user's sessions (their session epoch moves on in the same write).
 
     With `keep_a_security_admin`, a change that would leave the company with no active Security
-    Admin raises LastSecurityAdmin (decided by one conditional transaction)."""
+    Admin raises LastSecurityAdmin (decided by one conditional transaction). `company`: the
+    user's company if already read (its roster is then not read again)."""
     if status == user.status:
         return user
     admin = user.role == SECURITY_ADMIN
     guarded = admin and keep_a_security_admin and status != ACTIVE
-    if guarded:
+    if guarded and not (company and company.company_id == user.company_id
+                        and company.security_admins is not None):
         _record_roster_once(user.company_id)
     return user_store.change_status(user, status, leaves_roster=admin and user.status == ACTIVE,
                                     joins_roster=admin and status == ACTIVE,

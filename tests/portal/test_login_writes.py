@@ -57,7 +57,8 @@ def test_a_login_writes_everything_in_one_call(store):
     previous, _ = sessions.start(store, admin)
     with tables.counting_calls() as calls:
         token, session = portal_login.log_in(store, admin.username, PASSWORD, SOURCE, previous)
-    assert calls.calls["TransactWriteItems"] == 1 and calls.total == 4  # marker, user, attempt
+    assert calls.calls["TransactWriteItems"] == 1 and calls.total == 3  # marker (it carries the
+    # login fields), attempt
     assert _sessions_of(admin.user_id) == [session_key(token)]  # the previous one ended
     assert source_throttles.failures_from(admin.user_id, SOURCE) == 0
     assert user_store.get_user(admin.user_id).last_login_at == session.created_at

@@ -17,7 +17,7 @@ from chalicelib.errors import (
 )
 from chalicelib.portal import api_keys, enable_login, security_settings, users
 from chalicelib.portal.policy import ROLES, can
-from chalicelib.portal.routes.pages import FLASHES, PORTAL, SECURITY, to_hub
+from chalicelib.portal.routes.pages import FLASHES, PORTAL, SECURITY, signed_in_about, to_hub
 from chalicelib.portal.security_settings import JIT_ROLES
 from chalicelib.portal.users import PortalUser
 from chalicelib.web import flash, http, params
@@ -61,12 +61,12 @@ def users_create(page: Page) -> Response:
 @page_route(routes, "/admin/users/{user_id}", "portal", methods=["POST"])
 def users_change(page: Page, user_id: str) -> Response:
     form = page.form()
-    actor = signed_in(page, PORTAL)
+    actor, target = signed_in_about(page, user_id)
     status = USER_STATUSES.get(form.get("action", ""))
     if status is None:
         raise InvalidInput("Unknown action.")
     try:
-        target = users.set_status(page.runtime, actor, user_id, status)
+        target = users.set_status(page.runtime, actor, user_id, status, target)
     except InvalidInput as error:
         return _users_page(page, actor, status=400, error=error.message)
     return page.redirect(flash.location("/portal/admin/users", f"user_{status}",

@@ -11,7 +11,7 @@ from chalicelib.portal.users import PortalUser
 from chalicelib.runtime import Runtime
 from chalicelib.web.banner import Banner, NavLink, visible_links
 from chalicelib.web.page import Page
-from chalicelib.web.signin import SignIn
+from chalicelib.web.signin import SignIn, show_banner
 
 HOME = "/portal/"
 SECURITY = "/portal/admin/security"
@@ -53,6 +53,15 @@ def _banner(rt: Runtime, user: PortalUser) -> Banner:
 
 
 PORTAL: SignIn[PortalUser] = SignIn(cookie=sessions.COOKIE, resume=_user, banner=_banner)
+
+
+def signed_in_about(page: Page, user_id: str) -> tuple[PortalUser, PortalUser | None]:
+    """The page's signed-in user (banner shown) and the user the page is about, read in the
+    same call as the session (None when there is no such user)."""
+    _, actor, other = sessions.resume_about(page.runtime, page.read_cookie(sessions.COOKIE),
+                                            user_id)
+    show_banner(page, PORTAL, actor)
+    return actor, other
 
 
 def to_hub(page: Page, hub_start: tuple[str, str]) -> Response:

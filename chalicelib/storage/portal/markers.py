@@ -1,8 +1,21 @@
-"""Partner Portal uniqueness markers (company names, usernames, emails per company)."""
+"""Partner Portal uniqueness markers (company names, usernames, emails per company).
+
+A username's marker also carries what a login needs of its user (company, role, status, password
+hash, session epoch), written in the transactions that change them, so a login by username reads
+one item. The copy is a hint, never trusted alone: the login's own transaction is conditional on
+the user item holding the same values. Markers written before carry no copy (then the login reads
+the user as well, and its transaction writes the copy; `marker_backfill` copies them all once).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+
+from chalicelib.storage.base import translated
 from chalicelib.storage.kit import UniqueMarkers, UniqueModel
+from chalicelib.storage.transactions import Transaction
 
 
 class PortalUniqueModel(UniqueModel):
@@ -12,5 +25,82 @@ class PortalUniqueModel(UniqueModel):
         logical_name = "portal_unique"
         table_name = "portal_unique"
 
+    # A username's marker only: its user's login fields (absent on markers written before).
+    company_id = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True)
+    session_epoch = NumberAttribute(null=True)
+
 
 portal_markers = UniqueMarkers(PortalUniqueModel)
+
+
+@dataclass(frozen=True)
+class LoginFields:
+    """What a login needs of a user: who, where, in which role and status, the password hash,
+    and the session epoch a new session is stamped with."""
+
+    user_id: str
+    company_id: str
+    role: str
+    status: str
+    password_hash: str | None
+    session_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class UsernameMarker:
+    """A username's marker as read: its owner, and the owner's login fields when it has them."""
+
+    owner_id: str
+    fields: LoginFields | None
+
+
+def username_marker(username_key: str) -> str:
+    """The marker key of a username (unique across every partner company)."""
+    return f"username#{username_key}"
+
+
+def _copy(fields: LoginFields) -> dict[str, object]:
+    """The marker attributes that carry the login fields (the owner is the user id)."""
+    return {"company_id": fields.company_id, "role": fields.role, "status": fields.status,
+            "password_hash": fields.password_hash, "session_epoch": fields.session_epoch}
+
+
+def claim_username(tx: Transaction, username_key: str, fields: LoginFields) -> None:
+    """Write a new username's marker with its user's login fields, if nobody holds it yet."""
+    m = PortalUniqueModel
+    marker = m(username_marker(username_key), owner_id=fields.user_id)
+    for name, value in _copy(fields).items():
+        setattr(marker, name, value)
+    tx.save(marker, condition=m.key.does_not_exist())
+
+
+def copy_fields(tx: Transaction, username_key: str, fields: LoginFields) -> None:
+    """Write the user's login fields onto their username's marker (only while theirs)."""
+    m = PortalUniqueModel
+    tx.update(m(username_marker(username_key)),
+              actions=[getattr(m, name).set(value) if value is not None
+                       else getattr(m, name).remove() for name, value in _copy(fields).items()],
+              condition=m.owner_id == fields.user_id)
+
+
+def read_username(username_key: str) -> UsernameMarker | None:
+    """A username's marker (one consistent GetItem), None when nobody holds it."""
+    try:
+        with translated():
+            found = PortalUniqueModel.get(username_marker(username_key), consistent_read=True)
+    except PortalUniqueModel.DoesNotExist:
+        return None
+    return UsernameMarker(str(found.owner_id), _fields_of(found))
+
+
+def _fields_of(m: PortalUniqueModel) -> LoginFields | None:
+    """The login fields a marker carries, None when it carries none (a company's, an email's,
+    or a username's written before the copy was kept)."""
+    if m.company_id is None or m.role is None or m.status is None:
+        return None  # written before the copy was kept
+    return LoginFields(user_id=str(m.owner_id), company_id=m.company_id, role=m.role,
+                       status=m.status, password_hash=m.password_hash,
+                       session_epoch=int(m.session_epoch or 0))

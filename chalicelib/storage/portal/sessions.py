@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 
@@ -50,6 +50,9 @@ class PortalSessionModel(ModuleSessionModel):
     # Set instead of deleting when the user's sessions are ended for them: the next request of
     # that browser is told its session was ended (then the item goes; its TTL stays as it was).
     ended = UnicodeAttribute(null=True)
+    # The user's session epoch when it started; a session whose user's epoch moved on since is
+    # over (absent on sessions from before: 0, as on their users).
+    user_epoch = NumberAttribute(null=True)
     by_user = PortalSessionByUser()
     by_hub_sid = PortalSessionByHubSid()
 
@@ -64,17 +67,20 @@ class PortalSession:
     expires_at: dt.datetime
     hub_sid: str | None = None
     ended: str | None = None
+    user_epoch: int | None = None
 
 
 @dataclass(frozen=True)
 class SignedIn:
     """What a signed-in page reads before its own data, in one call: the session, its user, and
-    the company and security settings the cookie names (each None when absent)."""
+    the company and security settings the cookie names (each None when absent), and the other
+    user the page is about when it names one (`other`, read with them)."""
 
     session: PortalSession | None
     user: PortalUser | None
     company: PortalCompany | None
     settings: SecurityRecord
+    other: PortalUser | None = None
 
 
 class PortalSessions(ModuleSessions[PortalSession, PortalUser]):
@@ -91,22 +97,37 @@ class PortalSessions(ModuleSessions[PortalSession, PortalUser]):
             raise SessionEnded()
         return session
 
-    def read_signed_in(self, session_key: str, company_id: str, user_id: str) -> SignedIn:
-        """The session, the user, the company and its settings: one consistent BatchGetItem.
+    def unless_epoch_moved(self, session_key: str, session: PortalSession | None,
+                           user: PortalUser | None) -> None:
+        """SessionEnded (and the item goes) when the session's own user changed status since
+        it started: their session epoch moved on (a deactivation ends every session at once)."""
+        if (session is not None and user is not None and session.user_id == user.user_id
+                and (session.user_epoch or 0) != user.session_epoch):
+            self.delete_session(session_key)
+            raise SessionEnded()
+
+    def read_signed_in(self, session_key: str, company_id: str, user_id: str,
+                       other_user_id: str | None = None) -> SignedIn:
+        """The session, the user, the company and its settings (and the other user a page is
+        about): one consistent BatchGetItem.
 
         The ids come from the cookie and are trusted by nobody: the caller checks that the
-        session names this user and the user this company. SessionEnded as `get_session`."""
-        found = read_together([Wanted(PortalSessionModel, session_key),
-                               Wanted(PortalUserModel, user_id),
-                               Wanted(PortalCompanyModel, company_id),
-                               Wanted(PortalSecuritySettingsModel, company_id)])
-        session, user, company, settings = found
+        session names this user and the user this company. SessionEnded as `get_session`, and
+        when the user's session epoch moved on since the session started."""
+        wanted = [Wanted(PortalSessionModel, session_key), Wanted(PortalUserModel, user_id),
+                  Wanted(PortalCompanyModel, company_id),
+                  Wanted(PortalSecuritySettingsModel, company_id)]
+        found = read_together(wanted + ([Wanted(PortalUserModel, other_user_id)]
+                                        if other_user_id else []))
+        session = self._unless_ended(session_key, self._session_from(found[0]))
+        user, other = (_user_of(m) for m in (found[1], found[-1] if other_user_id else None))
+        self.unless_epoch_moved(session_key, session, user)
+        company, settings = found[2], found[3]
         return SignedIn(
-            self._unless_ended(session_key, self._session_from(session)),
-            user_from(user) if isinstance(user, PortalUserModel) else None,
+            session, user,
             company_from(company) if isinstance(company, PortalCompanyModel) else None,
             record_from(settings) if isinstance(settings, PortalSecuritySettingsModel)
-            else SecurityRecord(company_id=company_id))
+            else SecurityRecord(company_id=company_id), other)
 
     def _session_from(self, found: object) -> PortalSession | None:
         if not isinstance(found, PortalSessionModel):
@@ -131,6 +152,11 @@ class PortalSessions(ModuleSessions[PortalSession, PortalUser]):
                 if not is_condition_failure(exc):
                     raise
         return len(keys)
+
+
+def _user_of(found: object) -> PortalUser | None:
+    """The user an item of a batch read holds (None when it was not found)."""
+    return user_from(found) if isinstance(found, PortalUserModel) else None
 
 
 portal_sessions = PortalSessions(PortalSessionModel, PortalSession, get_user)

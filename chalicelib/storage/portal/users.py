@@ -4,12 +4,11 @@ and their status, kept in step with the company's Security Admin roster."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -18,9 +17,15 @@ from pynamodb.models import Model
 from chalicelib.errors import AlreadyExists, ConcurrentChange, LastSecurityAdmin, NotFound
 from chalicelib.storage import attempts
 from chalicelib.storage.attempts import AttemptGate
-from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.base import translated
 from chalicelib.storage.portal.companies import PortalCompanyModel
-from chalicelib.storage.portal.markers import portal_markers
+from chalicelib.storage.portal.markers import (
+    LoginFields,
+    claim_username,
+    copy_fields,
+    portal_markers,
+    read_username,
+)
 from chalicelib.storage.transactions import Transaction, write_transaction
 
 
@@ -61,6 +66,8 @@ class PortalUserModel(Model):
     last_failure_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     last_login_at = UTCDateTimeAttribute(null=True)
+    # Bumped by every status change: a session started under another value is over (absent: 0).
+    session_epoch = NumberAttribute(null=True)
     by_email = PortalUserByEmail()
     by_company = PortalUserByCompany()
 
@@ -80,9 +87,12 @@ class PortalUser:
     failures: int = 0
     last_failure_at: dt.datetime | None = None
     last_login_at: dt.datetime | None = None
+    session_epoch: int = 0
+    username_key: str = ""
 
 
 _USER_FIELDS = list(PortalUser.__dataclass_fields__)
+_WRITTEN_FIELDS = [name for name in _USER_FIELDS if name not in ("session_epoch", "username_key")]
 
 
 def user_from(m: PortalUserModel) -> PortalUser:
@@ -93,15 +103,16 @@ def user_from(m: PortalUserModel) -> PortalUser:
 def _user(m: PortalUserModel) -> PortalUser:
     values = {name: getattr(m, name) for name in _USER_FIELDS}
     values["failures"] = int(m.failures or 0)
+    values["session_epoch"] = int(m.session_epoch or 0)
     return PortalUser(**values)
 
 
 def add_new_user(tx: Transaction, user: PortalUser, username_key: str, email_key: str) -> None:
     """Write a new user and its two markers in `tx` (each on the condition that it is new)."""
     model = PortalUserModel(user.user_id, username_key=username_key, email_key=email_key)
-    for name in _USER_FIELDS:
+    for name in _WRITTEN_FIELDS:
         setattr(model, name, getattr(user, name))
-    portal_markers.claim(tx, f"username#{username_key}", user.user_id)
+    claim_username(tx, username_key, login_fields(user))
     portal_markers.claim(tx, f"email#{user.company_id}#{email_key}", user.user_id)
     tx.save(model, condition=PortalUserModel.user_id.does_not_exist())
 
@@ -129,19 +140,61 @@ NO_SUCH_USER = "-"
 
 
 def user_id_by_username_key(username_key: str) -> str | None:
+    """The id of the user holding this username (a consistent read of its marker)."""
     return portal_markers.owner(f"username#{username_key}")
 
 
-def user_by_username_key(username_key: str) -> PortalUser | None:
-    """The account with this username: the marker read, then the user read (a read that finds
-    nothing when the marker has no owner, so both cases cost two reads)."""
-    user_id = user_id_by_username_key(username_key)
-    try:
-        with translated():
-            found = PortalUserModel.get(user_id or NO_SUCH_USER)
-    except PortalUserModel.DoesNotExist:
+@dataclass(frozen=True)
+class NamedAccount:
+    """The account an identifier names, as a login needs it. `copy_to`: the username whose
+    marker was written before it carried the login fields (the login's transaction adds them)."""
+
+    fields: LoginFields
+    copy_to: str | None = None
+
+
+def login_fields(user: PortalUser) -> LoginFields:
+    """What a login needs of `user` (what its username's marker carries)."""
+    return LoginFields(user_id=user.user_id, company_id=user.company_id, role=user.role,
+                       status=user.status, password_hash=user.password_hash,
+                       session_epoch=user.session_epoch)
+
+
+def account_by_username_key(username_key: str) -> NamedAccount | None:
+    """The account with this username: one read of its marker, which carries the login fields
+    (a marker written before does not: then the user is read too)."""
+    marker = read_username(username_key)
+    if marker is None:
         return None
-    return _user(found) if user_id else None
+    if marker.fields is not None:
+        return NamedAccount(marker.fields)
+    try:
+        return NamedAccount(login_fields(get_user(marker.owner_id)), copy_to=username_key)
+    except NotFound:
+        return None
+
+
+def epoch_is(epoch: int) -> Condition:
+    """The user item's session epoch is `epoch` (an item without one is at 0)."""
+    attr = PortalUserModel.session_epoch
+    return (attr == epoch) | attr.does_not_exist() if epoch == 0 else attr == epoch
+
+
+def holds(fields: LoginFields) -> Condition:
+    """The user item still holds these login fields (a login's copy was not stale)."""
+    m = PortalUserModel
+    hashed = (m.password_hash == fields.password_hash if fields.password_hash
+              else m.password_hash.does_not_exist())
+    return ((m.company_id == fields.company_id) & (m.role == fields.role)
+            & (m.status == fields.status) & hashed & epoch_is(fields.session_epoch))
+
+
+def refresh_copy(user_id: str) -> None:
+    """Write the user's login fields onto their username's marker again (a stale copy was met)."""
+    user = get_user(user_id)
+    if user.username_key and write_transaction(
+            lambda tx: copy_fields(tx, user.username_key, login_fields(user))):
+        raise ConcurrentChange()
 
 
 def users_by_email_key(email_key: str, limit: int = 10) -> list[PortalUser]:
@@ -187,57 +240,85 @@ def record_login_failure(user_id: str, now: dt.datetime) -> None:
 
 
 def update_user(user_id: str, **changes: Any) -> PortalUser:
-    """Set plain fields (status, role, ...). None removes an attribute."""
-    actions = []
-    for name, value in changes.items():
-        attr = getattr(PortalUserModel, name)
-        actions.append(attr.remove() if value is None else attr.set(value))
-    model = PortalUserModel(user_id)
-    try:
-        with translated():
-            model.update(actions=actions, condition=PortalUserModel.user_id.exists())
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            raise NotFound("No such user.") from exc
-        raise
-    return _user(model)
+    """Set plain fields (status, role, ...; None removes an attribute), the username marker's
+    copy of the login fields kept in step in the same transaction. For setup code and tests:
+    a status change that ends sessions is `change_status`."""
+    before = get_user(user_id)
+    after = replace(before, **{k: v for k, v in changes.items() if k in _USER_FIELDS})
+    actions = [getattr(PortalUserModel, name).remove() if value is None
+               else getattr(PortalUserModel, name).set(value) for name, value in changes.items()]
+
+    def write(tx: Transaction, with_copy: bool) -> None:
+        tx.update(PortalUserModel(user_id), actions=actions,
+                  condition=PortalUserModel.user_id.exists())
+        if with_copy:
+            copy_fields(tx, before.username_key, login_fields(after))
+
+    failed = write_transaction(lambda tx: write(tx, bool(before.username_key)))
+    if 0 in failed:
+        raise NotFound("No such user.")
+    if failed:  # the marker is not theirs (never expected): the user's change still stands
+        write_transaction(lambda tx: write(tx, False))
+    return after
+
+
+def _roster_change(user: PortalUser, leaves: bool, joins: bool,
+                   needs_another_admin: bool) -> tuple[list[Action], Condition]:
+    """The company's roster actions for a status change, and the condition they are written on."""
+    roster = PortalCompanyModel.security_admins
+    condition = PortalCompanyModel.company_id.exists()
+    actions: list[Action] = []
+    if leaves:
+        actions.append(roster.delete({user.user_id}))
+        if needs_another_admin:
+            condition &= roster.contains(user.user_id) & (size(roster) > 1)
+    elif needs_another_admin:
+        condition &= roster.exists()
+    if joins:
+        actions.append(roster.add({user.user_id}))
+    return actions, condition
 
 
 def change_status(user: PortalUser, status: str, *, leaves_roster: bool = False,
                   joins_roster: bool = False, needs_another_admin: bool = False) -> PortalUser:
-    """Set `user`'s status (conditional on the status they had), moving them off or onto the
-    company's Security Admin roster in the same transaction.
+    """Set `user`'s status and bump their session epoch, which ends every session they have
+    (conditional on the status and epoch they had), moving them off or onto the company's
+    Security Admin roster and updating their username marker's copy, in one transaction.
 
     `needs_another_admin`: refuse with LastSecurityAdmin unless another active Security Admin
     remains (the roster keeps someone besides this user). A concurrent status change of the same
-    user raises ConcurrentChange.
+    user raises ConcurrentChange: the transaction names the item whose condition failed, so
+    nothing is read again.
     """
-    roster = PortalCompanyModel.security_admins
-    company_condition = PortalCompanyModel.company_id.exists()
-    actions: list[Action] = []
-    if leaves_roster:
-        actions.append(roster.delete({user.user_id}))
-        if needs_another_admin:
-            company_condition &= roster.contains(user.user_id) & (size(roster) > 1)
-    elif needs_another_admin:
-        company_condition &= roster.exists()
-    if joins_roster:
-        actions.append(roster.add({user.user_id}))
-    set_status: list[Action] = [PortalUserModel.status.set(status)]
+    actions, company_condition = _roster_change(user, leaves_roster, joins_roster,
+                                                needs_another_admin)
+    after = replace(user, status=status, session_epoch=user.session_epoch + 1)
+    m = PortalUserModel
 
-    def write(tx: Transaction) -> None:
-        tx.update(PortalUserModel(user.user_id), actions=set_status,
-                  condition=PortalUserModel.status == user.status)
+    def write(tx: Transaction, with_copy: bool) -> None:
+        tx.update(m(user.user_id), actions=[m.status.set(status),
+                                            m.session_epoch.set(after.session_epoch)],
+                  condition=(m.status == user.status) & epoch_is(user.session_epoch))
         if actions:
             tx.update(PortalCompanyModel(user.company_id), actions=actions,
                       condition=company_condition)
         elif needs_another_admin:
             tx.condition_check(PortalCompanyModel, user.company_id, condition=company_condition)
+        if with_copy:
+            copy_fields(tx, user.username_key, login_fields(after))
 
-    failed = write_transaction(write)
-    now = get_user(user.user_id)
-    if failed and (0 in failed or now.status != user.status):
+    with_company = bool(actions) or needs_another_admin
+    _status_written(write, copy_at=(2 if with_company else 1) if user.username_key else None)
+    return after
+
+
+def _status_written(write: Callable[[Transaction, bool], None], copy_at: int | None) -> None:
+    """Write a status change; a username marker that is not the user's (never expected) is left
+    alone rather than blocking the change (a login then finds its copy stale and refreshes it)."""
+    failed = write_transaction(lambda tx: write(tx, copy_at is not None))
+    if 0 in failed:
         raise ConcurrentChange()  # someone changed the user first (a duplicate event, a person)
-    if failed:  # only the company's condition: the roster would be left empty
+    if failed and failed == {copy_at}:
+        _status_written(write, None)
+    elif failed:  # the company's condition: the roster would be left empty
         raise LastSecurityAdmin()
-    return now
