@@ -107,9 +107,8 @@ def set_role(rt: Runtime, actor: ItDocsUser, user_id: str, role: str) -> User:
         raise NotFound("No such user.")
     if target.user_id == actor.user_id and role != ADMINISTRATOR:
         raise InvalidInput("You cannot take away your own Administrator role.")
-    changed = user_store.update_user(user_id, role=role)
-    audit.record(rt, actor.account_id, actor.email, "user.role", f"{target.email} -> {role}")
-    return changed
+    return user_store.change_role(target, role, audit.line(
+        rt, actor.account_id, actor.email, "user.role", f"{target.email} -> {role}"))
 
 
 def update_sign_in(rt: Runtime, actor: ItDocsUser, *, default_role: str, jit_enabled: bool) -> None:

@@ -35,6 +35,8 @@ class SyncUser:
     """Integrations read with the session in this request, by id."""
     customers: Mapping[tuple[str, str], CustomerMatch] = field(default_factory=dict)
     """Customers' match records read with the session, by (integration id, customer id)."""
+    asked: frozenset[tuple[str, str]] = frozenset()
+    """Every customer asked for with the session, found or not."""
 
     @property
     def account_id(self) -> str:
@@ -49,6 +51,9 @@ class SyncUser:
 
     def customer_read(self, integration_id: str, customer_id: str) -> CustomerMatch | None:
         return self.customers.get((integration_id, customer_id))
+
+    def customer_asked(self, integration_id: str, customer_id: str) -> bool:
+        return (integration_id, customer_id) in self.asked
 
     def organizations(self) -> list[Organization]:
         """The organizations a customer may be matched to: none being deleted."""
@@ -66,12 +71,13 @@ class SyncUser:
 
 
 def for_page(rt: Runtime, user: ItDocsUser, integration: IntegrationRecord | None = None,
-             customer: CustomerMatch | None = None) -> SyncUser:
-    """The signed-in user of a page, recorded by their email (with the integration and customer
-    the page read with the session, if any)."""
+             *customers: CustomerMatch, asked: frozenset[tuple[str, str]] = frozenset(),
+             ) -> SyncUser:
+    """The signed-in user of a page, recorded by their email (with the integration and
+    customers the page read with the session, if any; `asked`: every customer it asked for)."""
     read = {integration.integration_id: integration} if integration is not None else {}
-    known = {(customer.integration_id, customer.customer_id): customer} if customer else {}
-    return SyncUser(rt, user, user.email, policy.REFUSALS, read, known)
+    known = {(c.integration_id, c.customer_id): c for c in customers}
+    return SyncUser(rt, user, user.email, policy.REFUSALS, read, known, asked)
 
 
 def for_api_key(rt: Runtime, user: ItDocsUser) -> SyncUser:

@@ -1,7 +1,9 @@
-"""IT Docs API keys: one string `itd_<id>.<secret>`, shown once, stored as an argon2id hash.
+"""IT Docs API keys: one string `itd_<id>.<user id>.<secret>`, shown once, stored as an argon2id
+hash (keys made before the user id was named, `itd_<id>.<secret>`, still work).
 
-`verify` answers who a presented key acts for. It reads the key and its user on every call, so a
-revoked key or a deactivated user fails at once; argon2 itself runs once per key and process,
+`verify` answers who a presented key acts for. It reads the key and its user on every call (in
+one BatchGetItem when the key names its user), so a revoked key or a deactivated user fails at
+once; argon2 itself runs once per key and process,
 remembered by a SHA-256 of the presented key bound to the stored hash.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from chalicelib import logs
 from chalicelib.auth import passwords
-from chalicelib.errors import InvalidInput, NotAuthenticated, NotFound
+from chalicelib.errors import InvalidInput, NotAuthenticated
 from chalicelib.itdocs import audit
 from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser
 from chalicelib.itdocs.policy import require
@@ -22,6 +24,7 @@ from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import api_keys as access
 from chalicelib.storage.itdocs import users as store
 from chalicelib.storage.itdocs.api_keys import ApiKey
+from chalicelib.storage.itdocs.users import User
 
 PREFIX = "itd_"
 REFUSED = "Missing or invalid IT Docs API key."
@@ -67,10 +70,10 @@ def create(rt: Runtime, actor: ItDocsUser, label: str) -> NewApiKey:
     key = ApiKey(key_id=key_id, account_id=actor.account_id, user_id=actor.user_id,
                  label=label, secret_hash=passwords.hash_secret(secret),
                  created_at=rt.clock.now())
-    access.create_api_key(key)
-    audit.record(rt, actor.account_id, actor.email, "api_key.created", f"{key_id} ({label})")
+    access.create_api_key(key, audit.line(rt, actor.account_id, actor.email, "api_key.created",
+                                          f"{key_id} ({label})"))
     logs.event("itdocs_api_key_created", account_id=actor.account_id, key_id=key_id)
-    return NewApiKey(key, f"{PREFIX}{key_id}.{secret}")
+    return NewApiKey(key, f"{PREFIX}{key_id}.{actor.user_id}.{secret}")
 
 
 def keys_of(actor: ItDocsUser) -> list[ApiKey]:
@@ -89,25 +92,38 @@ def revoke(rt: Runtime, actor: ItDocsUser, key_id: str) -> None:
 
 def verify(rt: Runtime, presented_key: str | None) -> ItDocsUser:
     """Who a live key acts for: the active user who created it, with their current role; or
-    NotAuthenticated."""
+    NotAuthenticated. A key naming its user is read with that user in one call; the name is
+    trusted only when the stored key holds the same user."""
     presented = (presented_key or "").strip()
-    key_id, _, secret = presented.removeprefix(PREFIX).partition(".")
-    if not presented.startswith(PREFIX) or not key_id or not secret or len(presented) > 200:
+    parts = presented.removeprefix(PREFIX).split(".")
+    if not presented.startswith(PREFIX) or len(presented) > 200 or not all(parts) or not (
+            2 <= len(parts) <= 3):
         raise NotAuthenticated(REFUSED)
-    key = access.get_api_key(key_id)
+    key, user = _read(parts)
     if key is None or key.revoked_at is not None:
-        passwords.verify(None, secret)  # an unknown key costs as much as a wrong secret
+        passwords.verify(None, parts[-1])  # an unknown key costs as much as a wrong secret
         raise NotAuthenticated(REFUSED)
-    digest = hashlib.sha256(presented.encode()).hexdigest()
-    cache = _verified(rt)
-    if not cache.holds(digest, key.secret_hash):
-        if not passwords.verify(key.secret_hash, secret):
-            raise NotAuthenticated(REFUSED)
-        cache.remember(digest, key.secret_hash)
-    try:
-        user = store.get_user(key.user_id)
-    except NotFound as exc:
-        raise NotAuthenticated(REFUSED) from exc
+    _check_secret(rt, presented, key.secret_hash, parts[-1])
+    if user is None or user.user_id != key.user_id:
+        raise NotAuthenticated(REFUSED)
     if user.status != ACTIVE or user.account_id != key.account_id:
         raise NotAuthenticated(REFUSED)
     return ItDocsUser.of(user)
+
+
+def _read(parts: list[str]) -> tuple[ApiKey | None, User | None]:
+    """The key and its user: one read for a key naming its user, two for an older key."""
+    if len(parts) == 3:
+        return access.key_and_user(parts[0], parts[1])
+    key = access.get_api_key(parts[0])
+    return key, None if key is None else store.find_user(key.user_id)
+
+
+def _check_secret(rt: Runtime, presented: str, secret_hash: str, secret: str) -> None:
+    """NotAuthenticated unless the secret fits the hash (argon2 once per key and process)."""
+    digest = hashlib.sha256(presented.encode()).hexdigest()
+    cache = _verified(rt)
+    if not cache.holds(digest, secret_hash):
+        if not passwords.verify(secret_hash, secret):
+            raise NotAuthenticated(REFUSED)
+        cache.remember(digest, secret_hash)

@@ -28,11 +28,14 @@ class Organization:
     name: str
     deleting: bool = False
     """A deletion began and did not finish: nothing is matched or added to it; Delete finishes."""
+    matched: tuple[tuple[str, str], ...] | None = None
+    """(integration id, customer id) the organization lists as matched to it; None when it was
+    made before it listed them (its card reads the index once)."""
 
 
 def _public(record: OrganizationRecord) -> Organization:
     return Organization(record.organization_id, record.account_id, record.name,
-                        record.deleting_since is not None)
+                        record.deleting_since is not None, record.matched)
 
 
 def clean_name(name: str) -> str:

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from chalicelib.auth import session_rules
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs.sessions import Session, itdocs_sessions
-from chalicelib.storage.itdocs.signed_in import PageKeys, PageRead, read_signed_in
+from chalicelib.storage.itdocs.signed_in import MAX_CUSTOMERS, PageKeys, PageRead, read_signed_in
 from chalicelib.storage.itdocs.users import User
+
+__all__ = ["MAX_CUSTOMERS", "Resumed", "resume", "resume_page"]
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,10 @@ def resume(rt: Runtime, token: str | None) -> tuple[Session, User]:
 
 def resume_page(rt: Runtime, token: str | None, organization_id: str = "",
                 contact_id: str = "", integration_id: str = "",
-                customer_id: str = "") -> Resumed:
-    """The live session and its active user, with the account (and the organization, contact or
-    integration named) in one BatchGetItem for a token naming its ids; or NotAuthenticated."""
+                customer_id: str = "", customer_ids: tuple[str, ...] = ()) -> Resumed:
+    """The live session and its active user, with the account (and the organization, contact,
+    integration or customers named) in one BatchGetItem for a token naming its ids; or
+    NotAuthenticated."""
     ids = session_rules.token_ids(token, 2) if token else None
     if ids is None:
         session, user = session_rules.resume(itdocs_sessions, token, rt.clock.now())
@@ -48,7 +51,8 @@ def resume_page(rt: Runtime, token: str | None, organization_id: str = "",
 
     def read(key: str) -> tuple[Session | None, User | None]:
         reads.append(read_signed_in(PageKeys(key, account_id, user_id, organization_id,
-                                             contact_id, integration_id, customer_id)))
+                                             contact_id, integration_id, customer_id,
+                                             customer_ids)))
         return reads[0].session, reads[0].user
 
     session, user = session_rules.resume(itdocs_sessions, token, rt.clock.now(), read)

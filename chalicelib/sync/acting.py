@@ -52,6 +52,11 @@ class ActingUser(Protocol):
         when it was not); the sync still checks it is the account's and current."""
         ...
 
+    def customer_asked(self, integration_id: str, customer_id: str) -> bool:
+        """Whether the customer was asked for with the user's session (then `customer_read`
+        None means there is no such customer)."""
+        ...
+
     def organizations(self) -> Sequence[NamedOrganization]:
         """Every organization of the user's account."""
         ...

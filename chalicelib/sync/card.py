@@ -1,7 +1,9 @@
 """The SaaS Protection card of an organization and a contact's protection, from synced data.
 
-`saas_card` reads the customers matched to the organization (matching's index, one Query), then
-their stored summaries and their integrations' last sync times (one BatchGetItem). Protected
+`saas_card` reads the customers the organization lists as matched to it (the page read the
+organization with its session) with their match records, stored summaries and integrations' last
+sync times in one BatchGetItem; an organization that lists none yet is listed from matching's
+index once. Protected
 seats are Active seats only: Paused, Archived and Unprotected seats are listed apart as not
 counted. `contact_protection` looks each email up in the matched customers' seats through the
 seats' email index (case-insensitive).
@@ -13,6 +15,7 @@ IT Docs user, who must be allowed to see organizations (the card) or contacts (t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chalicelib.runtime import Runtime
@@ -20,8 +23,13 @@ from chalicelib.storage.itdocs import backup_customers as customer_store
 from chalicelib.storage.itdocs import backup_seats as seat_store
 from chalicelib.storage.itdocs import card_reads
 from chalicelib.storage.itdocs.integrations import IntegrationRecord
+from chalicelib.storage.itdocs.match_decisions import MATCHED, CustomerMatch
+from chalicelib.storage.itdocs.organization_items import list_matched
 from chalicelib.sync import matching_screen, vocabulary
 from chalicelib.sync.acting import VIEW_CONTACTS, VIEW_ORGANIZATIONS, ActingUser
+
+Listed = Sequence[tuple[str, str]] | None
+"""(integration id, customer id) an organization lists as matched to it; None: it lists none yet."""
 
 
 @dataclass(frozen=True)
@@ -96,12 +104,14 @@ class SeatProtection:
     services: tuple[str, ...]
 
 
-def saas_card(rt: Runtime, user: ActingUser, organization_id: str) -> SaasCard | None:
-    """The organization's card, or None when no synced customer is matched to it."""
+def saas_card(rt: Runtime, user: ActingUser, organization_id: str,
+              listed: Listed = None) -> SaasCard | None:
+    """The organization's card, or None when no synced customer is matched to it. `listed`:
+    the customers the organization's item lists as matched (None: it lists none yet)."""
     user.require(VIEW_ORGANIZATIONS)
     sections = [
         _section(customer, integration.last_sync_at)
-        for customer, integration in _matched(rt, user, organization_id)
+        for customer, integration in _matched(rt, user, organization_id, listed)
     ]
     if not sections:
         return None
@@ -110,7 +120,8 @@ def saas_card(rt: Runtime, user: ActingUser, organization_id: str) -> SaasCard |
 
 
 def contact_protection(
-    rt: Runtime, user: ActingUser, organization_id: str, emails: list[str]
+    rt: Runtime, user: ActingUser, organization_id: str, emails: list[str],
+    listed: Listed = None,
 ) -> list[SeatProtection]:
     """Seats whose email is one of the contact's, in the customers matched to the organization."""
     user.require(VIEW_CONTACTS)
@@ -118,7 +129,7 @@ def contact_protection(
     if not wanted:
         return []
     found: list[SeatProtection] = []
-    for customer, _ in _matched(rt, user, organization_id):
+    for customer, _ in _matched(rt, user, organization_id, listed):
         for email in wanted:
             seats = seat_store.seats_with_email(customer.integration_id, customer.customer_id,
                                                 email)
@@ -127,23 +138,42 @@ def contact_protection(
 
 
 def _matched(
-    rt: Runtime, user: ActingUser, organization_id: str
+    rt: Runtime, user: ActingUser, organization_id: str, listed: Listed
 ) -> list[tuple[customer_store.BackupCustomer, IntegrationRecord]]:
-    """The stored customers matched to the organization, each with its integration: one index
-    Query, then one BatchGetItem for them all. Customers of a deleted integration, or of another
-    account, are left out."""
-    keys = matching_screen.customers_for_organization(rt, user, organization_id)
+    """The stored customers matched to the organization, each with its integration: one
+    BatchGetItem of the customers the organization lists (their match records with them, so a
+    customer unmatched a moment ago is left out); an organization that lists none yet is listed
+    from the index first. Customers of a deleted integration, or of another account, are left
+    out."""
+    keys = _listed_keys(rt, user, organization_id, listed)
     if not keys:
         return []
-    customers, integrations = card_reads.customers_with_integrations(keys)
+    items = card_reads.card_items(keys)
     shown = []
-    for customer in customers:
-        integration = integrations.get(customer.integration_id) if customer else None
-        if customer is None or integration is None:
+    for match, customer in zip(items.matches, items.customers, strict=True):
+        integration = items.integrations.get(customer.integration_id) if customer else None
+        if customer is None or integration is None or not _still_matched(match, organization_id):
             continue
         if user.account_id == customer.account_id == integration.account_id:
             shown.append((customer, integration))
     return shown
+
+
+def _listed_keys(rt: Runtime, user: ActingUser, organization_id: str,
+                 listed: Listed) -> Sequence[tuple[str, str]]:
+    """The organization's listed customers; for one that lists none yet, the index's, which it
+    then lists (one write, once)."""
+    if listed is not None:
+        return listed
+    found = matching_screen.customers_for_organization(rt, user, organization_id)
+    list_matched(user.account_id, organization_id, found)
+    return found
+
+
+def _still_matched(match: CustomerMatch | None, organization_id: str) -> bool:
+    """Whether the record says Matched to the organization, for a customer the last sync saw."""
+    return (match is not None and match.status == MATCHED
+            and match.organization_id == organization_id and match.absent_since is None)
 
 
 def _protection(

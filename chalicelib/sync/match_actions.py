@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from chalicelib.errors import ConcurrentChange, InvalidInput, NotFound
 from chalicelib.matching.exact import same_name_organizations
-from chalicelib.matching.suggestions import Candidate, search, similar_names
+from chalicelib.matching.suggestions import Candidate, similar_names
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
+from chalicelib.storage.itdocs import person_decisions as decisions
 from chalicelib.storage.itdocs.match_decisions import (
     IGNORED,
     MATCHED,
@@ -29,12 +30,18 @@ from chalicelib.storage.itdocs.match_decisions import (
     AuditEntry,
     CustomerMatch,
 )
-from chalicelib.storage.itdocs.organizations import organization_guard
-from chalicelib.sync.acting import MANAGE_MATCHING, VIEW_INTEGRATIONS, ActingUser
-from chalicelib.sync.matching_screen import current_customers, reached_customer, stored_customer
+from chalicelib.sync.acting import ActingUser
+from chalicelib.sync.matching_screen import (
+    current_customers,
+    may_change,
+    organization_names,
+    reached_customer,
+    stored_customer,
+)
 from chalicelib.sync.schedule import queue_sync
 
 MAX_NAME_LENGTH = 200
+ACCEPTED = "Accepted suggested match"
 
 
 @dataclass(frozen=True)
@@ -72,39 +79,52 @@ def accept_suggested(
     _require(record, UNMATCHED)
     if not record.suggested_organization_id:
         raise InvalidInput(f"{record.customer_name} has no suggested match to accept.")
-    organization = user.organization(record.suggested_organization_id)
-    changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Accepted suggested match", user, organization.name)
+    changed = _matched(record, record.suggested_organization_id)
+    return _save(rt, record, changed, ACCEPTED, user, record.suggested_organization_name,
+                 named=True)
 
 
 def accept_selected(
     rt: Runtime, user: ActingUser, integration_id: str, customer_ids: Iterable[str]
 ) -> BulkAcceptOutcome:
-    """Accept the suggestion of each selected Unmatched customer; one queued sync for them all."""
+    """Accept the suggestion of each selected Unmatched customer: in one transaction when they
+    fit one and none changed meanwhile, else one by one; one queued sync for them all."""
     may_change(user)
-    known = _names(user)
     selected = list(dict.fromkeys(customer_ids))
-    records = current_customers(user, integration_id, selected)
-    accepted: list[str] = []
-    skipped: list[str] = []
-    for customer_id in selected:
-        record = records.get(customer_id)
-        target = record.suggested_organization_id if record else None
-        if record is None or record.status != UNMATCHED or not target or target not in known:
-            skipped.append(customer_id)
-            continue
-        try:
-            changed = _matched(record, target)
-            _save(rt, record, changed, "Accepted suggested match", user, known[target],
-                  queue=False)
-        except ConcurrentChange:
-            skipped.append(customer_id)
-            continue
-        accepted.append(customer_id)
+    found = current_customers(user, integration_id, selected)
+    records = [r for c in selected if (r := found.get(c)) is not None
+               and r.status == UNMATCHED and r.suggested_organization_id]
+    accepted = _accept_together(rt, user, records) or _accept_one_by_one(rt, user, records)
     if accepted:
         queue_sync(rt, integration_id, reason=f"matching: {len(accepted)} suggestions accepted",
                    seen=user.integration_read(integration_id))
-    return BulkAcceptOutcome(accepted=accepted, skipped=skipped)
+    return BulkAcceptOutcome(accepted=accepted,
+                             skipped=[c for c in selected if c not in accepted])
+
+
+def _accept_together(rt: Runtime, user: ActingUser, records: list[CustomerMatch]) -> list[str]:
+    """The customers accepted in one transaction ([] when none, too many, or any condition
+    failed: then nothing was written)."""
+    if not 0 < len(records) <= decisions.BULK_DECISIONS:
+        return []
+    made = [decision_for(rt, r, _matched(r, r.suggested_organization_id or ""), ACCEPTED,
+                         user.name, r.suggested_organization_name) for r in records]
+    return [r.customer_id for r in records] if decisions.save_decisions(made) else []
+
+
+def _accept_one_by_one(rt: Runtime, user: ActingUser,
+                       records: list[CustomerMatch]) -> list[str]:
+    """The customers accepted one transaction each (skipping those changed meanwhile, or whose
+    organization is gone)."""
+    accepted = []
+    for record in records:
+        try:
+            _save(rt, record, _matched(record, record.suggested_organization_id or ""),
+                  ACCEPTED, user, record.suggested_organization_name, queue=False, named=True)
+        except (ConcurrentChange, NotFound):
+            continue
+        accepted.append(record.customer_id)
+    return accepted
 
 
 def match_to(
@@ -115,13 +135,18 @@ def match_to(
     organization_id: str,
     *,
     expected_version: int | None = None,
+    organization_name: str | None = None,
 ) -> CustomerMatch:
-    """Match an Unmatched customer to an organization the person picked."""
+    """Match an Unmatched customer to an organization the person picked (`organization_name`:
+    its name as the page showed it, checked as it is written; read when not sent)."""
     record = _current(user, integration_id, customer_id, expected_version)
     _require(record, UNMATCHED)
-    organization = user.organization(organization_id)
-    changed = _matched(record, organization.organization_id)
-    return _save(rt, record, changed, "Matched to organization", user, organization.name)
+    named = organization_name is not None
+    if organization_name is None:
+        organization_name = user.organization(organization_id).name
+    changed = _matched(record, organization_id)
+    return _save(rt, record, changed, "Matched to organization", user, organization_name,
+                 named=named)
 
 
 def change_match(
@@ -143,29 +168,6 @@ def change_match(
     return _save(rt, record, changed, "Changed match", user, organization.name)
 
 
-def search_organizations(user: ActingUser, query: str) -> list[Candidate]:
-    """The "Match To" search: the account's organizations whose names fit what was typed."""
-    may_change(user)
-    return search(query, _names(user))
-
-
-def match_to_choices(
-    user: ActingUser, query: str, current_id: str | None
-) -> tuple[list[Candidate], str | None]:
-    """The "Match To" search, and the name of the organization the customer is matched to now
-    (`current_id`; None when not matched), from one listing of the account's organizations."""
-    may_change(user)
-    names = _names(user)
-    current = None
-    if current_id:
-        current = names.get(current_id) or NOT_LISTED
-    return search(query, names), current
-
-
-NOT_LISTED = "(organization not found)"
-"""What a customer is shown matched to when its organization is gone or being deleted."""
-
-
 # --------------------------------------------------------------------------------------------------
 # Creating an organization for a customer
 
@@ -175,7 +177,7 @@ def creation_check(user: ActingUser, name: str) -> CreationCheck:
     and those with similar names."""
     may_change(user)
     name = _valid_name(name)
-    existing = _names(user)
+    existing = organization_names(user)
     duplicates = same_name_organizations(name, existing)
     duplicate = Candidate(duplicates[0], existing[duplicates[0]], 100) if duplicates else None
     return CreationCheck(name=name, duplicate=duplicate, similar=similar_names(name, existing))
@@ -289,12 +291,6 @@ def unignore(
 # Shared steps
 
 
-def may_change(user: ActingUser) -> None:
-    """Forbidden unless the user may see the matching screen and change matches."""
-    user.require(VIEW_INTEGRATIONS)
-    user.require(MANAGE_MATCHING)
-
-
 def _current(
     user: ActingUser, integration_id: str, customer_id: str, expected_version: int | None
 ) -> CustomerMatch:
@@ -308,11 +304,6 @@ def _current(
             "Here it is as it stands now."
         )
     return record
-
-
-def _names(user: ActingUser) -> dict[str, str]:
-    """The account's organizations, id -> name."""
-    return {o.organization_id: o.name for o in user.organizations()}
 
 
 def _require(record: CustomerMatch, status: str) -> None:
@@ -364,16 +355,26 @@ def _save(
     organization_name: str | None,
     *,
     queue: bool = True,
+    named: bool = False,
 ) -> CustomerMatch:
     """Write the change (conditional on the version read) with its audit entry; queue a sync
     (from the integration as read with the session, when it was).
 
-    A match is written only while its organization exists and is not being deleted."""
+    A match is written only while its organization exists and is not being deleted; `named`,
+    only while it bears `organization_name` (as the page showed it, unread): otherwise the
+    organization is read and the change written with its name as it stands (OrganizationChanged
+    when it is gone or being deleted)."""
     decision = decision_for(rt, before, after, action, user.name, organization_name)
-    guard = None
-    if after.status == MATCHED and after.organization_id:
-        guard = organization_guard(after.account_id, after.organization_id)
-    store.save_decision(decision.record, decision.entry, guard)
+    try:
+        decisions.save_decision(decision.record, decision.entry, named=named)
+    except decisions.OrganizationChanged as changed:
+        if not named or after.organization_id is None:
+            raise
+        try:
+            name = user.organization(after.organization_id).name
+        except NotFound:  # gone or being deleted, not renamed: say so
+            raise changed from None
+        return _save(rt, before, after, action, user, name, queue=queue)
     if queue:
         queue_sync(rt, before.integration_id, reason=f"matching: {action.lower()}",
                    seen=user.integration_read(before.integration_id))

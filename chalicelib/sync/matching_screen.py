@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.errors import NotFound
+from chalicelib.matching.suggestions import Candidate, search
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.storage.itdocs.match_decisions import (
@@ -93,6 +94,40 @@ def _organization_names(user: ActingUser, rows: list[CustomerMatch]) -> dict[str
     return {o.organization_id: o.name for o in user.organizations()}
 
 
+def organization_names(user: ActingUser) -> dict[str, str]:
+    """The organizations a customer may be matched to, id -> name."""
+    return {o.organization_id: o.name for o in user.organizations()}
+
+
+def search_organizations(user: ActingUser, query: str) -> list[Candidate]:
+    """The "Match To" search: the account's organizations whose names fit what was typed."""
+    may_change(user)
+    return search(query, organization_names(user))
+
+
+def match_to_choices(
+    user: ActingUser, query: str, current_id: str | None
+) -> tuple[list[Candidate], str | None]:
+    """The "Match To" search, and the name of the organization the customer is matched to now
+    (`current_id`; None when not matched), from one listing of the account's organizations."""
+    may_change(user)
+    names = organization_names(user)
+    current = None
+    if current_id:
+        current = names.get(current_id) or NOT_LISTED
+    return search(query, names), current
+
+
+NOT_LISTED = "(organization not found)"
+"""What a customer is shown matched to when its organization is gone or being deleted."""
+
+
+def may_change(user: ActingUser) -> None:
+    """Forbidden unless the user may see the matching screen and change matches."""
+    user.require(VIEW_INTEGRATIONS)
+    user.require(MANAGE_MATCHING)
+
+
 def customer(rt: Runtime, user: ActingUser, integration_id: str, customer_id: str, *,
              fresh: bool = False) -> CustomerMatch:
     """One customer of the integration, as the last sync received it (NotFound otherwise); as
@@ -127,9 +162,14 @@ def stored_customer(account_id: str, integration_id: str, customer_id: str) -> C
 
 def current_customers(user: ActingUser, integration_id: str,
                       customer_ids: list[str]) -> dict[str, CustomerMatch]:
-    """Those of the customers that are the account's and the last sync received, by id (one
-    read for up to a hundred)."""
-    found = store.matches_by_id(integration_id, customer_ids)
+    """Those of the customers that are the account's and the last sync received, by id (as
+    read with the session, the rest in one read for up to a hundred)."""
+    found = {c: r for c in customer_ids
+             if (r := user.customer_read(integration_id, c)) is not None}
+    unread = [c for c in customer_ids
+              if c not in found and not user.customer_asked(integration_id, c)]
+    if unread:
+        found |= store.matches_by_id(integration_id, unread)
     return {cid: r for cid, r in found.items()
             if r.account_id == user.account_id and r.absent_since is None}
 

@@ -1,5 +1,6 @@
 """The pages whose first read is one BatchGetItem across five tables (session, user, account and
-what the URL names), and the card's BatchGetItem, on DynamoDB Local: the same answers and counts
+what the URL names), the card's BatchGetItem and the transactions that keep an organization's
+list of matched customers, on DynamoDB Local: the same answers and counts
 as on moto, since real DynamoDB refuses batches moto takes (a key named twice, a wrong key)."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from tests.itdocs.world import MANY
 
 CHECKED = ("organization", "contact", "contact edit", "match to", "change match",
            "matching matched", "integration logs", "status by session", "accept suggested",
-           "rename organization")
+           "rename organization", "accept selected", "match to (form)", "unmatch",
+           "manual sync by api key", "change role", "create api key")
 ON_DDB = [r for r in ROUTES if r.name in CHECKED]
 
 

@@ -1,6 +1,6 @@
 """The SaaS Protection card and a contact's protection, read in one BatchGetItem for all the
-customers matched to the organization and their integrations; a deleted integration's customers
-are not shown."""
+customers the organization lists as matched, their match records and integrations; a deleted
+integration's customers are not shown."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def test_two_matched_customers_are_read_in_one_batch_and_both_shown(aws, client)
     card = _card(page.text)
     assert 'id="protected-seats">7<' in card  # 2 + 5 Active seats
     assert "Contoso" in card and "Tailspin Toys" in card
-    assert calls.calls == {"BatchGetItem": 2, "Query": 2}
+    # the session's read (with the organization and its list), the contacts, then the card's
+    assert calls.calls == {"BatchGetItem": 2, "Query": 1}
 
 
 def test_a_deleted_integrations_customers_leave_the_card_and_the_contact(aws, client):

@@ -18,7 +18,7 @@ from chalicelib.storage.itdocs import organizations as organization_store
 from chalicelib.storage.itdocs.audit import itdocs_audit
 from chalicelib.storage.itdocs.organization_removal import IN_STEPS, ONE_TRANSACTION
 from chalicelib.storage.itdocs.users import User
-from chalicelib.sync import match_actions
+from chalicelib.sync import match_actions, matching_screen
 from chalicelib.sync.released_matches import RELEASED
 from tests.itdocs.deleting import DeletesWhileMatching
 from tests.itdocs.helpers import setup_admin
@@ -165,7 +165,8 @@ def test_an_interrupted_deletion_blocks_new_matches_and_contacts_and_deleting_ag
     client.cookies.clear()
     with pytest.raises(NotFound):
         contacts.create(aws, ItDocsUser.of(tenant.admin), contoso, ContactDetails("Late", []))
-    assert "Contoso" not in [c.name for c in match_actions.search_organizations(manager, "Contoso")]
+    found = matching_screen.search_organizations(manager, "Contoso")
+    assert "Contoso" not in [c.name for c in found]
     listing = sign_in(aws, client, tenant.admin).get("/itdocs/organizations")
     assert "Contoso</a> <span class=\"muted\">(being deleted)</span>" in listing.text
     assert "Deleting this organization began and did not finish" in client.get(

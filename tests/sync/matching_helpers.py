@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from chalicelib.itdocs import accounts, organizations
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR, MANAGER
+from chalicelib.matching.names import exact_key
 from chalicelib.matching.reconcile import ReconcileOutcome, SyncedCustomer
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import integrations as integration_store
+from chalicelib.storage.itdocs import organizations as organization_store
+from chalicelib.storage.itdocs.organizations import OrganizationRecord
 from chalicelib.storage.itdocs.users import User
 from chalicelib.sync.decisions import reconcile
 
@@ -30,6 +34,16 @@ class Tenant:
 
 def suffix() -> str:
     return uuid.uuid4().hex[:8]
+
+
+def store_organizations(rt: Runtime, account_id: str,
+                        named: Iterable[tuple[str, str]]) -> None:
+    """Store organizations with the given (id, name), as a sync's directory lists them: a match
+    is written only to an organization that exists."""
+    now = rt.clock.now()
+    for organization_id, name in named:
+        organization_store.create_organization(
+            OrganizationRecord(organization_id, account_id, name, now, now), exact_key(name))
 
 
 def make_tenant(rt: Runtime, organization_names: list[str], integration_id: str) -> Tenant:

@@ -15,7 +15,7 @@ from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.sync.decisions import reconcile
 from chalicelib.sync.matching_screen import customers_for_organization, screen
 from tests.sync.helpers import as_admin
-from tests.sync.matching_helpers import make_integration
+from tests.sync.matching_helpers import make_integration, store_organizations
 
 ACCOUNT = "acct-1"
 INTEGRATION = "integ-1"
@@ -55,7 +55,8 @@ def admin(rt: Runtime) -> SyncUser:
 
 @pytest.fixture(autouse=True)
 def integration(aws: Runtime) -> str:
-    """The account's integration whose matching screen the tests read."""
+    """The account's integration whose matching screen the tests read, and its organizations."""
+    store_organizations(aws, ACCOUNT, [(o.organization_id, o.name) for o in ORGS])
     return make_integration(aws, ACCOUNT, integration_id=INTEGRATION)
 
 

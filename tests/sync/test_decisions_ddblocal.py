@@ -12,7 +12,7 @@ from chalicelib.runtime import Runtime
 from chalicelib.storage import tables
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.sync.decisions import reconcile
-from tests.sync.matching_helpers import suffix
+from tests.sync.matching_helpers import store_organizations, suffix
 
 pytestmark = pytest.mark.ddblocal
 
@@ -25,8 +25,11 @@ class Org:
     name: str
 
 
-def workload() -> tuple[list[SyncedCustomer], list[Org]]:
+def workload(rt: Runtime, account_id: str) -> tuple[list[SyncedCustomer], list[Org]]:
+    """SIZE customers, and SIZE stored organizations of the account (a match is written only to
+    an organization that exists)."""
     organizations = [Org(f"o{n}", f"Client {n:03d} Dental") for n in range(SIZE)]
+    store_organizations(rt, account_id, [(o.organization_id, o.name) for o in organizations])
     customers = [
         SyncedCustomer(
             str(n),
@@ -40,13 +43,13 @@ def workload() -> tuple[list[SyncedCustomer], list[Org]]:
 
 
 def test_a_first_sync_writes_every_customer_and_a_second_writes_nothing(ddb: Runtime) -> None:
-    integration_id = f"integ-{suffix()}"
-    customers, organizations = workload()
+    integration_id, account_id = f"integ-{suffix()}", f"acct-{suffix()}"
+    customers, organizations = workload(ddb, account_id)
 
     def run() -> object:
         return reconcile(
             ddb,
-            account_id="acct",
+            account_id=account_id,
             integration_id=integration_id,
             customers=customers,
             organizations=organizations,
@@ -57,7 +60,9 @@ def test_a_first_sync_writes_every_customer_and_a_second_writes_nothing(ddb: Run
     with tables.counting_calls() as first_calls:
         first = run()
     assert first.writes == SIZE and first.matched == SIZE  # type: ignore[attr-defined]
-    assert first_calls.calls["TransactWriteItems"] == 3
+    # each customer matched to its own organization: 50 records and their 50 organizations' lists
+    # of matched customers per transaction of 100 items
+    assert first_calls.calls["TransactWriteItems"] == SIZE // 50
 
     with tables.counting_calls() as second_calls:
         second = run()
@@ -66,11 +71,11 @@ def test_a_first_sync_writes_every_customer_and_a_second_writes_nothing(ddb: Run
 
 
 def test_a_stale_record_in_a_chunk_costs_only_itself(ddb: Runtime) -> None:
-    integration_id = f"integ-{suffix()}"
-    customers, organizations = workload()
+    integration_id, account_id = f"integ-{suffix()}", f"acct-{suffix()}"
+    customers, organizations = workload(ddb, account_id)
     reconcile(
         ddb,
-        account_id="acct",
+        account_id=account_id,
         integration_id=integration_id,
         customers=customers,
         organizations=organizations,

@@ -12,8 +12,11 @@ from chalicelib.errors import AlreadyExists, ConcurrentChange, InvalidInput, Not
 from chalicelib.itdocs import organizations
 from chalicelib.itdocs.accounts import ItDocsUser
 from chalicelib.runtime import Runtime
+from chalicelib.storage import tables
 from chalicelib.storage.itdocs import match_decisions as store
-from chalicelib.sync import integrations, match_actions
+from chalicelib.storage.itdocs import organizations as organization_store
+from chalicelib.storage.itdocs.organizations import get_organization
+from chalicelib.sync import integrations, match_actions, matching_screen
 from chalicelib.sync.matching_screen import customers_for_organization, screen
 from tests.sync.helpers import as_user
 from tests.sync.matching_helpers import (
@@ -117,7 +120,7 @@ def test_bulk_accept_takes_the_selected_suggestions_and_skips_the_rest(
 
 
 def test_match_to_an_organization_found_by_searching(ddb: Runtime, tenant: Tenant) -> None:
-    [found, *_] = match_actions.search_organizations(
+    [found, *_] = matching_screen.search_organizations(
         as_user(ddb, tenant.manager), "northwind"
     )
     assert found.name == "Northwind Traders"
@@ -334,3 +337,38 @@ def test_another_accounts_customers_and_organizations_are_out_of_reach(
             other.organizations["Contoso"],
         )
     assert store.get_match(tenant.integration_id, "4").status == "Unmatched"
+
+
+def test_bulk_accept_writes_every_match_and_the_lists_in_one_transaction(
+    ddb: Runtime, tenant: Tenant
+) -> None:
+    with tables.counting_calls() as calls:
+        outcome = match_actions.accept_selected(
+            ddb, as_user(ddb, tenant.manager), tenant.integration_id, ["2", "3", "5"])
+
+    assert outcome.accepted == ["2", "3", "5"] and outcome.skipped == []
+    assert calls.calls["TransactWriteItems"] == 1
+    for name, customer_id in (("Fabrikam, Inc.", "2"), ("Smith & Jones Dental", "3")):
+        listed = get_organization(tenant.account_id, org_id(tenant, name)).matched
+        assert listed == ((tenant.integration_id, customer_id),)
+    assert {e.customer_id: e.organization_name for e in store.audit_trail(
+        tenant.integration_id)} == {"2": "Fabrikam, Inc.", "3": "Smith & Jones Dental",
+                                    "5": "Northwind Traders"}
+
+
+def test_bulk_accept_after_a_rename_and_a_deletion_began_accepts_the_rest_one_by_one(
+    ddb: Runtime, tenant: Tenant
+) -> None:
+    admin = ItDocsUser.of(tenant.admin)
+    organizations.rename(ddb, admin, org_id(tenant, "Fabrikam, Inc."), "Fabrikam Group")
+    organization_store.mark_deleting(tenant.account_id, org_id(tenant, "Northwind Traders"),
+                                     ddb.clock.now())
+
+    outcome = match_actions.accept_selected(
+        ddb, as_user(ddb, tenant.manager), tenant.integration_id, ["2", "3", "5"])
+
+    assert outcome.accepted == ["2", "3"] and outcome.skipped == ["5"]
+    names = {e.customer_id: e.organization_name for e in store.audit_trail(tenant.integration_id)}
+    assert names == {"2": "Fabrikam Group", "3": "Smith & Jones Dental"}
+    assert store.get_match(tenant.integration_id, "5").status == "Unmatched"
+    assert get_organization(tenant.account_id, org_id(tenant, "Northwind Traders")).matched == ()

@@ -49,10 +49,11 @@ NOTICES = {
 QUEUED = "A sync is queued within the hour; Start Manual Sync runs it now."
 
 
-def _open(page: Page, integration_id: str, customer_id: str = "") -> SyncUser:
+def _open(page: Page, integration_id: str, customer_id: str = "",
+          selected: tuple[str, ...] = ()) -> SyncUser:
     """The signed-in user, once the sync has let them change this integration's matches (the
-    integration and the customer the URL names read with the session)."""
-    user = signed_in_for_sync(page, integration_id, customer_id)
+    integration and the customer the URL names, or those selected, read with the session)."""
+    user = signed_in_for_sync(page, integration_id, customer_id, selected)
     matching_screen.require_access(page.runtime, user, integration_id, to_change=True)
     return user
 
@@ -144,9 +145,10 @@ def _act(
     tab: str,
     change: Callable[[SyncUser, dict[str, str]], str],
     customer_id: str = "",
+    selected: tuple[str, ...] = (),
 ) -> Response:
     """Run one action for the signed-in user; back to the screen with a notice, or the error."""
-    user = _open(page, integration_id, customer_id)
+    user = _open(page, integration_id, customer_id, selected)
     form = page.form()
     try:
         notice = change(user, form)
@@ -178,7 +180,8 @@ def accept_selected(page: Page, integration_id: str) -> Response:
             raise InvalidInput("None of the selected customers has a suggestion to accept now.")
         return "bulk"
 
-    return _act(page, integration_id, "unmatched", change)
+    return _act(page, integration_id, "unmatched", change,
+                selected=tuple(dict.fromkeys(selected)))
 
 
 @page_route(routes, CUSTOMER + "/accept", SCOPE, methods=["POST"])
@@ -217,10 +220,14 @@ def match_to(page: Page, integration_id: str, customer_id: str) -> Response:
         return _render_match_to(page, user, record, page.query().get("q"))
     form = page.form()
     changing = record.status == MATCHED
-    act = match_actions.change_match if changing else match_actions.match_to
     try:
-        act(page.runtime, user, integration_id, customer_id, _chosen_organization(form),
-            expected_version=_version(form))
+        if changing:
+            match_actions.change_match(page.runtime, user, integration_id, customer_id,
+                                       _chosen_organization(form), expected_version=_version(form))
+        else:
+            match_actions.match_to(page.runtime, user, integration_id, customer_id,
+                                   _chosen_organization(form), expected_version=_version(form),
+                                   organization_name=form.get("organization_name"))
     except (ConcurrentChange, InvalidInput, NotFound) as problem:
         # NotFound: the organization picked was deleted (or is being deleted) meanwhile.
         fresh = matching_screen.customer(page.runtime, user, integration_id, customer_id,
@@ -247,7 +254,7 @@ def _render_match_to(
     status: int = 200,
 ) -> Response:
     typed = search.strip() if search and search.strip() else record.customer_name
-    found, current = match_actions.match_to_choices(user, typed, record.organization_id)
+    found, current = matching_screen.match_to_choices(user, typed, record.organization_id)
     return page.render(
         "itdocs/matching_match_to.html",
         status=status,

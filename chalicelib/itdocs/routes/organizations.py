@@ -57,7 +57,8 @@ def organization_home(page: Page, organization_id: str) -> Response:
     visit = signed_in_at(page, organization_id)
     actor, organization = visit.user, visit.organization
     people = contacts.in_organization(page.runtime, actor, organization_id)
-    saas = card.saas_card(page.runtime, acting.for_page(page.runtime, actor), organization_id)
+    saas = card.saas_card(page.runtime, acting.for_page(page.runtime, actor), organization_id,
+                          organization.matched)
     return page.render("itdocs/organization.html", organization=organization, contacts=people,
                        saas=saas, can_edit=can(actor, "organization.edit"),
                        can_add_contact=can(actor, "contact.create"),
@@ -157,7 +158,7 @@ def _contact_visit(page: Page, organization_id: str,
 def contact_page(page: Page, organization_id: str, contact_id: str) -> Response:
     actor, organization, person = _contact_visit(page, organization_id, contact_id)
     protection = card.contact_protection(page.runtime, acting.for_page(page.runtime, actor),
-                                         organization_id, person.emails)
+                                         organization_id, person.emails, organization.matched)
     return page.render("itdocs/contact.html", organization=organization, contact=person,
                        protection=protection, can_edit=can(actor, "contact.edit"),
                        flash=flash.message(FLASHES, page.query()))

@@ -61,26 +61,34 @@ def _banner(rt: Runtime, user: ItDocsUser) -> Banner:
 ITDOCS: SignIn[ItDocsUser] = SignIn(cookie=sessions.COOKIE, resume=_user, banner=_banner)
 
 
-def signed_in_for_sync(page: Page, integration_id: str = "", customer_id: str = "") -> SyncUser:
+def signed_in_for_sync(page: Page, integration_id: str = "", customer_id: str = "",
+                       customer_ids: tuple[str, ...] = ()) -> SyncUser:
     """The signed-in user (banner shown), as the sync services act for them, carrying the
-    integration (and customer) the page names as read with the session."""
-    return _for_sync(page, integration_id, customer_id, banner=True)
+    integration (and customer, or selected customers) the page names as read with the session."""
+    return _for_sync(page, integration_id, customer_id, customer_ids, banner=True)
 
 
 def session_for_sync(page: Page, integration_id: str) -> SyncUser:
     """The signed-in user as the sync services act for them, for a JSON answer (no banner)."""
-    return _for_sync(page, integration_id, "", banner=False)
+    return _for_sync(page, integration_id, "", (), banner=False)
 
 
-def _for_sync(page: Page, integration_id: str, customer_id: str, *, banner: bool) -> SyncUser:
+def _for_sync(page: Page, integration_id: str, customer_id: str, customer_ids: tuple[str, ...],
+              *, banner: bool) -> SyncUser:
     resumed = signed_in.resume_page(page.runtime, page.read_cookie(ITDOCS.cookie),
-                                   integration_id=integration_id, customer_id=customer_id)
+                                   integration_id=integration_id, customer_id=customer_id,
+                                   customer_ids=customer_ids)
     user = _actor(resumed)
     if banner:
         show_banner(page, ITDOCS, user)
     if resumed.read is None:
         return acting.for_page(page.runtime, user)
-    return acting.for_page(page.runtime, user, resumed.read.integration, resumed.read.customer)
+    read = resumed.read
+    unique = list(dict.fromkeys(customer_ids))[:signed_in.MAX_CUSTOMERS]
+    asked = frozenset((integration_id, c) for c in unique)
+    return acting.for_page(page.runtime, user, read.integration,
+                           *([read.customer] if read.customer else []), *read.customers,
+                           asked=asked)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage.base import filled, is_condition_failure, record_of, translated
+from chalicelib.storage.itdocs.audit import AuditLine, add_line
+from chalicelib.storage.itdocs.users import ItDocsUserModel, User, user_from
+from chalicelib.storage.together import Wanted, read_together
+from chalicelib.storage.transactions import Transaction, write_transaction
 
 
 class ItDocsApiKeyByAccount(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -51,15 +55,16 @@ class ApiKey:
 _KEY_FIELDS = list(ApiKey.__dataclass_fields__)
 
 
-def create_api_key(key: ApiKey) -> None:
+def create_api_key(key: ApiKey, line: AuditLine) -> None:
+    """The key and its audit entry in one transaction; AlreadyExists for a taken key id."""
     model = filled(ItDocsApiKeyModel(key.key_id), key, _KEY_FIELDS)
-    try:
-        with translated():
-            model.save(condition=ItDocsApiKeyModel.key_id.does_not_exist())
-    except PutError as exc:
-        if is_condition_failure(exc):
-            raise AlreadyExists("API key id collision.") from exc
-        raise
+
+    def write(tx: Transaction) -> None:
+        tx.save(model, condition=ItDocsApiKeyModel.key_id.does_not_exist())
+        add_line(tx, line)
+
+    if write_transaction(write):
+        raise AlreadyExists("API key id collision.")
 
 
 def get_api_key(key_id: str) -> ApiKey | None:
@@ -68,6 +73,13 @@ def get_api_key(key_id: str) -> ApiKey | None:
             return record_of(ApiKey, _KEY_FIELDS, ItDocsApiKeyModel.get(key_id))
     except ItDocsApiKeyModel.DoesNotExist:
         return None
+
+
+def key_and_user(key_id: str, user_id: str) -> tuple[ApiKey | None, User | None]:
+    """The key and the user its string names, in one BatchGetItem (None for either missing)."""
+    key, user = read_together([Wanted(ItDocsApiKeyModel, key_id), Wanted(ItDocsUserModel, user_id)])
+    return (None if key is None else record_of(ApiKey, _KEY_FIELDS, key),
+            None if user is None else user_from(user))  # type: ignore[arg-type]
 
 
 def api_keys_of_account(account_id: str) -> list[ApiKey]:

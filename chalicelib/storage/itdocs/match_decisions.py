@@ -11,6 +11,7 @@ Protection card reads.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -20,12 +21,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.errors import ConcurrentChange, NotFound
-from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.errors import NotFound
+from chalicelib.storage.base import translated
+from chalicelib.storage.itdocs.organization_items import add_matched, matched_key
 from chalicelib.storage.together import MAX_ITEMS, Wanted, read_together
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -255,37 +256,59 @@ def audit_trail(integration_id: str, limit: int = 50) -> list[AuditEntry]:
 
 
 def write_reconciled(records: Iterable[CustomerMatch]) -> list[str]:
-    """Write a sync's changed records in transactions of up to 100, each conditional on the
-    version it read. Returns the customer ids that lost to a concurrent change (left as they are).
+    """Write a sync's changed records in transactions of up to 100 items, each conditional on the
+    version it read, with each Matched record listed on its organization (`add_matched`, which
+    also checks the organization still exists). Returns the customer ids that lost to a
+    concurrent change or to their organization's deletion (left as they are).
 
     A chunk cancelled by a condition is retried record by record, so one customer a person is
     editing at that moment costs a few extra calls and never loses the others' writes.
     """
-    pending = list(records)
     lost: list[str] = []
-    for start in range(0, len(pending), TRANSACTION_ITEMS):
-        chunk = pending[start : start + TRANSACTION_ITEMS]
-
-        def write(tx: Transaction, chunk: list[CustomerMatch] = chunk) -> None:
-            for record in chunk:
-                tx.save(_match_model(record), condition=_write_condition(record))
-
-        if write_transaction(write):
+    for chunk in _chunks(list(records)):
+        if write_transaction(functools.partial(_add_reconciled, records=chunk)):
             lost.extend(_write_one_by_one(chunk))
     return lost
 
 
-def _write_one_by_one(records: list[CustomerMatch]) -> list[str]:
-    lost = []
+def _listed_on(record: CustomerMatch) -> str | None:
+    """The organization a written record must be listed on (None: not Matched)."""
+    return record.organization_id if record.status == MATCHED else None
+
+
+def _chunks(records: list[CustomerMatch]) -> list[list[CustomerMatch]]:
+    """Records in runs whose items (each record, and each organization listed once) fit one
+    transaction."""
+    chunks: list[list[CustomerMatch]] = []
+    organizations: set[str] = set()
     for record in records:
-        try:
-            with translated():
-                _match_model(record).save(condition=_write_condition(record))
-        except PutError as exc:
-            if not is_condition_failure(exc):
-                raise
-            lost.append(record.customer_id)
-    return lost
+        listed = _listed_on(record)
+        grows = 2 if listed and listed not in organizations else 1
+        if not chunks or len(chunks[-1]) + len(organizations) + grows > TRANSACTION_ITEMS:
+            chunks.append([])
+            organizations = set()
+        chunks[-1].append(record)
+        organizations |= {listed} if listed else set()
+    return chunks
+
+
+def _add_reconciled(tx: Transaction, records: list[CustomerMatch]) -> None:
+    """The records, then one list update per organization they are matched to."""
+    listed: dict[tuple[str, str], set[str]] = {}
+    for record in records:
+        tx.save(_match_model(record), condition=_write_condition(record))
+        organization_id = _listed_on(record)
+        if organization_id:
+            listed.setdefault((record.account_id, organization_id), set()).add(
+                matched_key(record.integration_id, record.customer_id))
+    for (account_id, organization_id), keys in listed.items():
+        add_matched(tx, account_id, organization_id, keys)
+
+
+def _write_one_by_one(records: list[CustomerMatch]) -> list[str]:
+    """Each record in its own transaction; the customer ids whose write failed its condition."""
+    return [r.customer_id for r in records
+            if write_transaction(functools.partial(_add_reconciled, records=[r]))]
 
 
 @dataclass(frozen=True)
@@ -305,30 +328,6 @@ def add_decision(tx: Transaction, decision: Decision) -> None:
     """Add the changed record and its audit entry to `tx` (two items, in that order)."""
     tx.save(_match_model(decision.record), condition=_write_condition(decision.record))
     tx.save(_audit_model(decision.entry), condition=MatchingAuditModel.entry_key.does_not_exist())
-
-
-def save_decision(record: CustomerMatch, entry: AuditEntry,
-                  guard: Callable[[Transaction], None] | None = None) -> None:
-    """A person's change and its audit entry in one transaction; ConcurrentChange if the record
-    changed since it was read. `guard` adds a check of the organization matched to (the
-    organizations' `organization_guard`): ConcurrentChange, saying so, when it failed."""
-
-    def write(tx: Transaction) -> None:
-        add_decision(tx, Decision(record, entry))
-        if guard is not None:
-            guard(tx)
-
-    failed = write_transaction(write)
-    if 2 in failed:
-        raise ConcurrentChange(
-            f"{entry.organization_name or 'The organization'} was deleted at the same time, "
-            f"so {record.customer_name} was not matched to it."
-        )
-    if failed:
-        raise ConcurrentChange(
-            f"{record.customer_name} was changed by someone else at the same time. "
-            "Reload the page and try again."
-        )
 
 
 def add_audit_entries(entries: Iterable[AuditEntry]) -> None:

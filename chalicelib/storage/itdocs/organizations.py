@@ -1,4 +1,5 @@
-"""IT Docs organizations, unique by exact name per account (a marker), keyed by account.
+"""IT Docs organizations, unique by exact name per account (a marker), keyed by account; the item
+(`organization_items`) also lists the customers matched to it.
 
 An organization being deleted carries `deleting_since`: every write that attaches something to an
 organization (a match, a contact) checks in its own transaction that the organization exists and
@@ -11,30 +12,19 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import UpdateError
-from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.itdocs.markers import itdocs_markers
 from chalicelib.storage.itdocs.match_decisions import DecisionFor, add_decision
+from chalicelib.storage.itdocs.organization_items import (
+    ItDocsOrganizationModel,
+    MatchedKey,
+    listed_matches,
+    matched_key,
+)
 from chalicelib.storage.transactions import Transaction, write_transaction
-
-
-class ItDocsOrganizationModel(Model):
-    class Meta:
-        logical_name = "itdocs_organizations"
-        table_name = "itdocs_organizations"
-
-    account_id = UnicodeAttribute(hash_key=True)
-    organization_id = UnicodeAttribute(range_key=True)
-    name = UnicodeAttribute()
-    name_key = UnicodeAttribute()  # the exact-match key its marker is named by
-    created_by = UnicodeAttribute(default="")
-    created_at = UTCDateTimeAttribute()
-    updated_at = UTCDateTimeAttribute()
-    deleting_since = UTCDateTimeAttribute(null=True)  # set when a deletion began
 
 
 @dataclass
@@ -46,6 +36,9 @@ class OrganizationRecord:
     updated_at: dt.datetime
     created_by: str = ""
     deleting_since: dt.datetime | None = None
+    matched: tuple[MatchedKey, ...] | None = None
+    """The customers the item lists as matched to it; None for an organization made before
+    it listed them (see `organization_items`)."""
 
 
 def name_marker(account_id: str, name_key: str) -> str:
@@ -55,7 +48,8 @@ def name_marker(account_id: str, name_key: str) -> str:
 def organization_from(m: ItDocsOrganizationModel) -> OrganizationRecord:
     """The plain organization of a stored item."""
     return OrganizationRecord(m.organization_id, m.account_id, m.name, m.created_at,
-                              m.updated_at, m.created_by or "", m.deleting_since)
+                              m.updated_at, m.created_by or "", m.deleting_since,
+                              listed_matches(m))
 
 
 def _taken(name: str) -> AlreadyExists:
@@ -69,15 +63,18 @@ def create_organization(record: OrganizationRecord, name_key: str,
     With `decision`, the customer's match decision it makes for the new organization is written in
     the same transaction: ConcurrentChange (and no organization) when the customer changed first.
     """
+    made = decision(record.organization_id, record.name) if decision is not None else None
+    matched = {matched_key(made.record.integration_id, made.record.customer_id)} if made else None
     model = ItDocsOrganizationModel(
         record.account_id, record.organization_id, name=record.name, name_key=name_key,
-        created_by=record.created_by, created_at=record.created_at, updated_at=record.updated_at)
+        created_by=record.created_by, created_at=record.created_at, updated_at=record.updated_at,
+        matched=matched, matched_listed=True)
 
     def write(tx: Transaction) -> None:
         itdocs_markers.claim(tx, name_marker(record.account_id, name_key), record.organization_id)
         tx.save(model, condition=ItDocsOrganizationModel.organization_id.does_not_exist())
-        if decision is not None:
-            add_decision(tx, decision(record.organization_id, record.name))
+        if made is not None:
+            add_decision(tx, made)
 
     failed = write_transaction(write)
     if failed - {0, 1}:  # the decision's condition: someone decided about the customer first

@@ -54,6 +54,8 @@ class PageRead:
     contact: ContactRecord | None = None
     integration: IntegrationRecord | None = None
     customer: CustomerMatch | None = None
+    customers: tuple[CustomerMatch, ...] = ()
+    """Those of the integration's customers named (`PageKeys.customer_ids`) that exist."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,13 @@ class PageKeys:
     contact_id: str = ""
     integration_id: str = ""
     customer_id: str = ""
+    customer_ids: tuple[str, ...] = ()
+    """More of the integration's customers (a selection), up to MAX_CUSTOMERS."""
 
+
+MAX_CUSTOMERS = 90
+"""Customers a page's first read takes besides what the session needs (one BatchGetItem holds
+100 items); a page reads any more itself."""
 
 Asked = dict[str, tuple[Wanted, Callable[[Any], Any]]]
 
@@ -77,9 +85,15 @@ def read_signed_in(keys: PageKeys) -> PageRead:
     """The session, user and account (and the organization, contact, integration or customer
     named) in one call."""
     asked = _asked(keys)
-    found = read_together([wanted for wanted, _ in asked.values()])
+    selected = [c for c in dict.fromkeys(keys.customer_ids) if c != keys.customer_id]
+    customers = [Wanted(CustomerMatchModel, keys.integration_id, c)
+                 for c in selected[:MAX_CUSTOMERS] if keys.integration_id]
+    found = read_together([wanted for wanted, _ in asked.values()] + customers)
+    named = found[:len(asked)]
     return PageRead(**{name: None if item is None else plain(item)
-                       for (name, (_, plain)), item in zip(asked.items(), found, strict=True)})
+                       for (name, (_, plain)), item in zip(asked.items(), named, strict=True)},
+                    customers=tuple(match_from(m)  # type: ignore[arg-type]
+                                    for m in found[len(asked):] if m is not None))
 
 
 def _asked(keys: PageKeys) -> Asked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage.base import filled, is_condition_failure, record_of, translated
+from chalicelib.storage.itdocs.audit import AuditLine, add_line
 from chalicelib.storage.itdocs.markers import itdocs_markers
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -148,6 +150,21 @@ def change_status(user_id: str, seen: str, status: str) -> bool:
             return False
         raise
     return True
+
+
+def change_role(target: User, role: str, line: AuditLine) -> User:
+    """Set the user's role, while it is still of its account, with the audit entry in the same
+    transaction; NotFound when the user is gone."""
+    model = ItDocsUserModel(target.user_id)
+
+    def write(tx: Transaction) -> None:
+        tx.update(model, actions=[ItDocsUserModel.role.set(role)],
+                  condition=ItDocsUserModel.account_id == target.account_id)
+        add_line(tx, line)
+
+    if 0 in write_transaction(write):
+        raise NotFound("No such user.")
+    return dataclasses.replace(target, role=role)
 
 
 def update_user(user_id: str, **changes: Any) -> User:
