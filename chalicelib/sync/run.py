@@ -7,7 +7,8 @@ A run, held by a lease token:
    those the previous complete list lacked too; an element of the list that is bad data is
    skipped and reported (and, if it had no usable id, nothing is marked or deleted); the
    checkpoint starts: a cursor over the stored customers, 0 of the customers listed done;
-2. per customer, in key order (one Query per page of customers): fetches its seats and works out
+2. per customer, in key order (those step 1 just stored; a worker resuming from the checkpoint
+   reads them with one Query per page of customers): fetches its seats and works out
    the seats that changed, those it no longer has and its seat summary (or falls back to
    `seatsUsed`, see `customer_seats`); a customer whose seats match the digest of those last
    written needs no read and no write. A few customers' writes are stored together (`_Walk`),
@@ -32,6 +33,7 @@ repeated last step writes nothing new.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
@@ -48,10 +50,10 @@ from chalicelib.storage.itdocs.backup_customers import BackupCustomer
 from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.storage.itdocs.sync_checkpoints import Checkpoint
 from chalicelib.storage.itdocs.sync_logs import SyncLogEntry
-from chalicelib.sync import customer_seats, lifecycle, vocabulary
+from chalicelib.sync import customer_seats, lifecycle, listed_customers
 from chalicelib.sync.decisions import reconcile
 from chalicelib.sync.directory import OrganizationDirectory
-from chalicelib.sync.saas_client import CustomerList, RateLimited, RemoteCustomer, SaasClient
+from chalicelib.sync.saas_client import RateLimited, SaasClient
 
 CUSTOMERS_PER_QUERY = 25
 STORE_EVERY_SECONDS = 2.0
@@ -90,11 +92,14 @@ def work(rt: Runtime, integration_id: str, lease_token: str, *, directory: Organ
     if record is None:
         return WorkResult("stale")
     try:
-        checkpoint = _checkpoint_of(record) or _begin(rt, record)
-        result = _Walk(rt, record, checkpoint, budget_seconds, page_size).through()
+        checkpoint = _checkpoint_of(record)
+        known = None  # the customers as stored, when this worker began the run
+        if checkpoint is None:
+            checkpoint, known = _begin(rt, record)
+        result = _Walk(rt, record, checkpoint, budget_seconds, page_size, known).through()
         if isinstance(result, WorkResult):
             return result
-        _finish(rt, directory, record, result)
+        _finish(rt, directory, record, result, known)
     except customer_seats.StaleRun:
         return WorkResult("stale")
     except RateLimited as exc:
@@ -122,16 +127,17 @@ def _checkpoint_of(record: IntegrationRecord) -> Checkpoint | None:
 
 
 # -- the steps -------------------------------------------------------------------------------------
-def _begin(rt: Runtime, record: IntegrationRecord) -> Checkpoint:
-    """Fetch the whole customer list, write what changed; the run's checkpoint."""
+def _begin(rt: Runtime, record: IntegrationRecord) -> tuple[Checkpoint, list[BackupCustomer]]:
+    """Fetch the whole customer list, write what changed; the run's checkpoint and the
+    customers as now stored, in key order (the walk needs no Query of them)."""
     listed = client_for(rt, record).customer_list()
     stored = {c.customer_id: c
               for c in customer_store.customers_of_integration(record.integration_id)}
-    notes = [*listed.skipped, *_unknown_products(listed.customers)]
-    changed = [fresh for fresh in (_customer(record, c, stored.get(c.customer_id))
+    notes = [*listed.skipped, *listed_customers.unknown_products(listed.customers)]
+    changed = [fresh for fresh in (listed_customers.as_listed(record, c, stored.get(c.customer_id))
                                    for c in listed.customers)
                if fresh != stored.get(fresh.customer_id)]
-    first_miss, removed = _absent(record, stored, listed, notes)
+    first_miss, removed = listed_customers.absent(record, stored, listed, notes)
     written = customer_store.write_customers([*changed, *first_miss], removed,
                                              integration_id=record.integration_id)
     kept_bad = [i for i in listed.bad_ids if i in stored and i not in removed
@@ -143,50 +149,15 @@ def _begin(rt: Runtime, record: IntegrationRecord) -> Checkpoint:
     checkpoint_store.put_checkpoint(checkpoint)
     integration_store.record_progress(record.integration_id, record.lease_token or "", 0,
                                       checkpoint.total)
-    return checkpoint
+    return checkpoint, _as_stored(stored, [*changed, *first_miss], removed)
 
 
-def _unknown_products(customers: list[RemoteCustomer]) -> list[str]:
-    notes = []
-    for customer in customers:
-        if customer.product not in vocabulary.PRODUCT_NAMES:
-            notes.append(f"Customer {customer.customer_id} ({customer.name}) has an unknown "
-                         f"productType {customer.product!r}.")
-            logs.event("saas_unknown_value", field="productType", value=customer.product[:40])
-    return notes
-
-
-def _absent(record: IntegrationRecord, stored: dict[str, BackupCustomer], listed: CustomerList,
-            notes: list[str]) -> tuple[list[BackupCustomer], list[str]]:
-    """(customers the list lacks for the first time, marked; ids lacked twice, to delete)."""
-    received = {c.customer_id for c in listed.customers} | set(listed.bad_ids)
-    absent = [c for c in stored.values() if c.customer_id not in received]
-    if not listed.identified_all:
-        notes.append(f"{len(absent)} stored customers were not in the list, but an element "
-                     "without an id was skipped, so none is taken as removed.")
-        return [], []
-    removed = [c.customer_id for c in absent if c.missing_since_run not in (None, record.run_id)]
-    first_miss = [dataclasses.replace(c, missing_since_run=record.run_id or "")
-                  for c in absent if c.missing_since_run is None]
-    notes.append(f"{len(removed)} customers no longer listed removed; {len(first_miss)} missing "
-                 "for the first time (removed if the next complete list lacks them too).")
-    return first_miss, removed
-
-
-def _customer(record: IntegrationRecord, remote: RemoteCustomer,
-              before: BackupCustomer | None) -> BackupCustomer:
-    """The stored customer with the list's details (its seat summary kept as it was)."""
-    kept = before or BackupCustomer(
-        integration_id=record.integration_id, customer_id=remote.customer_id,
-        account_id=record.account_id, name="", organization_name=None, domain="", product="",
-        seats_used=0, active_services=0, recent_backup_services=0, backup_percentage=0.0,
-        listed_since_run=record.run_id or "")
-    return dataclasses.replace(
-        kept, account_id=record.account_id, name=remote.name,
-        organization_name=remote.organization_name, domain=remote.domain, product=remote.product,
-        seats_used=remote.seats_used, active_services=remote.active_services,
-        recent_backup_services=remote.recent_backup_services,
-        backup_percentage=remote.backup_percentage, missing_since_run=None)
+def _as_stored(before: dict[str, BackupCustomer], written: list[BackupCustomer],
+               removed: list[str]) -> list[BackupCustomer]:
+    """The customers as stored once `written` are put and `removed` deleted, in key order."""
+    after = before | {c.customer_id: c for c in written}
+    gone = set(removed)
+    return [after[i] for i in sorted(after) if i not in gone]
 
 
 class _Walk:
@@ -201,9 +172,11 @@ class _Walk:
     """
 
     def __init__(self, rt: Runtime, record: IntegrationRecord, checkpoint: Checkpoint,
-                 budget_seconds: float, page_size: int) -> None:
+                 budget_seconds: float, page_size: int,
+                 known: list[BackupCustomer] | None = None) -> None:
         self.rt, self.record, self.checkpoint = rt, record, checkpoint
-        self.budget, self.page_size = budget_seconds, page_size
+        self.budget, self.page_size, self.known = budget_seconds, page_size, known
+        self.known_ids = [c.customer_id for c in known or []]
         self.started = self.shown_at = rt.monotonic()
         self.client = client_for(rt, record)
         self.notes = list(checkpoint.notes)
@@ -223,8 +196,7 @@ class _Walk:
     def walk(self) -> Checkpoint | WorkResult:
         """Customer after customer from the checkpoint, until the last or the budget's end."""
         after, done_here = self.checkpoint.after_customer, 0
-        while batch := customer_store.customers_after(self.record.integration_id, after,
-                                                      self.page_size):
+        while batch := self.customers_after(after):
             for customer in batch:
                 after = customer.customer_id
                 if customer.missing_since_run is not None:
@@ -239,6 +211,15 @@ class _Walk:
             self.store()
         self.store(wait=True)
         return self.checkpoint
+
+    def customers_after(self, after: str) -> list[BackupCustomer]:
+        """The next page of customers in key order: of those the run began with in this
+        worker, else one Query (a worker resuming from the checkpoint)."""
+        if self.known is None:
+            return customer_store.customers_after(self.record.integration_id, after,
+                                                  self.page_size)
+        start = bisect.bisect_right(self.known_ids, after)
+        return self.known[start:start + self.page_size]
 
     def step(self, customer: BackupCustomer) -> None:
         """One customer's seats into the pending ones; those are stored before any error."""
@@ -286,10 +267,12 @@ class _Walk:
 
 
 def _finish(rt: Runtime, directory: OrganizationDirectory, record: IntegrationRecord,
-            checkpoint: Checkpoint) -> None:
-    """After the last customer: match, status, log, checkpoint gone."""
-    listed = [c for c in customer_store.customers_of_integration(record.integration_id)
-              if c.missing_since_run is None]
+            checkpoint: Checkpoint, known: list[BackupCustomer] | None) -> None:
+    """After the last customer: match, status, log, checkpoint gone (`known`: the customers
+    this worker began the run with; the walk changes only their seat summaries)."""
+    if known is None:
+        known = customer_store.customers_of_integration(record.integration_id)
+    listed = [c for c in known if c.missing_since_run is None]
     linked = [SyncedCustomer(c.customer_id, c.organization_name, c.domain, c.product)
               for c in listed if c.organization_name]
     outcome = reconcile(

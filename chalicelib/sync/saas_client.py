@@ -3,9 +3,11 @@
 - HTTP Basic with the public/secret key; every request goes through chalicelib.outbound, with a
   timeout above the vendor's own 60 s edge.
 - Lists are read by `saas_answers` (bare arrays or envelopes, with the totals an envelope or the
-  `X-Total-Pages` header announces). `_page`/`_perPage` are sent; a
-  server that pages is followed to its last page, and one that ignores `_page` costs one extra
-  request: paging stops at the first page that adds no new id, or at a short page.
+  `X-Total-Pages` header announces). `_page`/`_perPage` are sent (500 a page: fewer requests
+  per large customer); a server that pages is followed to its last page, and one that ignores
+  `_page` costs one extra request: paging stops at the first page that adds no new id, or at a
+  short page. A server may ignore `_perPage` too and serve its default of 100, so only a page
+  shorter than that ends an unannounced list.
 - The customer list is proven complete or refused (`IncompleteList`): customers are told apart by
   `saasCustomerId`; every announced page must arrive with new ids, the announced totals must
   agree between pages and the distinct ids must add up to them. One bad element (no id, a
@@ -43,7 +45,10 @@ from chalicelib.sync.saas_answers import (
 __all__ = ["ATTEMPTS", "CustomerList", "IncompleteList", "KeysRefused", "MalformedResponse",
            "RateLimited", "RemoteCustomer", "RemoteSeat", "SaasClient", "SeatsUnavailable"]
 
-PER_PAGE = 100
+PER_PAGE = 500
+# The vendor's own page: a server that ignores `_perPage` serves this many, so a page of this
+# many or more is not the last one unless the server announced how many pages there are.
+VENDOR_PER_PAGE = 100
 MAX_PAGES = 1000
 ATTEMPTS = 4
 BACKOFF_SECONDS = 1.0
@@ -129,11 +134,11 @@ class _Paging:
         self.total_items = found.total_items if found.total_items is not None else self.total_items
         self.announced = self.announced or found.announced
 
-    def last(self, page: int, size: int, per_page: int) -> bool:
+    def last(self, page: int, size: int, short_below: int) -> bool:
         """This page ends the list: the last announced one, or short when none was announced."""
         if self.total_pages is not None:
             return page >= self.total_pages
-        return size < per_page
+        return size < short_below
 
 
 class SaasClient:
@@ -150,6 +155,7 @@ class SaasClient:
         self._monotonic = monotonic
         self._attempts = attempts
         self._per_page = per_page
+        self._short_below = min(per_page, VENDOR_PER_PAGE)  # a page this short ends a list
 
     # -- endpoints -------------------------------------------------------------------------------
     def customers(self) -> list[RemoteCustomer]:
@@ -173,7 +179,7 @@ class SaasClient:
             if not set(ids) - known:
                 _check_no_new(page, paging, ids)
                 break
-            if paging.last(page, len(answer.items), self._per_page):
+            if paging.last(page, len(answer.items), self._short_below):
                 break
         else:
             raise IncompleteList(f"the list did not end within {MAX_PAGES} pages.")
@@ -194,7 +200,7 @@ class SaasClient:
             found.update((s.remote_id, s) for s in fresh)
             if not fresh or answer.total_pages is not None and page >= answer.total_pages:
                 break
-            if answer.total_pages is None and len(answer.items) < self._per_page:
+            if answer.total_pages is None and len(answer.items) < self._short_below:
                 break
         return list(found.values())
 

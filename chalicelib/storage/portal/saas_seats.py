@@ -175,7 +175,7 @@ def _seats_between(saas_customer_id: int, key_range: list_positions.KeyRange) ->
     seats: list[Seat] = []
     while len(seats) < key_range.count:
         answer = _query(request)
-        seats.extend(_listed_seat(item) for item in answer.get("Items", []))
+        seats.extend(_listed_seat(saas_customer_id, item) for item in answer.get("Items", []))
         if "LastEvaluatedKey" not in answer:
             break
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -183,7 +183,8 @@ def _seats_between(saas_customer_id: int, key_range: list_positions.KeyRange) ->
 
 
 def _page_request(saas_customer_id: int, key_range: list_positions.KeyRange) -> dict[str, Any]:
-    """The index Query of one key range, projected to what the REST API returns."""
+    """The index Query of one key range, projected to what the REST API returns (the key's
+    customer id and `list_key` only select, they are not read back)."""
     names = ["saas_customer_id", "remote_id", "list_key", *LISTED_FIELDS]
     return {
         "TableName": SaasSeatModel.Meta.table_name, "IndexName": "by_list_key",
@@ -192,7 +193,7 @@ def _page_request(saas_customer_id: int, key_range: list_positions.KeyRange) -> 
         "ExpressionAttributeValues": {":customer": {"N": str(saas_customer_id)},
                                       ":first": {"S": key_range.first},
                                       ":last": {"S": key_range.last}},
-        "ProjectionExpression": ", ".join(f"#n{n}" for n in range(len(names)) if n != 2),
+        "ProjectionExpression": ", ".join(f"#n{n}" for n in range(len(names)) if n not in (0, 2)),
         "Limit": key_range.count}
 
 
@@ -211,9 +212,9 @@ def _query(request: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _listed_seat(item: dict[str, dict[str, str]]) -> Seat:
-    """A seat as the index holds it (no `services`)."""
-    return Seat(saas_customer_id=int(item["saas_customer_id"]["N"]),
+def _listed_seat(saas_customer_id: int, item: dict[str, dict[str, str]]) -> Seat:
+    """A seat of this customer as the index holds it (no `services`)."""
+    return Seat(saas_customer_id=saas_customer_id,
                 remote_id=item["remote_id"]["S"], main_id=item["main_id"]["S"],
                 name=item["name"]["S"], seat_type=item["seat_type"]["S"],
                 seat_state=item["seat_state"]["S"],
