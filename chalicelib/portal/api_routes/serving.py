@@ -23,8 +23,9 @@ from chalicelib.portal.rate_limit import Usage
 from chalicelib.runtime import Runtime
 from chalicelib.web import http
 from chalicelib.web.errors import status_of
+from chalicelib.web.products import API_PREFIX, is_api_request
 
-PREFIX = "/api/v1"
+PREFIX = API_PREFIX
 # Every method API Gateway can route (OPTIONS too: no CORS here), so a wrong method reaches `serve`.
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 # Chalice checks no media type (it would answer 415 in its own shape, even on GETs and unknown
@@ -132,10 +133,6 @@ def _unexpected(exc: Exception, usage: Usage, request_id: str) -> Response:
     logs.event("unhandled_error", error=type(exc).__name__, request_id=request_id,
                trace=traceback.format_exc(limit=8))
     return _respond({"code": "error", "message": "Internal error."}, 500, usage, request_id)
-
-
-def is_api_request(request: Request) -> bool:
-    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
 
 
 def framed(request: Request, response: Response) -> Response:
