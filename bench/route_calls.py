@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,8 @@ TESTS = {
     "hub": "tests/auth/hub/test_calls_per_route.py",
     "portal": "tests/portal/test_calls_per_route.py",
     "itdocs": "tests/itdocs/test_calls_per_route.py",
+    "sso": "tests/auth/sso/test_calls_per_callback.py",
+    "web": "tests/web/test_calls_per_route.py",
 }
 OUT = "LINKHUB_BENCH_ROUTE_CALLS"  # where the recorder writes its rows (JSON)
 _rows: list[dict[str, Any]] = []
@@ -81,12 +84,24 @@ def _noting_routes(matched: list[str]) -> Iterator[None]:
 
 
 def _recording(original: Callable[[], Any], matched: list[str], test: str) -> Callable[[], Any]:
+    """Each block records the requests it made and their calls; a block inside another (a
+    request the first one's view makes, e.g. a module's call to the hub's token endpoint) is its
+    own row, and its routes and calls are not counted again in the outer row."""
+    inner: list[Counter[str]] = []  # per open block, the calls of the blocks nested in it
+
     @contextmanager
     def recording() -> Iterator[Any]:
-        matched.clear()
+        start = len(matched)
+        inner.append(Counter())
         with original() as counter:
             yield counter
-        _rows.append({"test": test, "routes": _pairs(matched), "calls": dict(counter.calls)})
+        nested, routes = inner.pop(), matched[start:]
+        del matched[start:]
+        if inner:
+            inner[-1].update(counter.calls)
+        own = Counter(counter.calls)
+        own.subtract(nested)
+        _rows.append({"test": test, "routes": _pairs(routes), "calls": dict(+own)})
     return recording
 
 

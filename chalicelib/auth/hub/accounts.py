@@ -60,12 +60,15 @@ def create_user(
     password: str,
     role: str = "User",
     modules: list[str] | None = None,
+    verification: Invitation | None = None,
 ) -> HubUser:
-    """A Master creates a user in their own company (the Users page)."""
+    """A Master creates a user in their own company (the Users page); `verification` is the link
+    that will verify its address, stored with the new user."""
     if not can(actor, "user.create"):
         raise Forbidden()
     company = sessions.company_of(actor)
-    return _add_user(rt, company, actor, NewUser(username, email, name, password, role, modules))
+    return _add_user(rt, company, actor, NewUser(username, email, name, password, role, modules),
+                     verification=verification)
 
 
 @dataclass(frozen=True)
@@ -121,14 +124,19 @@ def checked_email(email: str) -> str:
 
 
 def _add_user(rt: Runtime, company: HubCompany, actor: HubUser | None, new: NewUser,
-              invitation: Invitation | None = None) -> HubUser:
-    """Create the user; with a password it is active (its email unverified), with an
-    invitation it is invited and its password an unknown random secret's hash."""
+              invitation: Invitation | None = None,
+              verification: Invitation | None = None) -> HubUser:
+    """Create the user, audited in the same transaction; with a password it is active (its email
+    unverified, waiting for `verification` if given), with an invitation it is invited and its
+    password an unknown random secret's hash."""
     new = _checked(new)
     user = _new_user(rt, company, new, invitation)
-    user_store.create_user(user, names.login_key(company.name, new.username))
-    detail = f"{new.username} ({new.role})"
-    audit(rt, company.company_id, actor, "user.invite" if invitation else "user.create", detail)
+    if verification is not None:
+        user = replace(user, verification_hash=verification.link_hash,
+                       verification_expires_at=verification.expires_at)
+    action = "user.invite" if invitation else "user.create"
+    entry = audit_entry(rt, company.company_id, actor, action, f"{new.username} ({new.role})")
+    user_store.create_user(user, names.login_key(company.name, new.username), entry)
     return user
 
 
@@ -195,7 +203,7 @@ def _change(rt: Runtime, actor: HubUser, target: HubUser, changes: dict[str, Any
             audited: tuple[str, str], end_sessions: bool = False) -> HubUser:
     """Write a change to a user with its audit entry (one transaction); the user as changed."""
     user_store.update_user_audited(target.user_id, changes,
-                                   _audited(rt, actor.company_id, actor, *audited),
+                                   audit_entry(rt, actor.company_id, actor, *audited),
                                    end_sessions=end_sessions)
     epoch = target.session_epoch + (1 if end_sessions else 0)
     return replace(target, **changes, session_epoch=epoch)
@@ -252,13 +260,6 @@ def change_user(
     raise InvalidInput("Unknown action.")
 
 
-def end_sessions_everywhere(rt: Runtime, user: HubUser, *, reason: str) -> None:
-    """An administrative kill: the hub's sessions end now, and every module hears
-    `sessions.revoked` and ends the user's sessions there whatever its own settings."""
-    sessions.end_all_for_user(user.user_id)
-    publish(rt, lifecycle.SESSIONS_REVOKED, user, reason=reason)
-
-
 def publish(rt: Runtime, kind: str, user: HubUser, **detail: str) -> None:
     events.publish(
         rt,
@@ -274,9 +275,9 @@ def publish(rt: Runtime, kind: str, user: HubUser, **detail: str) -> None:
     )
 
 
-def _audited(rt: Runtime, company_id: str, actor: HubUser | None, action: str,
-             detail: str) -> user_store.Audited:
-    """An audit entry of now, keyed to sort newest last."""
+def audit_entry(rt: Runtime, company_id: str, actor: HubUser | None, action: str,
+                detail: str) -> user_store.Audited:
+    """An audit entry of now, keyed to sort newest last (to write with its change)."""
     now = rt.clock.now()
     return user_store.Audited(company_id, f"{now.isoformat()}#{rt.random.hex(4)}",
                               AuditEntry(actor.username if actor else "system", action, detail,
@@ -284,7 +285,7 @@ def _audited(rt: Runtime, company_id: str, actor: HubUser | None, action: str,
 
 
 def audit(rt: Runtime, company_id: str, actor: HubUser | None, action: str, detail: str) -> None:
-    made = _audited(rt, company_id, actor, action, detail)
+    made = audit_entry(rt, company_id, actor, action, detail)
     entry = made.entry
     hub_audit.add_audit(company_id, made.entry_key, entry.actor, entry.action, entry.detail,
                         entry.at)
@@ -318,8 +319,9 @@ def change_password(rt: Runtime, actor: HubUser, keep_token: str, change: Passwo
     The current password is a guess throttled with the login's password step (same counter). The
     user's other hub sessions end, and every module hears `sessions.revoked` (as after an
     administrative kill); the session of `keep_token` stays. Audited, and the user is mailed.
-    DynamoDB calls: the attempt's update, the password's conditional update, the sessions' query
-    and batch delete, then the audit entry.
+    DynamoDB calls: the attempt's update, then one transaction: the password's conditional
+    update, the end of the other sessions (the session epoch moves on, this session with it) and
+    the audit entry.
     """
     if not can(actor, "password.change"):
         raise Forbidden()
@@ -327,11 +329,12 @@ def change_password(rt: Runtime, actor: HubUser, keep_token: str, change: Passwo
         raise InvalidInput("The two new passwords differ.", field="password")
     _check_current_password(rt, actor, change.current)
     new_hash = _new_password_hash(actor, change)
-    if not user_passwords.replace_password(actor.user_id, actor.password_hash, new_hash):
+    kept = user_passwords.KeptSession(sessions.session_key(keep_token), actor.session_epoch)
+    if not user_passwords.replace_password_ending_others(
+            actor.user_id, actor.password_hash, new_hash, kept,
+            audit_entry(rt, actor.company_id, actor, "user.change_password", actor.username)):
         raise ConcurrentChange("Your password was changed meanwhile. Nothing was changed now.")
-    sessions.end_all_for_user(actor.user_id, keep_token=keep_token)
     publish(rt, lifecycle.SESSIONS_REVOKED, actor, reason=lifecycle.REVOKED_BY_PASSWORD_CHANGE)
-    audit(rt, actor.company_id, actor, "user.change_password", actor.username)
     security_alerts.password_changed(rt, actor, origin)
 
 

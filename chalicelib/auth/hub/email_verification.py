@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+from dataclasses import replace
 
 from chalicelib.auth.hub import accounts, invitations
 from chalicelib.auth.hub.accounts import NewUser
@@ -32,12 +33,16 @@ LINK_ERROR = ("This email verification link is not valid, was already used or ha
 
 def add_user(rt: Runtime, actor: HubUser, new: NewUser) -> HubUser:
     """A Master adds a user on the Users page: invited when no password is typed; otherwise
-    active (for automation) with an unverified address, which is mailed a verification link."""
+    active (for automation) with an unverified address, which is mailed a verification link
+    (stored with the new user: one transaction, with the audit entry)."""
     if not new.password:
         return invitations.invite(rt, actor, new)
+    token = rt.random.token(32)
+    link = accounts.Invitation(link_hash(token), rt.clock.now() + LINK_LIFETIME)
     user = accounts.create_user(rt, actor, username=new.username, email=new.email, name=new.name,
-                                password=new.password, role=new.role, modules=new.modules)
-    _send_link(rt, user, user.email, keep_current=False)
+                                password=new.password, role=new.role, modules=new.modules,
+                                verification=link)
+    outbox.enqueue(rt, verification_mail(rt, user, user.email, token))
     return user
 
 
@@ -105,9 +110,11 @@ def waiting_address(rt: Runtime, user_id: str, token: str) -> tuple[HubUser, str
 
 def verify(rt: Runtime, user_id: str, token: str) -> HubUser:
     """Use the link: its address becomes the user's verified email, once.
-    DynamoDB calls: the user read, one conditional update, the audit entry."""
+    DynamoDB calls: the user read, one transaction (the conditional update and its audit entry)."""
     user, address = waiting_address(rt, user_id, token)
-    if not store.confirm(user_id, link_hash(token), address, rt.clock.now()):
+    entry = accounts.audit_entry(rt, user.company_id, user, "user.verify_email",
+                                 f"{user.username}: {address}")
+    if not store.confirm(user_id, link_hash(token), address, rt.clock.now(), entry):
         raise InvalidInput(LINK_ERROR)
-    accounts.audit(rt, user.company_id, user, "user.verify_email", f"{user.username}: {address}")
-    return user_store.get_user(user_id)
+    return replace(user, email=address, email_verified=True, pending_email=None,
+                   verification_hash=None, verification_expires_at=None)

@@ -17,7 +17,7 @@ from chalicelib.auth.hub.policy import MODULES, can
 from chalicelib.errors import Forbidden, InvalidInput, NotFound, OAuthError
 from chalicelib.runtime import Runtime
 from chalicelib.storage.hub import companies as company_store
-from chalicelib.storage.hub import insights as insight_store
+from chalicelib.storage.hub import module_links
 from chalicelib.storage.hub import oidc_tokens as oidc_store
 from chalicelib.storage.hub import users as user_store
 from chalicelib.storage.hub.companies import HubCompany
@@ -83,10 +83,9 @@ def link(rt: Runtime, client: Client, module: str, *, access_token: str,
     if not can(user, "module.link"):
         raise Forbidden(f"Only a Master user of the hub can link {MODULES[module]}.")
     url = checked_launch_url(client, launch_url)
-    company_store.set_company_module(user.company_id, module, {
+    module_links.set_company_module_audited(user.company_id, module, {
         "launch_url": url, "linked_at": rt.clock.now().isoformat(), "linked_by": user.username,
-    })
-    accounts.audit(rt, user.company_id, user, "module.link", MODULES[module])
+    }, accounts.audit_entry(rt, user.company_id, user, "module.link", MODULES[module]))
     return Link(module, user.company_id, user.company_name, url)
 
 
@@ -98,9 +97,8 @@ def unlink(rt: Runtime, client: Client, module: str, *, hub_company_id: str) -> 
     company = company_store.get_company(hub_company_id)
     if module not in company.linked_modules:
         return
-    company_store.set_company_module(company.company_id, module, None)
-    insight_store.delete_insights(company.company_id, module)
-    accounts.audit(rt, company.company_id, None, "module.unlink", MODULES[module])
+    module_links.set_company_module_audited(company.company_id, module, None, accounts.audit_entry(
+        rt, company.company_id, None, "module.unlink", MODULES[module]))
 
 
 def linked_company(client: Client, module: str, hub_company_id: str) -> HubCompany:

@@ -114,8 +114,8 @@ def set_password(rt: Runtime, token: str, password: str, confirmation: str) -> H
     """Set a new password with a link: once, within its lifetime, under the password policy.
 
     A password the policy refuses changes nothing and keeps the link usable. DynamoDB calls: the
-    link read, the user read, one transaction (link used + password set), then the sessions'
-    deletion and the lifecycle event as an administrative kill.
+    link read, the user read, one transaction (link used, password set, every hub session ended
+    by the next session epoch, the audit entry); modules hear it as an administrative kill.
     """
     link = usable_link(rt, token)
     user = user_store.get_user(link.user_id)
@@ -125,10 +125,11 @@ def set_password(rt: Runtime, token: str, password: str, confirmation: str) -> H
         raise InvalidInput("The two passwords differ.", field="password")
     new_hash = passwords.hash_password(
         password, (user.username, user.company_name, user.email.partition("@")[0], user.name))
-    if not store.use(link, rt.clock.now(), new_hash):
+    entry = accounts.audit_entry(rt, user.company_id, user, "user.password_reset", user.username)
+    if not store.use(link, rt.clock.now(), new_hash, entry):
         raise InvalidInput(LINK_ERROR)
-    accounts.end_sessions_everywhere(rt, user, reason=lifecycle.REVOKED_BY_PASSWORD_RESET)
-    accounts.audit(rt, user.company_id, user, "user.password_reset", user.username)
+    accounts.publish(rt, lifecycle.SESSIONS_REVOKED, user,
+                     reason=lifecycle.REVOKED_BY_PASSWORD_RESET)
     password_changed(rt, user)
     return user
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pynamodb.attributes import MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -90,15 +91,17 @@ def get_company(company_id: str) -> HubCompany:
         raise NotFound("No such company.") from exc
 
 
+def module_action(module: str, link: dict[str, Any] | None) -> Action:
+    """Set the module's link on the company item, or remove it (None)."""
+    linked = HubCompanyModel.linked_modules[module]  # type: ignore[index]
+    return linked.set(link) if link is not None else linked.remove()  # type: ignore[no-any-return]
+
+
 def set_company_module(company_id: str, module: str, link: dict[str, Any] | None) -> None:
     """Link (or unlink, with None) a module tenant to the hub company."""
     with translated():
         model = HubCompanyModel(company_id)
-        action = (
-            HubCompanyModel.linked_modules[module].set(link)  # type: ignore[index]
-            if link is not None
-            else HubCompanyModel.linked_modules[module].remove()  # type: ignore[index]
-        )
+        action = module_action(module, link)
         try:
             model.update(actions=[action], condition=HubCompanyModel.company_id.exists())
         except UpdateError as exc:

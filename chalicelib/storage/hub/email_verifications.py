@@ -13,7 +13,13 @@ import datetime as dt
 
 from pynamodb.expressions.update import Action
 
-from chalicelib.storage.hub.users import HubUserModel, email_key, update_where
+from chalicelib.storage.hub.audit import Audited
+from chalicelib.storage.hub.users import (
+    HubUserModel,
+    email_key,
+    update_where,
+    update_where_audited,
+)
 
 
 def start(user_id: str, current_email: str, address: str, link_hash: str,
@@ -33,18 +39,20 @@ def start(user_id: str, current_email: str, address: str, link_hash: str,
                                (user.email == current_email) & (user.status == "active"))
 
 
-def confirm(user_id: str, link_hash: str, address: str, now: dt.datetime) -> bool:
-    """Use the link: `address` becomes the user's verified email, once. False (nothing written)
-    when the link was replaced or used, has expired, or the user is not active."""
+def confirm(user_id: str, link_hash: str, address: str, now: dt.datetime,
+            audited: Audited) -> bool:
+    """Use the link: `address` becomes the user's verified email, once, audited in the same
+    transaction. False (nothing written) when the link was replaced or used, has expired, or the
+    user is not active."""
     user = HubUserModel
     waiting = (user.pending_email == address) | (user.email == address)
     condition = ((user.verification_hash == link_hash) & (user.verification_expires_at > now)
                  & (user.status == "active") & waiting)
-    return update_where(user_id, [
+    return update_where_audited(user_id, [
         user.email.set(address), user.email_verified.set(True),
         user.verified_email_key.set(email_key(address)), user.pending_email.remove(),
         user.verification_hash.remove(), user.verification_expires_at.remove(),
-    ], condition)
+    ], condition, audited)
 
 
 def cancel(user_id: str, current_email: str) -> bool:

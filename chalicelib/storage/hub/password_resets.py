@@ -19,6 +19,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from chalicelib.storage.base import translated, ttl_after
+from chalicelib.storage.hub.audit import Audited, save_audited
 from chalicelib.storage.hub.users import NO_SUCH_USER, HubUserModel
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -92,8 +93,9 @@ def link_of(link_hash: str) -> ResetLink | None:
     return ResetLink(link_hash, found.user_id or "", found.expires_at, found.used_at)
 
 
-def use(link: ResetLink, now: dt.datetime, password_hash: str) -> bool:
-    """Mark the link used and set its user's password, in one transaction.
+def use(link: ResetLink, now: dt.datetime, password_hash: str, audited: Audited) -> bool:
+    """Mark the link used, set its user's password and end every hub session of the user (the
+    session epoch moves on), with the audit entry, in one transaction.
 
     Refused (False, nothing written) when the link was used already, has expired, or its user is
     no longer active. The password-step failure count restarts with the new password.
@@ -107,6 +109,8 @@ def use(link: ResetLink, now: dt.datetime, password_hash: str) -> bool:
                   & (reset.expires_at > now) & (reset.user_id == link.user_id))
         tx.update(HubUserModel(link.user_id), actions=[
             user.password_hash.set(password_hash), user.password_failures.set(0),
+            user.session_epoch.add(1),
         ], condition=user.user_id.exists() & (user.status == "active"))
+        save_audited(tx, audited)
 
     return not write_transaction(build)

@@ -13,6 +13,7 @@ from pynamodb.expressions.condition import size
 from pynamodb.models import Model
 
 from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.storage import low_level
 from chalicelib.storage.base import fixed_width_iso, is_condition_failure, translated, ttl_after
 
 
@@ -166,18 +167,19 @@ def add_device(
     return _registration(record)
 
 
-def remove_device(user_id: str, device_id: str) -> None:
-    model = HubPushRegistrationModel
-    try:
-        with translated():
-            model(user_id).update(
-                actions=[model.devices[device_id].remove()],  # type: ignore[index]
-                condition=model.devices[device_id].exists(),  # type: ignore[index]
-            )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            raise NotFound("No such device.") from exc
-        raise
+def remove_device(user_id: str, device_id: str) -> str:
+    """Remove one device of the user (one UpdateItem) and return the name it had, for the user's
+    alert mail; a device the user does not have is NotFound."""
+    answer = low_level.call("update_item", {
+        "TableName": str(HubPushRegistrationModel.Meta.table_name),
+        "Key": {"user_id": low_level.text(user_id)},
+        "UpdateExpression": "REMOVE #d.#i", "ConditionExpression": "attribute_exists(#d.#i)",
+        "ExpressionAttributeNames": {"#d": "devices", "#i": device_id},
+        "ReturnValues": "UPDATED_OLD"})
+    if answer is None:
+        raise NotFound("No such device.")
+    old = answer.get("Attributes", {}).get("devices", {}).get("M", {}).get(device_id, {})
+    return str(old.get("M", {}).get("name", {}).get("S") or device_id)
 
 
 def delete_registration(user_id: str) -> None:

@@ -31,9 +31,8 @@ from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage import attempts
 from chalicelib.storage.attempts import AttemptGate
 from chalicelib.storage.base import is_condition_failure, translated
-from chalicelib.storage.hub.audit import audit_item
+from chalicelib.storage.hub.audit import Audited, save_audited
 from chalicelib.storage.hub.markers import hub_markers
-from chalicelib.storage.kit import AuditEntry
 from chalicelib.storage.transactions import Transaction, write_transaction
 
 
@@ -161,8 +160,9 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(user: HubUser, login_key: str) -> None:
-    """User and its login marker in one transaction; a taken username raises AlreadyExists."""
+def create_user(user: HubUser, login_key: str, audited: Audited | None = None) -> None:
+    """User and its login marker (and the audit entry, if given) in one transaction; a taken
+    username raises AlreadyExists."""
     model = HubUserModel(user.user_id, login_key=login_key)
     for name in _USER_FIELDS:
         setattr(model, name, getattr(user, name))
@@ -171,6 +171,8 @@ def create_user(user: HubUser, login_key: str) -> None:
     def write(tx: Transaction) -> None:
         hub_markers.claim(tx, f"login#{login_key}", user.user_id)
         tx.save(model, condition=HubUserModel.user_id.does_not_exist())
+        if audited is not None:
+            save_audited(tx, audited)
 
     if write_transaction(write):
         raise AlreadyExists(f"The username {user.username!r} is already taken.")
@@ -262,15 +264,6 @@ def _change_actions(changes: dict[str, Any]) -> list[Action]:
     return actions
 
 
-@dataclass(frozen=True)
-class Audited:
-    """The audit entry written with a change: its company, its key and what it says."""
-
-    company_id: str
-    entry_key: str
-    entry: AuditEntry
-
-
 def update_user_audited(user_id: str, changes: dict[str, Any], audited: Audited,
                         end_sessions: bool = False) -> None:
     """Set plain fields (`update_user`) and write the audit entry of the change in one
@@ -282,9 +275,7 @@ def update_user_audited(user_id: str, changes: dict[str, Any], audited: Audited,
 
     def write(tx: Transaction) -> None:
         tx.update(HubUserModel(user_id), actions=actions, condition=HubUserModel.user_id.exists())
-        e = audited.entry
-        tx.save(audit_item(audited.company_id, audited.entry_key, e.actor, e.action, e.detail,
-                           e.at))
+        save_audited(tx, audited)
 
     if write_transaction(write):
         raise NotFound("No such user.")
@@ -318,3 +309,15 @@ def update_where(user_id: str, actions: list[Action], condition: Condition) -> b
             return False
         raise
     return True
+
+
+def update_where_audited(user_id: str, actions: list[Action], condition: Condition,
+                         audited: Audited) -> bool:
+    """`update_where` with the change's audit entry in the same transaction (one call); False
+    (nothing written) when the user is missing or the condition failed."""
+    def write(tx: Transaction) -> None:
+        tx.update(HubUserModel(user_id), actions=actions,
+                  condition=HubUserModel.user_id.exists() & condition)
+        save_audited(tx, audited)
+
+    return not write_transaction(write)

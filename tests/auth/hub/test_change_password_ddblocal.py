@@ -1,5 +1,6 @@
-"""Change password on DynamoDB Local: two changes at once set one password, and a burst of wrong
-current passwords gets no more guesses evaluated than the login's password step allows."""
+"""Change password on DynamoDB Local: two changes at once set one password, a burst of wrong
+current passwords gets no more guesses evaluated than the login's password step allows, and the
+one transaction of a change ends every other session (or, refused, changes nothing)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import pytest
 from chalicelib import runtime
 from chalicelib.auth import passwords, throttle
 from chalicelib.auth.hub import accounts, sessions
-from chalicelib.errors import ConcurrentChange, InvalidInput, TooManyRequests
+from chalicelib.errors import ConcurrentChange, InvalidInput, NotAuthenticated, TooManyRequests
 from chalicelib.storage.hub import users as store
+from chalicelib.storage.hub.audit import hub_audit
+from chalicelib.storage.hub.sessions import HubSession, hub_sessions
 from tests.auth.hub.helpers import PASSWORD, make_account
 from tests.conftest import unique
 
@@ -99,3 +102,55 @@ def test_a_burst_of_wrong_current_passwords_gets_five_evaluated(ddb):
     user = store.get_user(account.user.user_id)
     assert user.password_failures == throttle.FREE_FAILURES
     assert user.password_hash == account.user.password_hash and mail.sent == []
+
+
+def _old_format_session(rt: runtime.Runtime, user: store.HubUser) -> str:
+    """A session whose cookie token names no ids (issued before tokens carried them)."""
+    token = rt.random.token(32)
+    now = rt.clock.now()
+    hub_sessions.create_session(HubSession(
+        session_key=sessions.session_key(token), user_id=user.user_id, company_id=user.company_id,
+        created_at=now, last_seen_at=now, expires_at=now + sessions.ABSOLUTE_LIFETIME,
+        epoch=user.session_epoch))
+    return token
+
+
+def test_a_change_ends_every_other_session_and_keeps_this_one(ddb):
+    """A thief's sessions (a hinted token and an old-format one) stop at the change; the session
+    that made the change goes on; the audit entry was written with the new password."""
+    rt, mail = recording_mail(ddb)
+    account = make_account(unique("Change Co"))
+    token, _ = sessions.start(rt, account.user)
+    stolen, _ = sessions.start(rt, account.user)
+    old_format = _old_format_session(rt, account.user)
+    _, actor = sessions.resume(rt, token)
+    accounts.change_password(rt, actor, token, accounts.PasswordChange(
+        PASSWORD, "amber-meadow-falcon-77", "amber-meadow-falcon-77"))
+    for thief in (stolen, old_format):
+        with pytest.raises(NotAuthenticated):
+            sessions.resume(rt, thief)
+    assert sessions.resume(rt, token)[1].user_id == account.user.user_id
+    assert [e.action for e in hub_audit.audit_of(account.company.company_id)
+            if e.action == "user.change_password"] == ["user.change_password"]
+    assert len(mail.sent) == 1
+
+
+def test_a_change_from_a_session_ended_meanwhile_changes_nothing(ddb):
+    """The session signed out in another tab between its page read and the change: the change
+    is refused whole (no password, no epoch, no audit entry), so no session is left that the
+    user did not keep."""
+    rt, mail = recording_mail(ddb)
+    account = make_account(unique("Change Co"))
+    token, _ = sessions.start(rt, account.user)
+    other, _ = sessions.start(rt, account.user)
+    _, actor = sessions.resume(rt, token)
+    sessions.end(token)
+    with pytest.raises(ConcurrentChange):
+        accounts.change_password(rt, actor, token, accounts.PasswordChange(
+            PASSWORD, "amber-meadow-falcon-77", "amber-meadow-falcon-77"))
+    stored = store.get_user(account.user.user_id)
+    assert passwords.verify(stored.password_hash, PASSWORD)
+    assert stored.session_epoch == account.user.session_epoch
+    assert sessions.resume(rt, other)[1].user_id == account.user.user_id
+    assert [e.action for e in hub_audit.audit_of(account.company.company_id)
+            if e.action == "user.change_password"] == [] and mail.sent == []

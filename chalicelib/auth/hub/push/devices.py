@@ -122,14 +122,14 @@ def devices_of(actor: HubUser) -> list[PushDevice]:
 
 def remove(rt: Runtime, actor: HubUser, device_id: str,
            origin: security_alerts.Origin = security_alerts.UNKNOWN) -> None:
-    """Remove one of the actor's own devices; its open sign-in requests are withdrawn."""
+    """Remove one of the actor's own devices; its open sign-in requests are withdrawn.
+    DynamoDB calls: the device's removal (which returns its name), the recent requests' Query."""
     if not can(actor, "device.remove"):
         raise Forbidden()
-    named = {device.device_id: device.name for device in devices_of(actor)}
-    store.remove_device(actor.user_id, device_id)
+    name = store.remove_device(actor.user_id, device_id)
     challenges.withdraw_in_flight(rt, actor.user_id)
     logs.event("push_device_removed", user_id=actor.user_id, device_id=device_id)
-    security_alerts.push_device_removed(rt, actor, named.get(device_id, device_id), origin)
+    security_alerts.push_device_removed(rt, actor, name, origin)
 
 
 def reset(rt: Runtime, actor: HubUser, target: HubUser) -> None:

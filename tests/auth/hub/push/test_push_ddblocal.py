@@ -10,7 +10,7 @@ import pytest
 from chalicelib.auth import throttle
 from chalicelib.auth.hub import accounts, login
 from chalicelib.auth.hub.push import challenges, devices, protocol
-from chalicelib.errors import ConcurrentChange, InvalidInput, NotAuthenticated
+from chalicelib.errors import ConcurrentChange, InvalidInput, NotAuthenticated, NotFound
 from chalicelib.storage.hub import push_challenges as challenge_store
 from chalicelib.storage.hub import push_devices as device_store
 from chalicelib.storage.hub import users as hub_store
@@ -160,3 +160,16 @@ def test_approve_a_login_over_http(ddb_client, tmp_path, frozen_time):
     password_step(ddb_client, account)
     frozen_time.advance(minutes=2)
     assert device.pending() == []  # expired requests are not offered
+
+
+def test_removing_a_device_names_it_once_and_never_reaches_another_users(ddb):
+    """One UpdateItem removes the device and returns its name (for the alert mail); removing it
+    again, or naming another user's device, is NotFound and leaves that device in place."""
+    account, device, _ = _account_with_device(ddb)
+    other, theirs, _ = _account_with_device(ddb)
+    assert device_store.remove_device(account.user.user_id, device.device_id) == "Phone"
+    for device_id in (device.device_id, theirs.device_id):
+        with pytest.raises(NotFound):
+            device_store.remove_device(account.user.user_id, device_id)
+    assert devices.devices_of(account.user) == []
+    assert [d.device_id for d in devices.devices_of(other.user)] == [theirs.device_id]
