@@ -325,7 +325,8 @@ def decision_for(
     actor: str,
     organization_name: str | None,
 ) -> store.Decision:
-    """The change as written (the next version, who and when) with its audit entry."""
+    """The change as written (the next version, who and when, the entry among its recent
+    changes) with its audit entry."""
     now = rt.clock.now()
     written = dataclasses.replace(
         after, decided_by=actor, decided_at=now, updated_at=now, version=before.version + 1
@@ -343,7 +344,7 @@ def decision_for(
         previous_organization_id=before.organization_id,
         at=now,
     )
-    return store.Decision(written, entry)
+    return store.Decision(store.with_change(written, entry), entry)
 
 
 def _save(

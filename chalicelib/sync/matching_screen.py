@@ -1,9 +1,11 @@
 """The matching screen's state: each backup customer's row and the counts, and the card's index.
 
 `screen` gives the matching screen one tab's rows, filtered by its search box, with every tab's
-count, the organizations' names and the recent changes; `customers_for_organization` is what the
-SaaS Protection card asks (one index Query). Customers the last sync no longer received are left
-out of both. Each acts for an IT Docs user and first requires what they may see.
+count, the organizations' names and the recent changes (kept on the records themselves, so the
+screen reads the integration's records and, for the Matched tab, the organizations' names);
+`customers_for_organization` is what the SaaS Protection card asks (one index Query). Customers
+the last sync no longer received are left out of both. Each acts for an IT Docs user and first
+requires what they may see.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from chalicelib.sync.acting import (
 )
 
 TABS = {"unmatched": UNMATCHED, "matched": MATCHED, "ignored": IGNORED}
-TRAIL_LENGTH = 20
+TRAIL_LENGTH = store.RECENT_CHANGES
 
 
 @dataclass(frozen=True)
@@ -75,16 +77,25 @@ def screen(rt: Runtime, user: ActingUser, integration_id: str, *, tab: str,
     require_access(rt, user, integration_id)
     status = TABS.get(tab, UNMATCHED)
     tab = next(name for name, value in TABS.items() if value == status)
-    records = current_records(integration_id)
+    stored = store.matches_of_integration(integration_id)
+    records = [r for r in stored if r.absent_since is None]
     in_tab = [r for r in records if r.status == status]
     names = _organization_names(user, in_tab)
     wanted = " ".join(query.split()).casefold()
     rows = [r for r in in_tab if not wanted or _mentions(r, wanted, names)]
     rows.sort(key=lambda r: (r.customer_name.casefold(), r.customer_id))
     return MatchingScreen(tab=tab, query=query.strip(), rows=rows, counts=counts(records),
-                          organization_names=names,
-                          trail=store.audit_trail(integration_id, limit=TRAIL_LENGTH),
+                          organization_names=names, trail=recent_changes(integration_id, stored),
                           customer_names={r.customer_id: r.customer_name for r in records})
+
+
+def recent_changes(integration_id: str, stored: list[CustomerMatch]) -> list[AuditEntry]:
+    """The newest changes, from those the records keep (the Query already read); the audit
+    trail is queried only while a record stored before records kept them remains."""
+    kept = store.recent_changes(stored, TRAIL_LENGTH)
+    if kept is None:
+        return store.audit_trail(integration_id, limit=TRAIL_LENGTH)
+    return kept
 
 
 def _organization_names(user: ActingUser, rows: list[CustomerMatch]) -> dict[str, str]:

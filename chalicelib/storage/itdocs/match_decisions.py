@@ -1,15 +1,16 @@
 """IT Docs matching storage: one record per (integration, backup customer) and the audit trail.
 
-A record holds the customer as the last sync saw it, its status (Unmatched / Matched / Ignored),
-the organization it is matched to, the suggested organization with its score, and who decided
-what and when. Every write is conditional on the record's `version` (a new record on its absence),
-so a sync and a person editing the same customer never overwrite each other. Matched records carry
-`organization_key` ("<account>#<organization>"), a sparse index the organization's SaaS
-Protection card reads.
+A record holds the customer as the last sync saw it, its status (Unmatched / Matched / Ignored), the
+organization it is matched to, the suggested organization with its score, who decided what and when,
+and its latest audit entries (written with it: the screen's recent changes). Every write is
+conditional on the record's `version` (a new record on its absence), so a sync and a person editing
+the same customer never overwrite each other. Matched records carry `organization_key`
+("<account>#<organization>"), a sparse index the organization's SaaS Protection card reads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -38,6 +41,10 @@ STATUSES = (UNMATCHED, MATCHED, IGNORED)
 TRANSACTION_ITEMS = 100
 """DynamoDB's limit of items in one transaction: reconcile writes changed records in such chunks."""
 
+RECENT_CHANGES = 20
+"""Changes each record keeps of its own (newest first): the screen's recent changes are the
+newest of all, so no integration's latest twenty is ever missing one."""
+
 
 # --------------------------------------------------------------------------------------------------
 # Models
@@ -50,6 +57,20 @@ class CustomerMatchByOrganization(GlobalSecondaryIndex):  # type: ignore[type-ar
 
     organization_key = UnicodeAttribute(hash_key=True)
     integration_id = UnicodeAttribute(range_key=True)
+
+
+class RecentChangeMap(MapAttribute):  # type: ignore[type-arg]
+    """One of a record's latest changes, as its audit entry (less what the record names), under
+    short names: each record keeps up to twenty, and the screen's Query reads them all."""
+
+    entry_key = UnicodeAttribute(attr_name="k")
+    customer_name = UnicodeAttribute(attr_name="n")
+    action = UnicodeAttribute(attr_name="a")
+    actor = UnicodeAttribute(attr_name="by")
+    organization_id = UnicodeAttribute(null=True, attr_name="o")
+    organization_name = UnicodeAttribute(null=True, attr_name="on")
+    previous_organization_id = UnicodeAttribute(null=True, attr_name="po")
+    at = UTCDateTimeAttribute(attr_name="t")
 
 
 class CustomerMatchModel(Model):
@@ -76,6 +97,7 @@ class CustomerMatchModel(Model):
     absent_since = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute()
+    recent = ListAttribute(of=RecentChangeMap, null=True)  # type: ignore[var-annotated]
     by_organization = CustomerMatchByOrganization()
 
 
@@ -129,6 +151,9 @@ class CustomerMatch:
     updated_at: dt.datetime
     version: int
     """1 for a new record; each write stores the next version and expects the one before."""
+    recent: tuple[AuditEntry, ...] | None = ()
+    """The record's latest audit entries, newest first, at most RECENT_CHANGES (written with
+    each change); None for a record stored before records kept them."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +173,8 @@ class AuditEntry:
     at: dt.datetime
 
 
-_MATCH_FIELDS = [name for name in CustomerMatch.__dataclass_fields__]
+_MATCH_FIELDS = [name for name in CustomerMatch.__dataclass_fields__ if name != "recent"]
+_RECENT_FIELDS = [name for name in RecentChangeMap.get_attributes()]
 _AUDIT_FIELDS = [name for name in AuditEntry.__dataclass_fields__]
 
 
@@ -166,21 +192,56 @@ def match_from(m: CustomerMatchModel) -> CustomerMatch:
     values["product"] = m.product or ""
     if m.suggested_score is not None:
         values["suggested_score"] = int(m.suggested_score)
+    values["recent"] = None if m.recent is None else tuple(_recent_entry(m, c) for c in m.recent)
     return CustomerMatch(**values)
+
+
+def _recent_entry(m: CustomerMatchModel, change: RecentChangeMap) -> AuditEntry:
+    """A kept change as the audit entry it was written with."""
+    named = {name: getattr(change, name) for name in _RECENT_FIELDS}
+    return AuditEntry(integration_id=m.integration_id, account_id=m.account_id,
+                      customer_id=m.customer_id, **named)
+
+
+def recent_map(entry: AuditEntry) -> RecentChangeMap:
+    return RecentChangeMap(**{name: getattr(entry, name) for name in _RECENT_FIELDS})
+
+
+def with_change(record: CustomerMatch, entry: AuditEntry) -> CustomerMatch:
+    """The record keeping `entry` among its latest changes: the newest in the audit trail's key
+    order (time, then a random tail), up to the limit (once, however often it is given). A
+    record stored before records kept them stays so until the sync fills them (`kept_changes`)."""
+    if record.recent is None:
+        return record
+    older = [e for e in record.recent if e.entry_key != entry.entry_key]
+    ordered = sorted((entry, *older), key=newest_first)
+    kept = tuple(ordered[:RECENT_CHANGES])
+    return dataclasses.replace(record, recent=kept)
+
+
+def recent_changes(records: list[CustomerMatch], limit: int) -> list[AuditEntry] | None:
+    """The newest `limit` changes the records keep, newest first; None when a record was
+    stored before records kept them (its changes are only in the audit trail)."""
+    if any(r.recent is None for r in records):
+        return None
+    return sorted((e for r in records for e in r.recent or ()), key=newest_first)[:limit]
+
+
+def newest_first(entry: AuditEntry) -> tuple[int, ...]:
+    """Sorts entries in descending key order, as a Query of the audit trail reads them."""
+    return tuple(-byte for byte in entry.entry_key.encode())
 
 
 def _match_model(record: CustomerMatch) -> CustomerMatchModel:
     values = {name: getattr(record, name) for name in _MATCH_FIELDS}
     listed = record.status == MATCHED and record.organization_id and record.absent_since is None
-    values["organization_key"] = (
-        organization_key(record.account_id, record.organization_id)  # type: ignore[arg-type]
-        if listed
-        else None
-    )
+    key = organization_key(record.account_id, record.organization_id or "")
+    values["organization_key"] = key if listed else None
+    values["recent"] = None if record.recent is None else [recent_map(e) for e in record.recent]
     return CustomerMatchModel(**values)
 
 
-def _audit(m: MatchingAuditModel) -> AuditEntry:
+def audit_from(m: MatchingAuditModel) -> AuditEntry:
     return AuditEntry(**{name: getattr(m, name) for name in _AUDIT_FIELDS})
 
 
@@ -248,7 +309,7 @@ def audit_trail(integration_id: str, limit: int = 50) -> list[AuditEntry]:
     """The integration's latest matching changes, newest first."""
     with translated():
         found = MatchingAuditModel.query(integration_id, scan_index_forward=False, limit=limit)
-        return [_audit(m) for m in found]
+        return [audit_from(m) for m in found]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -325,8 +386,10 @@ DecisionFor = Callable[[str, str], Decision]
 
 
 def add_decision(tx: Transaction, decision: Decision) -> None:
-    """Add the changed record and its audit entry to `tx` (two items, in that order)."""
-    tx.save(_match_model(decision.record), condition=_write_condition(decision.record))
+    """Add the changed record (keeping the entry among its recent changes) and its audit entry
+    to `tx` (two items, in that order)."""
+    record = with_change(decision.record, decision.entry)
+    tx.save(_match_model(record), condition=_write_condition(record))
     tx.save(_audit_model(decision.entry), condition=MatchingAuditModel.entry_key.does_not_exist())
 
 
