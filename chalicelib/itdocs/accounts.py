@@ -80,15 +80,21 @@ def create_user(rt: Runtime, account_id: str, *, email: str, name: str, role: st
                 hub_issuer: str | None = None, hub_subject: str | None = None,
                 actor: str = "system") -> User:
     """A user of the account; AlreadyExists when the email (or hub identity) is taken."""
-    if role not in ROLES:
-        raise InvalidInput("Unknown role.", field="role")
-    email = _check_email(email)
-    user = User(user_id=rt.random.hex(8), account_id=account_id, email=email,
-                name=_clean_name(name, "name"), role=role, status=ACTIVE,
-                created_at=rt.clock.now(), hub_issuer=hub_issuer, hub_subject=hub_subject)
-    user_store.create_user(user, email_key(email))
+    user = new_user(rt, account_id, email=email, name=name, role=role, hub_issuer=hub_issuer,
+                    hub_subject=hub_subject)
+    user_store.create_user(user, email_key(user.email))
     audit.record(rt, account_id, actor, "user.created", f"{email} as {role}")
     return user
+
+
+def new_user(rt: Runtime, account_id: str, *, email: str, name: str, role: str,
+             hub_issuer: str | None = None, hub_subject: str | None = None) -> User:
+    """A new user of the account, checked (InvalidInput) but not yet stored."""
+    if role not in ROLES:
+        raise InvalidInput("Unknown role.", field="role")
+    return User(user_id=rt.random.hex(8), account_id=account_id, email=_check_email(email),
+                name=_clean_name(name, "name"), role=role, status=ACTIVE,
+                created_at=rt.clock.now(), hub_issuer=hub_issuer, hub_subject=hub_subject)
 
 
 def users_of(actor: ItDocsUser) -> list[User]:

@@ -12,13 +12,16 @@ the "Link your accounts" page says so and who can help.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 from chalicelib.auth.session_rules import ABSOLUTE_LIFETIME, session_key
 from chalicelib.auth.sso import accounts as sso_accounts
 from chalicelib.auth.sso import hub_services, linking, relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import AlreadyExists, Forbidden, InvalidInput, LinkhubError, LoginFailed
 from chalicelib.itdocs import audit, sessions
-from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser, create_user, email_key
+from chalicelib.itdocs.accounts import ACTIVE, ItDocsUser, email_key, new_user
 from chalicelib.itdocs.policy import ADMINISTRATOR, can, require
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import accounts as account_store
@@ -33,12 +36,23 @@ SSO_SETTINGS = "/itdocs/account/sso"
 DEACTIVATED = "Your IT Docs user is deactivated. Ask your IT Docs administrator."
 
 
+@dataclass(frozen=True)
+class Starting:
+    """A callback's sign-in: the hub session, and the browser's session it replaces."""
+
+    hub_sid: str | None = None
+    previous_token: str | None = None
+
+
 class ItDocsDirectory:
     """IT Docs users as `sso_accounts.resolve` sees them."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, starting: Starting | None = None) -> None:
         self.rt = rt
+        self.starting = starting
         self.links: sign_in_store.HubLinks | None = None
+        self.first: dict[str, sign_in_store.FirstSignIn] = {}
+        self.started: tuple[str, Session] | None = None
 
     def _links(self, identity: HubIdentity) -> sign_in_store.HubLinks:
         """The identity's and its hub company's markers, read once per sign-in."""
@@ -46,6 +60,13 @@ class ItDocsDirectory:
             self.links = sign_in_store.hub_links(identity.issuer, identity.subject,
                                                  identity.hub_company_id)
         return self.links
+
+    def _first(self, tenant: str, identity: HubIdentity) -> sign_in_store.FirstSignIn:
+        """The account and its user with the identity's email, read once per sign-in."""
+        if tenant not in self.first:
+            key = email_key(identity.email) if identity.email else ""
+            self.first[tenant] = sign_in_store.first_sign_in(tenant, key)
+        return self.first[tenant]
 
     def linked_tenants(self, identity: HubIdentity) -> list[str]:
         account_id = self._links(identity).account_id
@@ -59,7 +80,8 @@ class ItDocsDirectory:
                            tenants: list[str]) -> list[sso_accounts.Match[User]]:
         if not identity.email:
             return []  # IT Docs users have no usernames: only the email can match
-        found = [user_store.user_by_email(tenant, email_key(identity.email)) for tenant in tenants]
+        owners = [self._first(tenant, identity).email_owner for tenant in tenants]
+        found = [user_store.find_user(owner) for owner in owners if owner]
         return [sso_accounts.Match(user, user.user_id, same_email=True,
                                    privileged=user.role == ADMINISTRATOR)
                 for user in found if user is not None and not user.hub_subject]
@@ -76,40 +98,79 @@ class ItDocsDirectory:
 
     def provision(self, identity: HubIdentity, tenants: list[str]) -> User | None:
         for tenant in tenants:
-            account = account_store.get_account(tenant)
-            if not account.jit_enabled:
-                continue
-            try:
-                return create_user(
-                    self.rt, tenant, email=identity.email or f"{identity.subject}@hub.invalid",
-                    name=identity.name or identity.username or identity.email,
-                    role=account.default_role, hub_issuer=identity.issuer,
-                    hub_subject=identity.subject, actor="Log In with Hub (JIT)")
-            except AlreadyExists:  # a concurrent first login created it, or the email is taken
-                return user_store.user_by_identity(identity.issuer, identity.subject)
+            account = self._first(tenant, identity).account
+            if account is not None and account.jit_enabled:
+                return self._create(identity, account)
         return None
+
+    def _create(self, identity: HubIdentity, account: Account) -> User | None:
+        """The new user, created with its audit entry and (signing in) its first session in one
+        transaction; a concurrent first login's user when it won (None: the email is taken)."""
+        user = new_user(self.rt, account.account_id,
+                        email=identity.email or f"{identity.subject}@hub.invalid",
+                        name=identity.name or identity.username or identity.email,
+                        role=account.default_role, hub_issuer=identity.issuer,
+                        hub_subject=identity.subject)
+        started = _new_session(self.rt, user, self.starting)
+        if started is not None:
+            user = dataclasses.replace(user, last_login_at=user.created_at)
+        line = audit.line(self.rt, account.account_id, "Log In with Hub (JIT)", "user.created",
+                          f"{user.email} as {user.role}")
+        if sign_in_store.create_signed_in(user, email_key(user.email), line,
+                                          started[1] if started else None,
+                                          _previous_key(self.starting)):
+            self.started = started
+            return user
+        return user_store.user_by_identity(identity.issuer, identity.subject)
+
+
+def _new_session(rt: Runtime, user: User,
+                 starting: Starting | None) -> tuple[str, Session] | None:
+    """A new session for the user as a sign-in starts it (None when nobody is signing in)."""
+    return _session_for(rt, user, starting.hub_sid) if starting is not None else None
+
+
+def _session_for(rt: Runtime, user: User, hub_sid: str | None) -> tuple[str, Session]:
+    """A new session (not yet stored): its token and record, tied to the hub's session."""
+    now = rt.clock.now()
+    token = sessions.new_token(rt, user)
+    return token, Session(session_key=session_key(token), user_id=user.user_id,
+                          account_id=user.account_id, created_at=now, last_seen_at=now,
+                          expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid or None)
+
+
+def _previous_key(starting: Starting | None) -> str | None:
+    return session_key(starting.previous_token) if starting and starting.previous_token else None
+
+
+def _active(user: User) -> User:
+    if user.status != ACTIVE:
+        raise LoginFailed(DEACTIVATED)
+    return user
 
 
 def user_for(rt: Runtime, identity: HubIdentity) -> User:
     """The active IT Docs user this hub identity signs in as (NotLinked, NoAccount, LoginFailed)."""
-    users = sso_accounts.resolve(ItDocsDirectory(rt), identity)
-    user = users[0]
-    if user.status != ACTIVE:
-        raise LoginFailed(DEACTIVATED)
-    return user
+    return _active(sso_accounts.resolve(ItDocsDirectory(rt), identity)[0])
+
+
+def sign_in(rt: Runtime, identity: HubIdentity, starting: Starting) -> tuple[str, Session]:
+    """`user_for`, then the user's session (a just-in-time user's started with its creation)."""
+    directory = ItDocsDirectory(rt, starting)
+    user = _active(sso_accounts.resolve(directory, identity)[0])
+    if directory.started is not None:
+        return directory.started
+    return start_session(rt, user, hub_sid=starting.hub_sid,
+                         previous_token=starting.previous_token)
 
 
 def start_session(rt: Runtime, user: User, *, hub_sid: str | None = None,
                   previous_token: str | None = None) -> tuple[str, Session]:
     """`sessions.start` for a hub sign-in in one call: the session (tied to the hub's), the
     user's last login and the browser's previous session ended, in one transaction."""
-    now = rt.clock.now()
-    token = sessions.new_token(rt, user)
-    session = Session(session_key=session_key(token), user_id=user.user_id,
-                      account_id=user.account_id, created_at=now, last_seen_at=now,
-                      expires_at=now + ABSOLUTE_LIFETIME, hub_sid=hub_sid or None)
-    sign_in_store.start_hub_session(session, now, session_key(previous_token)
-                                    if previous_token else None)
+    token, session = _session_for(rt, user, hub_sid)
+    sign_in_store.start_hub_session(session, session.created_at,
+                                    _previous_key(Starting(hub_sid, previous_token)))
     return token, session
 
 
@@ -169,12 +230,13 @@ def link_account(rt: Runtime, actor: ItDocsUser, identity: HubIdentity) -> None:
 
 
 def unlink_account(rt: Runtime, actor: ItDocsUser) -> None:
-    """An Administrator unlinks the account; hub sign-in stops opening it."""
+    """An Administrator unlinks the account; hub sign-in stops opening it. The unlink and its
+    audit entry are one transaction (the account as read with the session, else read now)."""
     require(actor, "account.manage")
-    account = account_store.get_account(actor.account_id)
+    account = actor.account or account_store.get_account(actor.account_id)
     if not account.linked_to_hub:
         return
-    account_store.unlink_account(account)
+    sign_in_store.unlink_audited(account, audit.line(
+        rt, actor.account_id, actor.email, "account.unlinked_from_hub",
+        account.hub_company_name or ""))
     hub_services.unlink_module(rt, MODULE, hub_company_id=account.hub_company_id or "")
-    audit.record(rt, actor.account_id, actor.email, "account.unlinked_from_hub",
-                 account.hub_company_name or "")

@@ -5,25 +5,32 @@ and could not be linked on the hub's word (`chalicelib.auth.sso.accounts`): the 
 them, and the owner proves one is theirs by typing its portal password. The check uses the
 portal login's throttle: one generic error, the attempt taken atomically on the account before the
 password is evaluated (a locked account is refused without counting), one hash per request. Only
-then is (issuer, subject) linked, with a conditional write, and the link is audited for the
-company's Security Admins.
+then is (issuer, subject) linked, audited for the company's Security Admins and signed in, in one
+transaction conditional on the company still being linked to the identity's hub company.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chalicelib import logs
 from chalicelib.auth import passwords, throttle
+from chalicelib.auth.session_rules import session_key
 from chalicelib.auth.sso import linking
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import LoginFailed
-from chalicelib.portal import hub_login, security_settings, users
+from chalicelib.portal import hub_login, security_settings, sessions, users
 from chalicelib.runtime import Runtime
+from chalicelib.storage.portal import hub_identities as store
+from chalicelib.storage.portal import hub_sign_ins as sign_in_store
 from chalicelib.storage.portal import users as user_store
+from chalicelib.storage.portal.audit import NewAuditEntry
 from chalicelib.storage.portal.users import PortalUser
 
 MODULE = hub_login.MODULE
 WRONG_PASSWORD = "The password is incorrect, or this account cannot be linked now."
 TAKEN = "That portal account is already linked to another hub account."
+NO_LONGER_LINKED = "Log In with Hub is no longer enabled for that partner company."
 MAX_PASSWORD = 256
 
 
@@ -34,8 +41,7 @@ def seal(rt: Runtime, identity: HubIdentity, account_ids: list[str]) -> str:
 
 def accounts_offered(rt: Runtime, cookie: str | None) -> list[PortalUser]:
     """The sealed accounts, for the page (NotAuthenticated when the cookie expired or is forged)."""
-    return [user_store.get_user(user_id)
-            for user_id in linking.pending(rt, MODULE, cookie).account_ids]
+    return sign_in_store.users_named(linking.pending(rt, MODULE, cookie).account_ids)
 
 
 def _prove_password(rt: Runtime, user: PortalUser, password: str) -> None:
@@ -51,23 +57,50 @@ def _prove_password(rt: Runtime, user: PortalUser, password: str) -> None:
         raise LoginFailed(WRONG_PASSWORD)
 
 
-def link_with_password(rt: Runtime, cookie: str | None, user_id: str,
-                       password: str) -> hub_login.Chosen:
-    """Link the chosen sealed account to the hub identity once its password is proven."""
+@dataclass(frozen=True)
+class Linked:
+    """A proven link: the session it signed the user in with, and where to go next."""
+
+    token: str
+    return_to: str
+
+
+def link_with_password(rt: Runtime, cookie: str | None, user_id: str, password: str,
+                       previous_token: str | None = None) -> Linked:
+    """Link the chosen sealed account to the hub identity once its password is proven, and sign
+    it in: link, audit entry and session in one transaction, on the condition that its company
+    is still linked to the identity's hub company."""
     identity, chosen = linking.pick(rt, MODULE, cookie, user_id)
     user = user_store.get_user(chosen)
-    directory = hub_login.PortalDirectory(rt)
-    if user.company_id not in directory.linked_tenants(identity):
-        raise LoginFailed("Log In with Hub is no longer enabled for that partner company.")
     try:
         _prove_password(rt, user, password[:MAX_PASSWORD])
     except LoginFailed:
         logs.event("portal_link_refused", user_id=user.user_id, hub_subject=identity.subject)
         raise
-    linked = directory.link(identity, user)
-    if linked is None or linked.user_id != user.user_id:
+    token, session = sessions.new_session(rt, user, identity.sid)
+    outcome = sign_in_store.link_and_sign_in(
+        user, identity.issuer, identity.subject, identity.hub_company_id,
+        _link_audit(rt, user, identity), session,
+        session_key(previous_token) if previous_token else None)
+    if outcome == "unlinked":
+        raise LoginFailed(NO_LONGER_LINKED)
+    if outcome == "identity":
+        token = _linked_meanwhile(rt, user, identity, previous_token)
+    return Linked(token, identity.return_to)
+
+
+def _linked_meanwhile(rt: Runtime, user: PortalUser, identity: HubIdentity,
+                      previous_token: str | None) -> str:
+    """Linked since the page: by this very identity (a second tab) signs in; else TAKEN."""
+    if store.owner_of_identity(identity.issuer, identity.subject,
+                               user.company_id) != user.user_id:
         raise LoginFailed(TAKEN)
-    security_settings.audit(rt, user.company_id, f"hub:{identity.username}", "Linked to hub",
-                            f"{user.username} linked to hub user {identity.username} of "
-                            f"{identity.hub_company_name} with its portal password")
-    return hub_login.Chosen(user, identity.return_to, identity.sid)
+    token, _ = hub_login.complete(rt, user, previous_token, identity.sid)
+    return token
+
+
+def _link_audit(rt: Runtime, user: PortalUser, identity: HubIdentity) -> NewAuditEntry:
+    return security_settings.audit_entry(
+        rt, user.company_id, f"hub:{identity.username}", "Linked to hub",
+        f"{user.username} linked to hub user {identity.username} of "
+        f"{identity.hub_company_name} with its portal password")

@@ -22,6 +22,9 @@ from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import hub_identities as store
 from chalicelib.storage.portal import hub_sign_ins as sign_in_store
 from chalicelib.storage.portal import users as user_store
+from chalicelib.storage.portal.audit import NewAuditEntry
+from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.security_settings import SecurityRecord
 from chalicelib.storage.portal.sessions import PortalSession
 from chalicelib.storage.portal.users import PortalUser
 
@@ -51,11 +54,31 @@ def portal_users_for_hub_subject(rt: Runtime, issuer: str, subject: str) -> list
     return found
 
 
+@dataclass(frozen=True)
+class Starting:
+    """A callback's sign-in: the hub session, and the browser's session it replaces."""
+
+    hub_sid: str
+    previous_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """The active users a hub identity opens, and the session a just-in-time creation started
+    with its user (one transaction), when it did."""
+
+    users: list[PortalUser]
+    started: tuple[str, PortalSession] | None = None
+
+
 class PortalDirectory:
     """Portal users as seen by Log In with Hub (see chalicelib.auth.sso.accounts)."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, starting: Starting | None = None) -> None:
         self.rt = rt
+        self.starting = starting
+        self.tenants: list[tuple[PortalCompany, SecurityRecord]] | None = None
+        self.started: tuple[str, PortalSession] | None = None
 
     def linked_tenants(self, identity: HubIdentity) -> list[str]:
         return security_settings.companies_linked_to(self.rt, identity.issuer,
@@ -68,20 +91,14 @@ class PortalDirectory:
 
     def first_time_matches(self, identity: HubIdentity,
                            tenants: list[str]) -> list[accounts.Match[PortalUser]]:
-        found: dict[str, PortalUser] = {}
         email = users.email_key(identity.email) if identity.email else ""
-        if email:
-            for user in user_store.users_by_email_key(email):
-                found[user.user_id] = user
-        if identity.username and "@" not in identity.username:
-            user_id = user_store.user_id_by_username_key(users.username_key(identity.username))
-            if user_id and user_id not in found:
-                found[user_id] = user_store.get_user(user_id)
+        first = sign_in_store.first_sign_in(tenants, _username_key(identity), email)
+        self.tenants = first.tenants
         return [accounts.Match(u, u.user_id, same_email=bool(email)
                                and users.email_key(u.email) == email,
                                privileged=u.role in PRIVILEGED_ROLES)
-                for u in found.values() if u.company_id in tenants
-                and u.status != users.DELETED and store.identity_of_user(u.user_id) is None]
+                for u in sign_in_store.unlinked_users(first.named)
+                if u.company_id in tenants and u.status != users.DELETED]
 
     def link(self, identity: HubIdentity, account: PortalUser) -> PortalUser | None:
         try:
@@ -94,14 +111,24 @@ class PortalDirectory:
             return user_store.get_user(owner) if owner else None
 
     def provision(self, identity: HubIdentity, tenants: list[str]) -> PortalUser | None:
-        allowing = [(company, record) for company, record in sign_in_store.tenants(tenants)
-                    if record.auto_create_users]
+        known = self.tenants if self.tenants is not None else sign_in_store.tenants(tenants)
+        allowing = [(company, record) for company, record in known if record.auto_create_users]
         if len(allowing) != 1:  # none, or no way to tell which company the user belongs to
             return None
         company, record = allowing[0]
         role = (record.default_role if record.default_role in security_settings.JIT_ROLES
                 else security_settings.DEFAULT_JIT_ROLE)
-        return create_just_in_time(self.rt, company.company_id, company.name, identity, role)
+        created = create_just_in_time(self.rt, company.company_id, company.name, identity, role,
+                                      self.starting)
+        self.started = created.started
+        return created.users[0]
+
+
+def _username_key(identity: HubIdentity) -> str:
+    """The key of the identity's hub username, when it can be a portal username."""
+    if identity.username and "@" not in identity.username:
+        return users.username_key(identity.username)
+    return ""
 
 
 def _jit_username(identity: HubIdentity, suffix: str) -> str:
@@ -110,40 +137,75 @@ def _jit_username(identity: HubIdentity, suffix: str) -> str:
     return f"{base}-{suffix}" if suffix else base
 
 
+def _jit_user(rt: Runtime, company_id: str, company_name: str, identity: HubIdentity,
+              role: str, username: str) -> PortalUser:
+    """The just-in-time user as it will be stored (signed in now when a sign-in creates it)."""
+    now = rt.clock.now()
+    return PortalUser(
+        user_id=rt.random.new_id(), company_id=company_id, company_name=company_name,
+        username=username, email=identity.email, name=identity.name or username, role=role,
+        status=users.ACTIVE, password_hash=None, created_at=now, last_login_at=now,
+        username_key=users.username_key(username),
+    )
+
+
+def _first_session(rt: Runtime, user: PortalUser,
+                   starting: Starting | None) -> tuple[str, PortalSession] | None:
+    return sessions.new_session(rt, user, starting.hub_sid) if starting else None
+
+
 def create_just_in_time(rt: Runtime, company_id: str, company_name: str,
-                        identity: HubIdentity, role: str) -> PortalUser:
-    """One new user linked to the identity, and its audit entry, in one transaction; a
-    concurrent first login's user when it won."""
+                        identity: HubIdentity, role: str,
+                        starting: Starting | None = None) -> Found:
+    """One new user linked to the identity, its audit entry and (when signing in) its first
+    session, in one transaction; a concurrent first login's user (no session) when it won."""
     suffix = ""
     for _ in range(JIT_ATTEMPTS):
-        username = _jit_username(identity, suffix)
-        now = rt.clock.now()
-        user = PortalUser(
-            user_id=rt.random.new_id(), company_id=company_id, company_name=company_name,
-            username=username, email=identity.email, name=identity.name or username, role=role,
-            status=users.ACTIVE, password_hash=None, created_at=now,
-            username_key=users.username_key(username),
-        )
-        entry = security_settings.audit_entry(rt, company_id, f"hub:{identity.username}",
-                                              "Automatic User Creation",
-                                              f"Created {username} with role {role}")
+        user = _jit_user(rt, company_id, company_name, identity, role,
+                         _jit_username(identity, suffix))
+        started = _first_session(rt, user, starting)
         outcome = store.create_user_with_identity(
-            user, users.username_key(username), users.email_key(identity.email),
-            issuer=identity.issuer, subject=identity.subject, now=now, audit=entry)
+            user, user.username_key or "", users.email_key(identity.email),
+            issuer=identity.issuer, subject=identity.subject, now=user.created_at,
+            audit=_jit_audit(rt, company_id, identity, user),
+            session=started[1] if started else None,
+            previous_key=_previous_key(starting))
         if outcome == "created":
-            return user
+            return Found([user], started)
         owner = store.owner_of_identity(identity.issuer, identity.subject, company_id)
         if owner:
-            return user_store.get_user(owner)
+            return Found([user_store.get_user(owner)])
         if outcome == "taken":  # the username belongs to someone else: try a distinct one
             suffix = rt.random.hex(3)
     raise LoginFailed("Your portal account could not be created automatically. "
                       "Ask your administrator to create it.")
 
 
+def _jit_audit(rt: Runtime, company_id: str, identity: HubIdentity,
+               user: PortalUser) -> NewAuditEntry:
+    return security_settings.audit_entry(rt, company_id, f"hub:{identity.username}",
+                                         "Automatic User Creation",
+                                         f"Created {user.username} with role {user.role}")
+
+
+def _previous_key(starting: Starting | None) -> str | None:
+    return session_key(starting.previous_token) if starting and starting.previous_token else None
+
+
+def sign_in(rt: Runtime, identity: HubIdentity, starting: Starting) -> Found:
+    """The active portal users this hub identity opens (NoAccount / NotLinked / LoginFailed /
+    LinkRequired); a just-in-time user comes with its session already started."""
+    directory = PortalDirectory(rt, starting)
+    return Found(_active(accounts.resolve(directory, identity)), directory.started)
+
+
 def accounts_for(rt: Runtime, identity: HubIdentity) -> list[PortalUser]:
-    """The active portal users this hub identity opens; NoAccount / NotLinked / LoginFailed."""
-    found = accounts.resolve(PortalDirectory(rt), identity)
+    """The active portal users this hub identity opens, no session started (see `sign_in`)."""
+    return _active(accounts.resolve(PortalDirectory(rt), identity))
+
+
+def _active(found: list[PortalUser]) -> list[PortalUser]:
+    """The active ones by company name; LoginFailed when none is."""
     active = [u for u in found if u.status == users.ACTIVE]
     if not active:
         raise LoginFailed("Your portal account is not active. Ask your administrator.")
@@ -169,7 +231,7 @@ def seal_choice(rt: Runtime, found: list[PortalUser], identity: HubIdentity) -> 
 def accounts_offered(rt: Runtime, cookie: str | None) -> list[PortalUser]:
     """The accounts the sealed choice lists, for the page where the user picks one."""
     user_ids, _ = tenant_choice.offered(rt, MODULE, cookie)
-    return [user_store.get_user(user_id) for user_id in user_ids]
+    return sign_in_store.users_named(user_ids)
 
 
 def choose(rt: Runtime, cookie: str | None, user_id: str) -> Chosen:

@@ -59,7 +59,8 @@ def sso_callback(page: Page) -> Response:
             actor = signed_in(page, ITDOCS)
             hub_sign_in.link_account(page.runtime, actor, identity)
             return page.redirect(flash.location("/itdocs/account/sso", "linked"))
-        user = hub_sign_in.user_for(page.runtime, identity)
+        token, _ = hub_sign_in.sign_in(page.runtime, identity, hub_sign_in.Starting(
+            identity.sid or None, page.read_cookie(sessions.COOKIE)))
     except LinkRequired as required:
         page.set_cookie(linking.COOKIE,
                         hub_sign_in.seal_link(page.runtime, identity, required.account_ids),
@@ -69,8 +70,6 @@ def sso_callback(page: Page) -> Response:
         return _login_page(page, error.message)
     except Forbidden as error:  # linking by someone the hub says may not: told on Single Sign-on
         return page.redirect_with_problem("/itdocs/account/sso", error.message)
-    token, _ = hub_sign_in.start_session(page.runtime, user, hub_sid=identity.sid or None,
-                                         previous_token=page.read_cookie(sessions.COOKIE))
     page.set_cookie(sessions.COOKIE, token)
     return page.redirect(http.local_path(identity.return_to, HOME))
 

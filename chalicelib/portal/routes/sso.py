@@ -53,6 +53,10 @@ def _login_error(page: Page, message: str) -> Response:
 def _signed_in_as(page: Page, user: PortalUser, return_to: str, hub_sid: str) -> Response:
     token, _ = hub_login.complete(page.runtime, user, page.read_cookie(sessions.COOKIE),
                                   hub_sid)
+    return _with_session(page, token, return_to)
+
+
+def _with_session(page: Page, token: str, return_to: str) -> Response:
     page.clear_cookie(tenant_choice.COOKIE)
     page.clear_cookie(linking.COOKIE)
     page.set_cookie(sessions.COOKIE, token)
@@ -80,8 +84,14 @@ def sso_callback(page: Page) -> Response:
         return _login_error(page, error.message)
     if identity.purpose == "link":
         return _finish_link(page, identity)
+    return _open_accounts(page, identity)
+
+
+def _open_accounts(page: Page, identity: relying_party.HubIdentity) -> Response:
+    """Sign in to the one account the identity opens, or offer its choice, or say why not."""
     try:
-        found = hub_login.accounts_for(page.runtime, identity)
+        found = hub_login.sign_in(page.runtime, identity, hub_login.Starting(
+            identity.sid, page.read_cookie(sessions.COOKIE)))
     except accounts.LinkRequired as required:
         page.set_cookie(linking.COOKIE,
                         hub_linking.seal(page.runtime, identity, required.account_ids),
@@ -92,9 +102,17 @@ def sso_callback(page: Page) -> Response:
                            hub_name=identity.hub_company_name)
     except LoginFailed as error:
         return _login_error(page, error.message)
-    if len(found) == 1:
-        return _signed_in_as(page, found[0], identity.return_to, identity.sid)
-    page.set_cookie(tenant_choice.COOKIE, hub_login.seal_choice(page.runtime, found, identity),
+    return _to_account(page, identity, found)
+
+
+def _to_account(page: Page, identity: relying_party.HubIdentity,
+                found: hub_login.Found) -> Response:
+    if found.started:  # a just-in-time user, created signed in
+        return _with_session(page, found.started[0], identity.return_to)
+    if len(found.users) == 1:
+        return _signed_in_as(page, found.users[0], identity.return_to, identity.sid)
+    page.set_cookie(tenant_choice.COOKIE, hub_login.seal_choice(page.runtime, found.users,
+                                                                identity),
                     max_age=tenant_choice.MAX_AGE)
     return page.redirect("/portal/sso/choose")
 
@@ -127,10 +145,11 @@ def sso_link_form(page: Page) -> Response:
 def sso_link_submit(page: Page) -> Response:
     form = page.form()
     try:
-        chosen = hub_linking.link_with_password(page.runtime, page.read_cookie(linking.COOKIE),
+        linked = hub_linking.link_with_password(page.runtime, page.read_cookie(linking.COOKIE),
                                                 params.optional(params.USER_ID,
                                                                 form.get("user_id", "")),
-                                                form.get("password", ""))
+                                                form.get("password", ""),
+                                                page.read_cookie(sessions.COOKIE))
     except LoginFailed as error:
         return _link_page(page, error.message, status=401)
-    return _signed_in_as(page, chosen.user, chosen.return_to, chosen.hub_sid)
+    return _with_session(page, linked.token, linked.return_to)

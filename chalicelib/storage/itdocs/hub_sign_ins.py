@@ -12,12 +12,25 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from chalicelib.errors import ConcurrentChange
+from chalicelib.errors import ConcurrentChange, NotFound
 from chalicelib.storage.base import ttl_after
-from chalicelib.storage.itdocs.accounts import hub_company_marker
-from chalicelib.storage.itdocs.markers import ItDocsUniqueModel
+from chalicelib.storage.itdocs.accounts import (
+    Account,
+    ItDocsAccountModel,
+    account_from,
+    hub_company_marker,
+)
+from chalicelib.storage.itdocs.audit import AuditLine, add_line
+from chalicelib.storage.itdocs.markers import ItDocsUniqueModel, itdocs_markers
 from chalicelib.storage.itdocs.sessions import ItDocsSessionModel, Session
-from chalicelib.storage.itdocs.users import ItDocsUserModel, User, find_user, identity_marker
+from chalicelib.storage.itdocs.users import (
+    ItDocsUserModel,
+    User,
+    add_new_user,
+    email_marker,
+    find_user,
+    identity_marker,
+)
 from chalicelib.storage.together import Wanted, read_together
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -50,6 +63,61 @@ def linked_user(links: HubLinks) -> User | None:
         return None
     user = find_user(links.user_id)
     return user if user is not None and user.account_id == links.account_id else None
+
+
+@dataclass(frozen=True)
+class FirstSignIn:
+    """What a hub identity's first sign-in finds in the account linked to its hub company: the
+    account (its automatic creation settings) and the owner of the identity's email there."""
+
+    account: Account | None
+    email_owner: str | None
+
+
+def first_sign_in(account_id: str, email_key: str) -> FirstSignIn:
+    """The account and the email's marker in it, in one consistent BatchGetItem."""
+    wanted = [Wanted(ItDocsAccountModel, account_id)]
+    if email_key:
+        wanted.append(Wanted(ItDocsUniqueModel, email_marker(account_id, email_key)))
+    found = read_together(wanted)
+    account = account_from(found[0]) if isinstance(found[0], ItDocsAccountModel) else None
+    return FirstSignIn(account, _owner(found[1]) if email_key else None)
+
+
+def create_signed_in(user: User, email_key: str, line: AuditLine, session: Session | None,
+                     previous_key: str | None = None) -> bool:
+    """A just-in-time user with its identity and email markers, its audit entry and (when a
+    sign-in creates it) its first session, the browser's previous one ended: one transaction.
+    False (nothing written) when the identity or the email was taken first."""
+
+    def write(tx: Transaction) -> None:
+        add_new_user(tx, user, email_key)
+        add_line(tx, line)
+        if session is not None:
+            tx.save(session_item(session),
+                    condition=ItDocsSessionModel.session_key.does_not_exist())
+            if previous_key and previous_key != session.session_key:
+                tx.delete(ItDocsSessionModel(previous_key))
+
+    return not write_transaction(write)
+
+
+def unlink_audited(account: Account, line: AuditLine) -> None:
+    """Unlink the account from its hub company (its marker released, its hub fields removed)
+    with the audit entry, in one transaction; NotFound when the account is gone."""
+    model = ItDocsAccountModel
+
+    def write(tx: Transaction) -> None:
+        itdocs_markers.release(tx, hub_company_marker(account.hub_issuer or "",
+                                                      account.hub_company_id or ""))
+        tx.update(model(account.account_id), actions=[
+            model.hub_issuer.remove(), model.hub_company_id.remove(),
+            model.hub_company_name.remove(),
+        ], condition=model.account_id.exists())
+        add_line(tx, line)
+
+    if write_transaction(write):
+        raise NotFound("No such IT Docs account.")
 
 
 def session_item(session: Session) -> ItDocsSessionModel:

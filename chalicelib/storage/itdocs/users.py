@@ -74,17 +74,18 @@ def email_marker(account_id: str, email_key: str) -> str:
 
 def create_user(user: User, email_key: str) -> None:
     """User with its email marker (per account) and identity marker (if linked), atomically."""
-    model = filled(ItDocsUserModel(user.user_id, email_key=email_key), user, _USER_FIELDS)
-
-    def write(tx: Transaction) -> None:
-        itdocs_markers.claim(tx, email_marker(user.account_id, email_key), user.user_id)
-        if user.hub_issuer and user.hub_subject:
-            itdocs_markers.claim(tx, identity_marker(user.hub_issuer, user.hub_subject),
-                                 user.user_id)
-        tx.save(model, condition=ItDocsUserModel.user_id.does_not_exist())
-
-    if write_transaction(write):
+    if write_transaction(lambda tx: add_new_user(tx, user, email_key)):
         raise AlreadyExists("A user with that email or hub identity already exists.")
+
+
+def add_new_user(tx: Transaction, user: User, email_key: str) -> None:
+    """Write a new user in `tx`: its identity marker first (if linked), its email marker, the
+    user, each on the condition that it is new."""
+    if user.hub_issuer and user.hub_subject:
+        itdocs_markers.claim(tx, identity_marker(user.hub_issuer, user.hub_subject), user.user_id)
+    itdocs_markers.claim(tx, email_marker(user.account_id, email_key), user.user_id)
+    model = filled(ItDocsUserModel(user.user_id, email_key=email_key), user, _USER_FIELDS)
+    tx.save(model, condition=ItDocsUserModel.user_id.does_not_exist())
 
 
 def user_from(model: ItDocsUserModel) -> User:

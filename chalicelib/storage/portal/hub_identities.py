@@ -17,6 +17,7 @@ from pynamodb.models import Model
 from chalicelib.errors import AlreadyExists
 from chalicelib.storage.base import translated
 from chalicelib.storage.portal.audit import NewAuditEntry, add_audit_in
+from chalicelib.storage.portal.sessions import PortalSession, PortalSessionModel, portal_sessions
 from chalicelib.storage.portal.users import PortalUser, add_new_user
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -73,8 +74,9 @@ def _subject_key(issuer: str, subject: str) -> str:
     return f"{issuer}#{subject}"
 
 
-def _markers(user_id: str, company_id: str, issuer: str, subject: str,
+def identity_markers(user_id: str, company_id: str, issuer: str, subject: str,
              now: dt.datetime) -> list[PortalHubIdentityModel]:
+    """The two markers linking a user to a hub identity (each written only if new)."""
     return [
         PortalHubIdentityModel(_subject_marker(issuer, subject, company_id), user_id=user_id,
                                issuer=issuer, subject=subject, linked_at=now,
@@ -126,7 +128,7 @@ def link_identity(user_id: str, company_id: str, issuer: str, subject: str,
     """Both markers or neither; AlreadyExists when the identity or the user is linked already."""
 
     def write(tx: Transaction) -> None:
-        for marker in _markers(user_id, company_id, issuer, subject, now):
+        for marker in identity_markers(user_id, company_id, issuer, subject, now):
             tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
 
     if write_transaction(write):
@@ -135,8 +137,11 @@ def link_identity(user_id: str, company_id: str, issuer: str, subject: str,
 
 def create_user_with_identity(user: PortalUser, username_key: str, email_key: str, *,
                               issuer: str, subject: str, now: dt.datetime,
-                              audit: NewAuditEntry | None = None) -> str:
-    """Create a user already linked to a hub identity, with its audit entry, in one transaction.
+                              audit: NewAuditEntry | None = None,
+                              session: PortalSession | None = None,
+                              previous_key: str | None = None) -> str:
+    """Create a user already linked to a hub identity, with its audit entry and (for a sign-in)
+    its first session, the browser's previous one ended, all in one transaction.
 
     Returns "created", or why it failed: "identity" (another request linked this hub identity in
     this company first: the JIT race) or "taken" (the username or email marker is taken).
@@ -144,11 +149,16 @@ def create_user_with_identity(user: PortalUser, username_key: str, email_key: st
 
     def write(tx: Transaction) -> None:
         # The identity markers first: whoever writes them creates the user; the rest lose here.
-        for marker in _markers(user.user_id, user.company_id, issuer, subject, now):
+        for marker in identity_markers(user.user_id, user.company_id, issuer, subject, now):
             tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
         add_new_user(tx, user, username_key, email_key)
         if audit is not None:
             add_audit_in(tx, audit)
+        if session is not None:
+            tx.save(portal_sessions.model_of(session),
+                    condition=PortalSessionModel.session_key.does_not_exist())
+            if previous_key and previous_key != session.session_key:
+                tx.delete(PortalSessionModel(previous_key))
 
     failed = write_transaction(write)
     if not failed:
