@@ -26,8 +26,8 @@ from tests.portal.helpers import Partner, log_in, make_partner, make_user
 from tests.web_client import Reply, WebClient
 
 BUDGET = 3
-# Not measured here: these call the hub over HTTP (linking, unlinking, Log In with Hub), which
-# these tests do not serve.
+# Measured in tests/auth/sso/test_calls_per_callback.py instead (with /portal/sso/...): they call
+# the hub over HTTP (linking, unlinking, Log In with Hub), which that test serves in-process.
 NOT_LISTED = {"/portal/admin/security/link", "/portal/admin/security/link/confirm",
               "/portal/admin/security/unlink"}
 
