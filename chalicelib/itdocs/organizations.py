@@ -83,10 +83,11 @@ def create(rt: Runtime, actor: ItDocsUser, name: str,
     """A user creates an organization in their account (Editors and up); AlreadyExists when one
     with the exact same name exists.
 
-    The name marker is written in the same transaction as the organization, so two concurrent
-    creates of one name make exactly one organization (storage writes a transaction that collided
-    with another in flight again; that retry sees the marker and reports the name as taken). A
-    matching `decision` joins the transaction (see `store.create_organization`).
+    The name marker and the audit entry are written in the same transaction as the organization,
+    so two concurrent creates of one name make exactly one organization (storage writes a
+    transaction that collided with another in flight again; that retry sees the marker and
+    reports the name as taken). A matching `decision` joins the transaction (see
+    `store.create_organization`).
     """
     require(actor, "organization.create")
     cleaned = clean_name(name)
@@ -94,8 +95,9 @@ def create(rt: Runtime, actor: ItDocsUser, name: str,
     record = OrganizationRecord(organization_id=rt.random.hex(8), account_id=actor.account_id,
                                 name=cleaned, created_at=now, updated_at=now,
                                 created_by=actor.email)
-    store.create_organization(record, exact_key(cleaned), decision)
-    audit.record(rt, actor.account_id, actor.email, "organization.created", cleaned)
+    store.create_organization(record, exact_key(cleaned), decision,
+                              audit.line(rt, actor.account_id, actor.email,
+                                         "organization.created", cleaned))
     return _public(record)
 
 

@@ -23,7 +23,16 @@ condition checks the organization exists, is not being deleted and still bears t
 showed (read only when it does not); Accept Selected reads up to 90 selected customers with the
 session and accepts up to 30 in one transaction (one per customer when that fails: someone
 changed one, or an organization was renamed or is being deleted). Manual sync by API key: a key
-naming its user is read with that user in one BatchGetItem.
+naming its user is read with that user in one BatchGetItem. Creating an organization from the
+matching screen writes the organization, its name marker, its audit entry and the match in one
+transaction, then queues the sync.
+
+Over 3, and why: deleting an organization (8 here) marks it, releases its matches (the customer
+records matched to it, a Query) and finds its contacts (a Query), then removes them all with their
+audit entries in one transaction and queues the released customers' syncs; deleting an
+integration (9 here) removes its checkpoint, its synced customers and seats and its logs, each
+found by Query and deleted in batches. Both grow with what they remove, once per organization or
+integration.
 """
 
 from __future__ import annotations
@@ -120,6 +129,11 @@ ROUTES = [
     Route("unmatch", MATCHING + "/{matched}/unmatch", "POST", {}, 303),
     Route("match to (form)", MATCHING + "/{unmatched}/match-to", "POST",
           {"organization_id": "{other}", "organization_name": "Fabrikam, Inc."}, 303),
+    Route("create organization from matching", MATCHING + "/{unmatched}/create-organization",
+          "POST", {"name": "Brand New Customer Ltd", "checked_name": "Brand New Customer Ltd"},
+          303),
+    Route("delete organization", ORGANIZATION + "/delete", "POST", {}, 303, budget=8),
+    Route("delete integration", INTEGRATION + "/delete", "POST", {}, 303, budget=9),
     Route("logout", "/itdocs/logout", "POST", {}, 303, budget=1),
 ]
 

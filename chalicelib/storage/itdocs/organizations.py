@@ -16,6 +16,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.itdocs.audit import AuditLine, add_line
 from chalicelib.storage.itdocs.markers import itdocs_markers
 from chalicelib.storage.itdocs.match_decisions import DecisionFor, add_decision
 from chalicelib.storage.itdocs.organization_items import (
@@ -57,8 +58,10 @@ def _taken(name: str) -> AlreadyExists:
 
 
 def create_organization(record: OrganizationRecord, name_key: str,
-                        decision: DecisionFor | None = None) -> None:
-    """The organization and its name marker in one transaction; a taken name is AlreadyExists.
+                        decision: DecisionFor | None = None,
+                        line: AuditLine | None = None) -> None:
+    """The organization, its name marker and its audit `line` in one transaction; a taken name
+    is AlreadyExists.
 
     With `decision`, the customer's match decision it makes for the new organization is written in
     the same transaction: ConcurrentChange (and no organization) when the customer changed first.
@@ -75,6 +78,8 @@ def create_organization(record: OrganizationRecord, name_key: str,
         tx.save(model, condition=ItDocsOrganizationModel.organization_id.does_not_exist())
         if made is not None:
             add_decision(tx, made)
+        if line is not None:
+            add_line(tx, line)
 
     failed = write_transaction(write)
     if failed - {0, 1}:  # the decision's condition: someone decided about the customer first
