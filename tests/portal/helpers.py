@@ -8,12 +8,13 @@ import uuid
 from dataclasses import dataclass, field
 
 from chalicelib import runtime
-from chalicelib.portal import api_keys, catalog, companies, users
-from chalicelib.portal.policy import SECURITY_ADMIN
+from chalicelib.portal import api_keys, catalog, companies, security_settings, users
+from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage.portal import id_sequences
 from chalicelib.storage.portal import organizations as organization_store
 from chalicelib.storage.portal import saas_customers as customer_store
 from chalicelib.storage.portal import saas_seats as seat_store
+from chalicelib.storage.portal import security_settings as security_store
 from chalicelib.storage.portal.companies import PortalCompany
 from chalicelib.storage.portal.organizations import Organization
 from chalicelib.storage.portal.saas_customers import SaasCustomer
@@ -96,3 +97,14 @@ def log_in(client: WebClient, identifier: str, password: str = PASSWORD) -> Repl
     return client.post("/portal/login", {"identifier": identifier, "password": password})
 
 
+def partner_linked_to_a_hub(rt: runtime.Runtime, label: str) -> tuple[PortalCompany, str]:
+    """A partner linked to a new hub company ("<label> Hub"), creating Technicians just in time;
+    the partner and the hub company's id."""
+    hub_company_id = uuid.uuid4().hex
+    partner = companies.create_company(rt, unique_name(f"{label} Partner"))
+    admin = make_user(partner, email=f"admin-{hub_company_id[:6]}@example.com")
+    security_store.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
+                                hub_company_id=hub_company_id, hub_company_name=f"{label} Hub",
+                                now=rt.clock.now(), actor="tests")
+    security_settings.set_auto_create(rt, admin, True, TECHNICIAN)
+    return partner, hub_company_id

@@ -8,26 +8,13 @@ import uuid
 import pytest
 
 from chalicelib.auth.sso.relying_party import HubIdentity
-from chalicelib.portal import companies, hub_login, security_settings
+from chalicelib.portal import hub_login, security_settings
 from chalicelib.portal.policy import TECHNICIAN
 from chalicelib.storage.portal import hub_identities as identity_store
-from chalicelib.storage.portal import security_settings as security_store
 from chalicelib.storage.portal import users as portal_store
-from tests.conftest import unique
-from tests.portal.helpers import make_user
+from tests.portal.helpers import partner_linked_to_a_hub
 
 pytestmark = pytest.mark.ddblocal
-
-
-def _linked_partner(rt):
-    hub_company_id = uuid.uuid4().hex
-    partner = companies.create_company(rt, unique("Race Partner"))
-    admin = make_user(partner, email=f"admin-{hub_company_id[:6]}@example.com")
-    security_store.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
-                                hub_company_id=hub_company_id, hub_company_name="Race Hub",
-                                now=rt.clock.now(), actor="tests")
-    security_settings.set_auto_create(rt, admin, True, TECHNICIAN)
-    return partner, hub_company_id
 
 
 def _identity(rt, hub_company_id: str) -> HubIdentity:
@@ -39,7 +26,7 @@ def _identity(rt, hub_company_id: str) -> HubIdentity:
 
 
 def test_racing_first_logins_create_exactly_one_user_with_the_chosen_role(ddb):
-    partner, hub_company_id = _linked_partner(ddb)
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Race")
     identity = _identity(ddb, hub_company_id)
     racers = 6
     barrier = threading.Barrier(racers)
@@ -71,6 +58,6 @@ def test_racing_first_logins_create_exactly_one_user_with_the_chosen_role(ddb):
 
 
 def test_companies_linked_to_a_hub_company_are_found_by_index(ddb):
-    partner, hub_company_id = _linked_partner(ddb)
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Race")
     assert security_settings.companies_linked_to(ddb, ddb.settings.hub_issuer,
                                                  hub_company_id) == [partner.company_id]

@@ -10,27 +10,15 @@ import pytest
 
 from chalicelib.auth.sso import accounts
 from chalicelib.auth.sso.relying_party import HubIdentity
-from chalicelib.portal import companies, hub_login, security_settings, sessions
+from chalicelib.portal import hub_login, sessions
 from chalicelib.portal.policy import TECHNICIAN
 from chalicelib.storage import tables
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import security_settings as security_store
 from chalicelib.storage.portal.audit import portal_security_audit
-from tests.conftest import unique
-from tests.portal.helpers import make_user
+from tests.portal.helpers import partner_linked_to_a_hub
 
 pytestmark = pytest.mark.ddblocal
-
-
-def _linked_partner(rt):
-    hub_company_id = uuid.uuid4().hex
-    partner = companies.create_company(rt, unique("Batch Partner"))
-    admin = make_user(partner, email=f"admin-{hub_company_id[:6]}@example.com")
-    security_store.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
-                                hub_company_id=hub_company_id, hub_company_name="Batch Hub",
-                                now=rt.clock.now(), actor="tests")
-    security_settings.set_auto_create(rt, admin, True, TECHNICIAN)
-    return partner, hub_company_id
 
 
 def _identity(rt, hub_company_id: str) -> HubIdentity:
@@ -42,7 +30,7 @@ def _identity(rt, hub_company_id: str) -> HubIdentity:
 
 
 def test_jit_user_and_audit_together_then_a_linked_sign_in_in_three_calls(ddb):
-    partner, hub_company_id = _linked_partner(ddb)
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Batch")
     identity = _identity(ddb, hub_company_id)
     (created,) = hub_login.accounts_for(ddb, identity)
     created_lines = [e.detail for e in portal_security_audit.audit_of(partner.company_id)
@@ -59,7 +47,7 @@ def test_jit_user_and_audit_together_then_a_linked_sign_in_in_three_calls(ddb):
 
 
 def test_a_user_of_a_company_no_longer_linked_opens_nothing(ddb):
-    partner, hub_company_id = _linked_partner(ddb)
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Batch")
     identity = _identity(ddb, hub_company_id)
     hub_login.accounts_for(ddb, identity)
     security_store.unlink_company(partner.company_id, now=ddb.clock.now(), actor="tests")

@@ -17,7 +17,7 @@ from chalicelib.errors import ConcurrentChange, LoginFailed
 from chalicelib.itdocs import hub_sign_in
 from chalicelib.itdocs import signed_in as itdocs_signed_in
 from chalicelib.itdocs.policy import EDITOR
-from chalicelib.portal import companies, hub_linking, hub_login, security_settings, sessions
+from chalicelib.portal import hub_linking, hub_login, sessions
 from chalicelib.portal.policy import TECHNICIAN
 from chalicelib.storage.itdocs import users as itdocs_store
 from chalicelib.storage.itdocs.audit import itdocs_audit
@@ -27,7 +27,7 @@ from chalicelib.storage.portal import users as portal_store
 from chalicelib.storage.portal.audit import portal_security_audit
 from tests.conftest import unique
 from tests.itdocs.helpers import make_account as make_itdocs_account
-from tests.portal.helpers import PASSWORD, make_user
+from tests.portal.helpers import PASSWORD, make_user, partner_linked_to_a_hub
 
 pytestmark = pytest.mark.ddblocal
 RACERS = 6
@@ -61,17 +61,6 @@ def _race(callback: Callable[[], str]) -> tuple[list[str], list[BaseException]]:
     return signed, errors
 
 
-def _linked_partner(rt):
-    hub_company_id = uuid.uuid4().hex
-    partner = companies.create_company(rt, unique("Race Partner"))
-    admin = make_user(partner, email=f"admin-{hub_company_id[:6]}@example.com")
-    security_store.link_company(partner.company_id, issuer=rt.settings.hub_issuer,
-                                hub_company_id=hub_company_id, hub_company_name="Race Hub",
-                                now=rt.clock.now(), actor="tests")
-    security_settings.set_auto_create(rt, admin, True, TECHNICIAN)
-    return partner, hub_company_id
-
-
 def _portal_callback(rt, identity: HubIdentity) -> str:
     """What the portal's callback does: sign in, or start the session of the one user found."""
     found = hub_login.sign_in(rt, identity, hub_login.Starting(identity.sid))
@@ -84,7 +73,7 @@ def _portal_callback(rt, identity: HubIdentity) -> str:
 
 
 def test_portal_parallel_first_callbacks_create_one_user_each_signed_in_or_refused(ddb):
-    partner, hub_company_id = _linked_partner(ddb)
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Race")
     identity = _identity(ddb, hub_company_id, f"racer{uuid.uuid4().hex[:8]}")
     signed, errors = _race(lambda: _portal_callback(ddb, identity))
     created = [u for u in portal_store.users_of_company(partner.company_id)
@@ -132,7 +121,7 @@ def _link_page_identity(rt, partner, hub_company_id: str):
 
 
 def test_portal_password_link_signs_in_in_one_transaction(ddb):
-    partner, hub_company_id = _linked_partner(ddb)
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Race")
     admin, identity, cookie = _link_page_identity(ddb, partner, hub_company_id)
     linked = hub_linking.link_with_password(ddb, cookie, admin.user_id, PASSWORD)
     _, user = sessions.resume(ddb, linked.token)
@@ -145,7 +134,7 @@ def test_portal_password_link_signs_in_in_one_transaction(ddb):
 
 
 def test_portal_password_link_of_an_unlinked_company_writes_nothing(ddb):
-    partner, hub_company_id = _linked_partner(ddb)
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Race")
     admin, identity, cookie = _link_page_identity(ddb, partner, hub_company_id)
     security_store.unlink_company(partner.company_id, now=ddb.clock.now(), actor="tests")
     with pytest.raises(LoginFailed, match="no longer enabled"):
