@@ -14,7 +14,6 @@ import os
 import secrets
 import time
 from collections import Counter, defaultdict
-from typing import Any
 from urllib.parse import urlsplit
 
 from bench import median, percentile, table
@@ -23,23 +22,6 @@ from bench.hub_login import database, quiet_request_log
 ROUNDS = 20
 STEPS = ("1 GET /portal/sso/start", "2 GET /hub/oidc/authorize (hub session)",
          "3 GET /portal/sso/callback (token + ID token)", "4 GET /portal/ (home)")
-
-
-class CountingTransport:
-    """The loopback transport, noting the DynamoDB calls of the hub requests it serves (the token
-    endpoint, the JWKS), so a callback's calls split into the hub's and the module's own."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.hub_calls = 0
-
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        from chalicelib.storage import tables
-
-        with tables.counting_calls() as counter:
-            reply = self.inner.request(*args, **kwargs)
-        self.hub_calls += counter.total
-        return reply
 
 
 def _path(location: str) -> str:
@@ -59,7 +41,7 @@ def round_trip_table() -> str:
     from chalicelib.storage import tables
     from chalicelib.storage.portal import security_settings as security_store
     from tests.auth.hub.helpers import log_in, make_account
-    from tests.loopback import LoopbackTransport
+    from tests.loopback import CountingTransport, LoopbackTransport
     from tests.web_client import WebClient
 
     endpoint, context, stop = database()

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from chalice.test import Client
 
 from chalicelib.outbound import HttpResponse, Unreachable
+from chalicelib.storage import tables
 
 
 class LoopbackTransport:
@@ -34,3 +35,18 @@ class LoopbackTransport:
         raw = self._client.http.request(method, path, headers=headers or {}, body=body or b"")
         headers_out = {k.lower(): v for k, v in raw.headers.items()}
         return HttpResponse(raw.status_code, raw.body or b"", headers_out)
+
+
+class CountingTransport:
+    """A transport (the loopback one) noting the DynamoDB calls of the hub requests it serves
+    (the token endpoint, the JWKS), so a callback's calls split into the hub's and the module's."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.hub_calls = 0
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        with tables.counting_calls() as counter:
+            reply = self.inner.request(*args, **kwargs)
+        self.hub_calls += counter.total
+        return reply

@@ -37,6 +37,7 @@ from tests.fakes import use_transport
 from tests.itdocs.helpers import make_account as make_itdocs_account
 from tests.itdocs.helpers import make_user as make_itdocs_user
 from tests.itdocs.helpers import sign_in as itdocs_sign_in
+from tests.loopback import CountingTransport
 from tests.portal.helpers import PASSWORD, make_user
 from tests.portal.helpers import log_in as portal_log_in
 from tests.web_client import Reply, WebClient
@@ -46,20 +47,6 @@ BUDGET = 3  # the module's own calls per request
 FIRST_TIME = ("a first portal sign-in asks two indexes of two tables before its one read of the "
               "rest: the identity's links (none yet) and the partner companies linked to its hub "
               "company")
-
-
-class CountingTransport:
-    """The loopback transport, noting the DynamoDB calls of each request it serves (the hub's)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.hub_calls = 0
-
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        with tables.counting_calls() as counter:
-            reply = self.inner.request(*args, **kwargs)
-        self.hub_calls += counter.total
-        return reply
 
 
 @dataclass
