@@ -33,6 +33,14 @@ def _is_login(reply) -> bool:  # type: ignore[no-untyped-def]
     return reply.status in (302, 303) and reply.location.startswith("/itdocs/login")
 
 
+
+def _stored_session(client, token: str, user_id: str, account_id: str) -> None:
+    """A session stored under `token` for that user, an hour to live, in the browser's cookie."""
+    now = runtime.current().clock.now()
+    itdocs_sessions.create_session(Session(session_rules.session_key(token), user_id, account_id,
+                                           now, now, now + dt.timedelta(hours=1)))
+    client.cookies["lh_itdocs_session"] = token
+
 def test_a_token_names_the_account_and_user_and_a_page_reads_them_with_the_session_at_once(
         aws, client):
     user = make_user(make_account())
@@ -79,12 +87,8 @@ def test_a_session_stored_for_another_user_than_its_token_names_is_no_session(aw
     user the together-read found."""
     account = make_account()
     user, victim = make_user(account), make_user(account, name="Victim")
-    now = runtime.current().clock.now()
     token = session_rules.hinted_token("secret-part", account.account_id, victim.user_id)
-    itdocs_sessions.create_session(Session(session_rules.session_key(token), user.user_id,
-                                           account.account_id, now, now,
-                                           now + dt.timedelta(hours=1)))
-    client.cookies["lh_itdocs_session"] = token
+    _stored_session(client, token, user.user_id, account.account_id)
 
     assert _is_login(client.get(PAGE))
     assert itdocs_sessions.get_session(session_rules.session_key(token)) is None  # ended
@@ -103,12 +107,8 @@ def test_a_mangled_token_is_no_session(aws, client, mangled):
 
 def test_a_token_from_before_still_works_reading_one_item_at_a_time(aws, client):
     user = make_user(make_account())
-    now = runtime.current().clock.now()
     token = "plainOldToken_without-ids"
-    itdocs_sessions.create_session(Session(session_rules.session_key(token), user.user_id,
-                                           user.account_id, now, now,
-                                           now + dt.timedelta(hours=1)))
-    client.cookies["lh_itdocs_session"] = token
+    _stored_session(client, token, user.user_id, user.account_id)
 
     with tables.counting_calls() as calls:
         reply = client.get(PAGE)
@@ -124,12 +124,8 @@ def test_an_old_token_still_reaches_an_organization_and_its_contact(aws, client)
     made = organizations.create(runtime.current(), actor, "Contoso")
     person = contacts.create(runtime.current(), actor, made.organization_id,
                              ContactDetails("Ada", ["ada@example.com"]))
-    now = runtime.current().clock.now()
     token = "plainOldToken_without-ids"
-    itdocs_sessions.create_session(Session(session_rules.session_key(token), user.user_id,
-                                           user.account_id, now, now,
-                                           now + dt.timedelta(hours=1)))
-    client.cookies["lh_itdocs_session"] = token
+    _stored_session(client, token, user.user_id, user.account_id)
 
     page = client.get(f"/itdocs/organizations/{made.organization_id}/contacts/"
                       f"{person.contact_id}")
@@ -169,12 +165,8 @@ def test_an_old_token_still_reaches_the_pages_that_read_more_with_the_session(aw
                                                                              shown):
     world = seed_world(runtime.current(), FEW)
     admin = admin_of(world)
-    now = runtime.current().clock.now()
     token = "plainOldToken_without-ids"
-    itdocs_sessions.create_session(Session(session_rules.session_key(token), admin.user_id,
-                                           admin.account_id, now, now,
-                                           now + dt.timedelta(hours=1)))
-    client.cookies["lh_itdocs_session"] = token
+    _stored_session(client, token, admin.user_id, admin.account_id)
 
     reply = client.get(world.fill(path))
 
