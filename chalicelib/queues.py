@@ -10,6 +10,7 @@ with SQS (the sync queue of `make run` and `chalice local`, setting `local_queue
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
@@ -171,6 +172,30 @@ def from_settings(settings: Settings, sqs_client: Any = None) -> Queues:
         sync=_queue(settings.sync_queue_url, local_sync, settings, sqs_client),
         mail=_queue(settings.mail_queue_url, local_mail, settings, sqs_client),
     )
+
+
+def kind_of(body: str) -> str | None:
+    """The `kind` a message names (None: not a JSON object naming one, as a sync run's message)."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    kind = message.get("kind") if isinstance(message, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def text_fields(body: str, names: tuple[str, ...]) -> dict[str, str] | None:
+    """The named fields of a JSON message when each is a non-empty string (None: malformed)."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    found = {name: message.get(name) for name in names}
+    if not all(isinstance(value, str) and value for value in found.values()):
+        return None
+    return {name: str(value) for name, value in found.items()}
 
 
 def _queue(url: str, local: Queue, settings: Settings, sqs_client: Any) -> Queue:

@@ -1,4 +1,5 @@
-"""IT Docs' SaaS Protection integrations: connect, edit, delete, list, manual sync and logs.
+"""IT Docs' SaaS Protection integrations: connect, edit, list, manual sync and logs (delete:
+`integration_deletion`).
 
 Every function here acts for an IT Docs user (`acting.ActingUser`) and first requires that they may
 manage integrations; it is scoped to their account: another account's integration is NotFound.
@@ -23,9 +24,7 @@ from dataclasses import dataclass
 from chalicelib import logs
 from chalicelib.errors import ConcurrentChange, InvalidInput, NotFound, TooManyRequests
 from chalicelib.runtime import Runtime
-from chalicelib.storage.itdocs import backup_customers as data
 from chalicelib.storage.itdocs import integrations as integration_store
-from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
 from chalicelib.storage.itdocs import sync_logs as log_store
 from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.storage.itdocs.sync_logs import SyncLogEntry
@@ -234,18 +233,6 @@ def change_keys(rt: Runtime, user: ActingUser, integration_id: str, *, public_ke
     return update(rt, user, integration_id, sync_enabled=current.sync_enabled,
                   accept_automatically=current.accept_automatically, public_key=public_key,
                   secret_key=secret_key)
-
-
-def delete(rt: Runtime, user: ActingUser, integration_id: str) -> None:
-    """Remove the integration, its synced data, checkpoint and logs."""
-    user.require(MANAGE_INTEGRATIONS)
-    reached(user, integration_id)
-    integration_store.delete_integration(integration_id)
-    checkpoint_store.delete_checkpoint(integration_id)
-    customers = [c.customer_id for c in data.customers_of_integration(integration_id)]
-    data.write_customers([], customers, integration_id=integration_id)
-    log_store.delete_logs(integration_id)
-    logs.event("integration_deleted", integration_id=integration_id, actor=user.name)
 
 
 def list_for_account(rt: Runtime, user: ActingUser) -> list[Integration]:

@@ -93,7 +93,8 @@ def change(
         seen = None
     for _ in range(CHANGE_ATTEMPTS):
         current = seen or store.get_integration(integration_id)
-        wanted = decide(current)
+        # Nothing changes an integration being deleted (a fresh read confirms the mark).
+        wanted = None if current.last_outcome == BEING_DELETED else decide(current)
         if wanted is None and seen is None:
             return None
         seen = None
@@ -107,6 +108,7 @@ def change(
 
 
 CHECKING_KEYS = "Checking keys..."
+BEING_DELETED = "Being deleted…"  # set with the deletion's mark (sync/integration_deletion.py)
 KEY_CHECK_LOST_REASON = ("The check of the API keys did not finish. Enter the keys again with "
                          "Change API keys to check them.")
 

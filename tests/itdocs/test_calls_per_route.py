@@ -27,12 +27,13 @@ naming its user is read with that user in one BatchGetItem. Creating an organiza
 matching screen writes the organization, its name marker, its audit entry and the match in one
 transaction, then queues the sync.
 
-Over 3, and why: deleting an organization (8 here) marks it, releases its matches (the customer
-records matched to it, a Query) and finds its contacts (a Query), then removes them all with their
-audit entries in one transaction and queues the released customers' syncs; deleting an
-integration (9 here) removes its checkpoint, its synced customers and seats and its logs, each
-found by Query and deleted in batches. Both grow with what they remove, once per organization or
-integration.
+Deleting an organization or an integration is 2 whatever it holds: the session's BatchGetItem
+(with the organization or integration) and one transaction of the mark ("Being deleted…") and its
+audit entry; the removal itself runs on the sync queue (`tests/itdocs/test_removal_worker.py`).
+Connect and Change API keys store the keys ("Checking keys...") and queue their check, so the
+request never waits for the vendor; the check's worker calls the vendor's REST API (here the
+portal's own, served in-process), and its own calls are counted apart from the REST API's
+(`test_the_key_check_counts_its_own_calls_apart_from_the_vendors`).
 """
 
 from __future__ import annotations
@@ -41,12 +42,18 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from chalicelib.itdocs import contacts
+from chalicelib.itdocs.accounts import ItDocsUser
+from chalicelib.itdocs.contacts import ContactDetails
 from chalicelib.itdocs.policy import READ_ONLY
 from chalicelib.runtime import Runtime
 from chalicelib.storage import tables
-from tests.fakes import hold_sync_queue
+from tests.fakes import hold_sync_queue, use_transport
 from tests.itdocs.helpers import sign_in
 from tests.itdocs.world import FEW, MANY, SEAT_EMAIL, World, admin_of, seed_world
+from tests.loopback import CountingTransport
+from tests.portal.helpers import make_partner
+from tests.sync.helpers import serve_portal
 from tests.web_client import WebClient
 
 
@@ -67,6 +74,7 @@ INTEGRATION = "/itdocs/account/integrations/{integration}"
 MATCHING = "/itdocs/integrations/{integration}/matching"
 ORGANIZATION = "/itdocs/organizations/{organization}"
 CONTACT = ORGANIZATION + "/contacts/{contact}"
+NEW_INTEGRATION = "/itdocs/account/integrations/new/saas-protection"
 
 ROUTES = [
     # -- pages --------------------------------------------------------------------------------
@@ -132,8 +140,12 @@ ROUTES = [
     Route("create organization from matching", MATCHING + "/{unmatched}/create-organization",
           "POST", {"name": "Brand New Customer Ltd", "checked_name": "Brand New Customer Ltd"},
           303),
-    Route("delete organization", ORGANIZATION + "/delete", "POST", {}, 303, budget=8),
-    Route("delete integration", INTEGRATION + "/delete", "POST", {}, 303, budget=9),
+    Route("delete organization", ORGANIZATION + "/delete", "POST", {}, 303),
+    Route("delete integration", INTEGRATION + "/delete", "POST", {}, 303),
+    Route("connect (form)", NEW_INTEGRATION, "POST",
+          {"public_key": "a" * 32, "secret_key": "b" * 40}, 303),
+    Route("change keys (form)", INTEGRATION + "/keys", "POST",
+          {"public_key": "a" * 32, "secret_key": "c" * 40}, 303),
     Route("logout", "/itdocs/logout", "POST", {}, 303, budget=1),
 ]
 
@@ -196,3 +208,47 @@ def test_accept_selected_reads_every_selected_customer_in_one_call(aws, client):
     assert calls.calls["BatchGetItem"] == 1  # the session's read takes the five customers
     assert calls.calls["TransactWriteItems"] == 1  # the one accepted
     assert calls.calls["GetItem"] <= 1  # only the queued sync's read of the integration
+
+
+KEY_CHECK_OWN = 3  # the integration read, then lifecycle.change's fresh read and its write
+
+
+@pytest.mark.parametrize("form", ["connect", "change keys"])
+def test_the_key_check_counts_its_own_calls_apart_from_the_vendors(aws, client, form):
+    world = seed_world(aws, FEW)
+    vendor = CountingTransport(serve_portal(aws))
+    use_transport(aws, vendor)  # type: ignore[arg-type]
+    partner = make_partner()
+    held = hold_sync_queue(aws)
+    sign_in(client, admin_of(world))
+    path = (NEW_INTEGRATION if form == "connect" else world.fill(INTEGRATION + "/keys"))
+    client.get(path)
+    keys = {"public_key": partner.public_key, "secret_key": partner.secret}
+    vendor.hub_calls = 0
+    with tables.counting_calls() as request:
+        assert client.post(path, keys).status == 303
+    asked_during_request, vendor.hub_calls = vendor.hub_calls, 0
+
+    with tables.counting_calls() as worker:
+        assert held.deliver_all() == 1
+
+    assert request.total <= 3 and asked_during_request == 0, dict(request.calls)
+    assert vendor.hub_calls > 0  # the vendor was asked: its calls are its own rows (REST API)
+    assert worker.total - vendor.hub_calls == KEY_CHECK_OWN, dict(worker.calls)
+
+
+@pytest.mark.parametrize("path", [ORGANIZATION + "/delete", INTEGRATION + "/delete"])
+def test_a_deletion_request_is_two_calls_whatever_it_removes(aws, client, path):
+    world = seed_world(aws, FEW)
+    admin = ItDocsUser.of(admin_of(world))
+    for n in range(60):  # more than one transaction could remove: the request is not affected
+        contacts.create(aws, admin, world.values["organization"], ContactDetails(f"P{n:02}", []))
+    held = hold_sync_queue(aws)
+    sign_in(client, admin_of(world))
+    client.get("/itdocs/organizations")
+
+    with tables.counting_calls() as calls:
+        reply = client.post(world.fill(path), {})
+
+    assert reply.status == 303 and len(held.bodies) == 1
+    assert dict(calls.calls) == {"BatchGetItem": 1, "TransactWriteItems": 1}

@@ -147,7 +147,12 @@ def test_an_integration_is_deleted_after_confirming(client, partner, aws):
     delete = only_menu(client.get("/itdocs/account/integrations").text).item("Delete")
     confirm = client.get(delete.href or "")
     assert "Delete the SaaS Protection integration?" in confirm.text
-    done = client.post(delete.href or "", {}, follow=True)
+    held = hold_sync_queue(runtime.current())
+    marked = client.post(delete.href or "", {}, follow=True)
+    assert "The SaaS Protection integration is being deleted" in marked.text
+    assert 'class="status-warn">Being deleted…</span>' in _status_cell(marked.text)
+    assert held.deliver_all() == 1
+    done = client.get("/itdocs/account/integrations")
     assert "No integrations yet" in done.text
 
 

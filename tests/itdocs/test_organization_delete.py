@@ -1,6 +1,7 @@
-"""Delete organization: Administrators only, after a confirmation page; its matches go back to
-Unmatched and its contacts go with it, each change audited; an interrupted deletion is finished by
-deleting again, and nothing is matched or added to an organization while it is being deleted."""
+"""Delete organization: Administrators only, after a confirmation page; the request marks it
+"Being deleted…" and the sync queue's worker removes it: its matches go back to Unmatched and its
+contacts go with it, each change audited; an interrupted deletion is finished by deleting again,
+and nothing is matched or added to an organization while it is being deleted."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from chalicelib.storage.itdocs.organization_removal import IN_STEPS, ONE_TRANSAC
 from chalicelib.storage.itdocs.users import User
 from chalicelib.sync import match_actions, matching_screen
 from chalicelib.sync.released_matches import RELEASED
+from tests.fakes import hold_sync_queue
 from tests.itdocs.deleting import DeletesWhileMatching
 from tests.itdocs.helpers import setup_admin
 from tests.sync.helpers import as_user
@@ -67,9 +69,20 @@ def test_an_administrator_confirms_then_deletes_and_everything_follows(
     assert "1 SaaS Protection customer matched to it will go back to Unmatched" in confirm.text
     assert organizations.get(aws, setup_admin(tenant.account_id), contoso)  # a GET deletes nothing
 
-    done = client.post(org_path(tenant, rest="/delete"), {}, follow=True)
+    held = hold_sync_queue(aws)
+    marked = client.post(org_path(tenant, rest="/delete"), {}, follow=True)
 
-    assert "Deleted Contoso" in done.text and f'href="{org_path(tenant)}"' not in done.text
+    # Until the worker has run, the pages say so and the organization is still there.
+    assert "Contoso is being deleted" in marked.text
+    assert f'href="{org_path(tenant)}">Contoso</a> <span class="muted">(being deleted…)' in (
+        marked.text)
+    assert "Being deleted…" in client.get(org_path(tenant)).text
+    assert store.get_match(tenant.integration_id, "1").status == "Matched"
+    assert ("organization.deletion_requested", "Contoso") in audit_actions(tenant)
+    assert held.deliver_all() == 1
+    done = client.get("/itdocs/organizations")
+
+    assert f'href="{org_path(tenant)}"' not in done.text
     with pytest.raises(NotFound):
         organizations.get(aws, setup_admin(tenant.account_id), contoso)
     assert contact_store.contacts_of_organization(tenant.account_id, contoso) == []
@@ -168,15 +181,16 @@ def test_an_interrupted_deletion_blocks_new_matches_and_contacts_and_deleting_ag
     found = matching_screen.search_organizations(manager, "Contoso")
     assert "Contoso" not in [c.name for c in found]
     listing = sign_in(aws, client, tenant.admin).get("/itdocs/organizations")
-    assert "Contoso</a> <span class=\"muted\">(being deleted)</span>" in listing.text
-    assert "Deleting this organization began and did not finish" in client.get(
+    assert "Contoso</a> <span class=\"muted\">(being deleted…)</span>" in listing.text
+    assert "Being deleted… Nothing can be matched or added to it meanwhile." in client.get(
         org_path(tenant)).text
 
     confirm = client.get(org_path(tenant, rest="/delete"))
-    assert "began and did not finish. Delete it again to finish." in confirm.text
+    assert "If it is still here in a few minutes, delete it again to finish." in confirm.text
     finished = client.post(org_path(tenant, rest="/delete"), {}, follow=True)
 
-    assert "Deleted Contoso" in finished.text
+    assert "Contoso is being deleted" in finished.text  # the worker ran inline: it is gone
+    assert f'href="{org_path(tenant)}"' not in finished.text
     assert store.get_match(tenant.integration_id, "1").status == "Unmatched"
     assert contact_store.contacts_of_organization(tenant.account_id, contoso) == []
     again = client.post(org_path(tenant, rest="/delete"), {}, csrf=confirm.csrf)

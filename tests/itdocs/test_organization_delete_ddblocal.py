@@ -1,5 +1,6 @@
 """Delete organization raced against Match To on DynamoDB Local (real transactions, real conflicts):
-however the writes interleave, no customer is left matched to the deleted organization, every
+the Administrator's request marks it and the sync queue's worker removes it; however the writes
+interleave, no customer is left matched to the deleted organization, every
 Match To either was written and then released by the deletion (both audited) or was refused, and
 the organization, its name and its contacts are gone."""
 
@@ -19,9 +20,11 @@ from chalicelib.storage.itdocs import contacts as contact_store
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.sync import match_actions
 from chalicelib.sync.released_matches import RELEASED
+from tests.fakes import hold_sync_queue
 from tests.itdocs.deleting import DeletesWhileMatching
 from tests.sync.helpers import as_user
 from tests.sync.matching_helpers import Tenant, customer, make_integration, make_tenant, sync
+from workers.sync import run_sync_message
 
 pytestmark = pytest.mark.ddblocal
 
@@ -60,12 +63,18 @@ def race(ddb: Runtime, tenant: Tenant) -> tuple[list[str], list[LinkhubError], l
     refused: list[LinkhubError] = []
     deleted: list[object] = []
 
+    held = hold_sync_queue(ddb)
+
     def delete() -> None:
-        admin = ItDocsUser.of(tenant.admin)
+        """The Administrator's request (the mark), then the queue's worker on its message; a
+        worker that raises has its message delivered again, as SQS would."""
+        organization_deletion.request(ddb, ItDocsUser.of(tenant.admin), target)
+        (body,) = held.bodies
         try:
-            deleted.append(organization_deletion.delete(ddb, admin, target))
-        except ConcurrentChange:  # said to the Administrator: "Delete it again to finish"
-            deleted.append(organization_deletion.delete(ddb, admin, target))
+            run_sync_message(body)
+        except ConcurrentChange:
+            run_sync_message(body)
+        deleted.append(body)
 
     def match(customer_id: str) -> Callable[[], None]:
         def job() -> None:
@@ -121,3 +130,34 @@ def test_the_worst_interleaving_on_dynamodb_local_is_refused(ddb: Runtime) -> No
 
     record = store.get_match(tenant.integration_id, "0")
     assert (record.status, record.organization_id) == ("Unmatched", None)
+
+
+def test_match_to_between_the_request_and_the_worker_is_refused(ddb: Runtime) -> None:
+    """Once the request has marked it, every Match To onto it is refused, all at once, before the
+    worker has run; the worker then finds nothing of theirs to release."""
+    tenant = setting(ddb)
+    target = tenant.organizations["Target"]
+    held = hold_sync_queue(ddb)
+    organization_deletion.request(ddb, ItDocsUser.of(tenant.admin), target)
+    refused: list[str] = []
+
+    def match(customer_id: str) -> Callable[[], None]:
+        def job() -> None:
+            try:
+                match_actions.match_to(ddb, as_user(ddb, tenant.manager), tenant.integration_id,
+                                       customer_id, target)
+            except (ConcurrentChange, NotFound) as exc:
+                refused.append(exc.message)
+
+        return job
+
+    all_at_once([match(str(n)) for n in range(MATCHERS)])
+    assert refused == ["Target is being deleted."] * MATCHERS
+    assert held.deliver_all() == 1
+
+    records = store.matches_of_integration(tenant.integration_id)
+    assert all(r.status == "Unmatched" and r.organization_id is None for r in records)
+    trail = store.audit_trail(tenant.integration_id, limit=100)
+    assert [e.action for e in trail] == []  # nothing was matched, so nothing was released
+    with pytest.raises(NotFound):
+        organizations.get(ddb, ItDocsUser.of(tenant.admin), target)

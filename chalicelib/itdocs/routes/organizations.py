@@ -102,8 +102,10 @@ def organization_delete_confirm(page: Page, organization_id: str) -> Response:
 @page_route(routes, "/organizations/{organization_id}/delete", "itdocs", methods=["POST"])
 def organization_delete(page: Page, organization_id: str) -> Response:
     page.form()
-    deleted = organization_deletion.delete(page.runtime, signed_in(page, ITDOCS), organization_id)
-    return page.redirect(flash.location(BASE, "deleted", name=deleted.name))
+    visit = signed_in_at(page, organization_id)
+    marked = organization_deletion.request(page.runtime, visit.user, organization_id,
+                                           visit.organization)
+    return page.redirect(flash.location(BASE, "deleting", name=marked.name))
 
 
 # -- contacts --------------------------------------------------------------------------------------

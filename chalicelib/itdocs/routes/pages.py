@@ -28,7 +28,8 @@ NAV = (
 FLASHES = {
     "created": "Created {name}",
     "saved": "Saved {name}",
-    "deleted": "Deleted {name}: its contacts too, and its matches are back in Unmatched",
+    "deleting": "{name} is being deleted: its contacts go with it, and its matches go back to "
+                "Unmatched",
     **{f"now_{role}": f"{{name}} is now {role}" for role in ROLES},
     "key_revoked": "Revoked the key",
     "sso_saved": "Saved",
@@ -37,7 +38,7 @@ FLASHES = {
     "integration_saved": "Saved the SaaS Protection integration",
     "keys_saved": "Saved the new API keys",
     "sync_started": "Manual sync started",
-    "integration_deleted": "Deleted the SaaS Protection integration",
+    "integration_deleting": "The SaaS Protection integration is being deleted",
 }
 
 

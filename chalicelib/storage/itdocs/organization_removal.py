@@ -1,8 +1,10 @@
 """Deleting an IT Docs organization: its matches back to Unmatched, its contacts and it, audited.
 
-`remove` writes everything in one transaction when it fits DynamoDB's 100 items; otherwise in
-ordered steps, each a transaction holding its own audit lines: the customers' decisions, then the
-contacts, the organization and its name last. A step that fails its condition raises
+`mark` is what the Administrator's request writes: the organization marked as being deleted and
+its audit line, one transaction. The removal worker then calls `remove`, which writes everything
+in one transaction when it fits DynamoDB's 100 items; otherwise in ordered steps, each a
+transaction holding its own audit lines: the customers' decisions, then the contacts, the
+organization and its name last. A step that fails its condition raises
 ConcurrentChange and leaves what earlier steps wrote; the organization, still marked as being
 deleted, is read again by the caller, whose next pass finds only what is left (nothing is written
 twice, since each item is conditional on the state it was read in).
@@ -14,12 +16,14 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from chalicelib.errors import ConcurrentChange
+from chalicelib.errors import ConcurrentChange, NotFound
+from chalicelib.storage.itdocs import audit
 from chalicelib.storage.itdocs import contacts as contact_store
 from chalicelib.storage.itdocs import organizations as organization_store
 from chalicelib.storage.itdocs.audit import ItDocsAuditModel
 from chalicelib.storage.itdocs.contacts import ContactRecord
 from chalicelib.storage.itdocs.match_decisions import TRANSACTION_ITEMS, Decision, add_decision
+from chalicelib.storage.itdocs.organization_items import ItDocsOrganizationModel
 from chalicelib.storage.itdocs.organizations import OrganizationRecord
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -58,6 +62,22 @@ class Removal:
 
 
 Step = Callable[[Transaction], None]
+
+
+def mark(account_id: str, organization_id: str, now: dt.datetime, line: audit.AuditLine) -> None:
+    """Mark the organization as being deleted (an earlier mark's time is kept) with its audit
+    `line`, in one transaction; NotFound when it is gone. From here on `organization_guard`
+    refuses every match or contact written to it."""
+    model = ItDocsOrganizationModel(account_id, organization_id)
+    since = ItDocsOrganizationModel.deleting_since
+
+    def write(tx: Transaction) -> None:
+        tx.update(model, actions=[since.set(since | now)],
+                  condition=ItDocsOrganizationModel.organization_id.exists())
+        audit.add_line(tx, line)
+
+    if write_transaction(write):
+        raise NotFound("No such organization.")
 
 
 def remove(removal: Removal) -> str:

@@ -1,5 +1,5 @@
 """Account > Integrations, `/itdocs/account/integrations/...`: connect SaaS Protection, its options,
-its keys, manual sync, logs, delete.
+its keys, manual sync, logs, delete (marked "Being deleted…" at once, removed on the sync queue).
 
 Manual sync, Connect and Change API keys answer at once: the sync and the key check run on the sync
 queue, and the pages show "Syncing..." (with the progress) or "Checking keys..." until they end
@@ -17,7 +17,7 @@ from chalicelib.errors import InvalidInput, TooManyRequests, UpstreamError
 from chalicelib.itdocs import policy
 from chalicelib.itdocs.acting import SyncUser
 from chalicelib.itdocs.routes.pages import FLASHES, ITDOCS, signed_in_for_sync
-from chalicelib.sync import integrations
+from chalicelib.sync import integration_deletion, integrations
 from chalicelib.web import flash
 from chalicelib.web.page import Page
 from chalicelib.web.routing import page_route
@@ -27,7 +27,8 @@ routes = Blueprint(__name__)
 INTEGRATIONS = "/itdocs/account/integrations"
 NEW = f"{INTEGRATIONS}/new/saas-protection"
 STATUS_CLASSES = {"OK": "status-ok", "Error": "status-error", "Queued": "status-warn",
-                  "Syncing...": "status-warn", "Checking keys...": "status-warn"}
+                  "Syncing...": "status-warn", "Checking keys...": "status-warn",
+                  "Being deleted…": "status-warn"}
 
 
 def status_class(status: str) -> str:
@@ -173,5 +174,5 @@ def delete_confirm(page: Page, integration_id: str) -> Response:
 def delete_submit(page: Page, integration_id: str) -> Response:
     page.form()
     user = signed_in_for_sync(page, integration_id)
-    integrations.delete(page.runtime, user, integration_id)
-    return page.redirect(flash.location(INTEGRATIONS, "integration_deleted"))
+    integration_deletion.request(page.runtime, user, integrations.reached(user, integration_id))
+    return page.redirect(flash.location(INTEGRATIONS, "integration_deleting"))
