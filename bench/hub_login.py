@@ -5,11 +5,12 @@ The call budget of a login request is 3 DynamoDB calls and no Scan; the last col
 each request kept it (counted through botocore's event hooks, transactions included).
 
 The CPU table splits a warm login's CPU into the password hash (argon2id, timed inside the
-request) and everything else, and says how much of everything else is spent inside the botocore
-client's DynamoDB calls; next to two floors measured in the same run: the hash alone, and a raw
-boto3 GetItem repeated in a tight loop (the client CPU one DynamoDB call costs at best; inside a
-request, between other work, the same client spends more per call). The goal: everything else at
-most 20% of the hash.
+request) and everything else, and says how much of everything else is spent inside the login's
+DynamoDB calls (on the lean transport, `storage.dynamodb_wire`); next to the same logins made in
+the same run with those calls on the botocore client, and to floors measured in the same run: the
+hash alone, and one GetItem on each transport, repeated in a tight loop (the client CPU a call
+costs at best) and right after a verification (the hash leaves the caches cold, as they are for
+the calls of a login). The goal: everything else at most 20% of the hash.
 """
 
 from __future__ import annotations
@@ -180,10 +181,37 @@ def timing_calls() -> Iterator[list[float]]:
     events.register("provide-client-params.dynamodb", begin)
     events.register("after-call.dynamodb", end)
     try:
-        yield samples
+        with timing_wire_calls(samples):
+            yield samples
     finally:
         events.unregister("provide-client-params.dynamodb", begin)
         events.unregister("after-call.dynamodb", end)
+
+
+@contextmanager
+def timing_wire_calls(samples: list[float]) -> Iterator[None]:
+    """CPU milliseconds of each call on the lean transport (signing, sending, parsing; retries
+    included), appended to `samples` while the block runs."""
+    from chalicelib.storage import low_level
+
+    lean = low_level.wire()
+    if lean is None:
+        yield
+        return
+    post = lean.post
+
+    def timed(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        started = time.process_time()
+        try:
+            return post(operation, request)
+        finally:
+            samples.append((time.process_time() - started) * 1000)
+
+    setattr(lean, "post", timed)  # noqa: B010 (an instance's method, timed for this block only)
+    try:
+        yield
+    finally:
+        delattr(lean, "post")
 
 
 class TimedHasher:
@@ -232,22 +260,29 @@ def hash_floor_ms(runs: int = 15) -> list[float]:
     return samples
 
 
-def raw_call_floor_ms(runs: int = 50, after_hash: bool = False) -> list[float]:
-    """Client CPU of one raw boto3 GetItem on the users table: repeated in a tight loop (the best
-    a DynamoDB call costs), or each right after an argon2id verification (`after_hash`: the
-    hash's 19 MiB leave the caches cold, as they are for the calls of a login)."""
-    from chalicelib.storage import tables
+def raw_call_floor_ms(runs: int = 50, after_hash: bool = False, lean: bool = False
+                      ) -> list[float]:
+    """Client CPU of one GetItem on the users table, raw on the boto3 client (or on the lean
+    transport): repeated in a tight loop (the best a DynamoDB call costs), or each right after an
+    argon2id verification (`after_hash`: the hash's 19 MiB leave the caches cold, as they are for
+    the calls of a login)."""
+    from chalicelib.storage import low_level, tables
     from chalicelib.storage.hub.users import HubUserModel
 
     client = tables.connection().client
-    name = HubUserModel.Meta.table_name
+    request = {"TableName": HubUserModel.Meta.table_name,
+               "Key": {"user_id": {"S": "bench-no-such-user"}}}
+    wire = low_level.wire()
+    assert wire is not None or not lean, "no lean transport on moto"
+    get_item = ((lambda: wire.post("GetItem", request)) if wire is not None and lean
+                else (lambda: client.get_item(**request)))
     hasher, stored = _plain_hasher_and_hash()
     samples = []
     for _ in range(runs):
         if after_hash:
             hasher.verify(stored, PASSWORD)
         started = time.process_time()
-        client.get_item(TableName=name, Key={"user_id": {"S": "bench-no-such-user"}})
+        get_item()
         samples.append((time.process_time() - started) * 1000)
     return samples
 
@@ -342,7 +377,7 @@ def login_table() -> str:
                                                        name=f"New {i}",
                                                        email=f"new{i}@bench.example",
                                                        password=PASSWORD)
-                         for i in range(LOGINS + 1)]
+                         for i in range(2 * (LOGINS + 1))]
 
             def pending_code(username: str) -> str:
                 user = store.user_by_login(names.login_key(COMPANY, username))
@@ -351,15 +386,26 @@ def login_table() -> str:
                 return totp.code_at(sealed.decode(), clock.now())
 
             from app import app
+            from chalicelib.storage import low_level
 
-            record = LoginRecorder(WebClient(app))
-            for i in range(LOGINS + 1):
-                record.recording = i > 0  # the first login warms caches and is not counted
-                clock.advance(seconds=totp.PERIOD + 1)  # a fresh TOTP step for every login
-                log_in_with_code(record, "alice", totp.code_at(secret, clock.now()))
-                enroll_at_first_login(record, newcomers[i].username, pending_code)
-            floors = (hash_floor_ms(), raw_call_floor_ms(),
-                      raw_call_floor_ms(runs=15, after_hash=True))
+            def logins(record: LoginRecorder, first: int) -> LoginRecorder:
+                for i in range(LOGINS + 1):
+                    record.recording = i > 0  # the first login warms caches and is not counted
+                    clock.advance(seconds=totp.PERIOD + 1)  # a fresh TOTP step for every login
+                    log_in_with_code(record, "alice", totp.code_at(secret, clock.now()))
+                    enroll_at_first_login(record, newcomers[first + i].username, pending_code)
+                return record
+
+            lean = low_level.wire()
+            record = logins(LoginRecorder(WebClient(app)), 0)
+            floors = Floors(hash_floor_ms(), raw_call_floor_ms(),
+                            raw_call_floor_ms(runs=15, after_hash=True))
+            if lean is not None:
+                floors.lean = (raw_call_floor_ms(lean=True),
+                               raw_call_floor_ms(runs=15, after_hash=True, lean=True))
+                low_level.use_wire(None)  # the same logins with the calls on botocore
+                floors.via_botocore = logins(LoginRecorder(WebClient(app)), LOGINS + 1).steps
+                low_level.use_wire(lean)
     finally:
         runtime.reset()
         stop()
@@ -374,7 +420,7 @@ def login_table() -> str:
         ["request", "median ms", "p90 ms", "calls", "max calls", "operations",
          f"<={CALL_BUDGET}, no Scan"],
         rows,
-    ) + verdict + "\n" + cpu_table(record.steps, *floors, backend)
+    ) + verdict + "\n" + cpu_table(record.steps, floors, backend)
 
 
 THREE_STEPS = ("1 POST /hub/login  (Username, Company Name: Next)",
@@ -383,45 +429,80 @@ THREE_STEPS = ("1 POST /hub/login  (Username, Company Name: Next)",
 GOAL = 0.20  # everything but the hash, as a share of the hash's CPU
 
 
-def cpu_table(steps: dict[str, StepFigures], hash_floor: list[float], call_floor: list[float],
-              cold_call_floor: list[float], backend: str) -> str:
-    """A warm login's CPU: the hash against everything else, per request and for the three
-    steps, next to the floors (the hash alone; a raw GetItem's client CPU per call)."""
-    rows: list[list[object]] = []
-    for figures in steps.values():
-        rest = [c - h for c, h in zip(figures.cpu_ms, figures.hash_ms, strict=True)]
-        rows.append([figures.name, min(figures.cpu_ms), median(figures.cpu_ms),
-                     median(figures.hash_ms), min(rest), median(rest),
-                     median(figures.call_cpu_ms),
-                     median([float(sum(c.values())) for c in figures.calls])])
-    three = [steps[name] for name in THREE_STEPS if name in steps]
-    logins = list(zip(*[f.cpu_ms for f in three], strict=True))
-    hashed = list(zip(*[f.hash_ms for f in three], strict=True))
-    cpu = [sum(one) for one in logins]
-    rest = [sum(c) - sum(h) for c, h in zip(logins, hashed, strict=True)]
+@dataclass
+class Floors:
+    """What the login is compared with, measured in the same run: the hash alone, one GetItem on
+    the botocore client (tight loop; right after a verify), the same on the lean transport, and
+    the same logins with the login's calls on the botocore client."""
+
+    hash: list[float]
+    call: list[float]
+    cold_call: list[float]
+    lean: tuple[list[float], list[float]] | None = None
+    via_botocore: dict[str, StepFigures] | None = None
+
+
+def _cpu_row(name: str, cpu: list[float], hashed: list[float], in_calls: list[float],
+             calls: float) -> list[object]:
+    rest = [c - h for c, h in zip(cpu, hashed, strict=True)]
+    return [name, min(cpu), median(cpu), median(hashed), min(rest), median(rest),
+            median(in_calls), calls]
+
+
+def _three_steps(steps: dict[str, StepFigures], name: str) -> list[object]:
+    """One row for the three POSTs of a login, summed login by login."""
+    three = [steps[step] for step in THREE_STEPS if step in steps]
+    cpu = [sum(one) for one in zip(*[f.cpu_ms for f in three], strict=True)]
+    hashed = [sum(one) for one in zip(*[f.hash_ms for f in three], strict=True)]
     in_calls = [sum(one) for one in zip(*[f.call_cpu_ms for f in three], strict=True)]
     calls = sum(median([float(sum(c.values())) for c in f.calls]) for f in three)
-    rows.append(["three steps (1-3 POST)", min(cpu), median(cpu),
-                 median([sum(h) for h in hashed]), min(rest), median(rest), median(in_calls),
-                 calls])
-    floor_hash, floor_call = median(hash_floor), median(call_floor)
-    rows.append(["floor: argon2id verify alone", min(hash_floor), floor_hash, floor_hash,
+    return _cpu_row(name, cpu, hashed, in_calls, calls)
+
+
+def _floor_row(name: str, samples: list[float]) -> list[object]:
+    return [name, min(samples), median(samples), 0.0, min(samples), median(samples),
+            median(samples), 1.0]
+
+
+def cpu_table(steps: dict[str, StepFigures], floors: Floors, backend: str) -> str:
+    """A warm login's CPU: the hash against everything else, per request and for the three
+    steps, next to the same logins with botocore's calls and to the floors."""
+    rows = [_cpu_row(f.name, f.cpu_ms, f.hash_ms, f.call_cpu_ms,
+                     median([float(sum(c.values())) for c in f.calls])) for f in steps.values()]
+    three = _three_steps(steps, "three steps (1-3 POST)")
+    rows.append(three)
+    if floors.via_botocore is not None:
+        rows.append(_three_steps(floors.via_botocore, "the same, calls on the botocore client"))
+    floor_hash = median(floors.hash)
+    rows.append(["floor: argon2id verify alone", min(floors.hash), floor_hash, floor_hash,
                  0.0, 0.0, 0.0, 0.0])
-    rows.append(["floor: raw boto3 GetItem (per call)", min(call_floor), floor_call, 0.0,
-                 min(call_floor), floor_call, floor_call, 1.0])
-    cold = median(cold_call_floor)
-    rows.append(["floor: the same, right after a verify", min(cold_call_floor), cold, 0.0,
-                 min(cold_call_floor), cold, cold, 1.0])
-    share = median(rest) / floor_hash if floor_hash else 0.0
-    note = (f"Everything but the hash: {median(rest):.1f} ms median = {share:.0%} of the hash's "
-            f"{floor_hash:.1f} ms (goal <= {GOAL:.0%}: {'kept' if share <= GOAL else 'NOT kept'})"
-            f"; {median(in_calls):.1f} ms of it inside the client's {calls:.0f} DynamoDB calls, "
-            f"which would cost {calls * floor_call:.1f} ms at the raw floor of a GetItem repeated "
-            f"in a tight loop, {calls * cold:.1f} ms at its floor right after a verify.\n")
+    rows.append(_floor_row("floor: raw boto3 GetItem (per call)", floors.call))
+    rows.append(_floor_row("floor: the same, right after a verify", floors.cold_call))
+    if floors.lean is not None:
+        rows.append(_floor_row("lean transport GetItem (per call)", floors.lean[0]))
+        rows.append(_floor_row("the same, right after a verify", floors.lean[1]))
     return "\n" + table(
         f"Login CPU on {backend}, {LOGINS} warm logins (ms of process CPU; min and median)",
         ["request", "cpu min", "cpu median", "argon2 median", "rest min", "rest median",
-         "in calls median", "calls"], rows) + note
+         "in calls median", "calls"], rows) + _cpu_note(three, floors)
+
+
+def _cpu_note(three: list[object], floors: Floors) -> str:
+    rest, in_calls, calls = float(three[5]), float(three[6]), float(three[7])  # type: ignore[arg-type]
+    floor_hash = median(floors.hash)
+    share = rest / floor_hash if floor_hash else 0.0
+    note = (f"Everything but the hash: {rest:.1f} ms median = {share:.0%} of the hash's "
+            f"{floor_hash:.1f} ms (goal <= {GOAL:.0%}: {'kept' if share <= GOAL else 'NOT kept'})"
+            f"; {in_calls:.1f} ms of it inside the {calls:.0f} DynamoDB calls, which would cost "
+            f"{calls * median(floors.call):.1f} ms at the floor of a raw boto3 GetItem repeated "
+            f"in a tight loop, {calls * median(floors.cold_call):.1f} ms at its floor right after "
+            "a verify.")
+    if floors.via_botocore is not None:
+        botocore = _three_steps(floors.via_botocore, "")
+        botocore_rest = float(botocore[5])  # type: ignore[arg-type]
+        note += (f" With the same calls on the botocore client: {botocore_rest:.1f} ms = "
+                 f"{botocore_rest / floor_hash:.0%} of the hash.")
+    return note + "\n"
 
 
 @contextmanager

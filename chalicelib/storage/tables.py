@@ -20,6 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from chalicelib.settings import Settings
+from chalicelib.storage import dynamodb_wire
 
 _models: list[type[Model]] | None = None
 _lock = threading.Lock()
@@ -162,16 +163,22 @@ class CallCounter:
     def _on_call(self, model: Any = None, **_: Any) -> None:
         self.calls[model.name] += 1
 
+    def _on_wire_call(self, operation: str) -> None:
+        self.calls[operation] += 1
+
 
 @contextmanager
 def counting_calls() -> Iterator[CallCounter]:
-    """Count every DynamoDB call made through the models while the block runs (botocore hooks)."""
+    """Count every DynamoDB call made while the block runs: through the models (botocore hooks)
+    and on the lean transport of the hot paths (`dynamodb_wire.observers`)."""
     counter = CallCounter()
     clients = [connection().client]
     for client in clients:
         client.meta.events.register("before-call.dynamodb", counter._on_call)
+    dynamodb_wire.observers.append(counter._on_wire_call)
     try:
         yield counter
     finally:
+        dynamodb_wire.observers.remove(counter._on_wire_call)
         for client in clients:
             client.meta.events.unregister("before-call.dynamodb", counter._on_call)

@@ -1,36 +1,41 @@
 """The hub login's low-level calls (`storage.hub.sign_in`) against the model layer, on DynamoDB
 Local: the same items written, the same users decoded, the same attempts taken or refused at every
 point of the throttle, and DynamoDB's refusals mapped as the models map them (a throttled call is
-"temporarily unavailable" and writes nothing; a conflict is written again)."""
+retried as botocore retries it, then "temporarily unavailable", and writes nothing; a conflict is
+written again). Faults are answered by a local endpoint in front of DynamoDB Local
+(`dynamodb_faults`), since the lean transport does not pass through botocore."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pynamodb.connection import Connection
 
 from chalicelib.auth import throttle
-from chalicelib.errors import ConcurrentChange, StorageUnavailable
+from chalicelib.errors import ConcurrentChange, StorageRejected, StorageUnavailable
 from chalicelib.runtime import Runtime
-from chalicelib.storage import tables
+from chalicelib.storage import low_level, tables
 from chalicelib.storage.base import ttl_after
+from chalicelib.storage.dynamodb_wire import Limits
 from chalicelib.storage.hub import sign_in
 from chalicelib.storage.hub import users as store
 from chalicelib.storage.hub.sessions import HubSession, HubSessionModel, start_after_code
 from chalicelib.storage.hub.users import HubUserModel
 from tests.auth.hub.helpers import PASSWORD, Account, current_code, log_in, make_account
 from tests.conftest import unique
-from tests.storage.test_transactions_ddblocal import (  # noqa: F401 (inject: a fixture)
-    CONFLICT,
-    THROTTLED,
-    Fault,
-    assert_unavailable,
-    cancelled,
-    inject,
+from tests.storage.dynamodb_faults import (
+    FaultyEndpoint,
+    Waits,
+    WireFault,
+    faulty_endpoint,
+    hot_calls_through,
 )
+from tests.storage.test_transactions_ddblocal import CONFLICT, THROTTLED, assert_unavailable
 from tests.web_client import WebClient
 
 pytestmark = pytest.mark.ddblocal
@@ -154,10 +159,11 @@ def _at_code_step(client: WebClient, account: Account) -> None:
     client.get("/hub/login/verify")
 
 
-def test_a_throttled_password_step_is_unavailable_and_counts_nothing(
-        ddb: Runtime, ddb_client: WebClient, inject: Any):  # noqa: F811 (the fixture)
+def test_a_throttled_password_step_is_retried_then_unavailable_and_counts_nothing(
+        ddb: Runtime, ddb_client: WebClient, faults: tuple[FaultyEndpoint, Waits]):
+    endpoint, waits = faults
     account = make_account(unique("Busy Co"))
-    fault = inject(Fault("UpdateItem", "hub_users", error={
+    fault = endpoint.add(WireFault("UpdateItem", "hub_users", error={
         "Code": "ProvisionedThroughputExceededException", "Message": "slow down"}))
     ddb_client.get("/hub/login")
     ddb_client.post("/hub/login", {"username": "alice", "company": account.company.name})
@@ -165,23 +171,25 @@ def test_a_throttled_password_step_is_unavailable_and_counts_nothing(
 
     assert_unavailable(ddb_client.post("/hub/login/password", {"password": PASSWORD}))
 
-    assert fault.seen == 1
+    assert fault.seen == ATTEMPTS
+    assert_backed_off(waits, ATTEMPTS - 1)
     user = store.get_user(account.user.user_id)
     assert (user.password_failures, user.last_password_failure_at) == (0, None)
 
 
 def test_a_throttled_code_step_is_unavailable_starts_no_session_and_works_once_served(
-        ddb: Runtime, ddb_client: WebClient, inject: Any,  # noqa: F811 (the fixture)
+        ddb: Runtime, ddb_client: WebClient, faults: tuple[FaultyEndpoint, Waits],
         caplog: pytest.LogCaptureFixture):
+    endpoint, _ = faults
     account = make_account(unique("Busy Code Co"))
     assert account.totp_secret
     _at_code_step(ddb_client, account)
-    fault = inject(Fault("TransactWriteItems", "hub_sessions", **cancelled(THROTTLED)))
+    fault = endpoint.add(WireFault("TransactWriteItems", "hub_sessions", **cancelled(THROTTLED)))
     code = current_code(account.totp_secret)
 
     assert_unavailable(ddb_client.post("/hub/login/verify", {"code": code}))
 
-    assert fault.seen == 1
+    assert fault.seen == 1  # a cancelled transaction is not retried by the transport
     logged = [json.loads(record.getMessage()) for record in caplog.records
               if '"storage_unavailable"' in record.getMessage()]
     assert logged == [{"event": "storage_unavailable", "operation": "TransactWriteItems",
@@ -195,12 +203,14 @@ def test_a_throttled_code_step_is_unavailable_starts_no_session_and_works_once_s
     assert ddb_client.get("/hub/").status == 200
 
 
-def test_a_conflicting_code_step_is_written_again(ddb: Runtime, ddb_client: WebClient,
-                                                  inject: Any):  # noqa: F811 (the fixture)
+def test_a_conflicting_code_step_is_written_again(
+        ddb: Runtime, ddb_client: WebClient, faults: tuple[FaultyEndpoint, Waits]):
+    endpoint, _ = faults
     account = make_account(unique("Conflict Co"))
     assert account.totp_secret
     _at_code_step(ddb_client, account)
-    fault = inject(Fault("TransactWriteItems", "hub_sessions", times=2, **cancelled(CONFLICT)))
+    fault = endpoint.add(WireFault("TransactWriteItems", "hub_sessions", times=2,
+                                   **cancelled(CONFLICT)))
 
     reply = ddb_client.post("/hub/login/verify", {"code": current_code(account.totp_secret)})
 
@@ -208,25 +218,131 @@ def test_a_conflicting_code_step_is_written_again(ddb: Runtime, ddb_client: WebC
     assert store.get_user(account.user.user_id).totp_last_step > 0
 
 
-def test_the_code_step_answers_unavailable_when_dynamodb_is_unreachable(
-        ddb: Runtime, ddb_client: WebClient, inject: Any):  # noqa: F811 (the fixture)
+@pytest.mark.parametrize("kind", ["dropped", "500", "damaged"])
+def test_the_code_step_answers_unavailable_when_dynamodb_keeps_failing(
+        ddb: Runtime, ddb_client: WebClient, faults: tuple[FaultyEndpoint, Waits],
+        caplog: pytest.LogCaptureFixture, kind: str):
+    endpoint, waits = faults
     account = make_account(unique("Down Co"))
     assert account.totp_secret
     _at_code_step(ddb_client, account)
-    inject(Fault("UpdateItem", "hub_users", unreachable=True))
+    fault = endpoint.add(WireFault("UpdateItem", "hub_users", unreachable=kind == "dropped",
+                                   damaged=kind == "damaged", status=500,
+                                   error={"Code": "InternalServerError", "Message": "oops"}))
 
     assert_unavailable(ddb_client.post("/hub/login/verify",
                                        {"code": current_code(account.totp_secret)}))
+
+    assert fault.seen == ATTEMPTS
+    assert_backed_off(waits, ATTEMPTS - 1)
     assert store.get_user(account.user.user_id).failures == 0
+    assert '"storage_unavailable"' in caplog.text
+    assert "testing" not in caplog.text  # no credential or session token logged
+
+
+@pytest.mark.parametrize("kind", ["dropped", "500", "throttled"])
+def test_a_fault_that_clears_before_the_last_attempt_logs_in(
+        ddb: Runtime, ddb_client: WebClient, faults: tuple[FaultyEndpoint, Waits], kind: str):
+    endpoint, waits = faults
+    account = make_account(unique("Flaky Co"))
+    assert account.totp_secret
+    _at_code_step(ddb_client, account)
+    fault = endpoint.add(WireFault(
+        "UpdateItem", "hub_users", times=ATTEMPTS - 1, unreachable=kind == "dropped",
+        status=500 if kind == "500" else 400,
+        error={"Code": "ThrottlingException" if kind == "throttled" else "InternalServerError"}))
+
+    reply = ddb_client.post("/hub/login/verify", {"code": current_code(account.totp_secret)})
+
+    assert reply.status == 303 and reply.location == "/hub/", reply
+    assert fault.seen == ATTEMPTS
+    assert_backed_off(waits, ATTEMPTS - 1)
+    assert store.get_user(account.user.user_id).failures == 0  # counted, then restarted
 
 
 def test_a_throttled_login_query_is_unavailable_and_takes_no_attempt(
-        ddb: Runtime, ddb_client: WebClient, inject: Any):  # noqa: F811 (the fixture)
+        ddb: Runtime, ddb_client: WebClient, faults: tuple[FaultyEndpoint, Waits]):
+    endpoint, waits = faults
     account = make_account(unique("Query Co"))
-    fault = inject(Fault("Query", "hub_users", error={"Code": "ThrottlingException",
-                                                      "Message": "Rate exceeded"}))
+    fault = endpoint.add(WireFault("Query", "hub_users", error={"Code": "ThrottlingException",
+                                                                "Message": "Rate exceeded"}))
     with pytest.raises(StorageUnavailable):
         sign_in.user_id_by_login(f"{account.company.name.lower()}/alice")
     assert_unavailable(log_in(ddb_client, account))
-    assert fault.seen == 2
+    assert fault.seen == 2 * ATTEMPTS
+    assert_backed_off(waits, 2 * (ATTEMPTS - 1))
     assert store.get_user(account.user.user_id).password_failures == 0
+
+
+def test_a_malformed_request_is_rejected_at_once_and_its_reason_logged(
+        ddb: Runtime, faults: tuple[FaultyEndpoint, Waits], caplog: pytest.LogCaptureFixture):
+    endpoint, waits = faults
+    fault = endpoint.add(WireFault("Query", "hub_users", error={
+        "Code": "ValidationException", "Message": "One or more parameter values were invalid"}))
+    with pytest.raises(StorageRejected):
+        sign_in.user_id_by_login("any/one")
+    assert fault.seen == 1 and waits.seconds == []
+    logged = [json.loads(r.getMessage()) for r in caplog.records if "storage_rejected" in
+              r.getMessage()]
+    assert logged == [{"event": "storage_rejected", "error": "Query",
+                       "reason": "One or more parameter values were invalid"}]
+
+
+def test_a_login_makes_its_four_calls_on_the_lean_transport_and_they_are_counted(
+        ddb: Runtime, ddb_client: WebClient, faults: tuple[FaultyEndpoint, Waits]):
+    endpoint, _ = faults
+    account = make_account(unique("Counted Co"))
+    assert account.totp_secret
+    with tables.counting_calls() as counter:
+        _at_code_step(ddb_client, account)
+        reply = ddb_client.post("/hub/login/verify", {"code": current_code(account.totp_secret)})
+    assert reply.status == 303 and reply.location == "/hub/", reply
+    assert counter.calls == {"Query": 1, "UpdateItem": 2, "TransactWriteItems": 1}
+    sent = [headers["X-Amz-Target"].rpartition(".")[2] for headers in endpoint.headers_seen]
+    assert sent == ["Query", "UpdateItem", "UpdateItem", "TransactWriteItems"]
+    assert all(h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=testing/")
+               for h in endpoint.headers_seen)
+    assert ddb_client.get("/hub/").status == 200
+
+
+def test_the_hot_calls_go_direct_to_the_endpoint_with_the_botocore_clients_limits(ddb: Runtime):
+    lean = low_level.wire()
+    assert lean is not None
+    assert lean.endpoint == tables.connection().client.meta.endpoint_url
+    assert lean.limits == Limits(connect_timeout=15, read_timeout=30, attempts=ATTEMPTS,
+                                 pool_size=10)
+
+
+def test_a_configured_proxy_sends_the_hot_calls_through_botocore(
+        ddb: Runtime, ddblocal_endpoint: str, monkeypatch: pytest.MonkeyPatch):
+    connection = Connection(region="us-east-1", host=ddblocal_endpoint)
+    assert low_level.goes_direct(connection)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    assert not low_level.goes_direct(connection)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert low_level.goes_direct(connection)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+ATTEMPTS = 4  # botocore's standard mode as PynamoDB configures it: the first and three retries
+
+
+def assert_backed_off(waits: Waits, count: int) -> None:
+    """`count` waits, each jittered below botocore's standard ceiling for its retry."""
+    assert len(waits.seconds) == count, waits
+    ceilings = [1.0, 2.0, 4.0] * (count // 3 + 1)
+    assert all(0 <= wait <= ceiling for wait, ceiling in zip(waits.seconds, ceilings, strict=False))
+
+
+def cancelled(*reasons: dict[str, str]) -> dict[str, Any]:
+    return {"error": {"Code": "TransactionCanceledException",
+                      "Message": "Transaction cancelled, please refer cancellation reasons"},
+            "reasons": [*reasons, {"Code": "None"}]}
+
+
+@pytest.fixture
+def faults(ddb: Runtime, ddblocal_endpoint: str) -> Iterator[tuple[FaultyEndpoint, Waits]]:
+    """The login's hot calls sent through a faulty endpoint in front of DynamoDB Local."""
+    waits = Waits()
+    with faulty_endpoint(ddblocal_endpoint) as endpoint, hot_calls_through(endpoint, waits):
+        yield endpoint, waits

@@ -170,7 +170,7 @@ def add_device(
 def remove_device(user_id: str, device_id: str) -> str:
     """Remove one device of the user (one UpdateItem) and return the name it had, for the user's
     alert mail; a device the user does not have is NotFound."""
-    answer = low_level.call("update_item", {
+    answer = low_level.call("UpdateItem", {
         "TableName": str(HubPushRegistrationModel.Meta.table_name),
         "Key": {"user_id": low_level.text(user_id)},
         "UpdateExpression": "REMOVE #d.#i", "ConditionExpression": "attribute_exists(#d.#i)",

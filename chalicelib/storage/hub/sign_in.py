@@ -1,11 +1,13 @@
-"""The hub login's DynamoDB calls, made with the low-level client (`storage.low_level`).
+"""The hub login's DynamoDB calls, made on the lean transport (`storage.low_level`).
 
 A login makes four calls (the login's index query, the password attempt taken, the code attempt
 taken, the transaction starting the session); through PynamoDB's models each cost about three
-times the client CPU of the call itself. Here each request is built directly and each user item
-decoded by a small function per attribute. The items and conditions are exactly those the model
-layer writes (`users.take_password_attempt`, `users.take_code_attempt`, `attempts.is_open`,
-`HubSessionModel`): tests compare what both write and refuse.
+times the client CPU of the call itself, and through the bare botocore client still several times
+what signing, sending and parsing the JSON takes. Here each request is built directly, sent as
+DynamoDB's own JSON, and each user item decoded by a small function per attribute. The items
+and conditions are exactly those the model layer writes (`users.take_password_attempt`,
+`users.take_code_attempt`, `attempts.is_open`, `HubSessionModel`): tests compare what both write
+and refuse.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def _take(user_id: str, count: str, last: str, condition: str, names: dict[str, 
           values: Item) -> HubUser | None:
     """Count one attempt (ADD 1 to `count`, `last` set to now) if `condition` holds, and return
     the user as the update left them; None when refused."""
-    answer = low_level.call("update_item", {
+    answer = low_level.call("UpdateItem", {
         "TableName": _users(), "Key": {"user_id": text(user_id)},
         "UpdateExpression": f"ADD {count} :one SET {last} = :now",
         "ConditionExpression": condition, "ExpressionAttributeNames": names,
@@ -125,7 +127,7 @@ def take_login_code_attempt(user_id: str, gate: AttemptGate) -> HubUser | None:
 
 def user_id_by_login(login_key: str) -> str | None:
     """The id of the user with this login, from the by_login index (its key only)."""
-    answer = low_level.call("query", {
+    answer = low_level.call("Query", {
         "TableName": _users(), "IndexName": "by_login", "Limit": 1,
         "KeyConditionExpression": "#k = :k", "ProjectionExpression": "#id",
         "ExpressionAttributeNames": {"#k": "login_key", "#id": "user_id"},
@@ -143,7 +145,7 @@ def password_passed(user_id: str, pending_totp: str | None) -> bool:
     if pending_totp is not None:
         names["#p"], values[":p"] = "totp_pending", text(pending_totp)
         update += ", #p = :p"
-    return low_level.call("update_item", {
+    return low_level.call("UpdateItem", {
         "TableName": _users(), "Key": {"user_id": text(user_id)}, "UpdateExpression": update,
         "ConditionExpression": "attribute_exists(#id)", "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values}) is not None
