@@ -202,9 +202,11 @@ def generate(rt: Runtime, customers: int = 2000, seat_total: int = 100_000, *,
         built_customers.append(with_summary(customer, customer_seats, now))
         all_seats.extend(customer_seats)
     organization_store.save_organizations(orgs)
-    customer_store.save_customers(built_customers)
+    # Seats before their customers: a customer's seat list shows once the customer exists, so
+    # no seat list ETag is ever served for a customer whose seats are still being loaded.
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(seat_store.save_seats, _chunks(all_seats, 1000)))
+    customer_store.save_customers(built_customers)
     return GeneratedPartner(company, key.key.public_key, key.secret, customer_ids, counts,
                             time.perf_counter() - started)
 

@@ -16,6 +16,12 @@ from chalicelib.storage.portal.saas_customers import SaasCustomer
 from chalicelib.storage.portal.saas_seats import Seat
 
 RECENT_BACKUP = dt.timedelta(hours=24)
+# A seat list's ETag is served once its version is this old: pages are read from an index that
+# DynamoDB updates shortly after the table, so a page read just after a change may still show
+# the seats before it. Until then the list is served without an ETag (fetched again next time).
+ETAG_SETTLE = dt.timedelta(seconds=30)
+# Changed if what every list's pages hold changes at once, so no ETag served before matches.
+ETAG_FORMAT = "seats-1"
 MAX_IDS = 100
 # Reads and writes of one bulk change before it gives up racing other changes (503).
 BULK_ATTEMPTS = 5
@@ -55,6 +61,21 @@ def summarize(seats: Iterable[Seat], product_type: str, now: dt.datetime) -> Sea
             active += 1
             recent += (seat.services.get(app, {}).get("at") or 0) >= cutoff_ms
     return SeatSummary(used, active, recent)
+
+
+def seat_list_tag(customer: SaasCustomer, seat_types: Iterable[str], per_page: int) -> str:
+    """The strong ETag of a customer's seat list as paged this way, the same on every page: the
+    list's version (bumped in the write of any seat change) and what shapes its pages."""
+    shape = "|".join([ETAG_FORMAT, customer.company_id, str(customer.saas_customer_id),
+                      customer.created_at.isoformat(), str(customer.seats_version),
+                      ",".join(sorted(set(seat_types))), str(per_page)])
+    return '"' + hashlib.sha256(shape.encode()).hexdigest()[:32] + '"'
+
+
+def tag_settled(customer: SaasCustomer, now: dt.datetime) -> bool:
+    """Whether the seat list last changed long enough ago for its pages to show that change."""
+    changed_at = customer.seats_changed_at
+    return changed_at is None or now - changed_at >= ETAG_SETTLE
 
 
 @dataclass(frozen=True)
@@ -146,7 +167,7 @@ def _written(customer: SaasCustomer, change: BulkChange, stored: dict[str, Seat]
                 customer.company_id, customer.saas_customer_id, version,
                 [seat_store.SeatChange(i, change.seat_type, state, billable) for i in part],
                 seat_store.SeatSummaryValues(summary.seats_used, summary.active_services,
-                                             summary.recent_backup_services)):
+                                             summary.recent_backup_services), now):
             return False
         version += 1
     return True

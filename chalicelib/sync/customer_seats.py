@@ -28,7 +28,7 @@ from chalicelib.storage.itdocs.backup_customers import BackupCustomer
 from chalicelib.storage.itdocs.batch_writes import ItemWrite, distinct, write_items
 from chalicelib.storage.itdocs.sync_checkpoints import Checkpoint
 from chalicelib.sync import vocabulary
-from chalicelib.sync.saas_client import RateLimited, RemoteSeat, SaasClient
+from chalicelib.sync.saas_client import RateLimited, RemoteSeat, SaasClient, SeatList
 
 
 @dataclass(frozen=True)
@@ -114,19 +114,39 @@ def sync_customer(client: SaasClient, customer: BackupCustomer, notes: list[str]
                   read_stored: bool = True) -> Synced:
     """Fetch one customer's seats (or fall back) and say what to write, appending anything to
     report. `read_stored` False: the customer has no stored seats (first listed in this run),
-    so they are not read."""
+    so they are not read. Seats the server says are unchanged since the ETag stored with them
+    (a 304) are neither read nor written; the customer still counts with its stored seats."""
     try:
-        seats = client.seats(customer.customer_id)
+        listed = client.seat_list(customer.customer_id, stored_etag(customer))
     except RateLimited:
         raise
     except UpstreamError as exc:
         return _fall_back(customer, exc.message, notes)
+    if listed.unchanged:
+        return _unchanged(customer, notes)
+    seats = listed.seats
     digest = seats_digest(customer.product, seats)
     if digest == customer.seats_digest:  # as last written: no read of the stored seats, no write
         _note_unknown_states(customer, Counter(s.seat_state for s in seats), notes)
-        return Synced(len(seats), [], _changed(dataclasses.replace(customer, seats_note=""),
-                                               customer))
-    return _seat_diff(customer, seats, notes, digest, read_stored)
+        kept = dataclasses.replace(customer, seats_note="", seats_etag=listed.etag)
+        return Synced(len(seats), [], _changed(kept, customer))
+    return _seat_diff(customer, listed, notes, digest, read_stored)
+
+
+def stored_etag(customer: BackupCustomer) -> str:
+    """The ETag to send for the customer's seats: only one stored with its seats' digest and
+    summary (written after the seats themselves), else none and the list is fetched in full."""
+    if customer.seats_digest and customer.protected_seats is not None:
+        return customer.seats_etag
+    return ""
+
+
+def _unchanged(customer: BackupCustomer, notes: list[str]) -> Synced:
+    """The seats are as stored: counted from the stored summary, nothing read or written."""
+    states: Counter[str] = Counter(customer.seat_states)
+    _note_unknown_states(customer, states, notes)
+    return Synced(sum(states.values()), [],
+                  _changed(dataclasses.replace(customer, seats_note=""), customer))
 
 
 def seats_digest(product: str, seats: list[RemoteSeat]) -> str:
@@ -149,10 +169,11 @@ def _fall_back(customer: BackupCustomer, why: str, notes: list[str]) -> Synced:
     return Synced(customer.seats_used, [], summary, fell_back=True)
 
 
-def _seat_diff(customer: BackupCustomer, remote: list[RemoteSeat], notes: list[str],
+def _seat_diff(customer: BackupCustomer, listed: SeatList, notes: list[str],
                digest: str, read_stored: bool) -> Synced:
-    """The writes of one customer's changed and removed seats, and its new summary."""
-    integration_id = customer.integration_id
+    """The writes of one customer's changed and removed seats, and its new summary (with the
+    list's ETag, written after the seats)."""
+    integration_id, remote = customer.integration_id, listed.seats
     stored = {s.seat_key: s for s in seat_store.seats_of_customer(
         integration_id, customer.customer_id)} if read_stored else {}
     fetched = {seat.remote_id: _stored_seat(seat) for seat in remote}
@@ -167,7 +188,7 @@ def _seat_diff(customer: BackupCustomer, remote: list[RemoteSeat], notes: list[s
             services.update(vocabulary.seat_services(customer.product, seat.seat_type))
     summary = dataclasses.replace(
         customer, protected_seats=states.get(vocabulary.ACTIVE, 0), seat_states=dict(states),
-        service_seats=dict(services), seats_note="", seats_digest=digest)
+        service_seats=dict(services), seats_note="", seats_digest=digest, seats_etag=listed.etag)
     return Synced(len(remote), writes, _changed(summary, customer))
 
 

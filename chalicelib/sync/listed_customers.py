@@ -46,7 +46,8 @@ def absent(record: IntegrationRecord, stored: dict[str, BackupCustomer], listed:
 
 def as_listed(record: IntegrationRecord, remote: RemoteCustomer,
               before: BackupCustomer | None) -> BackupCustomer:
-    """The stored customer with the list's details (its seat summary kept as it was)."""
+    """The stored customer with the list's details (its seat summary kept as it was); a new
+    product changes what the seats sum up to, so their ETag no longer stands for the summary."""
     kept = before or BackupCustomer(
         integration_id=record.integration_id, customer_id=remote.customer_id,
         account_id=record.account_id, name="", organization_name=None, domain="", product="",
@@ -57,4 +58,5 @@ def as_listed(record: IntegrationRecord, remote: RemoteCustomer,
         organization_name=remote.organization_name, domain=remote.domain, product=remote.product,
         seats_used=remote.seats_used, active_services=remote.active_services,
         recent_backup_services=remote.recent_backup_services,
-        backup_percentage=remote.backup_percentage, missing_since_run=None)
+        backup_percentage=remote.backup_percentage, missing_since_run=None,
+        seats_etag=kept.seats_etag if kept.product == remote.product else "")

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.errors import UpstreamError
 
 LARGEST_COUNT = 10**9  # no partner has a billion seats; anything above is bad data
+# A strong entity tag (RFC 9110 section 8.8.3), short enough to keep on the customer's record.
+STRONG_TAG = re.compile(r'"[\x21\x23-\x7e]{0,200}"')
 
 
 class MalformedResponse(UpstreamError):
@@ -203,3 +206,19 @@ def seat(item: dict[str, Any], customer_id: str) -> RemoteSeat:
 def _text(item: dict[str, Any], key: str) -> str:
     value = item.get(key)
     return "" if value is None or value is NON_FINITE else str(value)
+
+
+@dataclass(frozen=True)
+class SeatList:
+    """One customer's seats; `etag`: the strong ETag every page came with ("" when a page had
+    none or they differed); `unchanged`: a 304 to the ETag sent, so no seats came."""
+
+    seats: list[RemoteSeat]
+    etag: str = ""
+    unchanged: bool = False
+
+
+def strong_etag(headers: dict[str, str]) -> str:
+    """An answer's strong ETag, or "" (none, weak, malformed or too long to keep)."""
+    tag = headers.get("etag", "").strip()
+    return tag if STRONG_TAG.fullmatch(tag) else ""

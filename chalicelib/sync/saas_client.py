@@ -19,6 +19,10 @@
   a 403 means the key is scoped without that customer, and the whole fetch stops after
   `CUSTOMER_SEATS_SECONDS`; all three are `SeatsUnavailable`, which costs only that customer.
 - 401/403 elsewhere is `KeysRefused`; a body that is not the JSON expected is `MalformedResponse`.
+- A seat list whose every page came with one strong `ETag` (a server versioning the whole list)
+  is answered with it (`SeatList.etag`); sent back as `If-None-Match` on page 1, a 304 means
+  the list is as it was (`SeatList.unchanged`). A server without ETags, or with one per page,
+  is read in full every time.
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ from chalicelib.sync.saas_answers import (
     Page,
     RemoteCustomer,
     RemoteSeat,
+    SeatList,
 )
 
 __all__ = ["ATTEMPTS", "CustomerList", "IncompleteList", "KeysRefused", "MalformedResponse",
-           "RateLimited", "RemoteCustomer", "RemoteSeat", "SaasClient", "SeatsUnavailable"]
+           "RateLimited", "RemoteCustomer", "RemoteSeat", "SaasClient", "SeatList",
+           "SeatsUnavailable"]
 
 PER_PAGE = 500
 # The vendor's own page: a server that ignores `_perPage` serves this many, so a page of this
@@ -190,19 +196,33 @@ class SaasClient:
 
     def seats(self, customer_id: str) -> list[RemoteSeat]:
         """One customer's seats (GET /saas/{id}/seats, every page); SeatsUnavailable if not had."""
+        return self.seat_list(customer_id).seats
+
+    def seat_list(self, customer_id: str, if_none_match: str = "") -> SeatList:
+        """One customer's seats and their list-wide ETag; with `if_none_match` (an ETag of this
+        list) sent on page 1, a 304 answers `unchanged`. SeatsUnavailable if not had."""
         path = f"/saas/{customer_id}/seats"
         deadline = self._monotonic() + CUSTOMER_SEATS_SECONDS
         found: dict[str, RemoteSeat] = {}
+        tags: set[str] = set()
         for page in range(1, MAX_PAGES + 1):
-            answer = self._page(path, page, deadline)
-            fresh = [s for s in (saas_answers.seat(item, customer_id) for item in answer.items)
-                     if s.remote_id not in found]
-            found.update((s.remote_id, s) for s in fresh)
-            if not fresh or answer.total_pages is not None and page >= answer.total_pages:
+            response = self._response(path, page, deadline, if_none_match if page == 1 else "")
+            if response.status == 304:
+                return _not_modified(path, page, if_none_match)
+            tags.add(saas_answers.strong_etag(response.headers))
+            if self._last_seat_page(self._parsed(response, path), page, customer_id, found):
                 break
-            if answer.total_pages is None and len(answer.items) < self._short_below:
-                break
-        return list(found.values())
+        return SeatList(list(found.values()), tags.pop() if len(tags) == 1 else "")
+
+    def _last_seat_page(self, answer: Page, page: int, customer_id: str,
+                        found: dict[str, RemoteSeat]) -> bool:
+        """Add the page's new seats to `found`; whether the list ends with this page."""
+        fresh = [s for s in (saas_answers.seat(item, customer_id) for item in answer.items)
+                 if s.remote_id not in found]
+        found.update((s.remote_id, s) for s in fresh)
+        if not fresh or answer.total_pages is not None and page >= answer.total_pages:
+            return True
+        return answer.total_pages is None and len(answer.items) < self._short_below
 
     # -- plumbing --------------------------------------------------------------------------------
     @staticmethod
@@ -222,18 +242,28 @@ class SaasClient:
         return customer.customer_id
 
     def _page(self, path: str, page: int, deadline: float | None) -> Page:
+        return self._parsed(self._response(path, page, deadline), path)
+
+    def _response(self, path: str, page: int, deadline: float | None,
+                  if_none_match: str = "") -> HttpResponse:
         query = {"_page": page, "_perPage": self._per_page}
-        response = self._get(self._base + path + "?" + urlencode(query), path, deadline)
+        condition = {"if-none-match": if_none_match} if if_none_match else {}
+        return self._get(self._base + path + "?" + urlencode(query), path, deadline, condition)
+
+    @staticmethod
+    def _parsed(response: HttpResponse, path: str) -> Page:
         found = saas_answers.page_of(saas_answers.parse_json(response.body, path), path)
         return saas_answers.with_headers(found, response.headers)
 
-    def _get(self, url: str, path: str, deadline: float | None) -> HttpResponse:
+    def _get(self, url: str, path: str, deadline: float | None,
+             condition: dict[str, str] | None = None) -> HttpResponse:
         """GET with retries: back-off on 5xx and timeouts, Retry-After on 429."""
         last = ""
+        headers = {**self._headers, **(condition or {})}
         for attempt in range(1, self._attempts + 1):
             self._check_deadline(path, deadline)
             try:
-                response = self._transport.request("GET", url, headers=self._headers,
+                response = self._transport.request("GET", url, headers=headers,
                                                    timeout=TIMEOUT_SECONDS)
             except Unreachable as exc:
                 if attempt == self._attempts:
@@ -278,6 +308,14 @@ class SaasClient:
                 f"The SaaS Protection API answered HTTP {status} to GET {path}: "
                 f"{_error_message(response)}"
             )
+
+
+def _not_modified(path: str, page: int, if_none_match: str) -> SeatList:
+    """A 304: the list as it was, if one was asked on page 1; otherwise a broken answer."""
+    if page == 1 and if_none_match:
+        return SeatList([], if_none_match, unchanged=True)
+    raise MalformedResponse(f"GET {path} answered 304 Not Modified to a request that named no "
+                            "ETag.")
 
 
 def _refuse_seats(status: int, path: str) -> None:

@@ -79,3 +79,31 @@ def test_generator_makes_the_requested_partner(aws):
 def test_seat_counts_are_uneven_but_exact():
     counts = generate_partner.seat_counts(random.Random(1), 2000, 100_000)
     assert sum(counts) == 100_000 and min(counts) >= 1 and max(counts) > 10 * min(counts)
+
+
+@pytest.mark.parametrize("load", ["generator", "demo"])
+def test_bulk_loads_create_each_customer_only_once_its_seats_are_stored(aws, monkeypatch, load):
+    """A customer's seat list (and its ETag) is served once the customer exists; the bulk loads
+    write no version bump, so every seat must be stored by then."""
+    seen: list[tuple[int, int]] = []
+
+    def checked(real):
+        def create(customers):
+            for customer in customers if isinstance(customers, list) else [customers]:
+                stored = len(list(seat_store.seats_of_customer(customer.saas_customer_id)))
+                seen.append((customer.saas_customer_id, stored))
+            return real(customers)
+        return create
+
+    monkeypatch.setattr(customer_store, "save_customers",
+                        checked(customer_store.save_customers))
+    monkeypatch.setattr(customer_store, "create_customer",
+                        checked(customer_store.create_customer))
+    if load == "generator":
+        generate_partner.generate(aws, customers=12, seat_total=300, threads=2)
+    else:
+        demo.load(aws)
+    assert seen
+    # each customer had, when created, every seat it has now: none was added behind its ETag
+    assert [stored for _, stored in seen] == [
+        len(list(seat_store.seats_of_customer(cid))) for cid, _ in seen]

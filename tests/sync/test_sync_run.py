@@ -58,10 +58,10 @@ def test_a_second_sync_with_nothing_changed_writes_no_data(aws, frozen_time):
     assert newest.items_written == 0
     assert counter.calls["BatchWriteItem"] == 0
     assert counter.calls["TransactWriteItems"] == 0
-    # Each customer's fetched seats match the digest of those last written: its stored seats are
-    # not even read (one Query per customer before).
+    # Each customer's seat list answers 304 to the ETag stored with its seats: its stored seats
+    # are not read, nor does the portal read any seat to answer.
     assert not [name for name in queried if name.endswith("itdocs_backup_seats")]
-    assert [name for name in queried if name.endswith("portal_saas_seats")]  # the vendor's side
+    assert not [name for name in queried if name.endswith("portal_saas_seats")]
 
 
 @contextmanager
@@ -89,8 +89,9 @@ def test_one_changed_seat_is_written_and_shown_while_the_other_customers_are_ski
     customer = next(c for c in setup.partner.customers if c.organization_id is not None)
     seat = next(s for s in setup.partner.seats[customer.saas_customer_id]
                 if s.seat_state == catalog.ACTIVE)
-    portal_seats.update_seat(customer.saas_customer_id, seat.remote_id, seat.seat_type,
-                             catalog.PAUSED, "")
+    assert portal_seats.update_seat(customer.company_id, customer.saas_customer_id,
+                                    seat.remote_id, seat.seat_type, catalog.PAUSED, "",
+                                    aws.clock.now())
     org_id = setup.organization_ids[customer.organization_name]
     before = card.saas_card(aws, setup.admin, org_id)
     assert before is not None

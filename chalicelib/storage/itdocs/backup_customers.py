@@ -45,6 +45,7 @@ class BackupCustomerModel(Model):
     seats_note = UnicodeAttribute(default="")
     missing_since_run = UnicodeAttribute(null=True)
     seats_digest = UnicodeAttribute(default="")
+    seats_etag = UnicodeAttribute(default="")
     listed_since_run = UnicodeAttribute(default="")
 
 
@@ -75,6 +76,9 @@ class BackupCustomer:
     seats_note: str = ""
     missing_since_run: str | None = None
     seats_digest: str = ""  # of the seats last written: the same fetch again writes nothing
+    # The seat list's ETag when the seats were last written (every page came with it); put in
+    # the same item as the digest, after the seats, so it never names seats that are not stored.
+    seats_etag: str = ""
     listed_since_run: str = ""  # the run whose list stored this customer first
 
 
@@ -146,6 +150,7 @@ def _item(c: BackupCustomer) -> Item:
             "backup_percentage": number(c.backup_percentage),
             "seat_states": _counts(c.seat_states), "service_seats": _counts(c.service_seats),
             "seats_note": text(c.seats_note), "seats_digest": text(c.seats_digest),
+            "seats_etag": text(c.seats_etag),
             "listed_since_run": text(c.listed_since_run)}
     optional = {"organization_name": c.organization_name,
                 "missing_since_run": c.missing_since_run}

@@ -53,7 +53,10 @@ class SaasCustomerModel(Model):
     seats_used = NumberAttribute(default=0)
     active_services = NumberAttribute(default=0)
     recent_backup_services = NumberAttribute(default=0)
+    # Bumped, with `seats_changed_at`, in the same write as any change to the customer's seats:
+    # the REST API's seat list ETag is derived from it.
     seats_version = NumberAttribute(default=0)
+    seats_changed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     # `all#<position>`: the customer's place in /saas/domains' pages (see list_positions).
     list_key = UnicodeAttribute(null=True)
@@ -76,6 +79,7 @@ class SaasCustomer:
     active_services: int = 0
     recent_backup_services: int = 0
     seats_version: int = 0
+    seats_changed_at: dt.datetime | None = None
 
 
 _CUSTOMER_FIELDS = list(SaasCustomer.__dataclass_fields__)

@@ -126,16 +126,44 @@ def _placed(seats: list[Seat]) -> list[SaasSeatModel]:
     return models
 
 
-def save_seats(seats: Iterable[Seat]) -> None:
+def save_seats(seats: Iterable[Seat], company_id: str | None = None,
+               changed_at: dt.datetime | None = None) -> None:
     """Bulk load of new seats (demo data, generated partners): batch writes of 25, no conditions.
 
     One UpdateItem per (customer, seat type) reserves the seats' positions first; saving a seat
-    that already exists again would give it a new position and leave its old one empty.
+    that already exists again would give it a new position and leave its old one empty. Seats of
+    customers created afterwards need nothing more (their creation shows them); with the partner
+    (`company_id`), each of its customers that exists already has its seat list's version bumped
+    after the seats are written, so no ETag served before still matches.
     """
-    models = _placed(list(seats))
+    loaded = list(seats)
+    models = _placed(loaded)
     with translated(), SaasSeatModel.batch_write() as batch:
         for model in models:
             batch.save(model)
+    if company_id is None:
+        return
+    if changed_at is None:
+        raise ValueError("Seats loaded for existing customers say when (changed_at).")
+    for saas_customer_id in sorted({s.saas_customer_id for s in loaded}):
+        _bump_version(company_id, saas_customer_id, changed_at)
+
+
+def _bump_version(company_id: str, saas_customer_id: int, changed_at: dt.datetime) -> None:
+    """A new version of an existing customer's seat list (nothing for one not created yet)."""
+    try:
+        with translated():
+            SaasCustomerModel(company_id, saas_customer_id).update(
+                actions=_version_bump(changed_at),
+                condition=SaasCustomerModel.saas_customer_id.exists())
+    except UpdateError as exc:
+        if not is_condition_failure(exc):
+            raise
+
+
+def _version_bump(changed_at: dt.datetime) -> list[Action]:
+    return [SaasCustomerModel.seats_version.add(1),
+            SaasCustomerModel.seats_changed_at.set(changed_at)]
 
 
 def seats_of_customer(saas_customer_id: int, seat_types: Iterable[str] = (),
@@ -161,11 +189,20 @@ def seat_page(saas_customer_id: int, seat_types: Sequence[str], offset: int,
     if part_sizes is None:
         part_sizes = list_positions.sizes(seats_owner(saas_customer_id))
     parts = list(seat_types) or list(part_sizes)
-    total = sum(part_sizes.get(part, 0) for part in set(parts))
     seats: list[Seat] = []
     for key_range in list_positions.page_ranges(part_sizes, parts, offset, limit):
         seats.extend(_seats_between(saas_customer_id, key_range))
-    return SeatPage(seats, total)
+    return SeatPage(seats, seat_total(saas_customer_id, seat_types, part_sizes))
+
+
+def seat_total(saas_customer_id: int, seat_types: Sequence[str],
+               part_sizes: dict[str, int] | None = None) -> int:
+    """How many seats the (filtered) list holds, without reading a seat (sizes: one Query,
+    none when read already)."""
+    if part_sizes is None:
+        part_sizes = list_positions.sizes(seats_owner(saas_customer_id))
+    parts = list(seat_types) or list(part_sizes)
+    return sum(part_sizes.get(part, 0) for part in set(parts))
 
 
 def _seats_between(saas_customer_id: int, key_range: list_positions.KeyRange) -> list[Seat]:
@@ -242,10 +279,12 @@ class SeatSummaryValues:
 
 
 def write_seat_changes(company_id: str, saas_customer_id: int, version: int,
-                       changes: Sequence[SeatChange], summary: SeatSummaryValues) -> bool:
+                       changes: Sequence[SeatChange], summary: SeatSummaryValues,
+                       changed_at: dt.datetime) -> bool:
     """The seats' new states and the customer's summary after them, all or none, in one
     transaction (at most MAX_CHANGES seats): only while the customer's seats are still at
-    `version` (which this bumps) and each seat still exists with its type; else False."""
+    `version` (which this bumps, noting `changed_at`) and each seat still exists with its type;
+    else False."""
     if len(changes) > MAX_CHANGES:
         raise ValueError(f"At most {MAX_CHANGES} seats change in one transaction.")
 
@@ -260,7 +299,8 @@ def write_seat_changes(company_id: str, saas_customer_id: int, version: int,
                            SaasCustomerModel.active_services.set(summary.active_services),
                            SaasCustomerModel.recent_backup_services.set(
                                summary.recent_backup_services),
-                           SaasCustomerModel.seats_version.set(version + 1)],
+                           SaasCustomerModel.seats_version.set(version + 1),
+                           SaasCustomerModel.seats_changed_at.set(changed_at)],
                   condition=_at_version(version))
 
     return not write_transaction(write)
@@ -281,19 +321,18 @@ def _at_version(version: int) -> Condition:
     return SaasCustomerModel.saas_customer_id.exists() & at
 
 
-def update_seat(saas_customer_id: int, remote_id: str, seat_type: str, seat_state: str,
-                billable: str | None) -> bool:
-    """Set a seat's state (and billable flag) if the seat exists with this type; else False."""
-    actions: list[Action] = [SaasSeatModel.seat_state.set(seat_state)]
-    if billable is not None:
-        actions.append(SaasSeatModel.billable.set(billable))
-    condition = SaasSeatModel.remote_id.exists() & (SaasSeatModel.seat_type == seat_type)
-    try:
-        with translated():
-            SaasSeatModel(saas_customer_id, remote_id).update(actions=actions,
-                                                              condition=condition)
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            return False
-        raise
-    return True
+def update_seat(company_id: str, saas_customer_id: int, remote_id: str, seat_type: str,
+                seat_state: str, billable: str | None, changed_at: dt.datetime) -> bool:
+    """Set a seat's state (and billable flag) if the seat exists with this type, bumping the
+    customer's seat list version in the same transaction; else False (nothing written)."""
+    change = SeatChange(remote_id, seat_type, seat_state, billable)
+
+    def write(tx: Transaction) -> None:
+        tx.update(SaasSeatModel(saas_customer_id, remote_id), actions=_change_actions(change),
+                  condition=SaasSeatModel.remote_id.exists()
+                  & (SaasSeatModel.seat_type == seat_type))
+        tx.update(SaasCustomerModel(company_id, saas_customer_id),
+                  actions=_version_bump(changed_at),
+                  condition=SaasCustomerModel.saas_customer_id.exists())
+
+    return not write_transaction(write)
