@@ -23,7 +23,7 @@ from types import FrameType
 from typing import IO
 
 from chalicelib.storage import tables
-from chalicelib.storage.portal import list_backfill, marker_backfill
+from chalicelib.storage.portal import hub_link_backfill, list_backfill, marker_backfill
 from devstack import demo, dynamodb_local, tick
 from devstack.environment import (
     API_PORT,
@@ -229,6 +229,8 @@ def main() -> int:
                            f"{len(tables.all_models()) - len(created)} already there")
         placed = list_backfill.place_unlisted()  # data kept from before the API's paged lists
         marker_backfill.copy_missing()  # username markers from before they carried login fields
+        hub_link_backfill.list_hub_links(rt.clock.now())  # links from before they were listed
+        hub_link_backfill.list_identities()
         if placed:
             stack.notes.append(f"Upgraded         {placed} stored seats and customers listed")
         demo_lines = demo.load_all(rt)

@@ -64,43 +64,74 @@ class Starting:
 
 @dataclass(frozen=True)
 class Found:
-    """The active users a hub identity opens, and the session a just-in-time creation started
-    with its user (one transaction), when it did."""
+    """The active users a hub identity opens, and the session a just-in-time creation, or a link
+    by the hub's verified email, started with its user (one transaction), when it did."""
 
     users: list[PortalUser]
     started: tuple[str, PortalSession] | None = None
 
 
 class PortalDirectory:
-    """Portal users as seen by Log In with Hub (see chalicelib.auth.sso.accounts)."""
+    """Portal users as seen by Log In with Hub (see chalicelib.auth.sso.accounts).
+
+    Its first read is the identity's own item with its hub company's link record (one
+    BatchGetItem); a linked identity then reads its users, a first sign-in its markers and the
+    linked companies (one BatchGetItem each). What a read found is kept for the next steps."""
 
     def __init__(self, rt: Runtime, starting: Starting | None = None) -> None:
         self.rt = rt
         self.starting = starting
+        self.start: sign_in_store.HubStart | None = None
+        self.first: sign_in_store.FirstSignIn | None = None
         self.tenants: list[tuple[PortalCompany, SecurityRecord]] | None = None
         self.started: tuple[str, PortalSession] | None = None
+        self.email_links = 0  # how many first-time matches the hub's verified email links
 
     def linked_tenants(self, identity: HubIdentity) -> list[str]:
+        if self.first is not None:
+            return [company.company_id for company, _ in self.first.tenants]
+        if self.start is not None and self.start.tenants is not None:
+            return self.start.tenants
         return security_settings.companies_linked_to(self.rt, identity.issuer,
                                                      identity.hub_company_id)
 
     def linked_accounts(self, identity: HubIdentity) -> list[PortalUser]:
-        return [u for u in sign_in_store.linked_users(identity.issuer, identity.subject,
-                                                      identity.hub_company_id)
+        self.start = sign_in_store.hub_start(identity.issuer, identity.subject,
+                                             identity.hub_company_id)
+        links = self.start.links
+        if links is None:  # no item yet: new, or linked before the item was kept
+            tenants = self.linked_tenants(identity)
+            links = self._first_sign_in(identity, tenants).linked if tenants else []
+        return [u for u in sign_in_store.linked_users(identity.issuer, identity.hub_company_id,
+                                                      links)
                 if u.status != users.DELETED]
+
+    def _first_sign_in(self, identity: HubIdentity,
+                       tenants: list[str]) -> sign_in_store.FirstSignIn:
+        if self.first is None:
+            email = users.email_key(identity.email) if identity.email else ""
+            self.first = sign_in_store.first_sign_in(tenants, sign_in_store.Looking(
+                identity.issuer, identity.subject, identity.hub_company_id,
+                _username_key(identity), email))
+            self.tenants = self.first.tenants
+        return self.first
 
     def first_time_matches(self, identity: HubIdentity,
                            tenants: list[str]) -> list[accounts.Match[PortalUser]]:
         email = users.email_key(identity.email) if identity.email else ""
-        first = sign_in_store.first_sign_in(tenants, _username_key(identity), email)
-        self.tenants = first.tenants
-        return [accounts.Match(u, u.user_id, same_email=bool(email)
-                               and users.email_key(u.email) == email,
-                               privileged=u.role in PRIVILEGED_ROLES)
-                for u in sign_in_store.unlinked_users(first.named)
-                if u.company_id in tenants and u.status != users.DELETED]
+        first = self._first_sign_in(identity, tenants)
+        linked = {company.company_id for company, _ in first.tenants}
+        matches = [accounts.Match(u, u.user_id, same_email=bool(email)
+                                  and users.email_key(u.email) == email,
+                                  privileged=u.role in PRIVILEGED_ROLES)
+                   for u in sign_in_store.unlinked_users(first.named)
+                   if u.company_id in linked and u.status != users.DELETED]
+        self.email_links = sum(accounts.links_by_email(identity, m) for m in matches)
+        return matches
 
     def link(self, identity: HubIdentity, account: PortalUser) -> PortalUser | None:
+        if self.starting and self.email_links == 1 and account.status == users.ACTIVE:
+            return self._link_signed_in(identity, account, self.starting)
         try:
             store.link_identity(account.user_id, account.company_id, identity.issuer,
                                 identity.subject, self.rt.clock.now())
@@ -109,6 +140,22 @@ class PortalDirectory:
             owner = store.owner_of_identity(identity.issuer, identity.subject,
                                             account.company_id)
             return user_store.get_user(owner) if owner else None
+
+    def _link_signed_in(self, identity: HubIdentity, account: PortalUser,
+                        starting: Starting) -> PortalUser | None:
+        """The one account the verified email links, linked and signed in in one transaction
+        (conditional on its company still being linked); the identity's owner when another
+        request linked it first."""
+        token, session = sessions.new_session(self.rt, account, starting.hub_sid)
+        outcome = sign_in_store.link_and_sign_in(
+            account, identity.issuer, identity.subject, identity.hub_company_id, None, session,
+            _previous_key(starting))
+        if outcome == "linked":
+            self.started = (token, session)
+            return account
+        owner = None if outcome == "unlinked" else store.owner_of_identity(
+            identity.issuer, identity.subject, account.company_id)
+        return user_store.get_user(owner) if owner else None
 
     def provision(self, identity: HubIdentity, tenants: list[str]) -> PortalUser | None:
         known = self.tenants if self.tenants is not None else sign_in_store.tenants(tenants)

@@ -1,17 +1,17 @@
 """Insights the Partner Portal publishes to the hub about its security posture.
 
 For the partner companies linked to one hub company: Require Log In with Hub is off; users who
-have never signed in with the hub; users without a recent login. A security-setting change marks
-its hub link's publication due in its own write (storage `mark_due_in`), and `tick`, run hourly,
-publishes it: the hub shows a change within the hour and the request never waits on the hub.
-Linking and unlinking call `publish_after_change` (they talk to the hub anyway; it never fails
-them, and a hub outage is retried by the tick). The list is sent over HTTP (hub_services) only
-when it differs from the last one sent, so an unchanged posture costs a few reads and no write on
-either side.
+have never signed in with the hub; users without a recent login. A security-setting change, and
+enabling or disabling Login with Hub, marks its hub link's publication due in its own write
+(storage `mark_due_in`, `link_in`, `unlink_in`), and `tick`, run every five minutes, publishes
+it: the hub shows a change within minutes, the request never waits on the hub, and a hub outage is
+tried again by the tick. The list is sent over HTTP (hub_services) only when it differs from the
+last one sent, so an unchanged posture costs a few reads and no write on either side.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -23,12 +23,14 @@ from chalicelib.auth.sso.hub_services import Insight
 from chalicelib.errors import LinkhubError
 from chalicelib.portal import users
 from chalicelib.runtime import Runtime
-from chalicelib.storage.portal import companies as company_store
 from chalicelib.storage.portal import hub_identities as identity_store
+from chalicelib.storage.portal import hub_sign_ins as sign_in_store
 from chalicelib.storage.portal import insights as store
 from chalicelib.storage.portal import security_settings as security_store
 from chalicelib.storage.portal import users as user_store
+from chalicelib.storage.portal.companies import PortalCompany
 from chalicelib.storage.portal.insights import Publication
+from chalicelib.storage.portal.security_settings import SecurityRecord
 from chalicelib.storage.portal.users import PortalUser
 
 MODULE = "portal"
@@ -50,10 +52,11 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def posture(rt: Runtime, company_id: str, *, name_company: bool = False) -> list[Insight]:
-    """One partner company's insights (its settings, users and hub identities: three reads)."""
-    settings = security_store.get_settings(company_id)
-    company = company_store.get_company(company_id)
+def posture(rt: Runtime, company: PortalCompany, settings: SecurityRecord, *,
+            name_company: bool = False) -> list[Insight]:
+    """One partner company's insights, from its settings, users and hub identities (the company
+    and settings read by the caller, two queries here)."""
+    company_id = company.company_id
     prefix = f"{company.name}: " if name_company else ""
     now = rt.clock.now()
     active = [u for u in user_store.users_of_company(company_id) if u.status == users.ACTIVE]
@@ -91,6 +94,28 @@ def _hub_link(company_id: str) -> tuple[str, str] | None:
     return None
 
 
+def _linked_companies(issuer: str, hub_company_id: str,
+                      last: Publication | None) -> list[tuple[PortalCompany, SecurityRecord]]:
+    """The partner companies linked to the hub company, with their settings (one BatchGetItem):
+    as its record lists them (else the settings' index), each kept only while its own settings
+    still name that hub company (the record may list one an unlink just took off)."""
+    if last is None or last.company_ids is None:
+        ids = security_store.companies_linked_to(issuer, hub_company_id)
+    else:
+        ids = sorted(last.company_ids)
+    return [(company, record) for company, record in sign_in_store.tenants(ids)
+            if (record.hub_issuer, record.hub_company_id) == (issuer, hub_company_id)]
+
+
+def _forget(key: str, last: Publication | None, now: dt.datetime) -> None:
+    """Remove the record of a hub link no partner company uses any more. Kept when it lists a
+    company: one linked meanwhile (still due, published at the next tick), or one whose own
+    settings say it is unlinked (looked at again after RETRY_AFTER)."""
+    if store.delete_publication(key) or last is None or not last.company_ids:
+        return
+    store.save_publication(dataclasses.replace(last, next_due_at=now + RETRY_AFTER))
+
+
 def fingerprint(insights: list[Insight]) -> str:
     text = json.dumps([asdict(i) for i in insights], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -104,31 +129,19 @@ def publish_for_company(rt: Runtime, company_id: str) -> bool:
     return publish_for_hub_company(rt, *link)
 
 
-def publish_after_change(rt: Runtime, company_id: str) -> None:
-    """Call after a security-setting change: never fails it; a hub outage is retried by the tick."""
-    try:
-        publish_for_company(rt, company_id)
-    except LinkhubError as error:
-        logs.event("insights_publish_failed", company_id=company_id, error=type(error).__name__)
-        link = _hub_link(company_id)
-        if link is not None:
-            issuer, hub_company_id = link
-            store.save_publication(Publication(security_store.hub_link_key(issuer, hub_company_id),
-                                               issuer, hub_company_id, rt.clock.now()))
-
-
 def publish_for_hub_company(rt: Runtime, issuer: str, hub_company_id: str) -> bool:
     """Compute every linked partner's insights and send them if they changed; True when sent."""
     key = security_store.hub_link_key(issuer, hub_company_id)
-    company_ids = security_store.companies_linked_to(issuer, hub_company_id)
-    if not company_ids:
-        store.delete_publication(key)  # unlinked: the hub forgot the module's insights with it
-        return False
-    many = len(company_ids) > 1
-    insights = [i for c in company_ids for i in posture(rt, c, name_company=many)][:MAX_INSIGHTS]
-    digest = fingerprint(insights)
-    now = rt.clock.now()
     last = store.get_publication(key)
+    now = rt.clock.now()
+    tenants = _linked_companies(issuer, hub_company_id, last)
+    if not tenants:  # unlinked: the hub forgot the module's insights with it
+        _forget(key, last, now)
+        return False
+    many = len(tenants) > 1
+    insights = [i for company, settings in tenants
+                for i in posture(rt, company, settings, name_company=many)][:MAX_INSIGHTS]
+    digest = fingerprint(insights)
     if last is not None and last.fingerprint == digest:
         if last.next_due_at <= now:
             store.save_publication(Publication(key, issuer, hub_company_id,

@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib.auth.sso import exemptions, hub_services, relying_party
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
-from chalicelib.portal import insights, sessions, users
+from chalicelib.portal import sessions, users
 from chalicelib.portal.policy import (
     ADMINISTRATOR,
     PRIMARY,
@@ -184,11 +184,6 @@ def overview(rt: Runtime, actor: PortalUser, *, fresh: bool = False) -> Security
     return SecurityOverview(settings, rows, audit_trail(rt, actor))
 
 
-def _announce(rt: Runtime, company_id: str) -> None:
-    """Tell the hub about the new security posture (never fails the change; the tick retries)."""
-    insights.publish_after_change(rt, company_id)
-
-
 def _write(rt: Runtime, actor: PortalUser, current: SecuritySettings,
            lines: list[tuple[str, str]], options: dict[str, Any] | None = None,
            exception: tuple[str, bool] | None = None) -> SecuritySettings:
@@ -230,55 +225,75 @@ def start_link(rt: Runtime, actor: PortalUser, return_to: str,
                                prompt="login" if fresh_login else None)
 
 
-def complete_link(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> SecuritySettings:
-    """Link the actor's company to the hub company of `identity` (a hub Master just signed in)."""
+def _linkable(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> SecuritySettings:
+    """The actor's settings, when a Security Admin may link them to `identity`'s hub company."""
     _require_security_admin(actor)
     if identity.purpose != "link":
         raise InvalidInput("This sign-in was not started to enable Login with Hub.")
     if not identity.is_master:
         raise Forbidden("Only a Master user of the hub can enable Login with Hub. "
                         "Ask a hub Master to sign in when enabling it.")
-    current = security_settings(rt, actor.company_id)
+    current = settings_of(rt, actor)
     if current.linked and current.hub_company_id != identity.hub_company_id:
         raise InvalidInput("This company is linked to another hub company. Disable that link "
                            "first.")
+    return current
+
+
+def complete_link(rt: Runtime, actor: PortalUser, identity: HubIdentity) -> SecuritySettings:
+    """Link the actor's company to the hub company of `identity` (a hub Master just signed in):
+    after the hub linked the module, the link, its audit entry and the hub link's insights
+    marked due in one write (the portal tick publishes them)."""
+    current = _linkable(rt, actor, identity)
     launch_url = rt.settings.base_url.rstrip("/") + "/portal/sso/launch"
     hub_services.link_module(rt, MODULE, access_token=identity.access_token,
                              launch_url=launch_url)
-    record = store.link_company(actor.company_id, issuer=identity.issuer,
-                                hub_company_id=identity.hub_company_id,
-                                hub_company_name=identity.hub_company_name,
-                                now=rt.clock.now(), actor=actor.username)
-    audit(rt, actor.company_id, actor.username, "Enabled Login with Hub",
-          f"Linked to hub company {identity.hub_company_name} by hub Master {identity.username}")
-    _announce(rt, actor.company_id)
-    return _settings(record)
+    now = rt.clock.now()
+    detail = (f"Linked to hub company {identity.hub_company_name} by hub Master "
+              f"{identity.username}")
+    store.link_company(actor.company_id, issuer=identity.issuer,
+                       hub_company_id=identity.hub_company_id,
+                       hub_company_name=identity.hub_company_name, now=now, actor=actor.username,
+                       audit=audit_entry(rt, actor.company_id, actor.username,
+                                         "Enabled Login with Hub", detail))
+    return dataclasses.replace(current, hub_issuer=identity.issuer,
+                               hub_company_id=identity.hub_company_id,
+                               hub_company_name=identity.hub_company_name, linked_at=now,
+                               updated_at=now, updated_by=actor.username)
+
+
+UNLINKED = ("Require Log In with Hub, Automatic User Creation and Automatic User Deactivation "
+            "turned off")
 
 
 def disable_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
-    """Unlink from the hub; Require, Automatic Creation and Deactivation turn off with it."""
-    _require_security_admin(actor)
-    current = security_settings(rt, actor.company_id)
-    if not current.linked:
-        raise InvalidInput("Login with Hub is not enabled.")
-    record = store.unlink_company(actor.company_id, now=rt.clock.now(), actor=actor.username)
-    others = store.companies_linked_to(current.hub_issuer or "", current.hub_company_id or "")
-    if not others:  # the hub's link is per hub company: keep it while another partner uses it
-        hub_services.unlink_module(rt, MODULE, hub_company_id=current.hub_company_id or "")
-    else:  # the partners still linked publish without this one
-        _announce(rt, others[0])
-    audit(rt, actor.company_id, actor.username, "Disabled Login with Hub",
-          "Require Log In with Hub, Automatic User Creation and Automatic User Deactivation "
-          "turned off")
-    return _settings(record)
+    """Unlink from the hub; Require, Automatic Creation and Deactivation turn off with it, in one
+    write with its audit entry. The hub forgets the module's link when no other partner company
+    uses it; otherwise the portal tick publishes the insights of those still linked."""
+    current = _needs_link(rt, actor, "Login with Hub is not enabled.")
+    issuer, hub_company_id = current.hub_issuer or "", current.hub_company_id or ""
+    now = rt.clock.now()
+    store.unlink_company(actor.company_id, issuer=issuer, hub_company_id=hub_company_id, now=now,
+                         actor=actor.username,
+                         audit=audit_entry(rt, actor.company_id, actor.username,
+                                           "Disabled Login with Hub", UNLINKED))
+    if not set(store.companies_still_linked(issuer, hub_company_id)) - {actor.company_id}:
+        # the hub's link is per hub company: it stays while another partner uses it
+        hub_services.unlink_module(rt, MODULE, hub_company_id=hub_company_id)
+    return dataclasses.replace(
+        current, hub_issuer=None, hub_company_id=None, hub_company_name=None, linked_at=None,
+        require_hub_login=False, auto_create_users=False, auto_deactivate_users=False,
+        updated_at=now, updated_by=actor.username)
 
 
-def _needs_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
-    """The current settings, for a Security Admin of a company linked to a hub."""
+def _needs_link(rt: Runtime, actor: PortalUser,
+                unlinked: str = "Enable Login with Hub first.") -> SecuritySettings:
+    """The current settings, for a Security Admin of a company linked to a hub (else
+    InvalidInput with `unlinked`)."""
     _require_security_admin(actor)
     current = settings_of(rt, actor)
     if not current.linked:
-        raise InvalidInput("Enable Login with Hub first.")
+        raise InvalidInput(unlinked)
     return current
 
 

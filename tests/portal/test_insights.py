@@ -129,15 +129,19 @@ class HubDown:
         raise outbound.Unreachable("hub could not be reached")
 
 
-def test_a_hub_outage_never_fails_a_change_and_the_tick_sends_later(client, loopback,
-                                                                     frozen_time):
-    master, company = linked()
+def test_a_hub_outage_at_the_tick_is_logged_and_sent_later(client, loopback, frozen_time,
+                                                           log_lines):
+    master, company = linked()  # linking marks the insights due; the tick sends them
     rt = runtime.current()
     use_transport(rt, HubDown())  # type: ignore[arg-type]
-    insights.publish_after_change(rt, company.company_id)
+    assert insights.tick(rt) == 0
+    (failed,) = log_lines.named("insights_publish_failed")
+    assert failed["hub_company_id"] == master.company.company_id
 
     use_transport(rt, loopback)
-    frozen_time.advance(seconds=60)
+    scheduled.tick(rt)  # not due again before the retry
+    assert "Require Log In with Hub is off" not in dashboard(master)
+    frozen_time.advance(seconds=int(insights.RETRY_AFTER.total_seconds()) + 60)
     scheduled.tick(rt)
     assert "Require Log In with Hub is off" in dashboard(master)
 
@@ -145,7 +149,7 @@ def test_a_hub_outage_never_fails_a_change_and_the_tick_sends_later(client, loop
 def test_turning_require_on_reaches_the_hub_dashboard_at_the_next_portal_tick(client, loopback,
                                                                               frozen_time):
     """The change never waits on the hub: it marks the insights due in its own write, and the
-    portal tick (hourly) publishes them, so the hub shows the change within the hour."""
+    portal tick (every five minutes) publishes them, so the hub shows the change within minutes."""
     master, company = linked()
     admin = make_user(company, role=SECURITY_ADMIN)
     rt = runtime.current()
@@ -188,7 +192,9 @@ def test_a_change_that_fails_leaves_no_audit_and_marks_nothing_due(client, loopb
     rt = runtime.current()
     insights.publish_for_company(rt, company.company_id)
     trail = security_settings.audit_trail(rt, admin)
-    security_store.unlink_company(company.company_id, now=rt.clock.now(), actor="other tab")
+    security_store.unlink_company(company.company_id, issuer=rt.settings.hub_issuer,
+                                  hub_company_id=master.company.company_id, now=rt.clock.now(),
+                                  actor="other tab")
     frozen_time.advance(seconds=int(dt.timedelta(days=2).total_seconds()))
     key = security_store.hub_link_key(rt.settings.hub_issuer, master.company.company_id)
     before = publication_store.get_publication(key)
@@ -204,3 +210,97 @@ def test_a_change_that_fails_leaves_no_audit_and_marks_nothing_due(client, loopb
     assert security_settings.audit_trail(rt, admin) == trail
     assert not security_store.get_settings(company.company_id).require_hub_login
     assert publication_store.get_publication(key) == before
+
+
+def _publication(master: Account) -> publication_store.Publication | None:
+    key = security_store.hub_link_key(runtime.current().settings.hub_issuer,
+                                      master.company.company_id)
+    return publication_store.get_publication(key)
+
+
+def test_linking_lists_the_company_on_its_hub_link_and_the_tick_publishes(client, loopback,
+                                                                          frozen_time):
+    """Enabling writes the link, its audit entry and the hub link's record (the company listed,
+    the insights due) in one transaction; nothing is sent to the hub until the tick."""
+    master, first = linked(name=unique_name("First Partner"))
+    _, second = linked(master, name=unique_name("Second Partner"))
+    record = _publication(master)
+    assert record is not None and record.company_ids == {first.company_id, second.company_id}
+    assert record.next_due_at <= runtime.current().clock.now() and loopback.requests == []
+
+    assert insights.tick(runtime.current()) == 1
+    page = dashboard(master)
+    assert f"{first.name}: Require Log In with Hub is off" in page
+    assert f"{second.name}: Require Log In with Hub is off" in page
+
+
+def test_unlinking_one_of_two_partners_publishes_the_other_alone(client, loopback, frozen_time):
+    master, first = linked(name=unique_name("First Partner"))
+    _, second = linked(master, name=unique_name("Second Partner"))
+    rt = runtime.current()
+    scheduled.tick(rt)
+    frozen_time.advance(seconds=60)
+    security_store.unlink_company(first.company_id, issuer=rt.settings.hub_issuer,
+                                  hub_company_id=master.company.company_id, now=rt.clock.now(),
+                                  actor="tests")
+    record = _publication(master)
+    assert record is not None and record.company_ids == {second.company_id}
+
+    assert insights.tick(rt) == 1
+    frozen_time.advance(seconds=30)
+    page = dashboard(master)
+    assert f"{first.name}:" not in page and first.name not in page
+    assert "Require Log In with Hub is off" in page  # the one partner left, unnamed
+
+
+def test_unlinking_the_last_partner_forgets_the_hub_link_at_the_tick(client, loopback,
+                                                                      frozen_time):
+    master, company = linked()
+    rt = runtime.current()
+    scheduled.tick(rt)
+    sent = len(loopback.requests)
+    security_store.unlink_company(company.company_id, issuer=rt.settings.hub_issuer,
+                                  hub_company_id=master.company.company_id, now=rt.clock.now(),
+                                  actor="tests")
+    assert insights.tick(rt) == 0
+    assert _publication(master) is None and len(loopback.requests) == sent
+
+
+def test_a_record_from_before_it_listed_companies_is_read_from_the_index_then_listed(
+        client, loopback, frozen_time):
+    """A hub link's record written before the list was kept (no `companies_listed`): the tick
+    asks the settings' index, and the next link lists every partner the index names."""
+    master, first = linked(name=unique_name("First Partner"))
+    rt = runtime.current()
+    model = publication_store.PortalInsightsPublicationModel
+    key = security_store.hub_link_key(rt.settings.hub_issuer, master.company.company_id)
+    model(key).update(actions=[model.companies_listed.remove(), model.company_ids.remove()])
+    record = _publication(master)
+    assert record is not None and record.company_ids is None
+    assert insights.tick(rt) == 1
+    assert f"Users of {first.name} can still log in" in dashboard(master)
+
+    _, second = linked(master, name=unique_name("Second Partner"))
+    record = _publication(master)
+    assert record is not None and record.company_ids == {first.company_id, second.company_id}
+    assert insights.tick(rt) == 1
+    frozen_time.advance(seconds=30)
+    page = dashboard(master)
+    assert f"{first.name}: Require Log In with Hub is off" in page
+    assert f"{second.name}: Require Log In with Hub is off" in page
+
+
+def test_an_unchanged_posture_costs_four_reads_and_no_write(client, loopback):
+    """The record (its companies), the companies with their settings (one BatchGetItem), and
+    each company's users and hub identities (one Query each); nothing written or sent."""
+    master, company = linked()
+    make_user(company, role=SECURITY_ADMIN)
+    rt = runtime.current()
+    assert insights.publish_for_hub_company(rt, rt.settings.hub_issuer,
+                                            master.company.company_id) is True
+    sent = len(loopback.requests)
+    with tables.counting_calls() as counter:
+        assert insights.publish_for_hub_company(rt, rt.settings.hub_issuer,
+                                                master.company.company_id) is False
+    assert dict(counter.calls) == {"GetItem": 1, "BatchGetItem": 1, "Query": 2}
+    assert len(loopback.requests) == sent

@@ -8,11 +8,11 @@ import uuid
 import pytest
 
 from chalicelib.auth.sso.relying_party import HubIdentity
-from chalicelib.portal import hub_login, security_settings
+from chalicelib.portal import hub_login, security_settings, sessions
 from chalicelib.portal.policy import TECHNICIAN
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import users as portal_store
-from tests.portal.helpers import partner_linked_to_a_hub
+from tests.portal.helpers import make_user, partner_linked_to_a_hub
 
 pytestmark = pytest.mark.ddblocal
 
@@ -61,3 +61,38 @@ def test_companies_linked_to_a_hub_company_are_found_by_index(ddb):
     partner, hub_company_id = partner_linked_to_a_hub(ddb, "Race")
     assert security_settings.companies_linked_to(ddb, ddb.settings.hub_issuer,
                                                  hub_company_id) == [partner.company_id]
+
+
+def test_racing_first_logins_linked_by_email_link_once_and_sign_in_once_each(ddb):
+    """A verified email links an ordinary user and signs in with the link (one transaction):
+    racing first logins link the user once, and every racer opens that same user."""
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Email Race")
+    identity = _identity(ddb, hub_company_id)
+    tech = make_user(partner, username=f"tech-{uuid.uuid4().hex[:6]}", email=identity.email,
+                     role=TECHNICIAN)
+    racers = 5
+    barrier = threading.Barrier(racers)
+    results: list[hub_login.Found] = []
+    failures: list[BaseException] = []
+
+    def first_login() -> None:
+        barrier.wait()
+        try:
+            results.append(hub_login.sign_in(ddb, identity, hub_login.Starting(identity.sid)))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=first_login) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not failures, failures
+    assert {u.user_id for found in results for u in found.users} == {tech.user_id}
+    started = [found.started for found in results if found.started]
+    assert len(started) == 1  # the winner signed in with its link; the others sign in after
+    _, user = sessions.resume(ddb, started[0][0])
+    assert user.user_id == tech.user_id
+    assert [uid for uid, _ in identity_store.users_linked_to_subject(
+        identity.issuer, identity.subject)] == [tech.user_id]

@@ -265,3 +265,27 @@ def test_every_security_change_is_on_the_audit_log_with_who_and_when(client, req
                for row in rows), table
     assert any("exception" in row.lower() and "sadmin" in row and when in row
                for row in rows), table
+
+
+def test_the_hub_keeps_the_module_link_until_the_last_partner_disables(client, aws):
+    """Two partner companies linked to one hub company: the first to disable leaves the hub's
+    link to the portal module in place; the last one's disable removes it."""
+    from chalicelib.storage.hub import companies as hub_companies
+
+    use_loopback()
+    hub = make_account(company_name="Shared Hub", username="sam")
+    hub_companies.set_company_module(hub.company.company_id, "portal",
+                                     {"launch_url": "http://localhost:8000/portal/sso/launch"})
+    admins = []
+    for name in ("First Sharing Partner", "Second Sharing Partner"):
+        company = companies.create_company(aws, name)
+        link_directly(company.company_id, hub.company)
+        admins.append(make_user(company, username=name.split()[0].lower() + "-admin"))
+    for admin, still_linked in zip(admins, (True, False), strict=True):
+        client.cookies.clear()
+        log_in(client, admin.username)
+        client.get("/portal/admin/security")
+        reply = client.post("/portal/admin/security/unlink", follow=True)
+        assert "Disabled Login with Hub" in reply.text
+        modules = hub_companies.get_company(hub.company.company_id).linked_modules
+        assert ("portal" in modules) is still_linked, admin.username

@@ -2,7 +2,11 @@
 
 `sub#<issuer>#<subject>#<company>` (one portal user per hub identity and company: the JIT race is
 decided here) and `user#<user_id>` (one hub identity per portal user). The `sub#` items carry
-`subject_key` (index by_subject), the `user#` items `company_id` (index by_company).
+`subject_key` (index by_subject), the `user#` items `company_id` (index by_company). With them,
+in the same transaction, the identity's own item `links#<issuer>#<subject>` lists every
+`<company>#<user>` it is linked to, so a Log In with Hub callback reads its links by key. An
+identity linked before that item was kept has none until its next link or the one-off upgrade
+`hub_link_backfill`; the callback then finds its `sub#` markers by key in its first-time read.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -52,6 +56,7 @@ class PortalHubIdentityModel(Model):
     company_id = UnicodeAttribute(null=True)  # on user# markers only
     member_company_id = UnicodeAttribute(null=True)  # on sub# markers: the user's company
     last_hub_login_at = UTCDateTimeAttribute(null=True)
+    links = UnicodeSetAttribute(null=True)  # on links# items only: <company>#<user> of each link
     by_subject = IdentityBySubject()
     by_company = IdentityByCompany()
 
@@ -66,7 +71,8 @@ class HubIdentityLink:
     last_hub_login_at: dt.datetime | None = None
 
 
-def _subject_marker(issuer: str, subject: str, company_id: str) -> str:
+def subject_marker(issuer: str, subject: str, company_id: str) -> str:
+    """The key of the marker linking a hub identity to one portal user of a company."""
     return f"sub#{issuer}#{subject}#{company_id}"
 
 
@@ -74,11 +80,37 @@ def _subject_key(issuer: str, subject: str) -> str:
     return f"{issuer}#{subject}"
 
 
+def links_key(issuer: str, subject: str) -> str:
+    """The key of a hub identity's own item, which lists every portal user it is linked to."""
+    return f"links#{issuer}#{subject}"
+
+
+def links_of(m: PortalHubIdentityModel | None) -> list[tuple[str, str]] | None:
+    """(user id, company id) of each link an identity's item lists (read elsewhere, e.g. with a
+    callback's first read); None when the identity has no item yet."""
+    if m is None:
+        return None
+    pairs = (entry.split("#", 1) for entry in sorted(m.links or ()))
+    return [(user_id, company_id) for company_id, user_id in pairs]
+
+
+def add_link_in(tx: Transaction, user_id: str, company_id: str, issuer: str, subject: str,
+                now: dt.datetime) -> None:
+    """Both markers in `tx`, each only if new (a taken one fails its condition: the first two
+    items added), and the link on the identity's own item."""
+    for marker in identity_markers(user_id, company_id, issuer, subject, now):
+        tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
+    m = PortalHubIdentityModel
+    tx.update(m(links_key(issuer, subject)),
+              actions=[m.issuer.set(issuer), m.subject.set(subject),
+                       m.links.add({f"{company_id}#{user_id}"})])
+
+
 def identity_markers(user_id: str, company_id: str, issuer: str, subject: str,
              now: dt.datetime) -> list[PortalHubIdentityModel]:
     """The two markers linking a user to a hub identity (each written only if new)."""
     return [
-        PortalHubIdentityModel(_subject_marker(issuer, subject, company_id), user_id=user_id,
+        PortalHubIdentityModel(subject_marker(issuer, subject, company_id), user_id=user_id,
                                issuer=issuer, subject=subject, linked_at=now,
                                subject_key=_subject_key(issuer, subject),
                                member_company_id=company_id),
@@ -92,7 +124,7 @@ def owner_of_identity(issuer: str, subject: str, company_id: str) -> str | None:
     """The portal user this hub identity is linked to in a company (consistent read)."""
     try:
         with translated():
-            return str(PortalHubIdentityModel.get(_subject_marker(issuer, subject, company_id),
+            return str(PortalHubIdentityModel.get(subject_marker(issuer, subject, company_id),
                                                   consistent_read=True).user_id)
     except PortalHubIdentityModel.DoesNotExist:
         return None
@@ -128,8 +160,7 @@ def link_identity(user_id: str, company_id: str, issuer: str, subject: str,
     """Both markers or neither; AlreadyExists when the identity or the user is linked already."""
 
     def write(tx: Transaction) -> None:
-        for marker in identity_markers(user_id, company_id, issuer, subject, now):
-            tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
+        add_link_in(tx, user_id, company_id, issuer, subject, now)
 
     if write_transaction(write):
         raise AlreadyExists("This hub account or portal user is linked already.")
@@ -149,8 +180,7 @@ def create_user_with_identity(user: PortalUser, username_key: str, email_key: st
 
     def write(tx: Transaction) -> None:
         # The identity markers first: whoever writes them creates the user; the rest lose here.
-        for marker in identity_markers(user.user_id, user.company_id, issuer, subject, now):
-            tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
+        add_link_in(tx, user.user_id, user.company_id, issuer, subject, now)
         add_new_user(tx, user, username_key, email_key)
         if audit is not None:
             add_audit_in(tx, audit)
@@ -181,8 +211,10 @@ def unlink_user(user_id: str) -> None:
         return
 
     def write(tx: Transaction) -> None:
-        tx.delete(PortalHubIdentityModel(_subject_marker(link.issuer, link.subject,
-                                                         link.company_id)))
-        tx.delete(PortalHubIdentityModel(f"user#{user_id}"))
+        m = PortalHubIdentityModel
+        tx.delete(m(subject_marker(link.issuer, link.subject, link.company_id)))
+        tx.delete(m(f"user#{user_id}"))
+        tx.update(m(links_key(link.issuer, link.subject)),
+                  actions=[m.links.delete({f"{link.company_id}#{user_id}"})])
 
     write_transaction(write)

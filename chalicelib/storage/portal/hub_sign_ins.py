@@ -1,13 +1,15 @@
 """A portal Log In with Hub's own reads and writes, batched: the linked users in two calls, the
 sign-in's writes in one transaction.
 
-The hub identity's markers (index by_subject) name each linked user and their company; the users
-and those companies' security settings are then read together (one consistent BatchGetItem), so
-the callback knows which companies are still linked to the identity's hub company without a
-query of its own. The sign-in then writes the session, the user's failures reset and the
-identity's last hub login all or none. A first sign-in reads the username's and email's markers
-with the linked companies and their settings in one BatchGetItem; a password link writes the
-link, its audit entry and the session in one transaction.
+The callback's first read is one consistent BatchGetItem of two items named by the ID token: the
+hub identity's own item (every portal user it is linked to, with their companies) and its hub
+company's link record (the partner companies linked to it). A linked identity's users and their
+companies' settings are then read together (one BatchGetItem), so the callback knows which
+companies are still linked to the identity's hub company; the sign-in writes the session, the
+user's failures reset and the identity's last hub login all or none. A first sign-in reads the
+username's and email's markers, the identity's marker in each linked company, and the companies
+with their settings in one BatchGetItem; a password link writes the link, its audit entry and the
+session in one transaction.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from chalicelib.storage.portal.audit import NewAuditEntry, add_audit_in
 from chalicelib.storage.portal.companies import PortalCompany, PortalCompanyModel, company_from
 from chalicelib.storage.portal.hub_identities import (
     PortalHubIdentityModel,
-    identity_markers,
-    users_linked_to_subject,
+    add_link_in,
+    links_key,
+    links_of,
+    subject_marker,
 )
+from chalicelib.storage.portal.insights import PortalInsightsPublicationModel, listed_companies
 from chalicelib.storage.portal.markers import PortalUniqueModel, username_marker
 from chalicelib.storage.portal.security_settings import (
     PortalSecuritySettingsModel,
@@ -37,15 +42,39 @@ from chalicelib.storage.together import MAX_ITEMS, Wanted, read_together
 from chalicelib.storage.transactions import Transaction, write_transaction
 
 MAX_LINKED = 40  # users plus their companies' settings stay within one BatchGetItem (100 items)
-# A first sign-in's markers (a username, an email per company) and companies with their settings.
-MAX_FIRST = 33
+# A first sign-in's markers (a username; an email and the identity's per company) and companies
+# with their settings: 1 + 4 per company within one BatchGetItem.
+MAX_FIRST = 24
 
 
-def linked_users(issuer: str, subject: str, hub_company_id: str) -> list[PortalUser]:
-    """The portal users linked to this hub identity whose company is linked to its hub company:
-    one index query, then the users and their companies' settings in one consistent
+@dataclass(frozen=True)
+class HubStart:
+    """A callback's first read: the identity's links, (user id, company id) each, None when it has
+    no item yet; the partner companies its hub company's record lists, None when it lists none."""
+
+    links: list[tuple[str, str]] | None
+    tenants: list[str] | None
+
+
+def hub_start(issuer: str, subject: str, hub_company_id: str) -> HubStart:
+    """The identity's own item and its hub company's link record, in one consistent
+    BatchGetItem."""
+    found = read_together([Wanted(PortalHubIdentityModel, links_key(issuer, subject)),
+                           Wanted(PortalInsightsPublicationModel,
+                                  hub_link_key(issuer, hub_company_id))])
+    identity, record = found
+    listed = listed_companies(record if isinstance(record, PortalInsightsPublicationModel)
+                              else None)
+    return HubStart(links_of(identity if isinstance(identity, PortalHubIdentityModel) else None),
+                    sorted(listed) if listed is not None else None)
+
+
+def linked_users(issuer: str, hub_company_id: str,
+                 found_links: list[tuple[str, str]]) -> list[PortalUser]:
+    """Of the portal users linked to a hub identity (user id, company id), those whose company
+    is linked to its hub company: the users and their companies' settings in one consistent
     BatchGetItem (a user gone meanwhile, or a company unlinked, is left out)."""
-    links = list(dict(users_linked_to_subject(issuer, subject)).items())[:MAX_LINKED]
+    links = list(dict(found_links).items())[:MAX_LINKED]
     if not links:
         return []
     companies = sorted({company_id for _, company_id in links if company_id})
@@ -82,13 +111,14 @@ def start_hub_session(session: PortalSession, now: dt.datetime,
 
 
 def link_and_sign_in(user: PortalUser, issuer: str, subject: str, hub_company_id: str,
-                     audit: NewAuditEntry, session: PortalSession,
+                     audit: NewAuditEntry | None, session: PortalSession,
                      previous_key: str | None = None) -> str:
     """Link a proven user to a hub identity and sign them in, all or none: a check that their
     company is still linked to the identity's hub company, both identity markers, the user's
-    failures reset and last login, the audit entry, the new session, the browser's previous one
-    ended. "linked", or why not: "unlinked" (the company is not linked to that hub company, or
-    the user is gone) or "identity" (the identity or the user is linked already)."""
+    failures reset and last login, the audit entry (when there is one), the new session, the
+    browser's previous one ended. "linked", or why not: "unlinked" (the company is not linked to
+    that hub company, or the user is gone) or "identity" (the identity or the user is linked
+    already)."""
     settings, model, now = PortalSecuritySettingsModel, PortalUserModel, session.created_at
 
     def write(tx: Transaction) -> None:
@@ -97,9 +127,9 @@ def link_and_sign_in(user: PortalUser, issuer: str, subject: str, hub_company_id
         tx.update(model(user.user_id), actions=[model.failures.set(0),
                                                 model.last_login_at.set(now)],
                   condition=model.user_id.exists())
-        for marker in identity_markers(user.user_id, user.company_id, issuer, subject, now):
-            tx.save(marker, condition=PortalHubIdentityModel.link_key.does_not_exist())
-        add_audit_in(tx, audit)
+        add_link_in(tx, user.user_id, user.company_id, issuer, subject, now)
+        if audit is not None:
+            add_audit_in(tx, audit)
         tx.save(portal_sessions.model_of(session),
                 condition=PortalSessionModel.session_key.does_not_exist())
         if previous_key and previous_key != session.session_key:
@@ -112,22 +142,47 @@ def link_and_sign_in(user: PortalUser, issuer: str, subject: str, hub_company_id
 @dataclass(frozen=True)
 class FirstSignIn:
     """What a hub identity's first sign-in finds in the partner companies linked to its hub
-    company: the users its username and email name there, and each company with its settings."""
+    company: the users its username and email name there, each company still linked with its
+    settings, and the links the identity has there without its own item (linked before the item
+    was kept: (user id, company id) each)."""
 
     named: list[str]  # user ids, the username's owner first
     tenants: list[tuple[PortalCompany, SecurityRecord]]
+    linked: list[tuple[str, str]]
 
 
-def first_sign_in(company_ids: list[str], username_key: str, email_key: str) -> FirstSignIn:
-    """The username's marker, the email's marker in each company, and the companies with their
-    security settings, in one consistent BatchGetItem (empty keys are not asked for)."""
+@dataclass(frozen=True)
+class Looking:
+    """Who a first sign-in looks for: the identity (issuer, subject, hub company) and the keys of
+    its username and email ("" when it has none a portal user could hold)."""
+
+    issuer: str
+    subject: str
+    hub_company_id: str
+    username_key: str
+    email_key: str
+
+
+def first_sign_in(company_ids: list[str], looking: Looking) -> FirstSignIn:
+    """The username's marker, the email's marker and the identity's marker in each company, and
+    the companies with their security settings, in one consistent BatchGetItem (empty keys are
+    not asked for); a company no longer linked to the identity's hub company is left out."""
     ids = company_ids[:MAX_FIRST]
-    markers = ([username_marker(username_key)] if username_key else []) + (
-        [f"email#{c}#{email_key}" for c in ids] if email_key else [])
-    found = read_together([Wanted(PortalUniqueModel, key) for key in markers]
+    markers = ([username_marker(looking.username_key)] if looking.username_key else []) + (
+        [f"email#{c}#{looking.email_key}" for c in ids] if looking.email_key else [])
+    subjects = [Wanted(PortalHubIdentityModel, subject_marker(looking.issuer, looking.subject, c))
+                for c in ids]
+    found = read_together([Wanted(PortalUniqueModel, key) for key in markers] + subjects
                           + _company_items(ids))
     named = [str(m.owner_id) for m in found[:len(markers)] if isinstance(m, PortalUniqueModel)]
-    return FirstSignIn(list(dict.fromkeys(named)), _tenants_of(ids, found[len(markers):]))
+    linked = [(str(m.user_id), c) for c, m in zip(ids, found[len(markers):][:len(ids)],
+                                                  strict=True)
+              if isinstance(m, PortalHubIdentityModel)]
+    tenants = [(company, record)
+               for company, record in _tenants_of(ids, found[len(markers) + len(ids):])
+               if (record.hub_issuer, record.hub_company_id) == (looking.issuer,
+                                                                 looking.hub_company_id)]
+    return FirstSignIn(list(dict.fromkeys(named)), tenants, linked)
 
 
 def unlinked_users(user_ids: list[str]) -> list[PortalUser]:
@@ -165,8 +220,8 @@ def _tenants_of(ids: list[str], found: list[Any]) -> list[tuple[PortalCompany, S
 
 
 def tenants(company_ids: list[str]) -> list[tuple[PortalCompany, SecurityRecord]]:
-    """Each partner company with its security settings, in one consistent BatchGetItem (for
-    automatic user creation: which company allows it, its name and default role)."""
+    """Each partner company with its security settings, in one consistent BatchGetItem (which
+    company allows automatic user creation, its name and default role; the insights' posture)."""
     ids = company_ids[:MAX_LINKED]
     if not ids:
         return []

@@ -1,13 +1,16 @@
 """A partner company's security settings for Log In with Hub (absent means every default).
 
 The hub link (`hub_link_key` = issuer#hub company id) has a sparse index, so the companies
-linked to a hub company are one Query.
+linked to a hub company are one Query. Linking and unlinking also add and remove the company on
+the hub link's record (`storage/portal/insights.py`) in the same transaction as the settings and
+the audit entry, so a Log In with Hub callback reads the linked companies by key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pynamodb.attributes import (
@@ -117,6 +120,13 @@ def companies_linked_to(issuer: str, hub_company_id: str) -> list[str]:
             hub_link_key(issuer, hub_company_id)))
 
 
+def companies_still_linked(issuer: str, hub_company_id: str) -> list[str]:
+    """Ids of the partner companies linked to this hub company as its link record lists them
+    (one consistent read, so an unlink just written is seen), else from the index."""
+    listed = insight_store.companies_of(hub_link_key(issuer, hub_company_id))
+    return sorted(listed) if listed is not None else companies_linked_to(issuer, hub_company_id)
+
+
 def _lost_link() -> ConcurrentChange:
     return ConcurrentChange("Log In with Hub was enabled or disabled meanwhile. Reload and try "
                             "again.")
@@ -139,26 +149,88 @@ def _stamp(now: dt.datetime, actor: str) -> list[Any]:
             PortalSecuritySettingsModel.updated_by.set(actor)]
 
 
+@dataclass(frozen=True)
+class HubLink:
+    """A partner company's link to a hub company, as Enable or Disable Login with Hub writes it
+    (`hub_company_name` and `linked_at` when linking), with its audit entry."""
+
+    company_id: str
+    issuer: str
+    hub_company_id: str
+    now: dt.datetime
+    actor: str
+    audit: NewAuditEntry | None = None
+    hub_company_name: str = ""
+
+    @property
+    def key(self) -> str:
+        return hub_link_key(self.issuer, self.hub_company_id)
+
+
 def link_company(company_id: str, *, issuer: str, hub_company_id: str, hub_company_name: str,
-                 now: dt.datetime, actor: str) -> SecurityRecord:
-    """Link to a hub company; refused (ConcurrentChange) while linked to another one."""
-    key = hub_link_key(issuer, hub_company_id)
-    m = PortalSecuritySettingsModel
-    return _update(company_id, [
-        m.hub_issuer.set(issuer), m.hub_company_id.set(hub_company_id),
-        m.hub_company_name.set(hub_company_name), m.hub_link_key.set(key), m.linked_at.set(now),
-        *_stamp(now, actor),
-    ], condition=m.hub_link_key.does_not_exist() | (m.hub_link_key == key))
+                 now: dt.datetime, actor: str, audit: NewAuditEntry | None = None) -> None:
+    """Link to a hub company, with its audit entry and the hub link's record, in one transaction;
+    ConcurrentChange while linked to another one.
+
+    The record is called complete with the company and every other partner the index lists,
+    each checked in the transaction to still be linked (the index may lag an unlink), so a
+    record written before it listed its companies is listed by the next link."""
+    link = HubLink(company_id, issuer, hub_company_id, now, actor, audit, hub_company_name)
+    others = [c for c in companies_linked_to(issuer, hub_company_id) if c != company_id]
+    first_check = 2 if audit is None else 3  # the checks follow settings, audit and record
+    for _ in range(LINK_ATTEMPTS):
+        failed = write_transaction(partial(_link_in, link=link, others=others))
+        if not failed:
+            return
+        if 0 in failed:
+            raise _lost_link()
+        others = [c for n, c in enumerate(others, first_check) if n not in failed]
+    raise _lost_link()
 
 
-def unlink_company(company_id: str, *, now: dt.datetime, actor: str) -> SecurityRecord:
-    """Remove the link and turn off every setting that needs it."""
+LINK_ATTEMPTS = 3  # a partner unlinked while another links: the link is written without it
+
+
+def _link_in(tx: Transaction, link: HubLink, others: list[str]) -> None:
     m = PortalSecuritySettingsModel
-    return _update(company_id, [
-        m.hub_issuer.remove(), m.hub_company_id.remove(), m.hub_company_name.remove(),
-        m.hub_link_key.remove(), m.linked_at.remove(), m.require_hub_login.set(False),
-        m.auto_create_users.set(False), m.auto_deactivate_users.set(False), *_stamp(now, actor),
-    ])
+    tx.update(m(link.company_id), actions=[
+        m.hub_issuer.set(link.issuer), m.hub_company_id.set(link.hub_company_id),
+        m.hub_company_name.set(link.hub_company_name), m.hub_link_key.set(link.key),
+        m.linked_at.set(link.now), *_stamp(link.now, link.actor),
+    ], condition=m.hub_link_key.does_not_exist() | (m.hub_link_key == link.key))
+    _audit_in(tx, link.audit)
+    insight_store.link_in(tx, link.key, link.issuer, link.hub_company_id,
+                          {link.company_id, *others}, link.now)
+    for other in others:
+        tx.condition_check(m, other, condition=m.hub_link_key == link.key)
+
+
+def _audit_in(tx: Transaction, audit: NewAuditEntry | None) -> None:
+    """The change's audit entry in `tx`, when it has one."""
+    if audit is not None:
+        add_audit_in(tx, audit)
+
+
+def unlink_company(company_id: str, *, issuer: str, hub_company_id: str, now: dt.datetime,
+                   actor: str, audit: NewAuditEntry | None = None) -> None:
+    """Remove the link and turn off every setting that needs it (exceptions stay), with its
+    audit entry and the company taken off the hub link's record, in one transaction;
+    ConcurrentChange when the company is no longer linked to that hub company."""
+    link = HubLink(company_id, issuer, hub_company_id, now, actor, audit)
+    m = PortalSecuritySettingsModel
+
+    def write(tx: Transaction) -> None:
+        tx.update(m(company_id), actions=[
+            m.hub_issuer.remove(), m.hub_company_id.remove(), m.hub_company_name.remove(),
+            m.hub_link_key.remove(), m.linked_at.remove(), m.require_hub_login.set(False),
+            m.auto_create_users.set(False), m.auto_deactivate_users.set(False),
+            *_stamp(now, actor),
+        ], condition=m.hub_link_key == link.key)
+        _audit_in(tx, audit)
+        insight_store.unlink_in(tx, link.key, issuer, hub_company_id, company_id, now)
+
+    if write_transaction(write):
+        raise _lost_link()
 
 
 SETTABLE = {"require_hub_login", "auto_create_users", "default_role", "auto_deactivate_users"}

@@ -20,9 +20,10 @@ from chalicelib.errors import NotAuthenticated
 from chalicelib.itdocs import hub_sign_in
 from chalicelib.itdocs import signed_in as itdocs_signed_in
 from chalicelib.itdocs.policy import ADMINISTRATOR, EDITOR
-from chalicelib.portal import companies, security_settings
+from chalicelib.portal import companies, security_settings, sessions
 from chalicelib.portal.policy import TECHNICIAN
 from chalicelib.storage import tables
+from chalicelib.storage.hub import users as hub_users
 from chalicelib.storage.itdocs import users as itdocs_users
 from chalicelib.storage.portal import hub_identities as identity_store
 from tests.auth.hub.helpers import log_in as hub_log_in
@@ -44,9 +45,6 @@ from tests.web_client import Reply, WebClient
 
 HUB_TOKEN_BUDGET = 3
 BUDGET = 3  # the module's own calls per request
-FIRST_TIME = ("a first portal sign-in asks two indexes of two tables before its one read of the "
-              "rest: the identity's links (none yet) and the partner companies linked to its hub "
-              "company")
 
 
 @dataclass
@@ -118,8 +116,9 @@ def test_portal_steady_state_callback_of_a_linked_user(client, aws, transport):
     client.cookies.pop("lh_portal_session", None)
     reply, split = _callback(client, "portal", transport)
     assert reply.status == 303 and reply.location == "/portal/", reply
-    # the linked users (index query), them and their companies' settings (one BatchGetItem), and
-    # one transaction: session, failures reset, last hub login
+    # the identity's item with its hub company's link record (one BatchGetItem), the linked users
+    # and their companies' settings (one BatchGetItem), and one transaction: session, failures
+    # reset, last hub login
     _assert_split("portal linked user", split, module_calls=3)
 
 
@@ -128,10 +127,11 @@ def test_portal_first_link_on_the_link_page(client, aws, transport):
     hub_log_in(client, hub)
     reply, split = _callback(client, "portal", transport)
     assert reply.location == "/portal/sso/link", reply
-    # linked users (index query), linked companies (index query), the username's and email's
-    # markers with the companies and settings (one BatchGetItem), the users they name with their
-    # identity markers (one BatchGetItem); nothing written
-    _assert_split("portal callback to the link page", split, module_calls=4, over=FIRST_TIME)
+    # the identity's item (none yet) with its hub company's link record listing the partner
+    # companies (one BatchGetItem), the username's and email's markers and the identity's marker
+    # in each company with the companies and settings (one BatchGetItem), the users they name
+    # with their identity markers (one BatchGetItem); nothing written
+    _assert_split("portal callback to the link page", split, module_calls=3)
 
 
 def test_portal_just_in_time_creation(client, aws, transport):
@@ -141,10 +141,33 @@ def test_portal_just_in_time_creation(client, aws, transport):
     hub_log_in(client, nina)
     reply, split = _callback(client, "portal", transport)
     assert reply.status == 303 and reply.location == "/portal/", reply
-    # linked users (index query), linked companies (index query), the username's and email's
+    # the identity's item (none yet) with its hub company's link record (one BatchGetItem), the
     # markers (none) with the companies and their settings (one BatchGetItem), and user, markers,
     # identity link, audit entry and first session (one transaction)
-    _assert_split("portal just-in-time creation", split, module_calls=4, over=FIRST_TIME)
+    _assert_split("portal just-in-time creation", split, module_calls=3)
+
+
+EMAIL_LINK = ("a first sign-in that links an ordinary user by the hub's verified email reads the "
+              "users the email's markers name (and whether they are linked) after the markers, "
+              "before its one transaction")
+
+
+def test_portal_first_sign_in_linked_by_a_verified_email(client, aws, transport):
+    hub, partner, _ = _portal(aws)
+    nina = make_hub_account(username="nina", role="User", company=hub.company)
+    hub_users.update_user(nina.user.user_id, email_verified=True,
+                          verified_email_key=hub_users.email_key(nina.user.email))
+    tech = make_user(partner, username="nina-partner", email=nina.user.email, role=TECHNICIAN)
+    hub_log_in(client, nina)
+    reply, split = _callback(client, "portal", transport)
+    assert reply.status == 303 and reply.location == "/portal/", reply
+    assert identity_store.identity_of_user(tech.user_id) is not None
+    # the identity's item (none yet) with the hub link's record, the markers with the companies
+    # and settings, the user the email names with its identity marker (one BatchGetItem each),
+    # then the link and the session in one transaction
+    _assert_split("portal first sign-in linked by email", split, module_calls=4, over=EMAIL_LINK)
+    _, user = sessions.resume(aws, client.cookies["lh_portal_session"])
+    assert user.user_id == tech.user_id
 
 
 def _itdocs(aws: runtime.Runtime):
@@ -211,15 +234,6 @@ class Route:
 
 
 SECURITY = "/portal/admin/security"
-ENABLE = ("Enable Login with Hub, a Security Admin's rare action, also links the portal module at "
-          "the hub (its answer's users and company read again here) and publishes the company's "
-          "security posture to the hub; that work is in the portal's security settings and "
-          "insights, not yet batched")
-DISABLE = ("Disable Login with Hub reads the settings again (the session's read has them), writes "
-           "them, asks which partner companies still use the hub link (an index query) and "
-           "writes its audit entry on its own, in the portal's security settings")
-
-
 def _signed_in_to_hub(client: WebClient, aws: runtime.Runtime) -> Any:
     hub, partner, admin = _portal(aws)
     hub_log_in(client, hub)
@@ -317,13 +331,17 @@ ROUTES = [
           lambda c, _: c.post(SECURITY + "/link"), 303, calls=1),
     Route("portal Enable Login with Hub confirmation page", _confirming,
           lambda c, _: c.get(SECURITY + "/link"), 200, calls=1),
+    # the session with its settings (one BatchGetItem); the hub links the module (its calls);
+    # the other partners linked to that hub company (an index query); the link, its audit entry
+    # and the hub link's record listing them all, its insights due (one transaction)
     Route("portal Enable Login with Hub confirmed", _confirming,
           lambda c, master: c.post(SECURITY + "/link/confirm",
-                                   {"subject": master.user.user_id}), 303, calls=12,
-          budget=12, hub_calls=5, over=ENABLE),
+                                   {"subject": master.user.user_id}), 303, calls=3, hub_calls=3),
+    # the session with its settings; the unlink, its audit entry and the hub link's record (one
+    # transaction); the partner companies still linked, as that record lists them (one
+    # consistent read): none, so the hub forgets the module's link (its calls)
     Route("portal Disable Login with Hub", _enabled,
-          lambda c, _: c.post(SECURITY + "/unlink"), 303, calls=5, budget=5, hub_calls=2,
-          over=DISABLE),
+          lambda c, _: c.post(SECURITY + "/unlink"), 303, calls=3, hub_calls=2),
     Route("itdocs start", lambda c, aws: None,
           lambda c, _: c.get("/itdocs/sso/start?next=/itdocs/"), 303, calls=0),
     Route("itdocs Link your accounts page", _itdocs_link_required,

@@ -136,7 +136,9 @@ def test_portal_password_link_signs_in_in_one_transaction(ddb):
 def test_portal_password_link_of_an_unlinked_company_writes_nothing(ddb):
     partner, hub_company_id = partner_linked_to_a_hub(ddb, "Race")
     admin, identity, cookie = _link_page_identity(ddb, partner, hub_company_id)
-    security_store.unlink_company(partner.company_id, now=ddb.clock.now(), actor="tests")
+    security_store.unlink_company(partner.company_id, issuer=ddb.settings.hub_issuer,
+                                  hub_company_id=hub_company_id, now=ddb.clock.now(),
+                                  actor="tests")
     with pytest.raises(LoginFailed, match="no longer enabled"):
         hub_linking.link_with_password(ddb, cookie, admin.user_id, PASSWORD)
     assert identity_store.identity_of_user(admin.user_id) is None
