@@ -94,3 +94,23 @@ def test_an_older_database_is_upgraded_and_lists_every_customer_and_seat(own_tab
         assert sorted(s["remoteId"] for s in seats) == sorted(s.remote_id for s in stored)
     assert placed == len(partner.customers) + sum(len(s) for s in partner.seats.values())
     assert list_backfill.place_unlisted() == 0  # nothing moves a second time
+
+
+def test_a_seat_list_etag_from_before_the_upgrade_no_longer_matches(own_tables):
+    ddb_client = own_tables
+    partner = make_partner(customers=((catalog.OFFICE365, 5, True),))
+    customer = partner.customers[0]
+    path = f"/api/v1/saas/{customer.saas_customer_id}/seats"
+    headers = {"authorization": partner.authorization}
+    _as_stored_before_paging()
+    tables.create_tables()
+    before = ddb_client.get(path, headers=headers)
+    assert before.status == 200 and before.json == []  # unplaced seats are in no page yet
+
+    list_backfill.place_unlisted()
+
+    after = ddb_client.get(path, headers={**headers,
+                                          "if-none-match": before.headers["etag"]})
+    assert after.status == 200
+    assert sorted(s["remoteId"] for s in after.json) == sorted(
+        s.remote_id for s in partner.seats[customer.saas_customer_id])

@@ -3,11 +3,14 @@
 An item without `list_key` is in no page: a partner's API would list none of its older customers,
 and an IT Docs sync would take the empty, complete list as every customer gone. The local stack
 runs this once at start-up, after `tables.create_tables` has added the index; it Scans (a one-off
-upgrade, never a request or sync path) and is idempotent: a placed item is never moved.
+upgrade, never a request or sync path) and is idempotent: a placed item is never moved. A
+customer whose seats were placed gets a new seats version, so no seat-list ETag issued before
+names the list as it is now.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,7 +23,7 @@ from chalicelib.storage import tables
 from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.portal import list_positions
 from chalicelib.storage.portal.saas_customers import SaasCustomerModel, customers_owner
-from chalicelib.storage.portal.saas_seats import SaasSeatModel, seats_owner
+from chalicelib.storage.portal.saas_seats import SaasSeatModel, bump_version, seats_owner
 
 Grouping = Callable[[Any], tuple[str, str]]
 
@@ -29,9 +32,23 @@ def place_unlisted() -> int:
     """Give each unplaced seat and customer the next free position of its list; returns how many."""
     seats = _unplaced(SaasSeatModel, lambda m: (str(m.date_added), m.remote_id))
     customers = _unplaced(SaasCustomerModel, lambda m: int(m.saas_customer_id))
-    return (_place(seats, lambda m: (seats_owner(int(m.saas_customer_id)), m.seat_type))
-            + _place(customers, lambda m: (customers_owner(m.company_id),
-                                           list_positions.WHOLE_LIST)))
+    placed = (_place(seats, lambda m: (seats_owner(int(m.saas_customer_id)), m.seat_type))
+              + _place(customers, lambda m: (customers_owner(m.company_id),
+                                             list_positions.WHOLE_LIST)))
+    _new_seat_versions({int(m.saas_customer_id) for m in seats})
+    return placed
+
+
+def _new_seat_versions(saas_customer_ids: set[int]) -> None:
+    """Bump the seats version of each customer whose seat list gained placed seats."""
+    if not saas_customer_ids:
+        return
+    now = dt.datetime.now(dt.UTC)
+    with translated():
+        found = [(c.company_id, int(c.saas_customer_id)) for c in SaasCustomerModel.scan()]
+    for company_id, saas_customer_id in found:
+        if saas_customer_id in saas_customer_ids:
+            bump_version(company_id, saas_customer_id, now)
 
 
 def _unplaced(model: type[Model], order: Callable[[Any], Any]) -> list[Any]:

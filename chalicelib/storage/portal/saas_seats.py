@@ -146,10 +146,10 @@ def save_seats(seats: Iterable[Seat], company_id: str | None = None,
     if changed_at is None:
         raise ValueError("Seats loaded for existing customers say when (changed_at).")
     for saas_customer_id in sorted({s.saas_customer_id for s in loaded}):
-        _bump_version(company_id, saas_customer_id, changed_at)
+        bump_version(company_id, saas_customer_id, changed_at)
 
 
-def _bump_version(company_id: str, saas_customer_id: int, changed_at: dt.datetime) -> None:
+def bump_version(company_id: str, saas_customer_id: int, changed_at: dt.datetime) -> None:
     """A new version of an existing customer's seat list (nothing for one not created yet)."""
     try:
         with translated():
