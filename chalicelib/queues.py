@@ -6,26 +6,53 @@ that same consumer function (app.py wires it with `consume_with`), so the local 
 run the code path AWS runs. The inline queue delivers inside the sender's call (unit tests); the
 background queue delivers on worker threads of this process, so the sender answers at once, as
 with SQS (the sync queue of `make run` and `chalice local`, setting `local_queues`).
+`send_later` hands a message over no sooner than a delay: SQS's own delay (at most 15 minutes),
+a timer thread locally.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from chalicelib import logs
 from chalicelib.settings import LIFECYCLE_QUEUE_NAME, MAIL_QUEUE_NAME, SYNC_QUEUE_NAME, Settings
 
 Consumer = Callable[[str], None]
+MAX_DELAY_SECONDS = 900  # SQS's longest delay; a longer wait is asked for again on delivery
 
 
 class Queue(Protocol):
     def send(self, body: str) -> None: ...
+
+
+@runtime_checkable
+class DelayingQueue(Protocol):
+    """A queue that can also deliver a message after a delay (every queue of the app can)."""
+
+    def send(self, body: str) -> None: ...
+
+    def send_later(self, body: str, seconds: float) -> None: ...
+
+
+def send_later(queue: Queue, body: str, seconds: float) -> None:
+    """Send `body` for delivery no sooner than `seconds` (capped at MAX_DELAY_SECONDS)."""
+    if not isinstance(queue, DelayingQueue):
+        raise TypeError(f"{type(queue).__name__} cannot delay a message")
+    queue.send_later(body, min(max(seconds, 0.0), MAX_DELAY_SECONDS))
+
+
+def _send_on_timer(queue: Queue, body: str, seconds: float) -> None:
+    """A local queue's delay: a timer thread of this process sends the message when it ends."""
+    timer = threading.Timer(seconds, queue.send, (body,))
+    timer.daemon = True
+    timer.start()
 
 
 class QueueNotWired(RuntimeError):
@@ -43,6 +70,10 @@ class SqsQueue:
 
     def send(self, body: str) -> None:
         self._sqs().send_message(QueueUrl=self.url, MessageBody=body)
+
+    def send_later(self, body: str, seconds: float) -> None:
+        delay = min(math.ceil(seconds), MAX_DELAY_SECONDS)
+        self._sqs().send_message(QueueUrl=self.url, MessageBody=body, DelaySeconds=delay)
 
     def _sqs(self) -> Any:
         with self._lock:
@@ -76,6 +107,9 @@ class InlineQueue:
         except Exception as exc:  # the queue boundary, in-process: the message is dropped
             logs.event("queue_message_failed", queue=self.name, error=type(exc).__name__)
 
+    def send_later(self, body: str, seconds: float) -> None:
+        _send_on_timer(self, body, seconds)
+
 
 class BackgroundQueue:
     """Delivers each message on one of a few worker threads of this process, as SQS would.
@@ -106,6 +140,10 @@ class BackgroundQueue:
             self._unfinished += 1
             self._start_worker()
             self._changed.notify_all()
+
+    def send_later(self, body: str, seconds: float) -> None:
+        """Send when `seconds` have passed (`drain` waits for it only once it is sent)."""
+        _send_on_timer(self, body, seconds)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every message sent so far was consumed; False when `timeout` ran out."""

@@ -57,6 +57,9 @@ class SwitchQueue:
     def send(self, body: str) -> None:
         self.target.send(body)
 
+    def send_later(self, body: str, seconds: float) -> None:
+        queues.send_later(self.target, body, seconds)
+
 
 class HeldQueue:
     """Keeps the sync queue's messages until the test delivers them, as SQS holds them until a
@@ -64,10 +67,14 @@ class HeldQueue:
 
     def __init__(self, deliver: queues.Queue) -> None:
         self.bodies: list[str] = []
+        self.delayed: list[tuple[str, float]] = []  # (body, seconds): sent with `send_later`
         self._deliver = deliver
 
     def send(self, body: str) -> None:
         self.bodies.append(body)
+
+    def send_later(self, body: str, seconds: float) -> None:
+        self.delayed.append((body, seconds))
 
     def deliver_all(self, limit: int = 1000) -> int:
         """Hand every held message to the consumer (and those it sends on); how many."""

@@ -2,7 +2,9 @@
 
 The sync queue also carries IT Docs' removals (an organization's, an integration's): the request
 marks what is being deleted and the worker here removes it. A removal that meets a throttled
-table waits and tries again a few times, then raises, so SQS delivers the message again.
+table waits and tries again a few times, then raises, so SQS delivers the message again. An
+integration's removal that must wait for the sync run its mark interrupted (`NotYet`) sends its
+message again, delayed until then (SQS's delay; a timer locally), and ends without error.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ def removal_of(body: str) -> Removal | None:
 
 
 def run_removal(rt: Runtime, removal: Removal, body: str) -> None:
+    """Run a removal; one that must wait for a sync run comes back later (`send_later`)."""
+    try:
+        _retrying(rt, removal, body)
+    except integration_deletion.NotYet as not_yet:
+        queues.send_later(rt.queues.sync, body, not_yet.seconds)
+
+
+def _retrying(rt: Runtime, removal: Removal, body: str) -> None:
     """Run a removal, waiting and trying again while DynamoDB throttles; the last throttle is
     raised (the queue keeps the message and delivers it again)."""
     for wait in REMOVAL_WAITS:

@@ -13,6 +13,8 @@ worker of it was started after one died (`run_attempts`), a pause the vendor's r
 (`run_resumes_at`, `run_note`, `run_pauses`) and its progress, customers done of total
 (`sync_done` of `sync_total`, 0 of 0 while the customer list is being fetched), which the run
 updates alone, without a version bump, conditional on still holding the lease.
+The deletion's mark records when it was made and the lease as it stood (`removal_marked_at`,
+`removal_lease_until`, the epoch when no run held it): the removal waits for that run to stop.
 Run checkpoints, sync logs and the synced customers and seats have modules of their own.
 """
 
@@ -90,6 +92,8 @@ class IntegrationModel(Model):
     key_check_ends_by = UTCDateTimeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     due_at = NumberAttribute(null=True)
+    removal_marked_at = UTCDateTimeAttribute(null=True)
+    removal_lease_until = UTCDateTimeAttribute(null=True)
     version = NumberAttribute()
     by_account = IntegrationByAccount()
     by_due = IntegrationByDue()
@@ -129,6 +133,8 @@ class IntegrationRecord:
     key_check_ends_by: dt.datetime | None = None  # a key check still waited for by then was lost
     due_shard: str | None = None
     due_at: int | None = None
+    removal_marked_at: dt.datetime | None = None  # set by the deletion's mark
+    removal_lease_until: dt.datetime | None = None  # the lease as the mark found it
     version: int = 1
 
 
