@@ -28,13 +28,15 @@ from chalicelib.storage.itdocs import integrations as integration_store
 from chalicelib.storage.itdocs import sync_logs as log_store
 from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.storage.itdocs.sync_logs import SyncLogEntry
-from chalicelib.sync import key_check, lifecycle, run, scheduled
+from chalicelib.sync import integration_deletion, key_check, lifecycle, run, scheduled
 from chalicelib.sync.acting import MANAGE_INTEGRATIONS, ActingUser
 
 SyncLog = SyncLogEntry
 MAX_KEY_LENGTH = 200
 MATCHING_CHOICES = ("review", "accept")
 IN_PROGRESS = (lifecycle.SYNCING, key_check.CHECKING)
+WAITING_FOR_RUN = "Waiting for the sync run in progress to stop; removal starts by"
+REMOVING = "Removing its synced customers, matching and sync logs."
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Integration:
     """customers the running sync has finished (0 when none runs)"""
     progress_total: int = 0
     """customers the running sync found (0 when none runs, or before the list arrived)"""
+    removal_starts_by: dt.datetime | None = None
+    """being deleted: when the removal starts at the latest (None: it is under way)"""
 
     @property
     def in_progress(self) -> bool:
@@ -74,6 +78,9 @@ class ManualSyncUnavailable(TooManyRequests):
 
 def view(record: IntegrationRecord, now: dt.datetime) -> Integration:
     status, reason = lifecycle.shown_status(record, now)
+    starts_by = _removal_starts_by(record, status, now)
+    if status == lifecycle.BEING_DELETED:
+        reason = f"{WAITING_FOR_RUN} {starts_by:%H:%M} UTC." if starts_by else REMOVING
     upcoming = [t for t in (record.next_sync_at, record.queued_sync_at) if t is not None]
     return Integration(
         integration_id=record.integration_id, account_id=record.account_id,
@@ -83,8 +90,16 @@ def view(record: IntegrationRecord, now: dt.datetime) -> Integration:
         next_sync_at=min(upcoming) if upcoming and record.sync_enabled else None,
         manual_sync_available_at=lifecycle.manual_sync_available_at(record, now),
         queued_sync_at=record.queued_sync_at,
-        **_progress(record, status),
+        removal_starts_by=starts_by, **_progress(record, status),
     )
+
+
+def _removal_starts_by(record: IntegrationRecord, status: str,
+                       now: dt.datetime) -> dt.datetime | None:
+    """While being deleted: when the sync run the mark interrupted can no longer write, so the
+    removal starts (None once that moment has passed, or when no run was interrupted)."""
+    end = integration_deletion.writes_end(record) if status == lifecycle.BEING_DELETED else None
+    return end if end is not None and end > now else None
 
 
 def _progress(record: IntegrationRecord, status: str) -> dict[str, int]:

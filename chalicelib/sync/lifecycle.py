@@ -82,13 +82,15 @@ def change(
     integration_id: str,
     decide: Callable[[IntegrationRecord], IntegrationRecord | None],
     seen: IntegrationRecord | None = None,
+    save: Callable[[IntegrationRecord, int], IntegrationRecord] | None = None,
 ) -> IntegrationRecord | None:
     """Apply `decide` (None: nothing to write) to a fresh read, conditional on its version.
 
     `seen` is the record as read earlier in this request (e.g. with the session): it is tried
     first, saving the read; its write is conditional on its version, so a record changed since
     is read again. "Nothing to write" is trusted only from a fresh read: a run may have taken a
-    queued sync meanwhile (a change made after that run read its input must queue one again)."""
+    queued sync meanwhile (a change made after that run read its input must queue one again).
+    `save(record, version)`: how the record is written (default `store.save_integration`)."""
     if seen is not None and seen.integration_id != integration_id:
         seen = None
     for _ in range(CHANGE_ATTEMPTS):
@@ -101,7 +103,7 @@ def change(
         if wanted is None:
             continue
         try:
-            return store.save_integration(with_due(wanted), current.version)
+            return (save or store.save_integration)(with_due(wanted), current.version)
         except ConcurrentChange:
             continue
     raise ConcurrentChange()

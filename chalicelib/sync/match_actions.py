@@ -6,9 +6,10 @@ customer is in the state the button was shown for and, when the page sent the ve
 that nobody changed the customer since (`ConcurrentChange` otherwise); the write is conditional on
 that version too. A change queues the integration's sync one hour later, so the SaaS Protection
 card follows the new match. A match is written with a check that its organization exists and is
-not being deleted (in the same transaction), so it never points at a deleted one. Each acts for an
-IT Docs user (`acting.ActingUser`), who must be allowed to see and change matches, and reads or
-creates organizations through that user.
+not being deleted (in the same transaction), so it never points at a deleted one; every write
+checks the integration is not being deleted either (IntegrationBeingDeleted, 409), so none lands
+that its removal would miss. Each acts for an IT Docs user (`acting.ActingUser`), who must be
+allowed to see and change matches, and reads or creates organizations through that user.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from chalicelib.matching.suggestions import Candidate, similar_names
 from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.storage.itdocs import person_decisions as decisions
+from chalicelib.storage.itdocs.integrations import IntegrationBeingDeleted
 from chalicelib.storage.itdocs.match_decisions import (
     IGNORED,
     MATCHED,
@@ -121,6 +123,8 @@ def _accept_one_by_one(rt: Runtime, user: ActingUser,
         try:
             _save(rt, record, _matched(record, record.suggested_organization_id or ""),
                   ACCEPTED, user, record.suggested_organization_name, queue=False, named=True)
+        except IntegrationBeingDeleted:
+            raise
         except (ConcurrentChange, NotFound):
             continue
         accepted.append(record.customer_id)
@@ -211,6 +215,8 @@ def create_organization(
 
     try:
         user.create_organization(_valid_name(name), decide)
+    except IntegrationBeingDeleted:
+        raise
     except ConcurrentChange:
         raise _decided_meanwhile(user, integration_id, customer_id) from None
     queue_sync(rt, integration_id, reason="matching: created organization and matched",

@@ -15,8 +15,8 @@ A run, held by a lease token:
    then the checkpoint moves past them conditional on where it was, so two workers never both
    count a customer; the progress shows on the integration;
 3. after the last customer: matches customers to the IT Docs organizations the
-   `OrganizationDirectory` lists (`decisions.reconcile`), sets the status OK / Error, writes one
-   log entry and drops the checkpoint.
+   `OrganizationDirectory` lists (`decisions.reconcile`), sets the status OK / Error and writes
+   one log entry in the transaction that releases the lease, then drops the checkpoint.
 
 A customer list that cannot be proven complete (`IncompleteList`) ends the run in Error before
 anything is written: an incomplete answer never deletes (nor marks) a customer.
@@ -300,32 +300,46 @@ def fail(rt: Runtime, record: IntegrationRecord, reason: str) -> None:
 def complete(rt: Runtime, record: IntegrationRecord, outcome: str, reason: str,
              checkpoint: Checkpoint | None, matches: int, written: int,
              notes: list[str]) -> None:
-    """Release the lease with the outcome (only if still ours), then the log entry."""
+    """Release the lease with the outcome (only if still ours) and write the log entry in the
+    same transaction: nothing of the run is written after its release, so a deletion marked
+    once the lease is gone (which waits for no run) finds the entry and removes it."""
     now = rt.clock.now()
-    pauses: list[str] = []
+    entries: list[SyncLogEntry] = []
 
     def decide(current: IntegrationRecord) -> IntegrationRecord | None:
         if current.lease_token != record.lease_token:
             return None
-        pauses[:] = [current.run_note] if current.run_note else []
+        pauses = [current.run_note] if current.run_note else []
+        entries[:] = [_log_entry(record, now, outcome, reason, checkpoint, matches, written,
+                                 [*pauses, *notes])]
         return lifecycle.released(dataclasses.replace(
             current, last_outcome=outcome, last_reason=reason,
             last_sync_at=now if outcome == lifecycle.OK else current.last_sync_at))
 
-    if lifecycle.change(record.integration_id, decide) is None:
+    def save(released: IntegrationRecord, version: int) -> IntegrationRecord:
+        return integration_store.save_integration_with(
+            released, version, lambda tx: log_store.add_log(tx, entries[-1]))
+
+    if lifecycle.change(record.integration_id, decide, save=save) is None:
         return
-    entry = SyncLogEntry(
+    entry = entries[-1]
+    checkpoint_store.delete_checkpoint(record.integration_id, record.run_id)
+    logs.event("sync_run", integration_id=record.integration_id, run_id=entry.run_id,
+               trigger=entry.trigger, outcome=outcome, customers=entry.customers_seen,
+               seats=entry.seats_seen, matches=matches, written=written)
+
+
+def _log_entry(record: IntegrationRecord, now: dt.datetime, outcome: str, reason: str,
+               checkpoint: Checkpoint | None, matches: int, written: int,
+               notes: list[str]) -> SyncLogEntry:
+    """The run's log entry as it ends `now` with `outcome`."""
+    return SyncLogEntry(
         integration_id=record.integration_id, account_id=record.account_id,
         run_id=record.run_id or "", trigger=record.run_trigger or "automatic",
         started_at=record.run_started_at or now, ended_at=now,
         customers_seen=checkpoint.total if checkpoint else 0,
         seats_seen=checkpoint.seats_seen if checkpoint else 0, matches_made=matches,
-        items_written=written, outcome=outcome, reason=reason, notes=_capped([*pauses, *notes]))
-    log_store.put_log(entry)
-    checkpoint_store.delete_checkpoint(record.integration_id, record.run_id)
-    logs.event("sync_run", integration_id=record.integration_id, run_id=entry.run_id,
-               trigger=entry.trigger, outcome=outcome, customers=entry.customers_seen,
-               seats=entry.seats_seen, matches=matches, written=written)
+        items_written=written, outcome=outcome, reason=reason, notes=_capped(notes))
 
 
 def pause(rt: Runtime, record: IntegrationRecord, limited: RateLimited) -> WorkResult:

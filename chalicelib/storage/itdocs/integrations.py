@@ -36,6 +36,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import ConcurrentChange, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.transactions import Build, Transaction, write_transaction
 
 DUE_SHARDS = 4
 
@@ -197,6 +198,36 @@ def save_integration(record: IntegrationRecord, expected_version: int) -> Integr
             raise ConcurrentChange() from exc
         raise
     return stored
+
+
+def save_integration_with(record: IntegrationRecord, expected_version: int,
+                          also: Build) -> IntegrationRecord:
+    """`save_integration` with the items `also` adds, in one transaction: all or none, so no
+    write of them follows the integration's (a run's log entry with its lease's release)."""
+    stored = dataclasses.replace(record, version=expected_version + 1)
+
+    def write(tx: Transaction) -> None:
+        tx.save(_integration_model(stored), condition=IntegrationModel.version == expected_version)
+        also(tx)
+
+    if write_transaction(write):
+        raise ConcurrentChange()
+    return stored
+
+
+class IntegrationBeingDeleted(ConcurrentChange):
+    """The integration a write is about is being deleted (or gone): nothing more is kept of it."""
+
+    def __init__(self) -> None:
+        super().__init__("This integration is being deleted.")
+
+
+def check_not_marked(tx: Transaction, integration_id: str) -> None:
+    """Add to `tx` a check that the integration is there and its deletion not marked, so no
+    write about its customers lands after the mark (the removal would miss it)."""
+    tx.condition_check(IntegrationModel, integration_id,
+                       condition=IntegrationModel.integration_id.exists()
+                       & IntegrationModel.removal_marked_at.does_not_exist())
 
 
 def claim_manual_sync(

@@ -17,6 +17,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.errors import AlreadyExists, ConcurrentChange, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.itdocs.audit import AuditLine, add_line
+from chalicelib.storage.itdocs.integrations import IntegrationBeingDeleted, check_not_marked
 from chalicelib.storage.itdocs.markers import itdocs_markers
 from chalicelib.storage.itdocs.match_decisions import DecisionFor, add_decision
 from chalicelib.storage.itdocs.organization_items import (
@@ -64,7 +65,8 @@ def create_organization(record: OrganizationRecord, name_key: str,
     is AlreadyExists.
 
     With `decision`, the customer's match decision it makes for the new organization is written in
-    the same transaction: ConcurrentChange (and no organization) when the customer changed first.
+    the same transaction: ConcurrentChange (and no organization) when the customer changed first,
+    IntegrationBeingDeleted when the customer's integration is marked for deletion.
     """
     made = decision(record.organization_id, record.name) if decision is not None else None
     matched = {matched_key(made.record.integration_id, made.record.customer_id)} if made else None
@@ -80,8 +82,12 @@ def create_organization(record: OrganizationRecord, name_key: str,
             add_decision(tx, made)
         if line is not None:
             add_line(tx, line)
+        if made is not None:  # last: its position is the number of items before it
+            check_not_marked(tx, made.record.integration_id)
 
     failed = write_transaction(write)
+    if made is not None and 4 + (line is not None) in failed:
+        raise IntegrationBeingDeleted()
     if failed - {0, 1}:  # the decision's condition: someone decided about the customer first
         raise ConcurrentChange("The customer was changed by someone else at the same time.")
     if failed:

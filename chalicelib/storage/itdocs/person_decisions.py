@@ -1,7 +1,9 @@
 """A person's match decisions written: each change with its audit entry and the organizations'
 lists of matched customers (`organization_items`), in one transaction.
 
-The organization matched to gains the customer on condition it exists and is not being deleted
+Every write is conditional on the customers' integration not being marked for deletion
+(IntegrationBeingDeleted), so nothing lands that its removal would miss. The organization
+matched to gains the customer on condition it exists and is not being deleted
 and, when the caller names it as the page showed it, still bears that name (so it need not be
 read first); the organization matched before loses it. Each record's write is conditional on the
 version read (`match_decisions`).
@@ -10,6 +12,7 @@ version read (`match_decisions`).
 from __future__ import annotations
 
 from chalicelib.errors import ConcurrentChange
+from chalicelib.storage.itdocs.integrations import IntegrationBeingDeleted, check_not_marked
 from chalicelib.storage.itdocs.match_decisions import (
     MATCHED,
     AuditEntry,
@@ -30,7 +33,8 @@ def save_decision(record: CustomerMatch, entry: AuditEntry, *, named: bool = Fal
     of matched customers (`organization_items`): the one matched to gains the customer, on
     condition it exists and is not being deleted (and, `named`, still bears the entry's
     organization name); the one matched before loses it. ConcurrentChange if the record changed
-    since it was read; OrganizationChanged if the organization matched to failed its condition."""
+    since it was read; OrganizationChanged if the organization matched to failed its condition;
+    IntegrationBeingDeleted if the integration is marked for deletion."""
     before = entry.previous_organization_id
     after = record.organization_id if record.status == MATCHED else None
     adding = after if after != before else None
@@ -52,8 +56,11 @@ def _write_decision(record: CustomerMatch, entry: AuditEntry,
             add_matched(tx, record.account_id, organization_id, [key], name)
         if removing:
             remove_matched(tx, record.account_id, removing, [key])
+        check_not_marked(tx, record.integration_id)
 
     failed = write_transaction(write)
+    if 2 + bool(organization_id) + bool(removing) in failed:
+        raise IntegrationBeingDeleted()
     if removing and failed == {3 if organization_id else 2}:
         return True
     if organization_id and 2 in failed:
@@ -70,14 +77,15 @@ def _write_decision(record: CustomerMatch, entry: AuditEntry,
 
 
 BULK_DECISIONS = 30
-"""Matches `save_decisions` writes in one transaction: with their audit entries and up to one
-organization each, at most 90 of DynamoDB's 100 items."""
+"""Matches `save_decisions` writes in one transaction: with their audit entries, up to one
+organization each and the integration's check, at most 91 of DynamoDB's 100 items."""
 
 
 def save_decisions(decisions: list[Decision]) -> bool:
     """Unmatched customers matched (each entry naming its organization as the page showed it),
     their audit entries and the organizations' lists in one transaction; False, and nothing
-    written, when any condition failed (a customer changed, an organization gone or renamed)."""
+    written, when any condition failed (a customer changed, an organization gone or renamed,
+    the integration being deleted: the caller's one-by-one writes then say which)."""
     listed: dict[tuple[str, str, str], set[str]] = {}
     for d in decisions:
         where = (d.record.account_id, d.record.organization_id or "",
@@ -92,5 +100,7 @@ def save_decisions(decisions: list[Decision]) -> bool:
             add_decision(tx, decision)
         for (account_id, organization_id, name), keys in listed.items():
             add_matched(tx, account_id, organization_id, keys, name)
+        for integration_id in {d.record.integration_id for d in decisions}:
+            check_not_marked(tx, integration_id)
 
     return not write_transaction(write)

@@ -15,6 +15,7 @@ from pynamodb.attributes import (
 from pynamodb.models import Model
 
 from chalicelib.storage.base import translated, ttl_after
+from chalicelib.storage.transactions import Transaction
 
 LOG_RETENTION_SECONDS = 400 * 24 * 3600
 
@@ -68,15 +69,21 @@ def log_key(entry: SyncLogEntry) -> str:
     return f"{entry.started_at.isoformat()}#{entry.run_id}"
 
 
+def _model(entry: SyncLogEntry) -> SyncLogModel:
+    values = {name: getattr(entry, name) for name in _LOG_FIELDS}
+    return SyncLogModel(entry_key=log_key(entry),
+                        expires_ttl=ttl_after(entry.ended_at, LOG_RETENTION_SECONDS), **values)
+
+
 def put_log(entry: SyncLogEntry) -> None:
     """Write a run's log entry (keyed by run, so writing it again changes nothing)."""
-    values = {name: getattr(entry, name) for name in _LOG_FIELDS}
     with translated():
-        SyncLogModel(
-            entry_key=log_key(entry),
-            expires_ttl=ttl_after(entry.ended_at, LOG_RETENTION_SECONDS),
-            **values,
-        ).save()
+        _model(entry).save()
+
+
+def add_log(tx: Transaction, entry: SyncLogEntry) -> None:
+    """Put a run's log entry in `tx` (the run's end writes it with the lease's release)."""
+    tx.save(_model(entry))
 
 
 def logs_of_integration(integration_id: str, limit: int = 100) -> list[SyncLogEntry]:
