@@ -1,8 +1,20 @@
-"""The REST API's paged seat list on DynamoDB Local: one page against the whole list, for one
+"""The REST API on DynamoDB Local: one request in steady state next to a raw client doing the
+same DynamoDB work at its best, and the paged seat list (one page against the whole list) for one
 customer at three sizes, each next to a raw boto3 floor doing the same reads at its best.
 
     python -m bench portal_api                      # 1,000 / 10,000 / 50,000 seats (1-2 minutes)
     python -m bench.portal_api --sizes 1000,5000     # other sizes
+
+First table, one request in steady state (the key verified before in the process), for a
+customer of SYNC_SEATS seats (the sync's shape: one page holds them all):
+- `API ...` — the request in-process, as below.
+- `raw, same calls at once` — the floor: boto3 sending the same calls, the admission's
+  conditional UpdateItem and the BatchGetItem of the customer and sizes at the same time (two
+  threads), then the page's Query: what the API does, without the app around it. (The API
+  sends its admission and that read on the lean transport of the hot calls, which costs less
+  client CPU than boto3: the floor is boto3's best, not the wire's.)
+- `raw, same calls one after another` — the same calls sequentially (what a single thread pays).
+- `raw, the page's Query alone` — the data alone, no key and no budget.
 
 Rows per size:
 - `API page` — `GET /saas/{id}/seats?_page=<middle>&_perPage=100` in-process (chalice.test.Client,
@@ -19,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime as dt
 import logging
 import os
 import random
@@ -37,6 +50,9 @@ PAGE_RUNS = 7
 WHOLE_RUNS = 3
 PER_PAGE = 100
 WHOLE_PER_PAGE = 1000
+SYNC_SEATS = 50
+REQUEST_RUNS = 30
+WARM_RUNS = 10
 
 
 @dataclass
@@ -64,6 +80,9 @@ class Reads:
         self.items = 0
         self.wire_bytes = 0
 
+    def on_wire_call(self, _operation: str) -> None:
+        self.calls += 1
+
     def on_call(self, parsed: Any = None, http_response: Any = None, **_: Any) -> None:
         self.calls += 1
         if isinstance(parsed, dict):
@@ -74,11 +93,17 @@ class Reads:
 
 @contextmanager
 def counting(client: Any) -> Iterator[Reads]:
+    """The calls of the block: botocore's, and those of the lean transport of the hot calls
+    (counted, not their items or bytes: the API's admission and the reads beside it)."""
+    from chalicelib.storage import dynamodb_wire
+
     reads = Reads()
     client.meta.events.register("after-call.dynamodb", reads.on_call)
+    dynamodb_wire.observers.append(reads.on_wire_call)
     try:
         yield reads
     finally:
+        dynamodb_wire.observers.remove(reads.on_wire_call)
         client.meta.events.unregister("after-call.dynamodb", reads.on_call)
 
 
@@ -237,7 +262,71 @@ def plan(http: Any, headers: dict[str, str], client: Any, customer_id: int,
     ]
 
 
-def open_partner(endpoint: str) -> tuple[Any, dict[str, str], str]:
+def raw_request(client: Any, company_id: str, public_key: str, customer_id: int,
+                at_once: bool, page_only: bool = False) -> Callable[[], tuple[int, int]]:
+    """The floor for one seats request: the same admission write, reads and Query, raw."""
+    from chalicelib.portal import api_keys, rate_limit
+    from chalicelib.storage.portal import api_keys as key_store
+    from chalicelib.storage.portal import api_usage, list_positions
+    from chalicelib.storage.portal import saas_customers as customer_store
+    from chalicelib.storage.portal import saas_seats as seat_store
+    from chalicelib.storage.together import Wanted
+
+    stamp = (public_key, key_store.key_stamp(company_id, public_key, None))
+    sizes = list_positions.sizes(seat_store.seats_owner(customer_id))
+    (key_range,) = list_positions.page_ranges(sizes, list(sizes), 0, PER_PAGE)
+    hour, _ = rate_limit.hour_window(dt.datetime.now(dt.UTC))
+    admit = api_usage.spend_request(company_id, hour, 1, 100_000_000, stamp)
+    wanted = [Wanted(customer_store.SaasCustomerModel, company_id, customer_id),
+              *list_positions.size_items(seat_store.seats_owner(customer_id),
+                                         api_keys.SEAT_TYPES)]
+    batch = {wanted[0].table(): {"Keys": [w.key() for w in wanted[:1]], "ConsistentRead": True},
+             wanted[1].table(): {"Keys": [w.key() for w in wanted[1:]], "ConsistentRead": True}}
+    query = seat_store._page_request(customer_id, key_range)
+    pool = ThreadPoolExecutor(1)
+
+    def read() -> tuple[int, int]:
+        if not page_only:
+            if at_once:
+                reading = pool.submit(client.batch_get_item, RequestItems=batch)
+                client.update_item(**admit)
+                reading.result()
+            else:
+                client.update_item(**admit)
+                client.batch_get_item(RequestItems=batch)
+        return 0, len(client.query(**query)["Items"])
+
+    return read
+
+
+def bench_requests(http: Any, headers: dict[str, str], company_id: str,
+                   public_key: str) -> list[list[object]]:
+    """One seats request in steady state against the raw floors (first table)."""
+    from chalicelib import runtime
+    from chalicelib.storage import tables
+
+    customer_id = make_customer(runtime.current(), company_id, SYNC_SEATS)
+    client = tables.connection().client
+    path = f"/api/v1/saas/{customer_id}/seats"
+    plan_ = [(f"API GET /saas/{{id}}/seats ({SYNC_SEATS} seats)",
+              api_pages(http, headers, path, [1], PER_PAGE)),
+             ("raw, same calls at once", raw_request(client, company_id, public_key,
+                                                      customer_id, at_once=True)),
+             ("raw, same calls one after another", raw_request(
+                 client, company_id, public_key, customer_id, at_once=False)),
+             ("raw, the page's Query alone", raw_request(
+                 client, company_id, public_key, customer_id, at_once=True, page_only=True))]
+    found = [Figures(label) for label, _ in plan_]
+    for _, read in plan_:  # warm: the process's and DynamoDB Local's first requests
+        for _ in range(WARM_RUNS):
+            read()
+    for _ in range(REQUEST_RUNS):  # rows interleaved, so a busy moment touches them all
+        for figures, (_, read) in zip(found, plan_, strict=True):
+            measure(figures, client, read, 1)
+    return [[f.label, len(f.millis), min(f.millis), median(f.millis), f.calls] for f in found]
+
+
+def open_partner(endpoint: str) -> tuple[Any, dict[str, str], str, str]:
     """A runtime on `endpoint` with fresh tables, and a partner's client, headers and id."""
     from chalicelib import runtime, settings
     from chalicelib.portal import api_keys, companies
@@ -256,7 +345,7 @@ def open_partner(endpoint: str) -> tuple[Any, dict[str, str], str]:
     token = base64.b64encode(f"{key.key.public_key}:{key.secret}".encode()).decode()
     headers = {"authorization": f"Basic {token}"}
     http.get("/api/v1/saas/domains", headers=headers)  # argon2id once; cached after
-    return http, headers, company.company_id
+    return http, headers, company.company_id, key.key.public_key
 
 
 def run(sizes: Sequence[int]) -> str:
@@ -269,7 +358,8 @@ def run(sizes: Sequence[int]) -> str:
     rows: list[list[object]] = []
     try:
         with context:
-            http, headers, company_id = open_partner(endpoint)
+            http, headers, company_id, public_key = open_partner(endpoint)
+            requests = bench_requests(http, headers, company_id, public_key)
             for seats in sizes:
                 rows.extend(f.row(seats) for f in bench_size(http, headers, company_id, seats))
     finally:
@@ -277,14 +367,21 @@ def run(sizes: Sequence[int]) -> str:
         stop()
     backend = "DynamoDB Local" if endpoint else "moto (in-process)"
     return table(
+        f"One REST API request in steady state, on {backend}",
+        ["request", "runs", "min ms", "median ms", "DynamoDB calls"], requests,
+    ) + ("The API admits the call with one conditional UpdateItem (the key's stamp and the "
+         "hourly budget) while the customer and list sizes are read beside it (one "
+         "BatchGetItem), then reads the page (one Query): three calls, two round trips one "
+         "after the other. The floor sends the same calls from a bare boto3 client.\n\n") + table(
         f"GET /saas/{{id}}/seats, one page against the whole list, on {backend}",
         ["seats", "read", "runs", "min ms", "median ms", "bytes", "items", "DynamoDB calls",
          "items read"],
         rows,
-    ) + ("A page costs the same at every size (three calls: the key, customer and list sizes "
-         "in one BatchGetItem, the hourly budget, then exactly its seats in one Query); the "
-         "whole list grows with the customer. The first size's API rows also pay the process's "
-         "first requests. Bytes: the JSON bodies (API) or DynamoDB's own answers (raw).\n")
+    ) + ("A page costs the same at every size (three calls: the admission write and, beside "
+         "it, the customer and list sizes in one BatchGetItem, then exactly its seats in one "
+         "Query); the whole list grows with the customer. The first size's API rows also pay the "
+         "process's first requests. Bytes: the JSON bodies (API) or DynamoDB's own answers "
+         "(raw).\n")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

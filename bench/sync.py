@@ -139,13 +139,15 @@ class TimedTransport:
     def start(self, counter: Any) -> None:
         self.seconds, self.calls, self.requests, self.not_modified = 0.0, 0, 0, 0
         if counter is not None:
-            from chalicelib.storage import tables
+            from chalicelib.storage import dynamodb_wire, tables
 
             client = tables.connection().client
             client.meta.events.unregister("before-call.dynamodb", self._on_call)
             client.meta.events.register("before-call.dynamodb", self._on_call)
+            if self._on_call not in dynamodb_wire.observers:  # the lean transport's calls too
+                dynamodb_wire.observers.append(self._on_call)
 
-    def _on_call(self, **_: Any) -> None:
+    def _on_call(self, *_: Any, **__: Any) -> None:
         # The API's reads beside a call's admission run on its `api-read` threads.
         if self.answering is not None and (self.answering == threading.get_ident() or
                                            threading.current_thread().name.startswith("api-read")):

@@ -1,15 +1,14 @@
 """REST API keys: a public key and a secret shown once, stored only as an argon2id hash.
 
 Successful verifications are remembered in-process, keyed by a SHA-256 of the presented
-credentials and bound to the stored hash, so the API does not pay for argon2 on every call while
-a revoked or replaced key still fails at once (the key record is read on every call). They also
-remember the key's company, so a call naming a customer reads the key and that customer of the
-company in one BatchGetItem; the customer is used only once the key read with it is verified and
-belongs to that company.
+credentials: the key's company, scope and hash. A later call does not read the key record: its one
+conditional write on the partner's access item (`rate_limit.admit`) requires the key's stamp,
+which revocation removes and a scope change replaces in the same transaction as the record, so a
+revoked or changed key fails on its very next call; the call then reads the record consistently
+(a changed scope applies at once, a revoked key is refused). Keys made before stamps existed are
+read on every call, as before.
 
-A key sees every customer of its company, or only a chosen set (its scope). The cache holds only
-the hash a secret verified against, never the key record, so a scope changed on the Admin page
-applies to the very next call.
+A key sees every customer of its company, or only a chosen set (its scope).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chalicelib import logs
 from chalicelib.auth import passwords
@@ -60,10 +59,12 @@ SEAT_TYPES = tuple(sorted(catalog.ALL_SEAT_TYPES))
 
 @dataclass(frozen=True)
 class NewApiKey:
-    """A key just created: the only moment its secret exists outside the caller's hands."""
+    """A key just created: the only moment its secret exists outside the caller's hands; with
+    the names of the customers it is limited to (None: all), as the scope check read them."""
 
     key: ApiKey
     secret: str
+    scope_names: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,39 +77,64 @@ class CustomerRead:
     list_sizes: dict[str, int] | None = None
 
 
+@dataclass(frozen=True)
+class KnownKey:
+    """A key whose secret verified in this process: what a call needs without reading its record.
+
+    `stamped` False: a key made before stamps, whose record is read (consistently) on every call;
+    `touched_at`: when this process last wrote the key's last-used time."""
+
+    public_key: str
+    company_id: str
+    secret_hash: str
+    customers: frozenset[int] | None
+    stamped: bool = True
+    touched_at: dt.datetime | None = None
+
+    def stamp(self) -> tuple[str, str] | None:
+        """(public key, stamp) the partner's access item must hold, None for an unstamped key."""
+        if not self.stamped:
+            return None
+        return self.public_key, store.key_stamp(self.company_id, self.public_key, self.customers)
+
+
 class VerifiedSecrets:
-    """A bounded in-process map: SHA-256(public:secret) -> the argon2 hash it verified against,
-    and the company of the key it verified."""
+    """A bounded in-process map: SHA-256(public:secret) -> the key those credentials verified.
+
+    Only a live stamp (checked by the call's one conditional write) or a consistent read of the
+    key record lets an entry be used, so no entry outlives a revocation or a scope change."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._entries: OrderedDict[str, KnownKey] = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
     def digest(public_key: str, secret: str) -> str:
         return hashlib.sha256(f"{public_key}:{secret}".encode()).hexdigest()
 
+    def known(self, digest: str) -> KnownKey | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is not None:
+                self._entries.move_to_end(digest)
+            return entry
+
     def holds(self, digest: str, secret_hash: str) -> bool:
-        with self._lock:
-            cached = self._entries.get(digest)
-            if cached is None:
-                return False
-            self._entries.move_to_end(digest)
-        return hmac.compare_digest(cached[0], secret_hash)
+        """Whether these credentials verified against this very hash (constant-time compare)."""
+        entry = self.known(digest)
+        return entry is not None and hmac.compare_digest(entry.secret_hash, secret_hash)
 
-    def company_of(self, digest: str) -> str | None:
-        """The company of the key these credentials verified (a hint: the key is read anyway)."""
+    def remember(self, digest: str, key: KnownKey) -> None:
         with self._lock:
-            cached = self._entries.get(digest)
-        return None if cached is None else cached[1]
-
-    def remember(self, digest: str, secret_hash: str, company_id: str) -> None:
-        with self._lock:
-            self._entries[digest] = (secret_hash, company_id)
+            self._entries[digest] = key
             self._entries.move_to_end(digest)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+
+    def forget(self, digest: str) -> None:
+        with self._lock:
+            self._entries.pop(digest, None)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -120,6 +146,14 @@ def verified_secrets(rt: Runtime) -> VerifiedSecrets:
 
 def checked_scope(company_id: str, customers: Iterable[int] | None) -> frozenset[int] | None:
     """The scope itself when every id is one of the company's customers (at most MAX_SCOPE)."""
+    chosen = checked_customers(company_id, customers)
+    return None if chosen is None else frozenset(c.saas_customer_id for c in chosen)
+
+
+def checked_customers(company_id: str, customers: Iterable[int] | None,
+                      ) -> list[SaasCustomer] | None:
+    """The chosen customers (one BatchGetItem) when every id is one of the company's (at most
+    MAX_SCOPE); None: all customers."""
     if customers is None:
         return None
     chosen = frozenset(customers)
@@ -129,13 +163,13 @@ def checked_scope(company_id: str, customers: Iterable[int] | None) -> frozenset
     if len(chosen) > MAX_SCOPE:
         raise InvalidInput(f"A key can be limited to at most {MAX_SCOPE} customers; choose All "
                            "customers for more.", field="customers")
-    known = {c.saas_customer_id for c in customer_store.chosen_customers(company_id, list(chosen))}
-    unknown = chosen - known
+    found = customer_store.chosen_customers(company_id, list(chosen))
+    unknown = chosen - {c.saas_customer_id for c in found}
     if unknown:
         raise InvalidInput(f"{len(unknown)} of the chosen customers are not among your SaaS "
                            "Protection customers. Reload the page and choose again.",
                            field="customers")
-    return chosen
+    return found
 
 
 def scope_text(customers: frozenset[int] | None) -> str:
@@ -152,12 +186,14 @@ def _new_key(rt: Runtime, company_id: str, label: str, created_by: str,
     label = " ".join(label.split()) or "API key"
     if len(label) > 80:
         raise InvalidInput("Use at most 80 characters for the description.", field="label")
-    scope = checked_scope(company_id, customers)
+    chosen = checked_customers(company_id, customers)
+    scope = None if chosen is None else frozenset(c.saas_customer_id for c in chosen)
     secret = secret or rt.random.token(32)
     key = ApiKey(public_key=public_key or rt.random.hex(16), company_id=company_id,
                  secret_hash=passwords.hash_secret(secret), label=label, created_by=created_by,
                  created_at=rt.clock.now(), customers=scope)
-    return NewApiKey(key, secret)
+    names = None if chosen is None else tuple(sorted(c.name for c in chosen))
+    return NewApiKey(key, secret, names)
 
 
 def _created(new_key: NewApiKey) -> NewApiKey:
@@ -271,33 +307,54 @@ def basic_credentials(authorization: str | None) -> tuple[str, str]:
     return public_key, secret
 
 
-def verify(rt: Runtime, public_key: str, secret: str, saas_customer_id: int | None = None,
-           listing: str | None = None) -> tuple[ApiKey, CustomerRead | None]:
-    """The live key these credentials name, or NotAuthenticated, and the customer
-    `saas_customer_id` of its company and the sizes of the `listing` (CUSTOMER_LIST, SEAT_LIST)
-    when they could be read in the same call (credentials verified before in this process).
-    One read per call, a last-used write once a minute."""
+def known_key(rt: Runtime, public_key: str, secret: str) -> KnownKey | None:
+    """The key these credentials verified in this process, if they did (no call; a hint that
+    the call's conditional write or a record read confirms)."""
+    return verified_secrets(rt).known(VerifiedSecrets.digest(public_key, secret))
+
+
+def forget(rt: Runtime, key: KnownKey | None, public_key: str, secret: str) -> None:
+    """Drop what this process knew of these credentials (their key changed or went)."""
+    if key is not None:
+        verified_secrets(rt).forget(VerifiedSecrets.digest(public_key, secret))
+
+
+def verify(rt: Runtime, public_key: str, secret: str, stamped: bool = True,
+           record: ApiKey | None = None, read_already: bool = False) -> KnownKey:
+    """The live key these credentials name, read consistently (or `record`, when
+    `read_already`), or NotAuthenticated: the same answer, at the same argon2 cost, for an
+    unknown key, a revoked one and a wrong secret. Remembered for the next calls."""
     if not public_key or not secret or len(public_key) > 128 or len(secret) > 256:
-        raise NotAuthenticated("Missing or invalid API credentials.")
-    cache = verified_secrets(rt)
-    digest = VerifiedSecrets.digest(public_key, secret)
-    company_id = cache.company_of(digest)
-    key, read = _read_key(public_key, company_id, saas_customer_id, listing)
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    key = record if read_already else store.get_api_key(public_key, consistent=True)
     if key is None or key.revoked_at is not None:
         passwords.verify(None, secret)  # an unknown key costs as much as a wrong secret
-        raise NotAuthenticated("Missing or invalid API credentials.")
-    if not cache.holds(digest, key.secret_hash):
-        if not passwords.verify(key.secret_hash, secret):
-            raise NotAuthenticated("Missing or invalid API credentials.")
-        cache.remember(digest, key.secret_hash, key.company_id)
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    cache, digest = verified_secrets(rt), VerifiedSecrets.digest(public_key, secret)
+    if not cache.holds(digest, key.secret_hash) and not passwords.verify(key.secret_hash, secret):
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    known = KnownKey(key.public_key, key.company_id, key.secret_hash, key.customers, stamped,
+                     key.last_used_at)
+    cache.remember(digest, known)
+    return known
+
+
+def remember(rt: Runtime, key: KnownKey, secret: str) -> None:
+    """Keep what these credentials verified to (e.g. that their key has no stamp)."""
+    verified_secrets(rt).remember(VerifiedSecrets.digest(key.public_key, secret), key)
+
+
+def touch(rt: Runtime, key: KnownKey, secret: str) -> None:
+    """Record the key's last use, at most once a minute per process (one UpdateItem)."""
     now = rt.clock.now()
-    if key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY:
-        store.mark_api_key_used(public_key, now)
-    return key, read if key.company_id == company_id else None
+    if key.touched_at is not None and now - key.touched_at < TOUCH_EVERY:
+        return
+    store.mark_api_key_used(key.public_key, now)
+    remember(rt, replace(key, touched_at=now), secret)
 
 
-def _sizes_wanted(company_id: str, saas_customer_id: int | None,
-                  listing: str | None) -> store.ListSizes | None:
+def sizes_wanted(company_id: str, saas_customer_id: int | None,
+                 listing: str | None) -> store.ListSizes | None:
     """The size items of the list an endpoint pages through, if it pages one."""
     if listing == CUSTOMER_LIST:
         return store.ListSizes(customer_store.customers_owner(company_id),
@@ -307,12 +364,15 @@ def _sizes_wanted(company_id: str, saas_customer_id: int | None,
     return None
 
 
-def _read_key(public_key: str, company_id: str | None, saas_customer_id: int | None,
-              listing: str | None) -> tuple[ApiKey | None, CustomerRead | None]:
-    """The key; with a company believed to be its own, the customer and list sizes too."""
-    sizes = None if company_id is None else _sizes_wanted(company_id, saas_customer_id, listing)
-    if company_id is None or (saas_customer_id is None and sizes is None):
-        return store.get_api_key(public_key), None
-    key, customer, part_sizes = store.get_api_key_with_customer(
-        public_key, company_id, saas_customer_id, sizes)
-    return key, CustomerRead(saas_customer_id, customer, None if sizes is None else part_sizes)
+def read_for_call(company_id: str, saas_customer_id: int | None, listing: str | None,
+                  public_key: str | None = None) -> tuple[ApiKey | None, CustomerRead | None]:
+    """What a call reads with (or, `public_key` None, beside) its key: the key record of an
+    unstamped key, the path's customer of `company_id` and the listed list's sizes, in one
+    consistent BatchGetItem; nothing to read is no call."""
+    sizes = sizes_wanted(company_id, saas_customer_id, listing)
+    if public_key is None and saas_customer_id is None and sizes is None:
+        return None, None
+    key, customer, part_sizes = store.read_for_call(public_key, company_id, saas_customer_id,
+                                                    sizes)
+    read = CustomerRead(saas_customer_id, customer, None if sizes is None else part_sizes)
+    return key, read

@@ -1,8 +1,10 @@
-"""The REST API's weighted hourly budget per partner: one DynamoDB atomic counter per hour.
+"""The REST API's weighted hourly budget per partner: the hour's spend on the partner's access item.
 
-Each call costs its endpoint's weight; every key of a partner spends the same budget. A call that
-would pass the budget is refused with 429 and Retry-After (seconds until the next hour) and spends
-nothing. `X-API-Limit-Resets` is the UTC time the budget refills, in ISO 8601.
+Each call costs its endpoint's weight; every key of a partner spends the same budget. The charge
+and the key's liveness are one conditional write (`admit`). A call that would pass the budget is
+refused with 429 and Retry-After (seconds until the next hour) and spends nothing; a call let in
+is charged whatever it answers. `X-API-Limit-Resets` is the UTC time the budget refills, in ISO
+8601.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from dataclasses import dataclass
 from chalicelib.errors import TooManyRequests
 from chalicelib.portal.companies import DEFAULT_HOURLY_BUDGET
 from chalicelib.runtime import Runtime
-from chalicelib.storage.base import ttl_after
 from chalicelib.storage.portal import api_usage as usage_store
 from chalicelib.storage.portal import companies as store
 
@@ -94,18 +95,26 @@ def set_hourly_budget(rt: Runtime, company_id: str, budget: int) -> None:
     budgets(rt).forget(company_id)
 
 
-def charge(rt: Runtime, company_id: str, endpoint: str) -> Usage:
-    """Spend this endpoint's cost from the partner's hour, or raise BudgetExceeded."""
+def admit(rt: Runtime, company_id: str, endpoint: str,
+          stamp: tuple[str, str] | None) -> Usage | None:
+    """Spend this endpoint's cost from the partner's hour if the key `stamp` (public key, stamp)
+    is live, in one conditional write: None when it is not (revoked or changed: the caller reads
+    the key again), BudgetExceeded when the hour cannot pay. `stamp` None: a key checked by its
+    record, only the budget is checked."""
     now = rt.clock.now()
     cost = COSTS[endpoint]
     limit = budgets(rt).budget(company_id, now)
     hour, resets_at = hour_window(now)
-    used = None
-    if cost <= limit:
-        used = usage_store.spend_api_budget(company_id, hour, cost, limit,
-                                            ttl_after(resets_at, 3600))
-    if used is None:
-        remaining = limit - usage_store.api_usage(company_id, hour)
+    admitted = usage_store.admit(company_id, hour, cost, limit, stamp)
+    if not admitted.key_live:
+        return None
+    if not admitted.charged:
         retry_after = max(1, math.ceil((resets_at - now).total_seconds()))
-        raise BudgetExceeded(Usage(limit, remaining, resets_at, cost), retry_after)
-    return Usage(limit, limit - used, resets_at, cost)
+        raise BudgetExceeded(Usage(limit, limit - admitted.used, resets_at, cost), retry_after)
+    return Usage(limit, limit - admitted.used, resets_at, cost)
+
+
+def has_stamp(company_id: str, public_key: str) -> bool:
+    """Whether the key has a stamp at all (a live key without one was made before stamps)."""
+    return usage_store.has_stamp(company_id, public_key)
+

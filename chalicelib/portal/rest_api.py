@@ -1,20 +1,29 @@
 """The SaaS Protection REST API v1 (the vendor-compatible contract), independent of HTTP framing.
 
-api_routes.py resolves the route, then calls `authenticate`, `rate_limit.charge` and one endpoint
-function here. Every function is scoped to the caller's partner: another partner's customer is
-NotFound, exactly like a customer that does not exist.
+api_routes resolves the route, then calls `authenticate` (the key and the call's charge, one
+conditional write) and one endpoint function here. Every function is scoped to the caller's
+partner: another partner's customer is NotFound, exactly like a customer that does not exist.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.errors import Forbidden, InvalidInput, NotFound
-from chalicelib.portal import api_keys, backup_report, catalog, seats, vendor_realism
+from chalicelib.portal import (
+    api_admission,
+    api_keys,
+    backup_report,
+    catalog,
+    seats,
+    vendor_realism,
+)
 from chalicelib.portal.paging import PagedList, Paging
+from chalicelib.portal.rate_limit import Usage
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import saas_customers as customer_store
 from chalicelib.storage.portal import saas_seats as seat_store
@@ -26,26 +35,31 @@ NO_SUCH_CUSTOMER = "No such SaaS Protection customer."  # the words of a custome
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the partner company the key belongs to, and the customers it may see."""
+    """Who is calling: the partner company the key belongs to, and the customers it may see;
+    `usage`: what admitting the call spent (None: not admitted through `authenticate`)."""
 
     company_id: str
     public_key: str
     customers: frozenset[int] | None = None  # None: every customer of the partner
     read_with_key: api_keys.CustomerRead | None = None  # the path's customer, read with the key
+    usage: Usage | None = None
 
     def sees(self, saas_customer_id: int) -> bool:
         """Whether the key's scope includes this customer."""
         return self.customers is None or saas_customer_id in self.customers
 
 
-def authenticate(rt: Runtime, authorization: str | None, saas_customer_id: int | None = None,
-                 listing: str | None = None) -> Caller:
-    """The partner whose live key the Basic Authorization header carries, or NotAuthenticated;
-    the path's customer (`saas_customer_id`) and the sizes of the list the endpoint pages
-    (`listing`) are read with the key when they can be."""
+def authenticate(rt: Runtime, authorization: str | None, endpoint: str,
+                 saas_customer_id: int | None = None, listing: str | None = None) -> Caller:
+    """The partner whose live key the Basic Authorization header carries, charged the
+    endpoint's cost (NotAuthenticated, BudgetExceeded); the path's customer
+    (`saas_customer_id`) and the sizes of the list the endpoint pages (`listing`) are read
+    with the key when they can be."""
     public_key, secret = api_keys.basic_credentials(authorization)
-    key, read = api_keys.verify(rt, public_key, secret, saas_customer_id, listing)
-    return Caller(key.company_id, key.public_key, key.customers, read)
+    admitted = api_admission.admit(rt, public_key, secret, endpoint,
+                                   api_admission.Wanted(saas_customer_id, listing))
+    key = admitted.key
+    return Caller(key.company_id, key.public_key, key.customers, admitted.read, admitted.usage)
 
 
 def _customer(caller: Caller, saas_customer_id: int) -> SaasCustomer:
@@ -129,15 +143,80 @@ def seat_types_filter(value: str | None) -> list[str]:
     return wanted
 
 
+@dataclass(frozen=True)
+class SeatListAnswer:
+    """A page of a seat list, its ETag (None: not served, the list changed moments ago) and
+    whether the client's copy is current (`not_modified`: a 304, the page's items not read)."""
+
+    page: PagedList
+    etag: str | None
+    not_modified: bool = False
+
+
 def seat_list(rt: Runtime, caller: Caller, saas_customer_id: int, query: Mapping[str, str],
-              paging: Paging) -> PagedList:
-    """One page of the customer's seats, by seat type then age (GetItem, then O(page) Queries)."""
+              paging: Paging, if_none_match: str | None = None) -> SeatListAnswer:
+    """One page of the customer's seats, by seat type then age (GetItem, then O(page) Queries);
+    Not Modified, without reading a seat, when `if_none_match` names the list's current ETag."""
     wanted = seat_types_filter(query.get("seatType"))
-    customer = visible_customer(caller, saas_customer_id)
+    customer = visible_customer(_read_consistently(caller, saas_customer_id), saas_customer_id)
+    sizes = _sizes_read(caller, customer.saas_customer_id)
+    tag = seats.seat_list_tag(customer, wanted, paging.per_page)
+    served = tag if seats.tag_settled(customer, rt.clock.now()) else None
+    if none_match(if_none_match, tag):
+        total = seat_store.seat_total(customer.saas_customer_id, wanted, sizes)
+        return SeatListAnswer(PagedList([], paging, total), served, not_modified=True)
     page = seat_store.seat_page(customer.saas_customer_id, wanted, paging.offset, paging.per_page,
-                                _sizes_read(caller, customer.saas_customer_id))
+                                sizes)
     vendor_realism.seats_answered(rt, page.total)
-    return PagedList([seat_entry(s) for s in page.seats], paging, page.total)
+    return SeatListAnswer(PagedList([seat_entry(s) for s in page.seats], paging, page.total),
+                          served)
+
+
+def _read_consistently(caller: Caller, saas_customer_id: int) -> Caller:
+    """The caller with the path's customer read consistently (it is already when read with the
+    key): the ETag must name the version of what is served, or one before it."""
+    read = caller.read_with_key
+    if read is not None and read.saas_customer_id == saas_customer_id:
+        return caller
+    try:
+        customer: SaasCustomer | None = customer_store.get_customer(
+            caller.company_id, saas_customer_id, consistent=True)
+    except NotFound:
+        customer = None
+    return replace(caller, read_with_key=api_keys.CustomerRead(saas_customer_id, customer))
+
+
+# An entity tag of RFC 9110 (section 8.8.3), weak or strong, ending at a comma or the end; and
+# what may come between the elements of a list (empty elements are allowed, section 5.6.1).
+_ENTITY_TAG = re.compile(r'(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?=,|$)')
+_BETWEEN = re.compile(r"[ \t,]*")
+MAX_CONDITION_CHARS = 4096
+
+
+def none_match(header: str | None, current: str) -> bool:
+    """Whether an If-None-Match field names the current ETag (weak comparison, RFC 9110 section
+    13.1.2): `*` or a list of entity tags. A field that is neither is no match (the full answer
+    is always right), nor is an over-long one."""
+    if header is None or len(header) > MAX_CONDITION_CHARS:
+        return False
+    if header.strip(" \t") == "*":
+        return True
+    tags = entity_tags(header)
+    return tags is not None and current in tags
+
+
+def entity_tags(header: str) -> list[str] | None:
+    """The opaque tags (quotes included, `W/` dropped) of a list of entity tags; None if the
+    field is not such a list."""
+    tags: list[str] = []
+    at = _BETWEEN.match(header).end()  # type: ignore[union-attr]
+    while at < len(header):
+        found = _ENTITY_TAG.match(header, at)
+        if found is None:
+            return None
+        tags.append(found.group(1))
+        at = _BETWEEN.match(header, found.end()).end()  # type: ignore[union-attr]
+    return tags or None
 
 
 def _sizes_read(caller: Caller, saas_customer_id: int) -> dict[str, int] | None:

@@ -15,10 +15,10 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.portal import backup_report, catalog, seats
+from chalicelib.portal import api_keys, backup_report, catalog, seats
 from chalicelib.storage.portal import saas_seats as seat_store
 from chalicelib.storage.portal.saas_seats import Seat
-from tests.portal.helpers import Partner, make_partner
+from tests.portal.helpers import Partner, basic, make_partner
 
 HOUR_MS = 3600 * 1000
 DAY_MS = 24 * HOUR_MS
@@ -166,16 +166,22 @@ def remaining(reply: Any) -> int:
     return int(reply.headers["X-API-Limit-Remaining"])
 
 
-def test_answers_after_sign_in_are_charged_whatever_their_status(api, partner):
+def test_answers_after_sign_in_are_charged_whatever_their_status(api, partner, aws):
     customer, auth = partner.customers[0], {"authorization": partner.authorization}
     start = remaining(api.http.get("/api/v1/saas/domains", headers=auth))
     bad_days = api.http.get(f"/api/v1/saas/{customer.saas_customer_id}/applications"
                             "?daysUntil=0", headers=auth)
     unknown_customer = api.http.get("/api/v1/saas/999999999/seats", headers=auth)
-    assert (bad_days.status_code, bad_days.headers["X-API-Limit-Cost"]) == (400, "2")
-    assert (unknown_customer.status_code, unknown_customer.headers["X-API-Limit-Cost"]) == (
-        404, "1")
-    assert remaining(unknown_customer) == start - 3
+    bad_page = api.http.get("/api/v1/saas/domains?_perPage=0", headers=auth)
+    scoped = api_keys.issue(aws, partner.company.company_id, "one", "tests",
+                            customers=[partner.customers[1].saas_customer_id])
+    out_of_scope = api.http.get(f"/api/v1/saas/{customer.saas_customer_id}/seats", headers={
+        "authorization": basic(scoped.key.public_key, scoped.secret)})
+    for reply, status, cost in ((bad_days, 400, "2"), (unknown_customer, 404, "1"),
+                                (bad_page, 400, "1"), (out_of_scope, 403, "1")):
+        assert (reply.status_code, reply.headers["X-API-Limit-Cost"]) == (status, cost)
+    assert remaining(out_of_scope) == start - 5
+    assert remaining(api.http.get("/api/v1/saas/domains", headers=auth)) == start - 6
 
 
 def test_answers_before_sign_in_are_charged_to_nobody(api, partner):

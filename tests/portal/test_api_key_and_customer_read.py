@@ -1,12 +1,15 @@
-"""A REST API call naming a customer reads the key and that customer in one call once the key's
-credentials were verified in this process (issue 17). The customer is used only after the key
-read with it is live, and the answers are those of a key read alone: revoked is 401 at once,
-outside the key's scope 403 at once, another partner's customer 404 like one that does not exist."""
+"""A REST API call whose credentials verified earlier in this process is admitted by ONE
+conditional write on its partner's access item, which both proves the key live and unchanged (its
+stamp) and spends the budget; the path's customer is read beside it and used only once the write
+admitted the key of that partner (issue 17). The answers are those of a key read alone: revoked is
+401 at once, outside the key's scope 403 at once, another partner's customer 404 like one that
+does not exist. Keys made before stamps are read on every call, and obey the same rules."""
 
 from __future__ import annotations
 
 from chalicelib.portal import api_keys, catalog
 from chalicelib.storage import tables
+from chalicelib.storage.portal import api_usage
 from tests.portal.helpers import Partner, basic, make_partner
 from tests.web_client import Reply, WebClient
 
@@ -24,22 +27,57 @@ def _warm(client: WebClient, partner: Partner) -> int:
     return customer_id
 
 
-def test_a_warm_key_reads_itself_and_the_customer_in_one_call(client, aws):
+def _unstamp(partner: Partner) -> None:
+    """Make the partner's key look like one created before stamps (its stamp never written)."""
+    tables.connection().client.update_item(
+        TableName=api_usage.ApiUsageModel.Meta.table_name,
+        Key={"company_id": {"S": partner.company.company_id}, "hour": {"S": api_usage.ACCESS}},
+        UpdateExpression="REMOVE #key",
+        ExpressionAttributeNames={"#key": api_usage.stamp_name(partner.public_key)})
+
+
+def test_a_warm_key_is_one_write_with_the_customer_read_beside_it(client, aws):
     partner = make_partner(customers=TWO)
     customer_id = _warm(client, partner)
     with tables.counting_calls() as calls:
         reply = _seats(client, partner.authorization, customer_id)
     assert reply.status == 200 and len(reply.json) == 2
-    assert calls.calls["BatchGetItem"] == 1 and "GetItem" not in calls.calls
+    assert dict(calls.calls) == {"UpdateItem": 1, "BatchGetItem": 1, "Query": 1}
 
 
-def test_the_first_call_reads_the_key_alone_and_answers_the_same(client, aws):
+def test_the_first_call_reads_the_key_record_and_answers_the_same(client, aws):
     partner = make_partner(customers=TWO)
     customer_id = partner.customers[0].saas_customer_id
     with tables.counting_calls() as calls:
         first = _seats(client, partner.authorization, customer_id)
-    assert "BatchGetItem" not in calls.calls and calls.calls["GetItem"] >= 2
+    assert calls.calls["GetItem"] >= 1  # the key record, consistently, before argon2id
     assert first.json == _seats(client, partner.authorization, customer_id).json
+
+
+def test_a_key_made_before_stamps_is_read_on_every_call_and_obeys_at_once(client, aws):
+    partner = make_partner(customers=TWO)
+    first, second = (c.saas_customer_id for c in partner.customers)
+    _unstamp(partner)
+    assert _seats(client, partner.authorization, first).status == 200
+    with tables.counting_calls() as calls:
+        assert _seats(client, partner.authorization, first).status == 200
+    assert dict(calls.calls) == {"BatchGetItem": 1, "UpdateItem": 1, "Query": 1}
+    api_keys.change_scope(aws, partner.admin, partner.public_key, [second])
+    assert _seats(client, partner.authorization, first).status == 403
+    assert _seats(client, partner.authorization, second).status == 200
+    api_keys.revoke(aws, partner.admin, partner.public_key)
+    assert _seats(client, partner.authorization, second).status == 401
+
+
+def test_a_key_revoked_before_stamps_existed_is_refused_warm_or_cold(client, aws):
+    partner = make_partner(customers=TWO)
+    customer_id = _warm(client, partner)
+    _unstamp(partner)  # as if its stamp had never been written: the record still decides
+    api_keys.revoke(aws, partner.admin, partner.public_key)
+    assert _seats(client, partner.authorization, customer_id).status == 401
+    api_keys.verified_secrets(aws).forget(api_keys.VerifiedSecrets.digest(partner.public_key,
+                                                                          partner.secret))
+    assert _seats(client, partner.authorization, customer_id).status == 401
 
 
 def test_another_partners_customer_is_404_like_one_that_does_not_exist(client, aws):

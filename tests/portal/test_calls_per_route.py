@@ -56,6 +56,13 @@ def _api(path: str) -> Callable[[WebClient, Partner], Reply]:
     return send
 
 
+def _api_method(method: str, path: str) -> Callable[[WebClient, Partner], Reply]:
+    def send(client: WebClient, partner: Partner) -> Reply:
+        return client.request(method, "/api/v1" + path.format(c=_customer(partner)),
+                              headers={"authorization": partner.authorization})
+    return send
+
+
 def _bulk(client: WebClient, partner: Partner) -> Reply:
     customer = partner.customers[0]
     users = [s.remote_id for s in partner.seats[customer.saas_customer_id]
@@ -140,10 +147,11 @@ ROUTES = [
           _a_technician),
     Route("GET /portal/admin/api-keys", _get("/portal/admin/api-keys")),
     Route("POST /portal/admin/api-keys", _post("/portal/admin/api-keys", {"label": "more"}),
-          "/portal/admin/api-keys", 201, budget=4,
-          over="the page is rendered, not redirected (the secret shows once, and never in a "
-          "cookie): after the key and its audit (one transaction) it lists the keys and the "
-          "customers a key can be limited to, two tables, one Query each"),
+          "/portal/admin/api-keys", 201),
+    Route("POST /portal/admin/api-keys (limited to a customer)", _post(
+        "/portal/admin/api-keys", lambda partner: {"label": "one", "scope": "chosen",
+                                                   "customers": str(_customer(partner))}),
+          "/portal/admin/api-keys", 201),
     Route("POST /portal/admin/api-keys/{key}/scope", _scope, "/portal/admin/api-keys", 303),
     Route("POST /portal/admin/api-keys/{key}/revoke", _revoke, "/portal/admin/api-keys", 303),
     Route("GET /portal/admin/security", _get("/portal/admin/security")),
@@ -160,6 +168,15 @@ ROUTES = [
     Route("GET /api/v1/saas/{id}/seats", _api("/saas/{c}/seats")),
     Route("GET /api/v1/saas/{id}/seats?seatType=User", _api("/saas/{c}/seats?seatType=User")),
     Route("GET /api/v1/saas/{id}/applications", _api("/saas/{c}/applications")),
+    Route("GET /api/v1/openapi.json", _api("/openapi.json"), budget=0),
+    Route("GET /api/v1/saas/nothing-here (unknown route)", _api("/saas/nothing-here"), status=404,
+          budget=0),
+    Route("GET /api/v1/saas/{id}/seats/more (unknown route, no key)", _get(
+        "/api/v1/saas/{c}/seats/more"), status=404, budget=0),
+    Route("DELETE /api/v1/saas/domains (refused method)", _api_method(
+        "DELETE", "/saas/domains"), status=404, budget=0),
+    Route("POST /api/v1/saas/{id}/seats (refused method)", _api_method(
+        "POST", "/saas/{c}/seats"), status=404, budget=0),
     Route("PUT /api/v1/saas/{id}/{sub}/bulkSeatChange", _bulk, budget=4,
           over="the customer's seats are read (one Query) to tell each id's fate and recompute "
           "the customer's summary from them; the changed seats and the summary are then one "
@@ -199,9 +216,36 @@ def test_every_portal_and_api_route_is_in_the_table():
              "{saasCustomerId}": "{id}", "{externalSubscriptionId}": "{sub}"}
     paths = set()
     for path in app.routes:
-        if path.startswith(("/portal", "/api/v1/saas")) and path not in unknown:
+        if path.startswith(("/portal", "/api/v1/saas", "/api/v1/openapi")) and path not in unknown:
             for name, short in names.items():
                 path = path.replace(name, short)
             paths.add("/portal/" if path == "/portal" else path)
     missing = {p for p in paths - listed - NOT_LISTED if not p.startswith("/portal/sso")}
     assert missing == set()
+
+
+# The REST API in steady state: ONE conditional write admits the key and spends the budget, while
+# the path's customer and the list's sizes are read beside it (one BatchGetItem, sent at the same
+# time), then the page's Query: two DynamoDB round trips one after the other, three calls.
+API_CALLS = {
+    "GET /api/v1/saas/domains": {"UpdateItem": 1, "BatchGetItem": 1, "Query": 1},
+    "GET /api/v1/saas/{id}/seats": {"UpdateItem": 1, "BatchGetItem": 1, "Query": 1},
+    "GET /api/v1/saas/{id}/seats?seatType=User": {"UpdateItem": 1, "BatchGetItem": 1,
+                                                  "Query": 1},
+    "GET /api/v1/saas/{id}/applications": {"UpdateItem": 1, "BatchGetItem": 1, "Query": 1},
+    "GET /api/v1/openapi.json": {},
+    "GET /api/v1/saas/nothing-here (unknown route)": {},
+    "DELETE /api/v1/saas/domains (refused method)": {},
+}
+
+
+@pytest.mark.parametrize("name", list(API_CALLS))
+def test_each_api_request_in_steady_state_is_one_admission_write_and_its_reads(client, aws,
+                                                                               name):
+    (route,) = [r for r in ROUTES if r.name == name]
+    partner = make_partner()
+    _warm(client, partner)
+    with tables.counting_calls() as calls:
+        reply = route.send(client, partner)
+    assert reply.status == route.status, reply
+    assert dict(calls.calls) == API_CALLS[name]

@@ -170,6 +170,16 @@ BODY_ERRORS = {**ERRORS, "415": answer("The body is not sent as JSON.", ref("Err
 # The vendor answers 504 on large customers' seats; linkhub does so only with vendor realism on.
 SEAT_ERRORS = {**ERRORS, "504": answer("The seat list took too long (a large customer).",
                                         ref("Error"))}
+# linkhub's addition, which a client of the vendor's API ignores: the seat list's ETag.
+ETAG: Schema = {"required": False, "schema": {"type": "string"},
+                "description": "The seat list's strong ETag, the same on every page of the list "
+                               "(absent for 30 seconds after a change)."}
+IF_NONE_MATCH: Schema = {
+    "name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+    "description": "ETags of this list (or *): if one is current, 304 without a body."}
+SEAT_ANSWERS = {**SEAT_ERRORS, "304": {
+    "description": "Not Modified: the list is as the ETag named (charged as a 200).",
+    "headers": {**HEADERS, **PAGE_HEADERS, "ETag": ETAG}}}
 
 
 def operation(operation_id: str, summary: str, ok: Schema, parameters: list[Schema],
@@ -189,8 +199,8 @@ OPERATIONS: dict[str, dict[str, Schema]] = {
             CUSTOMER, *PAGING,
             query("seatType", {"type": "string",
                                "pattern": f"^({SEAT_TYPES})(,({SEAT_TYPES}))*$"},
-                  "Comma-separated seat types (case-sensitive).")],
-        errors=SEAT_ERRORS, ok_headers=PAGE_HEADERS)},
+                  "Comma-separated seat types (case-sensitive)."), IF_NONE_MATCH],
+        errors=SEAT_ANSWERS, ok_headers=PAGE_HEADERS | {"ETag": ETAG})},
     "saas/{saasCustomerId}/applications": {"get": operation(
         "getApplications", "A customer's backup report: daily windows, newest first.",
         array(ref("ApplicationsPage"), minItems=1), [

@@ -11,6 +11,7 @@ from chalicelib.portal import api_keys, rest_api
 from chalicelib.portal.api_routes import params
 from chalicelib.portal.api_routes.serving import (
     JSON_BODY_TYPES,
+    Answered,
     Body,
     api_route,
     query,
@@ -42,9 +43,18 @@ def saas_domains() -> Response:
 @api_route(routes, "/saas/{saasCustomerId}/seats")
 def saas_seats(saasCustomerId: str) -> Response:  # noqa: N803 (the contract's name)
     request = routes.current_request
-    return serve_page(request, "seats", lambda rt, caller: rest_api.seat_list(
-        rt, caller, params.customer_id(saasCustomerId), query(request),
-        paging_of(query(request))), params.customer_hint(saasCustomerId), api_keys.SEAT_LIST)
+
+    def call(rt: Runtime, caller: rest_api.Caller) -> Answered:
+        answer = rest_api.seat_list(rt, caller, params.customer_id(saasCustomerId),
+                                    query(request), paging_of(query(request)),
+                                    request.headers.get("if-none-match"))
+        headers = answer.page.headers()
+        if answer.etag is not None:
+            headers["ETag"] = answer.etag
+        return Answered(answer.page.items, headers, not_modified=answer.not_modified)
+
+    return serve(request, "GET", "seats", call, customer=params.customer_hint(saasCustomerId),
+                 listing=api_keys.SEAT_LIST)
 
 
 def paging_of(wanted: dict[str, str]) -> Paging:
@@ -57,17 +67,12 @@ def serve_page(request: Request, endpoint: str,
                call: Callable[[Runtime, rest_api.Caller], PagedList],
                customer: int | None = None, listing: str | None = None) -> Response:
     """Serve a list endpoint: the page as a bare array, its totals as headers on a 200."""
-    announced: dict[str, str] = {}
 
-    def items(rt: Runtime, caller: rest_api.Caller) -> list[dict[str, Any]]:
+    def items(rt: Runtime, caller: rest_api.Caller) -> Answered:
         page = call(rt, caller)
-        announced.update(page.headers())
-        return page.items
+        return Answered(page.items, page.headers())
 
-    response = serve(request, "GET", endpoint, items, customer=customer, listing=listing)
-    if response.status_code == 200:
-        response.headers.update(announced)
-    return response
+    return serve(request, "GET", endpoint, items, customer=customer, listing=listing)
 
 
 @api_route(routes, "/saas/{saasCustomerId}/applications")

@@ -2,7 +2,8 @@
 
 Order per the contract: the route (path and method) first, so an unknown route is 404 even without
 credentials; then the body's size (413) and media type (415), refused before any key is checked;
-then HTTP Basic credentials (401); then the partner's hourly budget (429); then the endpoint.
+then HTTP Basic credentials (401) and the partner's hourly budget (429), one conditional write;
+then the endpoint (its refusals, 400, 403 and 404, are charged like any answer).
 Every response, errors included, carries X-Request-Id and the rate-limit headers, and
 `frame_api_answers` gives the few answers Chalice makes itself the same shape.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -46,6 +47,16 @@ class Body:
 
     max_bytes: int
     media_types: frozenset[str] = frozenset()  # empty: the body is ignored, whatever its type
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An endpoint's answer with headers of its own (a list's totals, its ETag); `not_modified`:
+    a 304, the same headers without a body."""
+
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    not_modified: bool = False
 
 
 # GETs read no body; a small one is ignored, a large one refused rather than carried along.
@@ -113,20 +124,32 @@ def serve(request: Request, method: str, endpoint: str | None, call: Endpoint | 
     rt = runtime.current()
     request_id = _request_id(rt, request)
     usage = rate_limit.unmetered(rt)
+    caller: rest_api.Caller | None = None
     try:
         if endpoint is None or call is None or request.method != method:
             raise errors.NotFound("No such API route.")
         check_body(request, body)
-        caller = rest_api.authenticate(rt, request.headers.get("authorization"), customer,
-                                       listing)
-        usage = rate_limit.charge(rt, caller.company_id, endpoint)
-        return _respond(call(rt, caller), 200, usage, request_id)
+        caller = rest_api.authenticate(rt, request.headers.get("authorization"), endpoint,
+                                       customer, listing)
+        usage = caller.usage or usage
+        return _answer(call(rt, caller), usage, request_id)
     except rate_limit.BudgetExceeded as error:
         return _error(error, error.usage, request_id)
     except errors.LinkhubError as error:
         return _error(error, usage, request_id)
     except Exception as exc:  # the last line of defence: no trace reaches a client
         return _unexpected(exc, usage, request_id)
+
+
+def _answer(result: Any, usage: Usage, request_id: str) -> Response:
+    """A 200 of what the endpoint returned; an `Answered` with its headers, or a bodiless 304."""
+    if not isinstance(result, Answered):
+        return _respond(result, 200, usage, request_id)
+    if result.not_modified:
+        headers: dict[str, str | list[str]] = {"X-Request-Id": request_id, **usage.headers(),
+                                               **result.headers}
+        return Response(body="", status_code=304, headers=headers)
+    return _respond(result.body, 200, usage, request_id, result.headers)
 
 
 def _unexpected(exc: Exception, usage: Usage, request_id: str) -> Response:

@@ -113,7 +113,7 @@ def _api_keys_page(page: Page, actor: PortalUser, status: int = 200,
     shown = api_keys.overview(actor)
     return page.render("portal/api_keys.html", status=status, rows=shown.rows,
                        customers=shown.customers, all_customers=api_keys.ALL_CUSTOMERS,
-                       new_key=new_key, error=error, posted=posted,
+                       new_key=new_key, error=error, posted=posted, created=False,
                        flash=flash.message(FLASHES, page.query()))
 
 
@@ -131,8 +131,12 @@ def api_keys_create(page: Page) -> Response:
         new_key = api_keys.create(page.runtime, actor, form.get("label", ""), _scope_ids(posted))
     except InvalidInput as error:
         return _api_keys_page(page, actor, status=400, error=error.message, posted=posted)
-    # Rendered, not redirected: the secret appears in this one response and nowhere else.
-    return _api_keys_page(page, actor, status=201, new_key=new_key)
+    # Rendered, not redirected: the secret appears in this one response and nowhere else. The
+    # answer shows the new key alone (its scope named as the create read it), not the lists.
+    return page.render("portal/api_keys.html", status=201, new_key=new_key, created=True,
+                       rows=[api_keys.KeyRow(new_key.key, new_key.scope_names)], customers=[],
+                       all_customers=api_keys.ALL_CUSTOMERS, error=None, posted=PostedScope(),
+                       flash=None)
 
 
 @page_route(routes, "/admin/api-keys/{public_key}/scope", "portal", methods=["POST"])

@@ -1,18 +1,28 @@
-"""REST API keys of partner companies (secrets only as hashes) and the customers each may see."""
+"""REST API keys of partner companies (secrets only as hashes) and the customers each may see.
+
+Each live key also has a stamp on its partner's API access item (`api_usage`): a digest of what a
+call must know about the key (its company and scope), set or removed in the same transaction as
+every change of the key record, so one conditional write on the access item proves a key is
+still live and unchanged (the secret's hash never changes for a public key).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.attributes import NumberSetAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.errors import AlreadyExists, NotFound
+from chalicelib.errors import AlreadyExists, NotFound, StorageRejected, StorageUnavailable
+from chalicelib.storage import low_level
 from chalicelib.storage.base import is_condition_failure, translated
-from chalicelib.storage.portal import list_positions
+from chalicelib.storage.dynamodb_wire import Refused, Unreachable
+from chalicelib.storage.portal import api_usage, list_positions
 from chalicelib.storage.portal.audit import NewAuditEntry, add_audit_in
 from chalicelib.storage.portal.saas_customers import (
     SaasCustomer,
@@ -73,9 +83,15 @@ def _api_key(m: ApiKeyModel) -> ApiKey:
                   m.last_used_at, m.revoked_at, _scope(m.customers))
 
 
+def key_stamp(company_id: str, public_key: str, customers: frozenset[int] | None) -> str:
+    """The stamp of a key as it is now: changes with its scope, never with anything else."""
+    scope = "*" if customers is None else ",".join(str(c) for c in sorted(customers))
+    return hashlib.sha256(f"{company_id}\n{public_key}\n{scope}".encode()).hexdigest()[:32]
+
+
 def create_api_key(key: ApiKey, audited: NewAuditEntry | None = None) -> None:
-    """Store a new key, with the audit entry recording it in the same transaction if given;
-    a public key that exists already is AlreadyExists."""
+    """Store a new key and its stamp, with the audit entry recording it in the same transaction
+    if given; a public key that exists already is AlreadyExists."""
     if key.customers is not None and not key.customers:
         raise ValueError("A key's scope names at least one customer; None means all of them.")
     model = ApiKeyModel(key.public_key, company_id=key.company_id, secret_hash=key.secret_hash,
@@ -84,6 +100,8 @@ def create_api_key(key: ApiKey, audited: NewAuditEntry | None = None) -> None:
 
     def write(tx: Transaction) -> None:
         tx.save(model, condition=ApiKeyModel.public_key.does_not_exist())
+        api_usage.stamp_in(tx, key.company_id, key.public_key,
+                           key_stamp(key.company_id, key.public_key, key.customers))
         if audited is not None:
             add_audit_in(tx, audited)
 
@@ -91,10 +109,10 @@ def create_api_key(key: ApiKey, audited: NewAuditEntry | None = None) -> None:
         raise AlreadyExists("That public key already exists.")
 
 
-def get_api_key(public_key: str) -> ApiKey | None:
+def get_api_key(public_key: str, consistent: bool = False) -> ApiKey | None:
     try:
         with translated():
-            return _api_key(ApiKeyModel.get(public_key))
+            return _api_key(ApiKeyModel.get(public_key, consistent_read=consistent))
     except ApiKeyModel.DoesNotExist:
         return None
 
@@ -107,23 +125,53 @@ class ListSizes:
     parts: tuple[str, ...]
 
 
-def get_api_key_with_customer(public_key: str, company_id: str, saas_customer_id: int | None,
-                              sizes: ListSizes | None = None,
-                              ) -> tuple[ApiKey | None, SaasCustomer | None, dict[str, int]]:
-    """The key, a customer of the company it is believed to belong to (if an id is given) and a
-    list's sizes, in one consistent BatchGetItem (the caller checks the key's company before
-    using the rest)."""
-    wanted = [Wanted(ApiKeyModel, public_key)]
+def read_for_call(public_key: str | None, company_id: str, saas_customer_id: int | None,
+                  sizes: ListSizes | None = None,
+                  ) -> tuple[ApiKey | None, SaasCustomer | None, dict[str, int]]:
+    """What a call reads of its partner: the key record (when `public_key` is given: a key
+    without a stamp), a customer of the company (if an id is given) and a list's sizes, in one
+    consistent BatchGetItem (the caller checks the key and its company before using the rest)."""
+    wanted = [] if public_key is None else [Wanted(ApiKeyModel, public_key)]
     if saas_customer_id is not None:
         wanted.append(Wanted(SaasCustomerModel, company_id, saas_customer_id))
     parts = sizes.parts if sizes is not None else ()
     if sizes is not None:
         wanted.extend(list_positions.size_items(sizes.owner, parts))
-    key, *rest = read_together(wanted)
+    rest = _read_lean(wanted) if wanted else []
+    key = rest.pop(0) if public_key is not None else None
     customer = rest.pop(0) if saas_customer_id is not None else None
     return (_api_key(key) if isinstance(key, ApiKeyModel) else None,
             customer_from(customer) if isinstance(customer, SaasCustomerModel) else None,
             list_positions.sizes_read(parts, rest))
+
+
+def _read_lean(wanted: list[Wanted]) -> list[Model | None]:
+    """The items in one consistent BatchGetItem on the lean transport of the hot calls (one per
+    API call); when DynamoDB leaves keys unprocessed, `read_together` asks again with pauses."""
+    request: dict[str, Any] = {}
+    for item in wanted:
+        request.setdefault(item.table(), {"Keys": [], "ConsistentRead": True})["Keys"].append(
+            item.key())
+    try:
+        answer = low_level.post("BatchGetItem", {"RequestItems": request})
+    except Refused as exc:
+        if exc.code == "ValidationException":
+            raise StorageRejected(exc.message[:300]) from exc
+        raise StorageUnavailable() from exc
+    except Unreachable as exc:
+        raise StorageUnavailable() from exc
+    if answer.get("UnprocessedKeys"):
+        return read_together(wanted)
+    return [_found(item, answer.get("Responses", {}).get(item.table(), [])) for item in wanted]
+
+
+def _found(wanted: Wanted, items: list[dict[str, Any]]) -> Model | None:
+    """The wanted item among those a table answered with, as its model."""
+    key = wanted.key()
+    for item in items:
+        if all(item.get(name) == value for name, value in key.items()):
+            return wanted.model.from_raw_data(item)
+    return None
 
 
 def api_keys_of_company(company_id: str) -> list[ApiKey]:
@@ -132,23 +180,24 @@ def api_keys_of_company(company_id: str) -> list[ApiKey]:
 
 
 def revoke_api_key(company_id: str, public_key: str, now: dt.datetime) -> None:
-    """Revoke a key of this company (another company's key is NotFound); idempotent."""
-    try:
-        with translated():
-            ApiKeyModel(public_key).update(
-                actions=[ApiKeyModel.revoked_at.set(ApiKeyModel.revoked_at | now)],
-                condition=ApiKeyModel.company_id == company_id,
-            )
-    except UpdateError as exc:
-        if is_condition_failure(exc):
-            raise NotFound("No such API key.") from exc
-        raise
+    """Revoke a key of this company and remove its stamp in one transaction (another company's
+    key is NotFound); idempotent."""
+
+    def write(tx: Transaction) -> None:
+        tx.update(ApiKeyModel(public_key),
+                  actions=[ApiKeyModel.revoked_at.set(ApiKeyModel.revoked_at | now)],
+                  condition=ApiKeyModel.company_id == company_id)
+        api_usage.stamp_in(tx, company_id, public_key, None)
+
+    if write_transaction(write):
+        raise NotFound("No such API key.")
 
 
 def set_api_key_scope(company_id: str, public_key: str, customers: frozenset[int] | None,
                       audited: NewAuditEntry | None = None) -> None:
-    """Change which customers a live key of this company sees (None: all), with the audit entry
-    recording it in the same transaction if given; else NotFound (nothing written)."""
+    """Change which customers a live key of this company sees (None: all) and its stamp, with
+    the audit entry recording it in the same transaction if given; else NotFound (nothing
+    written)."""
     if customers is not None and not customers:
         raise ValueError("A key's scope names at least one customer; None means all of them.")
     action = (ApiKeyModel.customers.remove() if customers is None
@@ -158,6 +207,8 @@ def set_api_key_scope(company_id: str, public_key: str, customers: frozenset[int
         tx.update(ApiKeyModel(public_key), actions=[action],
                   condition=(ApiKeyModel.company_id == company_id)
                   & ApiKeyModel.revoked_at.does_not_exist())
+        api_usage.stamp_in(tx, company_id, public_key,
+                           key_stamp(company_id, public_key, customers))
         if audited is not None:
             add_audit_in(tx, audited)
 
