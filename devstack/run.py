@@ -23,7 +23,12 @@ from types import FrameType
 from typing import IO
 
 from chalicelib.storage import tables
-from chalicelib.storage.portal import hub_link_backfill, list_backfill, marker_backfill
+from chalicelib.storage.portal import (
+    api_key_backfill,
+    hub_link_backfill,
+    list_backfill,
+    marker_backfill,
+)
 from devstack import demo, dynamodb_local, tick
 from devstack.environment import (
     API_PORT,
@@ -231,6 +236,7 @@ def main() -> int:
         marker_backfill.copy_missing()  # username markers from before they carried login fields
         hub_link_backfill.list_hub_links(rt.clock.now())  # links from before they were listed
         hub_link_backfill.list_identities()
+        api_key_backfill.stamp_unstamped()  # API keys from before their stamps
         if placed:
             stack.notes.append(f"Upgraded         {placed} stored seats and customers listed")
         demo_lines = demo.load_all(rt)
