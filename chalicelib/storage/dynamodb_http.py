@@ -66,13 +66,16 @@ class Connections:
             self.idle.pop().close()
 
     def _take(self) -> socket.socket:
-        """A kept connection still open, else a new one."""
-        while self.idle:
-            sock = self.idle.pop()
+        """A kept connection still open, else a new one (threads share the pool: each pop
+        may find it emptied by another)."""
+        while True:
+            try:
+                sock = self.idle.pop()
+            except IndexError:
+                return self._open()
             if not _closed_by_peer(sock):
                 return sock
             sock.close()
-        return self._open()
 
     def _open(self) -> socket.socket:
         """A new connection: TCP and the TLS handshake within the connect timeout, reads within

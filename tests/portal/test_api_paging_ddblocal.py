@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import runtime
 from chalicelib.portal import catalog
-from chalicelib.storage import tables
+from chalicelib.storage import low_level, tables
 from tests.portal.helpers import make_partner
 from tests.web_client import WebClient
 
@@ -22,7 +22,8 @@ PER_PAGE = 100
 
 
 class ItemsRead:
-    """Items DynamoDB examined per Query (ScannedCount), from botocore's after-call hook."""
+    """Items DynamoDB examined per Query (ScannedCount): from botocore's after-call hook (model
+    reads) and from the answers of the lean transport (`low_level`: the seat pages)."""
 
     def __init__(self) -> None:
         self.per_query: list[int] = []
@@ -31,15 +32,28 @@ class ItemsRead:
         if model is not None and model.name == "Query" and isinstance(parsed, dict):
             self.per_query.append(int(parsed.get("ScannedCount", 0)))
 
+    def on_lean(self, operation: str, answer: dict[str, Any]) -> None:
+        if operation == "Query" and low_level.wire() is not None:  # else botocore saw it
+            self.per_query.append(int(answer.get("ScannedCount", 0)))
+
 
 @contextmanager
 def reading_items() -> Iterator[ItemsRead]:
     read = ItemsRead()
     client = tables.connection().client
     client.meta.events.register("after-call.dynamodb", read.on_call)
+    real_post = low_level.post
+
+    def post(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        answer = real_post(operation, request)
+        read.on_lean(operation, answer)
+        return answer
+
+    low_level.post = post  # type: ignore[assignment]
     try:
         yield read
     finally:
+        low_level.post = real_post  # type: ignore[assignment]
         client.meta.events.unregister("after-call.dynamodb", read.on_call)
 
 

@@ -1,7 +1,8 @@
 """The sync's bulk writer on DynamoDB Local: what real DynamoDB refuses (the same key twice in one
-call), items it leaves unprocessed when throttled, and a throttled call, faults injected through
-botocore's event hooks. Nothing is lost, nothing is written twice, and a write DynamoDB cannot
-take ends as "unavailable" (the worker's run is picked up again), never half-reported as done."""
+call), items it leaves unprocessed when throttled (answered in place of the lean transport's
+call), and a throttled call (answered by a local endpoint in front of DynamoDB Local,
+`dynamodb_faults`). Nothing is lost, nothing is written twice, and a write DynamoDB cannot take
+ends as "unavailable" (the worker's run is picked up again), never half-reported as done."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ import pytest
 
 from chalicelib.errors import StorageUnavailable
 from chalicelib.runtime import Runtime
-from chalicelib.storage import tables
+from chalicelib.storage import low_level, tables
+from chalicelib.storage.itdocs import backup_customers as customer_store
 from chalicelib.storage.itdocs import backup_seats as seat_store
 from chalicelib.storage.itdocs import batch_writes
+from chalicelib.storage.itdocs.backup_customers import BackupCustomer
 from chalicelib.storage.itdocs.backup_seats import BackupSeat
+from tests.storage.dynamodb_faults import Waits, WireFault, faulty_endpoint, hot_calls_through
 
 pytestmark = pytest.mark.ddblocal
 
@@ -29,25 +33,22 @@ def _seats(count: int, name: str = "Seat") -> list[BackupSeat]:
                        date_added="2024-01-01T00:00:00+00:00") for n in range(count)]
 
 
-@dataclasses.dataclass
-class _Answer:
-    status_code: int
-    headers: dict[str, str] = dataclasses.field(default_factory=dict)
-
-
 @pytest.fixture
 def calls(ddb: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
-    """Every BatchWriteItem sent meanwhile (its RequestItems); pauses do not wait."""
+    """Every BatchWriteItem sent meanwhile (its RequestItems), on the lean transport; pauses do
+    not wait."""
     monkeypatch.setattr(batch_writes, "pause", lambda seconds: None)
+    assert low_level.wire() is not None  # DynamoDB Local is reached on the lean transport
     sent: list[dict[str, Any]] = []
+    real_post = low_level.post
 
-    def on_call(params: dict[str, Any], **_: Any) -> None:
-        sent.append(params["RequestItems"])
+    def post(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation == "BatchWriteItem":
+            sent.append(request["RequestItems"])
+        return real_post(operation, request)
 
-    client = tables.connection().client
-    client.meta.events.register("before-parameter-build.dynamodb.BatchWriteItem", on_call)
+    monkeypatch.setattr(low_level, "post", post)
     yield sent
-    client.meta.events.unregister("before-parameter-build.dynamodb.BatchWriteItem", on_call)
 
 
 def _stored(integration_id: str) -> dict[str, str]:
@@ -91,28 +92,32 @@ class _Unprocessed:
         self.times = times
         self.seen = 0
 
-    def __call__(self, params: dict[str, Any], **_: Any) -> Any:
+    def answer(self, request: dict[str, Any]) -> dict[str, Any] | None:
         self.seen += 1
         if self.seen > self.times:
             return None
-        request = json.loads(params["body"])["RequestItems"]
-        return _Answer(200), {"UnprocessedItems": request, "ResponseMetadata": {}}
+        return {"UnprocessedItems": request["RequestItems"]}
 
 
 @pytest.fixture
-def unprocessed(ddb: Runtime) -> Iterator[Any]:
-    client = tables.connection().client
-    registered: list[_Unprocessed] = []
+def unprocessed(calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Adds a fault answering BatchWriteItem before it is sent (after `calls` saw it)."""
+    counted_post = low_level.post
 
     def add(times: int) -> _Unprocessed:
         fault = _Unprocessed(times)
-        client.meta.events.register_first("before-call.dynamodb.BatchWriteItem", fault)
-        registered.append(fault)
+
+        def post(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+            answer = fault.answer(request) if operation == "BatchWriteItem" else None
+            real = counted_post(operation, request) if answer is None else None
+            if answer is not None:
+                calls.append(request["RequestItems"])
+            return answer if answer is not None else real  # type: ignore[return-value]
+
+        monkeypatch.setattr(low_level, "post", post)
         return fault
 
     yield add
-    for fault in registered:
-        client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", fault)
 
 
 def test_items_left_unprocessed_are_sent_again_until_written(calls, unprocessed):
@@ -139,18 +144,61 @@ def test_items_never_processed_end_as_unavailable_and_the_same_write_works_later
     assert len(_stored(iid)) == 20
 
 
-def test_a_throttled_call_is_unavailable(ddb):
+def test_a_throttled_call_is_retried_then_unavailable_and_logged(
+        ddb, ddblocal_endpoint: str, caplog: pytest.LogCaptureFixture):
     iid = uuid.uuid4().hex
-    client = tables.connection().client
-
-    def throttled(**_: Any) -> Any:
-        error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
-        return _Answer(400), {"Error": error, "ResponseMetadata": {}}
-
-    client.meta.events.register_first("before-call.dynamodb.BatchWriteItem", throttled)
-    try:
+    throttled = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
+    waits = Waits()
+    with (faulty_endpoint(ddblocal_endpoint) as endpoint,
+          hot_calls_through(endpoint, waits) as lean):
+        fault = endpoint.add(WireFault("BatchWriteItem", "itdocs_backup_seats", error=throttled))
         with pytest.raises(StorageUnavailable):
             seat_store.write_seats(iid, "7", _seats(3))
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.BatchWriteItem", throttled)
+
+    assert fault.seen == lean.limits.attempts and len(waits.seconds) == lean.limits.attempts - 1
     assert _stored(iid) == {}
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.getMessage().startswith("{")]
+    assert {"event": "storage_unavailable", "operation": "BatchWriteItem",
+            "error": throttled["Code"]} in logged
+
+
+def _raw_items(table: str, hash_key: str, value: str) -> list[dict[str, Any]]:
+    """The stored items of one hash key as DynamoDB holds them, the hash key left out."""
+    answer = tables.connection().client.query(
+        TableName=table, KeyConditionExpression="#k = :v", ConsistentRead=True,
+        ExpressionAttributeNames={"#k": hash_key}, ExpressionAttributeValues={":v": {"S": value}})
+    return [{k: v for k, v in item.items() if k != hash_key} for item in answer["Items"]]
+
+
+def _customer(integration_id: str, customer_id: str) -> BackupCustomer:
+    return BackupCustomer(
+        integration_id, customer_id, "acct", "Contoso", None, "contoso.example", "Office365",
+        seats_used=12, active_services=7, recent_backup_services=5, backup_percentage=71.43,
+        protected_seats=3, seat_states={"Active": 3, "Paused": 1}, service_seats={"Exchange": 3},
+        seats_etag='"v1"', listed_since_run="run-1")
+
+
+def test_the_lean_transport_stores_the_very_items_botocore_stores(calls):
+    lean_id, boto_id = uuid.uuid4().hex, uuid.uuid4().hex
+    seats = [*_seats(30), dataclasses.replace(_seats(1)[0], seat_key="r-x", main_id="")]
+    customers = [_customer(lean_id, "7"), dataclasses.replace(_customer(lean_id, "8"),
+                                                              protected_seats=None)]
+
+    assert seat_store.write_seats(lean_id, "7", seats) == 31
+    assert customer_store.write_customers(customers, integration_id=lean_id) == 2
+    client = tables.connection().client  # the same writes, serialised and sent by botocore
+    writes = [*seat_store.seat_writes(boto_id, "7", seats), *customer_store.customer_writes(
+        [dataclasses.replace(c, integration_id=boto_id) for c in customers])]
+    for n in range(0, len(writes), batch_writes.BATCH):
+        request = batch_writes._request(writes[n:n + batch_writes.BATCH])
+        assert not client.batch_write_item(RequestItems=request).get("UnprocessedItems")
+
+    seat_table = seat_store.BackupSeatModel.Meta.table_name
+    customer_table = customer_store.BackupCustomerModel.Meta.table_name
+    assert len(calls) == 3  # two of seats, one of customers: on the lean transport
+    assert _raw_items(seat_table, "customer_key", f"{lean_id}#7") == _raw_items(
+        seat_table, "customer_key", f"{boto_id}#7")
+    assert _raw_items(customer_table, "integration_id", lean_id) == _raw_items(
+        customer_table, "integration_id", boto_id)
+    assert len(_raw_items(customer_table, "integration_id", lean_id)) == 2
+    assert customer_store.customers_of_integration(lean_id) == customers

@@ -9,7 +9,9 @@ and this module writes them as DynamoDB wants them:
 - items DynamoDB leaves unprocessed (throttled) are sent again after a growing, jittered pause,
   and after the last pause the write is `StorageUnavailable`, as a throttled call is (botocore
   retries those first); a request DynamoDB refuses as malformed is `StorageRejected`;
-- batches go out on up to `THREADS` threads of one botocore client (clients are thread-safe).
+- batches go out on up to `THREADS` threads on the lean transport (`low_level`: botocore's
+  serialisation of 25 items cost several times DynamoDB's own work), whose errors are mapped
+  and logged as for every storage call.
 """
 
 from __future__ import annotations
@@ -22,11 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from chalicelib import logs
-from chalicelib.errors import StorageRejected, StorageUnavailable
-from chalicelib.storage import tables
+from chalicelib.errors import StorageUnavailable
+from chalicelib.storage import low_level
 
 Item = dict[str, dict[str, Any]]
 BATCH = 25  # DynamoDB's limit for one BatchWriteItem
@@ -34,10 +34,6 @@ THREADS = 4
 # Pauses before sending again what DynamoDB left unprocessed; then the write is unavailable.
 UNPROCESSED_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 pause: Callable[[float], None] = time.sleep
-# Codes meaning "DynamoDB cannot serve this now" (botocore has retried them already).
-UNAVAILABLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
-                               "RequestLimitExceeded", "InternalServerError",
-                               "ServiceUnavailable"})
 
 
 @dataclass(frozen=True)
@@ -49,9 +45,10 @@ class ItemWrite:
     item: Item | None = None
 
     @property
-    def identity(self) -> tuple[str, str]:
-        return self.table, repr(sorted((name, value["S"] if "S" in value else value["N"])
-                                       for name, value in self.key.items()))
+    def identity(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The table and the key's (name, value) pairs in name order: equal for one item."""
+        return self.table, tuple(sorted((name, value["S"] if "S" in value else value["N"])
+                                        for name, value in self.key.items()))
 
     def request(self) -> dict[str, Any]:
         if self.item is None:
@@ -61,7 +58,7 @@ class ItemWrite:
 
 def distinct(writes: Iterable[ItemWrite]) -> list[ItemWrite]:
     """One write per key: the last given, except that a delete beats any put of its key."""
-    chosen: dict[tuple[str, str], ItemWrite] = {}
+    chosen: dict[tuple[str, tuple[tuple[str, str], ...]], ItemWrite] = {}
     for write in writes:
         earlier = chosen.get(write.identity)
         if earlier is not None and earlier.item is None:
@@ -74,26 +71,22 @@ def write_items(writes: Iterable[ItemWrite], threads: int = THREADS) -> int:
     """Write every item (one write per key, see `distinct`); returns the items written."""
     chosen = distinct(writes)
     batches = [chosen[n:n + BATCH] for n in range(0, len(chosen), BATCH)]
-    client = tables.connection().client  # taken once: the threads share it
-
-    def write(batch: Sequence[ItemWrite]) -> None:
-        _write_batch(client, batch)
-
+    low_level.wire()  # built once here: the threads share it
     if len(batches) <= 1 or threads <= 1:
         for batch in batches:
-            write(batch)
+            _write_batch(batch)
         return len(chosen)
     with ThreadPoolExecutor(max_workers=min(threads, len(batches))) as pool:
-        list(pool.map(write, batches))  # the first failure is raised here
+        list(pool.map(_write_batch, batches))  # the first failure is raised here
     return len(chosen)
 
 
-def _write_batch(client: Any, batch: Sequence[ItemWrite]) -> None:
+def _write_batch(batch: Sequence[ItemWrite]) -> None:
     pending = _request(batch)
     for attempt in range(len(UNPROCESSED_PAUSES) + 1):
         if attempt:
             pause(UNPROCESSED_PAUSES[attempt - 1] * random.uniform(0.5, 1.5))
-        pending = _call(client, pending).get("UnprocessedItems") or {}
+        pending = _call(pending).get("UnprocessedItems") or {}
         if not pending:
             return
     logs.event("storage_unprocessed", tables=sorted(pending), items=sum(map(len,
@@ -108,20 +101,12 @@ def _request(batch: Sequence[ItemWrite]) -> dict[str, list[dict[str, Any]]]:
     return request
 
 
-def _call(client: Any, request: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    try:
-        answer: dict[str, Any] = client.batch_write_item(RequestItems=request)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        if error.get("Code") == "ValidationException":
-            reason = str(error.get("Message", ""))[:300]
-            logs.event("storage_rejected", error="BatchWriteItem", reason=reason)
-            raise StorageRejected(reason) from exc
-        if error.get("Code") in UNAVAILABLE_CODES:
-            raise StorageUnavailable() from exc
-        raise  # anything else is a bug to see, as in `base.translated`
-    except BotoCoreError as exc:
-        raise StorageUnavailable() from exc
+def _call(request: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """One BatchWriteItem: malformed is StorageRejected, throttled or no answer
+    StorageUnavailable (both logged)."""
+    answer = low_level.call("BatchWriteItem", {"RequestItems": request})
+    if answer is None:  # a batch write has no condition to fail
+        raise StorageUnavailable()
     return answer
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
@@ -21,8 +20,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from chalicelib.errors import StorageRejected, StorageUnavailable
-from chalicelib.storage import tables
+from chalicelib.errors import StorageRejected
+from chalicelib.storage import low_level
 from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.portal import list_positions
 from chalicelib.storage.portal.saas_customers import SaasCustomerModel
@@ -33,10 +32,6 @@ LISTED_FIELDS = ["main_id", "name", "seat_type", "seat_state", "billable", "date
 _DATES = UTCDateTimeAttribute()  # reads `date_added` as the model stores it
 # Seats changed per transaction: DynamoDB takes 100 items, one of them the customer's summary.
 MAX_CHANGES = 99
-# Codes meaning "DynamoDB cannot serve this now" (botocore has retried them already).
-_UNAVAILABLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
-                                "RequestLimitExceeded", "InternalServerError",
-                                "ServiceUnavailable"})
 
 
 class SaasSeatByListKey(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -235,17 +230,13 @@ def _page_request(saas_customer_id: int, key_range: list_positions.KeyRange) -> 
 
 
 def _query(request: dict[str, Any]) -> dict[str, Any]:
-    try:
-        answer: dict[str, Any] = tables.connection().client.query(**request)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        if error.get("Code") == "ValidationException":
-            raise StorageRejected(str(error.get("Message", ""))[:300]) from exc
-        if error.get("Code") in _UNAVAILABLE_CODES:
-            raise StorageUnavailable() from exc
-        raise  # anything else is a bug to see, as in `base.translated`
-    except BotoCoreError as exc:
-        raise StorageUnavailable() from exc
+    """One page of the index Query on the lean transport (`low_level`): a page of 500 seats
+    parsed by botocore cost more CPU than DynamoDB's answer itself. Errors are mapped (and
+    logged) as for every storage call: malformed is StorageRejected, throttled or no answer
+    StorageUnavailable."""
+    answer = low_level.call("Query", request)
+    if answer is None:  # a Query has no condition to fail
+        raise StorageRejected("The seat query was answered as a failed condition.")
     return answer
 
 
