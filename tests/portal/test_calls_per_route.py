@@ -249,3 +249,26 @@ def test_each_api_request_in_steady_state_is_one_admission_write_and_its_reads(c
         reply = route.send(client, partner)
     assert reply.status == route.status, reply
     assert dict(calls.calls) == API_CALLS[name]
+
+
+def _refused_api_requests() -> list[tuple[str, str]]:
+    """(method, path) of every method the app registers on a REST API route without serving it
+    (the vendor answers them 404): each must be answered without a DynamoDB call."""
+    served = {"/api/v1/saas/domains": "GET", "/api/v1/saas/{saasCustomerId}/seats": "GET",
+              "/api/v1/saas/{saasCustomerId}/applications": "GET", "/api/v1/openapi.json": "GET",
+              "/api/v1/saas/{saasCustomerId}/{externalSubscriptionId}/bulkSeatChange": "PUT"}
+    return sorted((method, path) for path, served_method in served.items()
+                  for method in app.routes[path] if method != served_method)
+
+
+@pytest.mark.parametrize(("method", "path"), _refused_api_requests())
+def test_a_method_the_api_does_not_serve_is_its_404_without_a_call(client, aws, method, path):
+    partner = make_partner()
+    _warm(client, partner)
+    customer = partner.customers[0]
+    url = path.format(saasCustomerId=customer.saas_customer_id,
+                      externalSubscriptionId=customer.external_subscription_id)
+    with tables.counting_calls() as calls:
+        reply = client.request(method, url, headers={"authorization": partner.authorization})
+    assert reply.status == 404, (method, path, reply)
+    assert calls.total == 0, (method, path, dict(calls.calls))
