@@ -152,9 +152,9 @@ def test_google_workspace_bulk_changes_are_refused_and_change_nothing(api, partn
     google = partner.customers[1]
     before = {s.remote_id: s.seat_state for s in seat_store.seats_of_customer(
         google.saas_customer_id)}
-    user = next(s.remote_id for s in partner.seats[google.saas_customer_id]
-                if s.seat_type == "User")
-    reply = _bulk(api, partner, 1, {"seat_type": "User", "action_type": "Pause", "ids": [user]})
+    chosen = partner.seats[google.saas_customer_id][0]  # its seat types are drawn at random
+    reply = _bulk(api, partner, 1, {"seat_type": chosen.seat_type, "action_type": "Pause",
+                                    "ids": [chosen.remote_id]})
     assert reply.status_code == 400
     assert reply.json_body["code"] == "invalid_input"
     assert "Google Workspace" in reply.json_body["message"]
