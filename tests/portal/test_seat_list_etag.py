@@ -4,8 +4,6 @@ writer of seats moves the ETag on (so a client holding the old one is sent the n
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -14,6 +12,7 @@ from chalicelib.portal import catalog, seats
 from chalicelib.storage import tables
 from chalicelib.storage.portal import saas_seats as seat_store
 from tests.portal.helpers import Partner, make_partner
+from tests.queried import tables_queried
 from tests.web_client import Reply, WebClient
 
 SEAT_TABLE = seat_store.SaasSeatModel.Meta.table_name
@@ -31,22 +30,6 @@ def _get(client: WebClient, partner: Partner, query: str = "",
     return client.get(_path(partner, query), headers=headers)
 
 
-@contextmanager
-def seat_queries() -> Iterator[list[str]]:
-    """The tables of the DynamoDB Queries made meanwhile."""
-    names: list[str] = []
-
-    def on_query(params: dict, **_: object) -> None:
-        names.append(params["TableName"])
-
-    client = tables.connection().client
-    client.meta.events.register("before-parameter-build.dynamodb.Query", on_query)
-    try:
-        yield names
-    finally:
-        client.meta.events.unregister("before-parameter-build.dynamodb.Query", on_query)
-
-
 @pytest.fixture
 def partner(client: WebClient, aws: runtime.Runtime) -> Partner:
     made = make_partner(customers=((catalog.OFFICE365, 12, True),))
@@ -57,7 +40,7 @@ def partner(client: WebClient, aws: runtime.Runtime) -> Partner:
 
 def test_every_page_of_a_list_carries_one_etag_and_a_match_answers_304_reading_no_seat(
         client, partner):
-    with seat_queries() as served:
+    with tables_queried() as served:
         pages = [_get(client, partner, f"?_perPage=5&_page={n}") for n in (1, 2, 3)]
     assert [t for t in served if t.endswith(SEAT_TABLE)]  # a 200 reads its seats
     tags = {reply.headers["etag"] for reply in pages}
@@ -65,7 +48,7 @@ def test_every_page_of_a_list_carries_one_etag_and_a_match_answers_304_reading_n
     (tag,) = tags
     assert tag.startswith('"') and tag.endswith('"')
 
-    with tables.counting_calls() as calls, seat_queries() as queried:
+    with tables.counting_calls() as calls, tables_queried() as queried:
         reply = _get(client, partner, "?_perPage=5&_page=1", tag)
 
     assert reply.status == 304 and reply.body in (b"", None)

@@ -23,8 +23,8 @@ from chalicelib.sync import card, customer_seats, integrations, lifecycle, run, 
 from chalicelib.sync.saas_answers import MalformedResponse
 from chalicelib.sync.saas_client import SaasClient
 from tests.fakes import use_transport
+from tests.queried import tables_queried
 from tests.sync.helpers import Setup, connected, seat_requests
-from tests.sync.test_sync_run import tables_queried
 
 BASE = "https://api.example.test/v1"
 PORTAL_SEATS = portal_seats.SaasSeatModel.Meta.table_name

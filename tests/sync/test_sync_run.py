@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from chalicelib.portal import catalog
 from chalicelib.storage import tables
 from chalicelib.storage.itdocs import backup_customers as customer_store
 from chalicelib.storage.itdocs import backup_seats as seat_store
 from chalicelib.storage.portal import saas_seats as portal_seats
 from chalicelib.sync import card, integrations
+from tests.queried import tables_queried
 from tests.sync.helpers import connected, seat_requests
 
 
@@ -63,22 +61,6 @@ def test_a_second_sync_with_nothing_changed_writes_no_data(aws, frozen_time):
     # are not read, nor does the portal read any seat to answer.
     assert not [name for name in queried if name.endswith("itdocs_backup_seats")]
     assert not [name for name in queried if name.endswith("portal_saas_seats")]
-
-
-@contextmanager
-def tables_queried() -> Iterator[list[str]]:
-    """The table of every DynamoDB Query made meanwhile (IT Docs' and the portal's API's)."""
-    names: list[str] = []
-
-    def on_query(params: dict, **_: object) -> None:
-        names.append(params["TableName"])
-
-    client = tables.connection().client
-    client.meta.events.register("before-parameter-build.dynamodb.Query", on_query)
-    try:
-        yield names
-    finally:
-        client.meta.events.unregister("before-parameter-build.dynamodb.Query", on_query)
 
 
 def test_one_changed_seat_is_written_and_shown_while_the_other_customers_are_skipped(
