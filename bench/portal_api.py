@@ -1,6 +1,7 @@
 """The REST API on DynamoDB Local: one request in steady state next to a raw client doing the
 same DynamoDB work at its best, and the paged seat list (one page against the whole list) for one
-customer at three sizes, each next to a raw boto3 floor doing the same reads at its best.
+customer at three sizes, each next to raw floors doing the same reads: boto3, and the lean
+transport the API itself uses (the faster of the two is the floor).
 
     python -m bench portal_api                      # 1,000 / 10,000 / 50,000 seats (1-2 minutes)
     python -m bench.portal_api --sizes 1000,5000     # other sizes
@@ -10,21 +11,24 @@ customer of SYNC_SEATS seats (the sync's shape: one page holds them all):
 - `API ...` — the request in-process, as below.
 - `raw, same calls at once` — the floor: boto3 sending the same calls, the admission's
   conditional UpdateItem and the BatchGetItem of the customer and sizes at the same time (two
-  threads), then the page's Query: what the API does, without the app around it. (The API
-  sends its admission and that read on the lean transport of the hot calls, which costs less
-  client CPU than boto3: the floor is boto3's best, not the wire's.)
+  threads), then the page's Query: what the API does, without the app around it.
+- `raw, same calls at once, lean transport` — the same on the lean transport the API's calls go
+  on (`storage.low_level`), which costs less client CPU than boto3.
 - `raw, same calls one after another` — the same calls sequentially (what a single thread pays).
 - `raw, the page's Query alone` — the data alone, no key and no budget.
 
 Rows per size:
 - `API page` — `GET /saas/{id}/seats?_page=<middle>&_perPage=100` in-process (chalice.test.Client,
   the whole app: routing, Basic auth, the hourly budget, the customer, the sizes, the page).
-- `raw page` — the floor: one boto3 Query of the same key range of the index, same projection.
+- `raw page` — a floor: one boto3 Query of the same key range of the index, same projection;
+  `raw page, lean transport` the same Query on the lean transport.
 - `API whole list` — every page at `_perPage=1000`, as a client pages to the end.
-- `raw whole list` — the floor: boto3 Queries through the customer's whole index partition.
+- `raw whole list` — a floor: boto3 Queries through the customer's whole index partition; `raw
+  whole list, lean transport` the same on the lean transport.
 - `raw base table` — what the unpaged list read before: every seat item, `services` included.
 Times are min and median of several runs; bytes are the JSON bodies (API) or DynamoDB's answers
-(raw); calls and items read come from botocore's hooks (`ScannedCount`).
+(raw on boto3; not counted on the lean transport, shown 0); calls and items read come from botocore's hooks and the lean transport's answers
+(`ScannedCount`).
 """
 
 from __future__ import annotations
@@ -93,16 +97,26 @@ class Reads:
 
 @contextmanager
 def counting(client: Any) -> Iterator[Reads]:
-    """The calls of the block: botocore's, and those of the lean transport of the hot calls
-    (counted, not their items or bytes: the API's admission and the reads beside it)."""
-    from chalicelib.storage import dynamodb_wire
+    """The calls of the block: botocore's, and those of the lean transport (the API's admission,
+    the reads beside it and the page's Query), with the items each examined (not their bytes)."""
+    from chalicelib.storage import dynamodb_wire, low_level
 
     reads = Reads()
+    original = low_level.post
+
+    def examined(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        answer = original(operation, request)
+        if low_level.wire() is not None:  # botocore's calls are counted by its hook
+            reads.items += int(answer.get("ScannedCount", 0))
+        return answer
+
     client.meta.events.register("after-call.dynamodb", reads.on_call)
     dynamodb_wire.observers.append(reads.on_wire_call)
+    low_level.post = examined  # type: ignore[assignment]
     try:
         yield reads
     finally:
+        low_level.post = original  # type: ignore[assignment]
         dynamodb_wire.observers.remove(reads.on_wire_call)
         client.meta.events.unregister("after-call.dynamodb", reads.on_call)
 
@@ -187,6 +201,37 @@ def raw_page(client: Any, table_name: str, customer_id: int, offset: int,
     return read
 
 
+class LeanClient:
+    """The raw floor on the lean transport (`storage.low_level`, as the API's own calls go): the
+    same requests as the boto3 floor's, without botocore's serialising and parsing."""
+
+    def query(self, **request: Any) -> dict[str, Any]:
+        return _post("Query", request)
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        return _post("UpdateItem", request)
+
+    def batch_get_item(self, **request: Any) -> dict[str, Any]:
+        return _post("BatchGetItem", request)
+
+    def get_paginator(self, _operation: str) -> LeanClient:
+        return self
+
+    def paginate(self, **request: Any) -> Iterator[dict[str, Any]]:
+        while True:
+            page = self.query(**request)
+            yield page
+            if "LastEvaluatedKey" not in page:
+                return
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def _post(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.storage import low_level
+
+    return low_level.post(operation, request)
+
+
 PROJECTION = "remote_id, main_id, #n, seat_type, seat_state, billable, date_added"
 NAMES = {"#n": "name"}
 
@@ -253,10 +298,14 @@ def plan(http: Any, headers: dict[str, str], client: Any, customer_id: int,
          api_pages(http, headers, path, [middle], PER_PAGE)),
         ("raw page (one Query, same range)", PAGE_RUNS,
          raw_page(client, table_name, customer_id, (middle - 1) * PER_PAGE, PER_PAGE)),
+        ("raw page, lean transport", PAGE_RUNS,
+         raw_page(LeanClient(), table_name, customer_id, (middle - 1) * PER_PAGE, PER_PAGE)),
         (f"API whole list ({len(whole_pages)} x _perPage={WHOLE_PER_PAGE})", WHOLE_RUNS,
          api_pages(http, headers, path, whole_pages, WHOLE_PER_PAGE)),
         ("raw whole list (index, same fields)", WHOLE_RUNS,
          raw_whole(client, table_name, customer_id, index=True)),
+        ("raw whole list, lean transport", WHOLE_RUNS,
+         raw_whole(LeanClient(), table_name, customer_id, index=True)),
         ("raw base table (every field)", WHOLE_RUNS,
          raw_whole(client, table_name, customer_id, index=False)),
     ]
@@ -312,6 +361,8 @@ def bench_requests(http: Any, headers: dict[str, str], company_id: str,
               api_pages(http, headers, path, [1], PER_PAGE)),
              ("raw, same calls at once", raw_request(client, company_id, public_key,
                                                       customer_id, at_once=True)),
+             ("raw, same calls at once, lean transport", raw_request(
+                 LeanClient(), company_id, public_key, customer_id, at_once=True)),
              ("raw, same calls one after another", raw_request(
                  client, company_id, public_key, customer_id, at_once=False)),
              ("raw, the page's Query alone", raw_request(
@@ -372,7 +423,8 @@ def run(sizes: Sequence[int]) -> str:
     ) + ("The API admits the call with one conditional UpdateItem (the key's stamp and the "
          "hourly budget) while the customer and list sizes are read beside it (one "
          "BatchGetItem), then reads the page (one Query): three calls, two round trips one "
-         "after the other. The floor sends the same calls from a bare boto3 client.\n\n") + table(
+         "after the other. The floors send the same calls from a bare boto3 client and on the lean "
+         "transport the API uses; the faster is the floor.\n\n") + table(
         f"GET /saas/{{id}}/seats, one page against the whole list, on {backend}",
         ["seats", "read", "runs", "min ms", "median ms", "bytes", "items", "DynamoDB calls",
          "items read"],
