@@ -27,8 +27,8 @@ Rows per size:
   whole list, lean transport` the same on the lean transport.
 - `raw base table` — what the unpaged list read before: every seat item, `services` included.
 Times are min and median of several runs; bytes are the JSON bodies (API) or DynamoDB's answers
-(raw on boto3; not counted on the lean transport, shown 0); calls and items read come from botocore's hooks and the lean transport's answers
-(`ScannedCount`).
+(raw on boto3; not counted on the lean transport, shown 0); calls and items read come from
+botocore's hooks and the lean transport's answers (`ScannedCount`).
 """
 
 from __future__ import annotations
