@@ -4,9 +4,7 @@ trace."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable
 
 import pytest
 
@@ -19,6 +17,7 @@ from chalicelib.storage.portal import security_settings as store
 from chalicelib.storage.portal.audit import NewAuditEntry, portal_security_audit
 from chalicelib.storage.portal.companies import PortalCompany
 from tests.portal.helpers import make_user, unique_name
+from tests.racing import at_once
 
 pytestmark = pytest.mark.ddblocal
 
@@ -47,26 +46,6 @@ def _actions(company_id: str) -> list[str]:
     return sorted(e.action for e in portal_security_audit.audit_of(company_id))
 
 
-def _at_once(jobs: list[Callable[[], None]]) -> list[BaseException]:
-    """Run the jobs in threads released together; the errors they raised."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job: Callable[[], None]) -> None:
-        barrier.wait()
-        try:
-            job()
-        except BaseException as exc:  # noqa: BLE001 - the caller asserts on them
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
-
 def _record(rt: Runtime, hub_company_id: str) -> publication_store.Publication | None:
     return publication_store.get_publication(
         store.hub_link_key(rt.settings.hub_issuer, hub_company_id))
@@ -75,7 +54,7 @@ def _record(rt: Runtime, hub_company_id: str) -> publication_store.Publication |
 def test_partners_enabling_at_once_are_each_listed_and_audited(ddb):
     hub_company_id = uuid.uuid4().hex
     partners = [_partner(ddb) for _ in range(5)]
-    errors = _at_once([lambda p=p: _link(ddb, p.company_id, hub_company_id) for p in partners])
+    errors = at_once([lambda p=p: _link(ddb, p.company_id, hub_company_id) for p in partners])
     assert not errors, errors
     record = _record(ddb, hub_company_id)
     assert record is not None and record.company_ids == {p.company_id for p in partners}
@@ -99,7 +78,7 @@ def test_a_save_racing_disable_never_leaves_a_setting_on_without_the_link(ddb):
             partner.company_id, ddb.clock.now(), "first-admin",
             [_entry(ddb, partner.company_id, "Require Log In with Hub")],
             {"require_hub_login": True, "auto_create_users": True}, hub_link=link)
-        errors = _at_once([lambda: store.write_audited(change),  # noqa: B023
+        errors = at_once([lambda: store.write_audited(change),  # noqa: B023
                            lambda: _unlink(ddb, partner.company_id, hub_company_id)])  # noqa: B023
         assert all(isinstance(e, ConcurrentChange) for e in errors), errors
         settings = store.get_settings(partner.company_id)

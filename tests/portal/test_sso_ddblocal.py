@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
@@ -13,6 +12,7 @@ from chalicelib.portal.policy import TECHNICIAN
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import users as portal_store
 from tests.portal.helpers import make_user, partner_linked_to_a_hub
+from tests.racing import at_once
 
 pytestmark = pytest.mark.ddblocal
 
@@ -29,24 +29,13 @@ def test_racing_first_logins_create_exactly_one_user_with_the_chosen_role(ddb):
     partner, hub_company_id = partner_linked_to_a_hub(ddb, "Race")
     identity = _identity(ddb, hub_company_id)
     racers = 6
-    barrier = threading.Barrier(racers)
     results: list[str] = []
-    failures: list[BaseException] = []
 
     def first_login() -> None:
-        barrier.wait()
-        try:
-            (user,) = hub_login.accounts_for(ddb, identity)
-            results.append(user.user_id)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            failures.append(exc)
+        (user,) = hub_login.accounts_for(ddb, identity)
+        results.append(user.user_id)
 
-    threads = [threading.Thread(target=first_login) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    failures = at_once([first_login] * racers)
     assert not failures, failures
     created = [u for u in portal_store.users_of_company(partner.company_id)
                if u.email == identity.email]
@@ -71,23 +60,12 @@ def test_racing_first_logins_linked_by_email_link_once_and_sign_in_once_each(ddb
     tech = make_user(partner, username=f"tech-{uuid.uuid4().hex[:6]}", email=identity.email,
                      role=TECHNICIAN)
     racers = 5
-    barrier = threading.Barrier(racers)
     results: list[hub_login.Found] = []
-    failures: list[BaseException] = []
 
     def first_login() -> None:
-        barrier.wait()
-        try:
-            results.append(hub_login.sign_in(ddb, identity, hub_login.Starting(identity.sid)))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            failures.append(exc)
+        results.append(hub_login.sign_in(ddb, identity, hub_login.Starting(identity.sid)))
 
-    threads = [threading.Thread(target=first_login) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    failures = at_once([first_login] * racers)
     assert not failures, failures
     assert {u.user_id for found in results for u in found.users} == {tech.user_id}
     started = [found.started for found in results if found.started]

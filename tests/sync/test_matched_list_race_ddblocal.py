@@ -4,7 +4,6 @@ whatever wins, each organization lists exactly the customers whose record says M
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -14,6 +13,7 @@ from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import match_decisions as store
 from chalicelib.storage.itdocs.organizations import get_organization
 from chalicelib.sync import match_actions
+from tests.racing import at_once
 from tests.sync.helpers import as_user
 from tests.sync.matching_helpers import Tenant, customer, make_integration, make_tenant, sync
 
@@ -32,23 +32,12 @@ def tenant(ddb: Runtime) -> Tenant:
 
 
 def race(actions: list[Callable[[], object]]) -> list[LinkhubError]:
-    """Each action in its own thread, all released at once; what they refused."""
-    barrier = threading.Barrier(len(actions))
-    refused: list[LinkhubError] = []
-
-    def run(action: Callable[[], object]) -> None:
-        barrier.wait()
-        try:
-            action()
-        except LinkhubError as exc:
-            refused.append(exc)
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return refused
+    """Each action in its own thread, all released at once; what they refused (any other
+    error fails the test)."""
+    errors = at_once(actions)
+    unexpected = [e for e in errors if not isinstance(e, LinkhubError)]
+    assert not unexpected, unexpected
+    return [e for e in errors if isinstance(e, LinkhubError)]
 
 
 def truth(rt: Runtime, tenant: Tenant) -> dict[str, set[tuple[str, str]]]:
