@@ -314,18 +314,18 @@ def plan(http: Any, headers: dict[str, str], client: Any, customer_id: int,
 def raw_request(client: Any, company_id: str, public_key: str, customer_id: int,
                 at_once: bool, page_only: bool = False) -> Callable[[], tuple[int, int]]:
     """The floor for one seats request: the same admission write, reads and Query, raw."""
-    from chalicelib.portal import api_keys, rate_limit
+    from chalicelib.portal import api_keys
     from chalicelib.storage.portal import api_keys as key_store
     from chalicelib.storage.portal import api_usage, list_positions
     from chalicelib.storage.portal import saas_customers as customer_store
     from chalicelib.storage.portal import saas_seats as seat_store
     from chalicelib.storage.together import Wanted
 
-    stamp = (public_key, key_store.key_stamp(company_id, public_key, None))
+    stamp = key_store.key_stamp(company_id, public_key, None)
     sizes = list_positions.sizes(seat_store.seats_owner(customer_id))
     (key_range,) = list_positions.page_ranges(sizes, list(sizes), 0, PER_PAGE)
-    hour, _ = rate_limit.hour_window(dt.datetime.now(dt.UTC))
-    admit = api_usage.spend_request(company_id, hour, 1, 100_000_000, stamp)
+    call = api_usage.Call(company_id, public_key, stamp, 1, dt.datetime.now(dt.UTC))
+    admit = api_usage.spend_request(call, call.hour)
     wanted = [Wanted(customer_store.SaasCustomerModel, company_id, customer_id),
               *list_positions.size_items(seat_store.seats_owner(customer_id),
                                          api_keys.SEAT_TYPES)]

@@ -1,12 +1,20 @@
 """Admitting one REST API call: its key, its charge and what it reads with them.
 
 Steady state (the credentials verified earlier in this process, the key stamped): ONE conditional
-write on the partner's access item proves the key live and unchanged and spends the call's cost
-(`rate_limit.admit`), while the path's customer and the list's sizes are read at the same time
-(one BatchGetItem, consistent) and used only once the write admitted the key of that partner. A
-revoked or changed key fails that write: its record is then read consistently, so a revoked key
-is refused on its very next call and a changed scope applies at once. A key made before stamps
-existed has its record read with the customer on every call, and only the budget conditioned.
+write on the partner's access item proves the key live and unchanged, spends the call's cost in
+its hour (a new hour too) and notes the key's use (`rate_limit.admit`), while the path's customer
+and the list's sizes are read at the same time (one BatchGetItem, consistent) and used only once
+the write admitted the key of that partner. A revoked or changed key fails that write: its record
+is then read consistently, so a revoked key is refused on its very next call and a changed scope
+applies at once.
+
+Credentials this process has not verified yet: a public key of today's format names its partner
+(`api_key_names`), so its record is read in the same consistent BatchGetItem as that partner's
+customer and list sizes, the secret checked (and the record's company against the one named),
+and only then the admission written: 3 calls, as in steady state, and a caller who knows only a
+public key never spends the partner's budget. A key of the format before names no one: its record
+is read first (one call more, once per process). A key made before stamps existed has its record
+read with the customer on every call, and only the budget conditioned.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from chalicelib.errors import StorageUnavailable
 from chalicelib.portal import api_keys, rate_limit
+from chalicelib.portal.api_key_names import partner_named
 from chalicelib.portal.api_keys import CustomerRead, KnownKey
 from chalicelib.portal.rate_limit import Usage
 from chalicelib.runtime import Runtime
@@ -70,12 +79,29 @@ def admit(rt: Runtime, public_key: str, secret: str, endpoint: str, wanted: Want
     if known is not None and known.stamped:
         admitted = _stamped(rt, known, endpoint, wanted)
         if admitted is not None:
-            api_keys.touch(rt, known, secret)
             return admitted
         api_keys.forget(rt, known, public_key, secret)
     elif known is not None:
         return _unstamped(rt, known, public_key, secret, endpoint, wanted)
+    named = partner_named(public_key)
+    if named is not None:
+        return _named(rt, named, public_key, secret, endpoint, wanted)
     return _afresh(rt, public_key, secret, endpoint, wanted)
+
+
+def _named(rt: Runtime, company_id: str, public_key: str, secret: str, endpoint: str,
+           wanted: Wanted) -> Admitted:
+    """A key naming its partner: its record, the customer and the list sizes in one consistent
+    BatchGetItem, the secret checked, then one conditional write with the stamp read (a key
+    changed in between fails it and is read again)."""
+    record, read = api_keys.read_for_call(company_id, wanted.saas_customer_id, wanted.listing,
+                                          public_key)
+    key = api_keys.verify(rt, public_key, secret, record=record, read_already=True)
+    usage = rate_limit.admit(rt, key.company_id, key.public_key, endpoint, key.stamp())
+    if usage is None:
+        api_keys.forget(rt, key, public_key, secret)
+        return _afresh(rt, public_key, secret, endpoint, wanted)
+    return Admitted(key, usage, read)
 
 
 def _stamped(rt: Runtime, key: KnownKey, endpoint: str, wanted: Wanted) -> Admitted | None:
@@ -84,7 +110,7 @@ def _stamped(rt: Runtime, key: KnownKey, endpoint: str, wanted: Wanted) -> Admit
     if wanted.saas_customer_id is not None or wanted.listing is not None:
         reading = READ_BESIDE.submit(key.company_id, wanted)
     try:
-        usage = rate_limit.admit(rt, key.company_id, endpoint, key.stamp())
+        usage = rate_limit.admit(rt, key.company_id, key.public_key, endpoint, key.stamp())
     finally:
         read = None if reading is None else reading.result()[1]
     return None if usage is None else Admitted(key, usage, read)
@@ -98,7 +124,6 @@ def _afresh(rt: Runtime, public_key: str, secret: str, endpoint: str,
         key = api_keys.verify(rt, public_key, secret)
         admitted = _stamped(rt, key, endpoint, wanted)
         if admitted is not None:
-            api_keys.touch(rt, key, secret)
             return admitted
         if not rate_limit.has_stamp(key.company_id, public_key):
             old = replace(key, stamped=False)
@@ -115,8 +140,7 @@ def _unstamped(rt: Runtime, known: KnownKey, public_key: str, secret: str, endpo
                                           wanted.listing, public_key)
     key = api_keys.verify(rt, public_key, secret, stamped=False, record=record,
                           read_already=True)
-    usage = rate_limit.admit(rt, key.company_id, endpoint, None)
+    usage = rate_limit.admit(rt, key.company_id, key.public_key, endpoint, None)
     if usage is None:  # pragma: no cover - without a stamp only the budget is conditioned
         raise StorageUnavailable()
-    api_keys.touch(rt, key, secret)
     return Admitted(key, usage, read if key.company_id == known.company_id else None)

@@ -6,7 +6,8 @@ conditional write on the partner's access item (`rate_limit.admit`) requires the
 which revocation removes and a scope change replaces in the same transaction as the record, so a
 revoked or changed key fails on its very next call; the call then reads the record consistently
 (a changed scope applies at once, a revoked key is refused). Keys made before stamps existed are
-read on every call, as before.
+read on every call, as before. A public key names its partner (`api_key_names`), so the first
+call of a process reads the record with the partner's customer in one BatchGetItem.
 
 A key sees every customer of its company, or only a chosen set (its scope).
 """
@@ -22,16 +23,18 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from chalicelib import logs
 from chalicelib.auth import passwords
 from chalicelib.errors import Forbidden, InvalidInput, NotAuthenticated
-from chalicelib.portal import catalog
+from chalicelib.portal import catalog, sessions
+from chalicelib.portal.api_key_names import new_public_key, partner_named
 from chalicelib.portal.policy import can
 from chalicelib.portal.security_settings import audit_entry
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import api_keys as store
+from chalicelib.storage.portal import api_usage as usage_store
 from chalicelib.storage.portal import list_positions
 from chalicelib.storage.portal import saas_customers as customer_store
 from chalicelib.storage.portal import saas_seats as seat_store
@@ -39,7 +42,6 @@ from chalicelib.storage.portal.api_keys import ApiKey
 from chalicelib.storage.portal.saas_customers import SaasCustomer
 from chalicelib.storage.portal.users import PortalUser
 
-TOUCH_EVERY = dt.timedelta(minutes=1)
 CACHE_SIZE = 4096
 # `Basic ` and base64 of at most 128 + 1 + 256 bytes, with room for spaces: longer is malformed.
 MAX_AUTHORIZATION = 600
@@ -81,21 +83,21 @@ class CustomerRead:
 class KnownKey:
     """A key whose secret verified in this process: what a call needs without reading its record.
 
-    `stamped` False: a key made before stamps, whose record is read (consistently) on every call;
-    `touched_at`: when this process last wrote the key's last-used time."""
+    `stamped` False: a key made before stamps, whose record is read (consistently) on every
+    call."""
 
     public_key: str
     company_id: str
     secret_hash: str
     customers: frozenset[int] | None
     stamped: bool = True
-    touched_at: dt.datetime | None = None
 
-    def stamp(self) -> tuple[str, str] | None:
-        """(public key, stamp) the partner's access item must hold, None for an unstamped key."""
+    def stamp(self) -> str | None:
+        """The stamp the partner's access item must hold for this key, None for an unstamped
+        key."""
         if not self.stamped:
             return None
-        return self.public_key, store.key_stamp(self.company_id, self.public_key, self.customers)
+        return store.key_stamp(self.company_id, self.public_key, self.customers)
 
 
 class VerifiedSecrets:
@@ -189,7 +191,7 @@ def _new_key(rt: Runtime, company_id: str, label: str, created_by: str,
     chosen = checked_customers(company_id, customers)
     scope = None if chosen is None else frozenset(c.saas_customer_id for c in chosen)
     secret = secret or rt.random.token(32)
-    key = ApiKey(public_key=public_key or rt.random.hex(16), company_id=company_id,
+    key = ApiKey(public_key=new_public_key(rt, company_id, public_key), company_id=company_id,
                  secret_hash=passwords.hash_secret(secret), label=label, created_by=created_by,
                  created_at=rt.clock.now(), customers=scope)
     names = None if chosen is None else tuple(sorted(c.name for c in chosen))
@@ -250,10 +252,12 @@ def keys_for(actor: PortalUser) -> list[ApiKey]:
 
 @dataclass(frozen=True)
 class KeyRow:
-    """One key as the key list shows it, with the names of the customers it is limited to."""
+    """One key as the key list shows it, with the names of the customers it is limited to and
+    when it was last used (None: never, as far as is known)."""
 
     key: ApiKey
     scope: tuple[str, ...] | None  # None: all customers
+    last_used: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -272,12 +276,17 @@ def scope_names(key: ApiKey, names: dict[int, str]) -> tuple[str, ...] | None:
 
 
 def overview(actor: PortalUser) -> KeysOverview:
-    """The company's keys with their scopes, and its customers to choose from (two Queries)."""
+    """The company's keys with their scopes and last use, and its customers to choose from (two
+    Queries; the keys' last uses as read with the session, else one more read)."""
     keys = keys_for(actor)
     customers = sorted(customer_store.customers_of_company(actor.company_id),
                        key=lambda c: (c.name.casefold(), c.saas_customer_id))
     names = {c.saas_customer_id: c.name for c in customers}
-    return KeysOverview([KeyRow(k, scope_names(k, names)) for k in keys], customers)
+    seen = sessions.carried_key_uses(actor)
+    if seen is None:
+        seen = usage_store.last_used(actor.company_id)
+    return KeysOverview([KeyRow(k, scope_names(k, names), seen.get(k.public_key, k.last_used_at))
+                         for k in keys], customers)
 
 
 def revoke(rt: Runtime, actor: PortalUser, public_key: str) -> None:
@@ -323,18 +332,19 @@ def verify(rt: Runtime, public_key: str, secret: str, stamped: bool = True,
            record: ApiKey | None = None, read_already: bool = False) -> KnownKey:
     """The live key these credentials name, read consistently (or `record`, when
     `read_already`), or NotAuthenticated: the same answer, at the same argon2 cost, for an
-    unknown key, a revoked one and a wrong secret. Remembered for the next calls."""
+    unknown key, a revoked one, one of another company than its public key names and a wrong
+    secret. Remembered for the next calls."""
     if not public_key or not secret or len(public_key) > 128 or len(secret) > 256:
         raise NotAuthenticated(BAD_CREDENTIALS)
     key = record if read_already else store.get_api_key(public_key, consistent=True)
-    if key is None or key.revoked_at is not None:
+    if key is None or key.revoked_at is not None or partner_named(public_key) not in (
+            None, key.company_id):
         passwords.verify(None, secret)  # an unknown key costs as much as a wrong secret
         raise NotAuthenticated(BAD_CREDENTIALS)
     cache, digest = verified_secrets(rt), VerifiedSecrets.digest(public_key, secret)
     if not cache.holds(digest, key.secret_hash) and not passwords.verify(key.secret_hash, secret):
         raise NotAuthenticated(BAD_CREDENTIALS)
-    known = KnownKey(key.public_key, key.company_id, key.secret_hash, key.customers, stamped,
-                     key.last_used_at)
+    known = KnownKey(key.public_key, key.company_id, key.secret_hash, key.customers, stamped)
     cache.remember(digest, known)
     return known
 
@@ -342,15 +352,6 @@ def verify(rt: Runtime, public_key: str, secret: str, stamped: bool = True,
 def remember(rt: Runtime, key: KnownKey, secret: str) -> None:
     """Keep what these credentials verified to (e.g. that their key has no stamp)."""
     verified_secrets(rt).remember(VerifiedSecrets.digest(key.public_key, secret), key)
-
-
-def touch(rt: Runtime, key: KnownKey, secret: str) -> None:
-    """Record the key's last use, at most once a minute per process (one UpdateItem)."""
-    now = rt.clock.now()
-    if key.touched_at is not None and now - key.touched_at < TOUCH_EVERY:
-        return
-    store.mark_api_key_used(key.public_key, now)
-    remember(rt, replace(key, touched_at=now), secret)
 
 
 def sizes_wanted(company_id: str, saas_customer_id: int | None,

@@ -1,10 +1,11 @@
 """The REST API's weighted hourly budget per partner: the hour's spend on the partner's access item.
 
-Each call costs its endpoint's weight; every key of a partner spends the same budget. The charge
-and the key's liveness are one conditional write (`admit`). A call that would pass the budget is
-refused with 429 and Retry-After (seconds until the next hour) and spends nothing; a call let in
-is charged whatever it answers. `X-API-Limit-Resets` is the UTC time the budget refills, in ISO
-8601.
+Each call costs its endpoint's weight; every key of a partner spends the same budget. The charge,
+the key's liveness and its last use are one conditional write (`admit`); the budget it checks is
+a copy on the access item written with the company's, so no call reads it and a change binds the
+next call. A call that would pass the budget is refused with 429 and Retry-After (seconds until
+the next hour) and spends nothing; a call let in is charged whatever it answers.
+`X-API-Limit-Resets` is the UTC time the budget refills, in ISO 8601.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from chalicelib.storage.portal import api_usage as usage_store
 from chalicelib.storage.portal import companies as store
 
 COSTS = {"domains": 1, "seats": 1, "applications": 2, "bulkSeatChange": 5}
-BUDGET_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -63,55 +63,56 @@ def unmetered(rt: Runtime) -> Usage:
     return Usage(DEFAULT_HOURLY_BUDGET, DEFAULT_HOURLY_BUDGET, resets_at, 0)
 
 
-class BudgetCache:
-    """Partner budgets read at most once a minute per process (budgets rarely change)."""
+class HoursSeen:
+    """Per partner, the spend attributes this process last saw on the access item: its next
+    admission for that partner removes those that are stale by then, so idle hours do not pile
+    up (a process that saw none yet leaves them to its next call)."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[int, dt.datetime]] = {}
+        self._entries: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
-    def budget(self, company_id: str, now: dt.datetime) -> int:
+    def of(self, company_id: str) -> tuple[str, ...]:
         with self._lock:
-            entry = self._entries.get(company_id)
-        if entry and (now - entry[1]).total_seconds() < BUDGET_CACHE_SECONDS:
-            return entry[0]
-        budget = store.get_company(company_id).api_hourly_budget
+            return self._entries.get(company_id, ())
+
+    def note(self, company_id: str, hours: tuple[str, ...]) -> None:
         with self._lock:
-            self._entries[company_id] = (budget, now)
-        return budget
-
-    def forget(self, company_id: str) -> None:
-        with self._lock:
-            self._entries.pop(company_id, None)
+            self._entries[company_id] = hours
 
 
-def budgets(rt: Runtime) -> BudgetCache:
-    return rt.cache(BudgetCache, lambda _: BudgetCache())
+def hours_seen(rt: Runtime) -> HoursSeen:
+    return rt.cache(HoursSeen, lambda _: HoursSeen())
 
 
-def set_hourly_budget(rt: Runtime, company_id: str, budget: int) -> None:
-    """Change a partner's budget (takes effect here at once, elsewhere within a minute)."""
+def set_hourly_budget(company_id: str, budget: int) -> None:
+    """Change a partner's budget: the next call anywhere is admitted by it (the access item's
+    copy is written in the same transaction)."""
+    if budget < 1:
+        raise ValueError("An hourly API budget is positive.")
     store.set_company_budget(company_id, budget)
-    budgets(rt).forget(company_id)
 
 
-def admit(rt: Runtime, company_id: str, endpoint: str,
-          stamp: tuple[str, str] | None) -> Usage | None:
-    """Spend this endpoint's cost from the partner's hour if the key `stamp` (public key, stamp)
-    is live, in one conditional write: None when it is not (revoked or changed: the caller reads
-    the key again), BudgetExceeded when the hour cannot pay. `stamp` None: a key checked by its
-    record, only the budget is checked."""
+def admit(rt: Runtime, company_id: str, public_key: str, endpoint: str,
+          stamp: str | None) -> Usage | None:
+    """Spend this endpoint's cost from the partner's hour if the key's `stamp` is live, in one
+    conditional write that also notes the key's use: None when it is not (revoked or changed:
+    the caller reads the key again), BudgetExceeded when the hour cannot pay. `stamp` None: a
+    key checked by its record, only the budget is checked."""
     now = rt.clock.now()
     cost = COSTS[endpoint]
-    limit = budgets(rt).budget(company_id, now)
-    hour, resets_at = hour_window(now)
-    admitted = usage_store.admit(company_id, hour, cost, limit, stamp)
+    _, resets_at = hour_window(now)
+    seen = hours_seen(rt)
+    admitted = usage_store.admit(
+        usage_store.Call(company_id, public_key, stamp, cost, now, seen.of(company_id)),
+        lambda: store.get_company(company_id).api_hourly_budget)
+    seen.note(company_id, admitted.hours)
     if not admitted.key_live:
         return None
+    usage = Usage(admitted.budget, admitted.budget - admitted.used, resets_at, cost)
     if not admitted.charged:
-        retry_after = max(1, math.ceil((resets_at - now).total_seconds()))
-        raise BudgetExceeded(Usage(limit, limit - admitted.used, resets_at, cost), retry_after)
-    return Usage(limit, limit - admitted.used, resets_at, cost)
+        raise BudgetExceeded(usage, max(1, math.ceil((resets_at - now).total_seconds())))
+    return usage
 
 
 def has_stamp(company_id: str, public_key: str) -> bool:

@@ -9,6 +9,7 @@ there is no session), and it must name the user read, who must belong to the com
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 
 from chalicelib.auth import session_rules
@@ -33,6 +34,7 @@ class SignedInUser(PortalUser):
 
     company: PortalCompany | None = None
     security: SecurityRecord | None = None
+    key_uses: dict[str, dt.datetime] | None = None  # the company's API keys' last uses, if read
 
 
 def _token(rt: Runtime, user: PortalUser | LoginFields) -> str:
@@ -73,10 +75,11 @@ def resume(rt: Runtime, token: str | None) -> tuple[PortalSession, SignedInUser]
     return session, user
 
 
-def resume_about(rt: Runtime, token: str | None, other_user_id: str | None
-                 ) -> tuple[PortalSession, SignedInUser, PortalUser | None]:
+def resume_about(rt: Runtime, token: str | None, other_user_id: str | None,
+                 key_uses: bool = False) -> tuple[PortalSession, SignedInUser, PortalUser | None]:
     """`resume`, and the other user a page is about (`other_user_id`, None when there is no
-    such user) read in the same call (a token from before: one more read)."""
+    such user) and the company's API key uses (`key_uses`) read in the same call (a token from
+    before: one more read)."""
     ids = session_rules.token_ids(token, 2) if token else None
     if ids is None:
         session, user = session_rules.resume(portal_sessions, token, rt.clock.now(), _one_by_one)
@@ -85,7 +88,8 @@ def resume_about(rt: Runtime, token: str | None, other_user_id: str | None
     read: list[SignedIn] = []
 
     def read_together(key: str) -> tuple[PortalSession | None, PortalUser | None]:
-        read.append(portal_sessions.read_signed_in(key, company_id, user_id, other_user_id))
+        read.append(portal_sessions.read_signed_in(key, company_id, user_id, other_user_id,
+                                                   key_uses))
         return read[0].session, read[0].user
 
     session, user = session_rules.resume(portal_sessions, token, rt.clock.now(), read_together)
@@ -113,12 +117,18 @@ def _signed_in(user: PortalUser, found: SignedIn | None) -> SignedInUser:
     values = {name: getattr(user, name) for name in _USER_FIELDS}
     if found is None:
         return SignedInUser(**values)
-    return SignedInUser(**values, company=found.company, security=found.settings)
+    return SignedInUser(**values, company=found.company, security=found.settings,
+                        key_uses=found.key_uses)
 
 
 def carried_company(actor: PortalUser) -> PortalCompany | None:
     """The actor's company as read with the session (None when it was not)."""
     return actor.company if isinstance(actor, SignedInUser) else None
+
+
+def carried_key_uses(actor: PortalUser) -> dict[str, dt.datetime] | None:
+    """The company's API keys' last uses as read with the session (None when they were not)."""
+    return actor.key_uses if isinstance(actor, SignedInUser) else None
 
 
 def carried_settings(actor: PortalUser) -> SecurityRecord | None:

@@ -53,7 +53,8 @@ USER_ID = _record_id("user")
 API_KEY_ID = _record_id("API key")
 DEVICE_ID = _record_id("device")
 HUB_COMPANY_ID = _record_id("hub company")
-# A portal API key's public half: `rt.random.hex(16)`.
+# A portal API key's public half: its company id and 16 hex digits (`portal/api_key_names.py`), or
+# 32 hex digits for keys made before.
 PUBLIC_KEY = _record_id("API key")
 # The vendor's SaaS Protection customer ids are integers: ASCII digits, at most 18 (an int64).
 CUSTOMER_ID = _kind("SaaS Protection customer", r"[0-9]+", 18)

@@ -175,8 +175,10 @@ def ensure_customers(rt: Runtime, company: PortalCompany, rows: tuple, extra_org
 
 
 def demo_api_key(rt: Runtime, company: PortalCompany) -> tuple[str, str]:
-    """A fixed key pair for the demo (the secret derives from the local key, never stored)."""
-    public_key = derived_secret(rt.settings, "portal-demo-api-public-key")[:32]
+    """A fixed key pair for the demo (the secret derives from the local key, never stored); its
+    public key names the company, as every key made now does."""
+    named = derived_secret(rt.settings, "portal-demo-api-public-key")[:16]
+    public_key = company.company_id + named
     secret = derived_secret(rt.settings, "portal-demo-api-secret-key")
     if get_api_key(public_key) is None:
         try:

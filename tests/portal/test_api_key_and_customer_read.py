@@ -45,12 +45,15 @@ def test_a_warm_key_is_one_write_with_the_customer_read_beside_it(client, aws):
     assert dict(calls.calls) == {"UpdateItem": 1, "BatchGetItem": 1, "Query": 1}
 
 
-def test_the_first_call_reads_the_key_record_and_answers_the_same(client, aws):
+def test_the_first_call_reads_the_key_record_with_the_customer_and_answers_the_same(client, aws):
     partner = make_partner(customers=TWO)
     customer_id = partner.customers[0].saas_customer_id
     with tables.counting_calls() as calls:
         first = _seats(client, partner.authorization, customer_id)
-    assert calls.calls["GetItem"] >= 1  # the key record, consistently, before argon2id
+    # the key record with the customer and the seat list's sizes, consistently, before argon2id;
+    # then the admission and the page: 3, as a warm key
+    assert dict(calls.calls) == {"BatchGetItem": 1, "UpdateItem": 1, "Query": 1}
+    assert first.status == 200 and len(first.json) == 2
     assert first.json == _seats(client, partner.authorization, customer_id).json
 
 

@@ -56,6 +56,7 @@ def test_demo_logins_and_api_key_work(aws, client):
     reply = client.get("/api/v1/saas/domains", headers={"authorization": basic(public, secret)})
     assert reply.status == 200 and len(reply.json) == len(demo.NORTHWIND_CUSTOMERS)
     assert secret not in get_api_key(public).secret_hash
+    assert public.startswith(companies.company_named(demo.NORTHWIND).company_id)  # names it
     for user in demo.NORTHWIND_USERS + demo.CONTOSO_USERS:
         assert portal_login.check_password(aws, user.username, user.password)
     with pytest.raises(LoginFailed):  # an email of two accounts names neither: bob logs in by

@@ -115,8 +115,11 @@ def test_api_key_secret_is_shown_once_then_listed_with_last_use_and_revocable(cl
     assert api.get("/api/v1/saas/domains",
                    headers={"authorization": basic(public_key, secret)}).status == 200
     assert "2026-01-05 09:03 UTC" in client.get("/portal/admin/api-keys").text
+    frozen_time.advance(minutes=2)
     client.post(f"/portal/admin/api-keys/{public_key}/revoke", {})
-    assert "Revoked" in client.get("/portal/admin/api-keys").text
+    revoked = client.get("/portal/admin/api-keys").text
+    assert "Revoked" in revoked and "2026-01-05 09:05 UTC" in revoked
+    assert "2026-01-05 09:03 UTC" in revoked  # its last use kept with the revoked record
     assert api.get("/api/v1/saas/domains",
                    headers={"authorization": basic(public_key, secret)}).status == 401
 

@@ -17,7 +17,14 @@ from chalicelib.errors import (
 )
 from chalicelib.portal import api_keys, enable_login, security_settings, users
 from chalicelib.portal.policy import ROLES, can
-from chalicelib.portal.routes.pages import FLASHES, PORTAL, SECURITY, signed_in_about, to_hub
+from chalicelib.portal.routes.pages import (
+    FLASHES,
+    PORTAL,
+    SECURITY,
+    signed_in_about,
+    signed_in_with_key_uses,
+    to_hub,
+)
 from chalicelib.portal.security_settings import JIT_ROLES
 from chalicelib.portal.users import PortalUser
 from chalicelib.web import flash, http, params
@@ -119,7 +126,7 @@ def _api_keys_page(page: Page, actor: PortalUser, status: int = 200,
 
 @page_route(routes, "/admin/api-keys", "portal")
 def api_keys_page(page: Page) -> Response:
-    return _api_keys_page(page, signed_in(page, PORTAL))
+    return _api_keys_page(page, signed_in_with_key_uses(page))
 
 
 @page_route(routes, "/admin/api-keys", "portal", methods=["POST"])

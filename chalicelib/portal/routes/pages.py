@@ -64,6 +64,15 @@ def signed_in_about(page: Page, user_id: str) -> tuple[PortalUser, PortalUser | 
     return actor, other
 
 
+def signed_in_with_key_uses(page: Page) -> PortalUser:
+    """The page's signed-in user (banner shown), carrying the company's API key uses read in
+    the same call as the session (the API keys page)."""
+    _, actor, _ = sessions.resume_about(page.runtime, page.read_cookie(sessions.COOKIE), None,
+                                        key_uses=True)
+    show_banner(page, PORTAL, actor)
+    return actor
+
+
 def to_hub(page: Page, hub_start: tuple[str, str]) -> Response:
     """Send the browser to the hub's authorize URL, its state sealed in a cookie."""
     url, state_cookie = hub_start

@@ -11,16 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pynamodb.attributes import NumberSetAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound, StorageRejected, StorageUnavailable
 from chalicelib.storage import low_level
-from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.base import translated
 from chalicelib.storage.dynamodb_wire import Refused, Unreachable
 from chalicelib.storage.portal import api_usage, list_positions
 from chalicelib.storage.portal.audit import NewAuditEntry, add_audit_in
@@ -31,6 +31,9 @@ from chalicelib.storage.portal.saas_customers import (
 )
 from chalicelib.storage.together import Wanted, read_together
 from chalicelib.storage.transactions import Transaction, write_transaction
+
+# Times a revocation reads the key's last use again when calls keep changing it meanwhile.
+REVOKE_ATTEMPTS = 5
 
 
 class ApiKeyByCompany(GlobalSecondaryIndex):  # type: ignore[type-arg]
@@ -53,7 +56,7 @@ class ApiKeyModel(Model):
     label = UnicodeAttribute()
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
-    last_used_at = UTCDateTimeAttribute(null=True)
+    last_used_at = UTCDateTimeAttribute(null=True)  # written before the access item kept it
     revoked_at = UTCDateTimeAttribute(null=True)
     # The SaaS Protection customer ids the key may see; absent (keys made before scopes too): all.
     customers = NumberSetAttribute(null=True)
@@ -181,16 +184,32 @@ def api_keys_of_company(company_id: str) -> list[ApiKey]:
 
 def revoke_api_key(company_id: str, public_key: str, now: dt.datetime) -> None:
     """Revoke a key of this company and remove its stamp in one transaction (another company's
-    key is NotFound); idempotent."""
+    key is NotFound); idempotent. Its last use moves from the access item to its record in the
+    same transaction, which a call admitted meanwhile makes fail: then read and written again
+    (the last attempt regardless: a key in constant use is still revoked, its last use then
+    up to that attempt's read)."""
+    for attempt in range(REVOKE_ATTEMPTS):
+        seen = api_usage.last_used(company_id).get(public_key)
+        failed = write_transaction(partial(_revoke_in, company_id=company_id,
+                                           public_key=public_key, now=now, seen=seen,
+                                           exact=attempt < REVOKE_ATTEMPTS - 1))
+        if not failed:
+            return
+        if 0 in failed:
+            raise NotFound("No such API key.")
+    raise AssertionError("unreachable")  # pragma: no cover - the last attempt has no condition
 
-    def write(tx: Transaction) -> None:
-        tx.update(ApiKeyModel(public_key),
-                  actions=[ApiKeyModel.revoked_at.set(ApiKeyModel.revoked_at | now)],
-                  condition=ApiKeyModel.company_id == company_id)
-        api_usage.stamp_in(tx, company_id, public_key, None)
 
-    if write_transaction(write):
-        raise NotFound("No such API key.")
+def _revoke_in(tx: Transaction, company_id: str, public_key: str, now: dt.datetime,
+               seen: dt.datetime | None, exact: bool) -> None:
+    """Within `tx`: the record revoked (first revocation's time kept) with its last use, and
+    its stamp and last use gone from the access item."""
+    actions = [ApiKeyModel.revoked_at.set(ApiKeyModel.revoked_at | now)]
+    if seen is not None:
+        actions.append(ApiKeyModel.last_used_at.set(seen))
+    tx.update(ApiKeyModel(public_key), actions=actions,
+              condition=ApiKeyModel.company_id == company_id)
+    api_usage.retire_in(tx, company_id, public_key, seen, exact)
 
 
 def set_api_key_scope(company_id: str, public_key: str, customers: frozenset[int] | None,
@@ -214,15 +233,3 @@ def set_api_key_scope(company_id: str, public_key: str, customers: frozenset[int
 
     if write_transaction(write):
         raise NotFound("No such live API key.")
-
-
-def mark_api_key_used(public_key: str, now: dt.datetime) -> None:
-    try:
-        with translated():
-            ApiKeyModel(public_key).update(
-                actions=[ApiKeyModel.last_used_at.set(now)],
-                condition=ApiKeyModel.public_key.exists(),
-            )
-    except UpdateError as exc:
-        if not is_condition_failure(exc):
-            raise

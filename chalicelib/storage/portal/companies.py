@@ -16,6 +16,7 @@ from pynamodb.models import Model
 
 from chalicelib.errors import AlreadyExists, NotFound
 from chalicelib.storage.base import is_condition_failure, translated
+from chalicelib.storage.portal import api_usage
 from chalicelib.storage.portal.markers import portal_markers
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -64,6 +65,7 @@ def create_company(company: PortalCompany, name_key: str) -> None:
     def write(tx: Transaction) -> None:
         portal_markers.claim(tx, f"company#{name_key}", company.company_id)
         tx.save(model, condition=PortalCompanyModel.company_id.does_not_exist())
+        api_usage.budget_in(tx, company.company_id, company.api_hourly_budget)
 
     if write_transaction(write):
         raise AlreadyExists(f"A partner company named {company.name!r} already exists.")
@@ -82,11 +84,17 @@ def get_company(company_id: str) -> PortalCompany:
 
 
 def set_company_budget(company_id: str, budget: int) -> None:
-    with translated():
-        PortalCompanyModel(company_id).update(
-            actions=[PortalCompanyModel.api_hourly_budget.set(budget)],
-            condition=PortalCompanyModel.company_id.exists(),
-        )
+    """The company's budget and the copy its API access item admits calls by, in one
+    transaction; an unknown company is NotFound."""
+
+    def write(tx: Transaction) -> None:
+        tx.update(PortalCompanyModel(company_id),
+                  actions=[PortalCompanyModel.api_hourly_budget.set(budget)],
+                  condition=PortalCompanyModel.company_id.exists())
+        api_usage.budget_in(tx, company_id, budget)
+
+    if write_transaction(write):
+        raise NotFound("No such partner company.")
 
 
 def start_security_admin_roster(company_id: str, user_ids: set[str]) -> None:

@@ -12,6 +12,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from chalicelib.errors import SessionEnded
 from chalicelib.storage.base import is_condition_failure, translated, ttl_after
 from chalicelib.storage.kit import ModuleSessionModel, ModuleSessions
+from chalicelib.storage.portal.api_usage import ACCESS, ApiUsageModel, seen_in
 from chalicelib.storage.portal.companies import PortalCompany, PortalCompanyModel, company_from
 from chalicelib.storage.portal.security_settings import (
     PortalSecuritySettingsModel,
@@ -81,6 +82,7 @@ class SignedIn:
     company: PortalCompany | None
     settings: SecurityRecord
     other: PortalUser | None = None
+    key_uses: dict[str, dt.datetime] | None = None  # the API keys' last uses, when asked for
 
 
 class PortalSessions(ModuleSessions[PortalSession, PortalUser]):
@@ -107,9 +109,9 @@ class PortalSessions(ModuleSessions[PortalSession, PortalUser]):
             raise SessionEnded()
 
     def read_signed_in(self, session_key: str, company_id: str, user_id: str,
-                       other_user_id: str | None = None) -> SignedIn:
+                       other_user_id: str | None = None, key_uses: bool = False) -> SignedIn:
         """The session, the user, the company and its settings (and the other user a page is
-        about): one consistent BatchGetItem.
+        about, and the company's API key uses): one consistent BatchGetItem.
 
         The ids come from the cookie and are trusted by nobody: the caller checks that the
         session names this user and the user this company. SessionEnded as `get_session`, and
@@ -118,16 +120,18 @@ class PortalSessions(ModuleSessions[PortalSession, PortalUser]):
                   Wanted(PortalCompanyModel, company_id),
                   Wanted(PortalSecuritySettingsModel, company_id)]
         found = read_together(wanted + ([Wanted(PortalUserModel, other_user_id)]
-                                        if other_user_id else []))
+                                        if other_user_id else [])
+                              + ([Wanted(ApiUsageModel, company_id, ACCESS)] if key_uses else []))
         session = self._unless_ended(session_key, self._session_from(found[0]))
-        user, other = (_user_of(m) for m in (found[1], found[-1] if other_user_id else None))
+        user, other = (_user_of(m) for m in (found[1], found[4] if other_user_id else None))
         self.unless_epoch_moved(session_key, session, user)
         company, settings = found[2], found[3]
         return SignedIn(
             session, user,
             company_from(company) if isinstance(company, PortalCompanyModel) else None,
             record_from(settings) if isinstance(settings, PortalSecuritySettingsModel)
-            else SecurityRecord(company_id=company_id), other)
+            else SecurityRecord(company_id=company_id), other,
+            seen_in(found[-1]) if key_uses else None)
 
     def _session_from(self, found: object) -> PortalSession | None:
         if not isinstance(found, PortalSessionModel):
