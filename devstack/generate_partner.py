@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from chalicelib.portal import api_keys, catalog, companies, organizations, seats
+from chalicelib.portal import api_keys, catalog, companies, organizations, seat_summary
 from chalicelib.runtime import Runtime
 from chalicelib.storage import tables
 from chalicelib.storage.portal import id_sequences
@@ -132,11 +132,8 @@ def build_seats(rng: random.Random, customer: SaasCustomer, count: int,
 
 def with_summary(customer: SaasCustomer, customer_seats: list[Seat],
                  now: dt.datetime) -> SaasCustomer:
-    summary = seats.summarize(customer_seats, customer.product_type, now)
-    customer.seats_used = summary.seats_used
-    customer.active_services = summary.active_services
-    customer.recent_backup_services = summary.recent_backup_services
-    return customer
+    return seat_summary.counted(customer, seat_summary.summarize(
+        customer_seats, customer.product_type, now))
 
 
 def seat_counts(rng: random.Random, customers: int, total: int) -> list[int]:

@@ -234,6 +234,7 @@ def main() -> int:
                            f"{len(tables.all_models()) - len(created)} already there")
         placed = list_backfill.place_unlisted()  # data kept from before the API's paged lists
         marker_backfill.copy_missing()  # username markers from before they carried login fields
+        marker_backfill.copy_missing_emails()  # email markers from before they carried a copy
         hub_link_backfill.list_hub_links(rt.clock.now())  # links from before they were listed
         hub_link_backfill.list_identities()
         api_key_backfill.stamp_unstamped()  # API keys from before their stamps

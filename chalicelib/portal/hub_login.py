@@ -24,6 +24,7 @@ from chalicelib.storage.portal import hub_sign_ins as sign_in_store
 from chalicelib.storage.portal import users as user_store
 from chalicelib.storage.portal.audit import NewAuditEntry
 from chalicelib.storage.portal.companies import PortalCompany
+from chalicelib.storage.portal.markers import EmailCopy, LoginFields
 from chalicelib.storage.portal.security_settings import SecurityRecord
 from chalicelib.storage.portal.sessions import PortalSession
 from chalicelib.storage.portal.users import PortalUser
@@ -65,7 +66,9 @@ class Starting:
 @dataclass(frozen=True)
 class Found:
     """The active users a hub identity opens, and the session a just-in-time creation, or a link
-    by the hub's verified email, started with its user (one transaction), when it did."""
+    by the hub's verified email, started with its user (one transaction), when it did. A link
+    decided from the email marker's copy starts the session without reading the user: `users`
+    is then empty, and `started` names the user."""
 
     users: list[PortalUser]
     started: tuple[str, PortalSession] | None = None
@@ -76,7 +79,8 @@ class PortalDirectory:
 
     Its first read is the identity's own item with its hub company's link record (one
     BatchGetItem); a linked identity then reads its users, a first sign-in its markers and the
-    linked companies (one BatchGetItem each). What a read found is kept for the next steps."""
+    linked companies (one BatchGetItem each), which may be all a link by a verified email needs
+    (`linked_by_email_at_once`). What a read found is kept for the next steps."""
 
     def __init__(self, rt: Runtime, starting: Starting | None = None) -> None:
         self.rt = rt
@@ -86,18 +90,22 @@ class PortalDirectory:
         self.tenants: list[tuple[PortalCompany, SecurityRecord]] | None = None
         self.started: tuple[str, PortalSession] | None = None
         self.email_links = 0  # how many first-time matches the hub's verified email links
+        self.tenant_ids: list[str] | None = None
 
     def linked_tenants(self, identity: HubIdentity) -> list[str]:
         if self.first is not None:
             return [company.company_id for company, _ in self.first.tenants]
         if self.start is not None and self.start.tenants is not None:
             return self.start.tenants
-        return security_settings.companies_linked_to(self.rt, identity.issuer,
-                                                     identity.hub_company_id)
+        if self.tenant_ids is None:  # a hub link's record from before: its index, once
+            self.tenant_ids = security_settings.companies_linked_to(
+                self.rt, identity.issuer, identity.hub_company_id)
+        return self.tenant_ids
 
     def linked_accounts(self, identity: HubIdentity) -> list[PortalUser]:
-        self.start = sign_in_store.hub_start(identity.issuer, identity.subject,
-                                             identity.hub_company_id)
+        if self.start is None:
+            self.start = sign_in_store.hub_start(identity.issuer, identity.subject,
+                                                 identity.hub_company_id)
         links = self.start.links
         if links is None:  # no item yet: new, or linked before the item was kept
             tenants = self.linked_tenants(identity)
@@ -115,6 +123,20 @@ class PortalDirectory:
                 _username_key(identity), email))
             self.tenants = self.first.tenants
         return self.first
+
+    def linked_by_email_at_once(self, identity: HubIdentity) -> Found | None:
+        """A first sign-in whose verified email names one ordinary, active user by its marker's
+        copy: that user linked and signed in by one transaction, which holds only while the
+        user item still says what the copy says. None (nothing written) when this cannot be
+        told from the markers, or the transaction says otherwise: `accounts.resolve` then
+        decides the long way, reading the users."""
+        if self.starting is None or not (identity.email_verified and identity.email):
+            return None
+        self.start = sign_in_store.hub_start(identity.issuer, identity.subject,
+                                             identity.hub_company_id)
+        tenants = [] if self.start.links else self.linked_tenants(identity)  # none linked yet
+        owner = _email_owner(self._first_sign_in(identity, tenants), identity) if tenants else None
+        return None if owner is None else _link_at_once(self.rt, identity, owner, self.starting)
 
     def first_time_matches(self, identity: HubIdentity,
                            tenants: list[str]) -> list[accounts.Match[PortalUser]]:
@@ -171,6 +193,43 @@ class PortalDirectory:
         return created.users[0]
 
 
+def _email_owner(first: sign_in_store.FirstSignIn, identity: HubIdentity) -> EmailCopy | None:
+    """The one user a verified email links, as its marker's copy tells, when nothing the copies
+    do not tell could change that: one email owner in the linked companies, active, not
+    privileged, with that very email; no link from before the identity's item; and the
+    username naming nobody else in those companies."""
+    linked = {company.company_id for company, _ in first.tenants}
+    owners = [copy for _, copy in first.by_email if copy is None or copy.company_id in linked]
+    if first.linked or len(owners) != 1 or owners[0] is None:
+        return None
+    owner = owners[0]
+    if (owner.status != users.ACTIVE or owner.role in PRIVILEGED_ROLES
+            or users.email_key(owner.email) != users.email_key(identity.email)):
+        return None
+    by_username = first.username_owner
+    if by_username is not None and by_username[0] != owner.user_id and (
+            by_username[1] is None or by_username[1] in linked):
+        return None
+    return owner
+
+
+def _link_at_once(rt: Runtime, identity: HubIdentity, owner: EmailCopy,
+                  starting: Starting) -> Found | None:
+    """Link and sign in the user the email marker's copy names (one transaction); when another
+    request linked this identity first, its user; None when the user item said otherwise."""
+    fields = LoginFields(owner.user_id, owner.company_id, owner.role, owner.status, None,
+                         owner.session_epoch)
+    token, session = sessions.new_session(rt, fields, starting.hub_sid)
+    outcome = sign_in_store.link_and_sign_in(owner, identity.issuer, identity.subject,
+                                             identity.hub_company_id, None, session,
+                                             _previous_key(starting))
+    if outcome == "linked":
+        return Found([], (token, session))
+    winner = None if outcome == "unlinked" else store.owner_of_identity(
+        identity.issuer, identity.subject, owner.company_id)
+    return Found([user_store.get_user(winner)]) if winner else None
+
+
 def _username_key(identity: HubIdentity) -> str:
     """The key of the identity's hub username, when it can be a portal username."""
     if identity.username and "@" not in identity.username:
@@ -192,7 +251,7 @@ def _jit_user(rt: Runtime, company_id: str, company_name: str, identity: HubIden
         user_id=rt.random.new_id(), company_id=company_id, company_name=company_name,
         username=username, email=identity.email, name=identity.name or username, role=role,
         status=users.ACTIVE, password_hash=None, created_at=now, last_login_at=now,
-        username_key=users.username_key(username),
+        username_key=users.username_key(username), email_key=users.email_key(identity.email),
     )
 
 
@@ -243,6 +302,9 @@ def sign_in(rt: Runtime, identity: HubIdentity, starting: Starting) -> Found:
     """The active portal users this hub identity opens (NoAccount / NotLinked / LoginFailed /
     LinkRequired); a just-in-time user comes with its session already started."""
     directory = PortalDirectory(rt, starting)
+    at_once = directory.linked_by_email_at_once(identity)
+    if at_once is not None:
+        return at_once
     return Found(_active(accounts.resolve(directory, identity)), directory.started)
 
 

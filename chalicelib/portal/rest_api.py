@@ -19,6 +19,7 @@ from chalicelib.portal import (
     api_keys,
     backup_report,
     catalog,
+    seat_summary,
     seats,
     vendor_realism,
 )
@@ -86,7 +87,7 @@ def visible_customer(caller: Caller, saas_customer_id: int) -> SaasCustomer:
 
 # -- GET /saas/domains -----------------------------------------------------------------------------
 def domain_entry(customer: SaasCustomer) -> dict[str, Any]:
-    summary = seats.SeatSummary(customer.seats_used, customer.active_services,
+    summary = seat_summary.SeatSummary(customer.seats_used, customer.active_services,
                                 customer.recent_backup_services)
     return {
         "saasCustomerId": customer.saas_customer_id,
@@ -240,22 +241,34 @@ def applications(rt: Runtime, caller: Caller, saas_customer_id: int, days: int,
 
 
 # -- PUT /saas/{id}/{externalSubscriptionId}/bulkSeatChange ----------------------------------------
-def bulk_request(customer: SaasCustomer, body: bytes | None) -> seats.BulkChange:
-    """The bulk change the body asks for, or InvalidInput saying what is wrong."""
+def body_object(body: bytes | None) -> dict[str, Any] | None:
+    """The body as a JSON object, None when it is not one (refused once the customer is known)."""
     try:
         data = json.loads(body or b"")
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: deep nesting
-        raise InvalidInput("The body must be a JSON object.") from exc
-    if not isinstance(data, dict):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def bulk_request(customer: SaasCustomer, data: dict[str, Any] | None) -> seats.BulkChange:
+    """The bulk change the body asks for, or InvalidInput saying what is wrong."""
+    if data is None:
         raise InvalidInput("The body must be a JSON object.")
     return seats.change_request(customer.product_type, data)
 
 
 def bulk_seat_change(rt: Runtime, caller: Caller, saas_customer_id: int,
                      external_subscription_id: str, body: bytes | None) -> list[dict[str, Any]]:
-    """License, pause or unlicense seats of a Microsoft 365 customer; one result per id."""
-    customer = visible_customer(caller, saas_customer_id)
-    if external_subscription_id != customer.external_subscription_id:
+    """License, pause or unlicense seats of a Microsoft 365 customer; one result per id.
+
+    The customer and the seats the body names are read together (one BatchGetItem), then the
+    customer is checked as every endpoint checks it, and the request in full."""
+    data = body_object(body)
+    ids = seats.prospective_ids(data) if caller.sees(saas_customer_id) else []
+    customer, read = seat_store.read_for_change(caller.company_id, saas_customer_id, ids)
+    visible = visible_customer(replace(caller, read_with_key=api_keys.CustomerRead(
+        saas_customer_id, customer)), saas_customer_id)
+    if external_subscription_id != visible.external_subscription_id:
         raise NotFound("No such subscription for this customer.")
-    seats.check_product(customer.product_type)
-    return seats.bulk_change(customer, bulk_request(customer, body), rt.clock.now())
+    seats.check_product(visible.product_type)
+    return seats.bulk_change(visible, bulk_request(visible, data), rt.clock.now(), read)

@@ -1,4 +1,5 @@
-"""Seats: their summaries on the customer, and bulk seat changes (License, Pause, Unlicense)."""
+"""Seats: their list's ETag, and bulk seat changes (License, Pause, Unlicense) with the customer's
+summary kept exact in the same write (`seat_summary`)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.errors import InvalidInput, StorageUnavailable
+from chalicelib.errors import InvalidInput, NotFound, StorageUnavailable
 from chalicelib.portal import catalog
-from chalicelib.storage.portal import saas_customers as customer_store
+from chalicelib.portal.seat_summary import SeatSummary, changed, stored, summarize, values
 from chalicelib.storage.portal import saas_seats as seat_store
 from chalicelib.storage.portal.saas_customers import SaasCustomer
 from chalicelib.storage.portal.saas_seats import Seat
 
-RECENT_BACKUP = dt.timedelta(hours=24)
 # A seat list's ETag is served once its version is this old: pages are read from an index that
 # DynamoDB updates shortly after the table, so a page read just after a change may still show
 # the seats before it. Until then the list is served without an ETag (fetched again next time).
@@ -34,33 +34,6 @@ ACTIONS: dict[str, tuple[str, str | None]] = {
     "Pause": (catalog.PAUSED, None),
     "Unlicense": (catalog.UNPROTECTED, ""),
 }
-
-
-@dataclass(frozen=True)
-class SeatSummary:
-    seats_used: int
-    active_services: int
-    recent_backup_services: int
-
-    @property
-    def backup_percentage(self) -> float:
-        if not self.active_services:
-            return 0.0
-        return round(100 * self.recent_backup_services / self.active_services, 2)
-
-
-def summarize(seats: Iterable[Seat], product_type: str, now: dt.datetime) -> SeatSummary:
-    """Billable seats, services of Active seats, and those backed up in the last 24 hours."""
-    cutoff_ms = int((now - RECENT_BACKUP).timestamp() * 1000)
-    used = active = recent = 0
-    for seat in seats:
-        used += seat.billable == "1"
-        if seat.seat_state != catalog.ACTIVE:
-            continue
-        for app in catalog.seat_apps(product_type, seat.seat_type):
-            active += 1
-            recent += (seat.services.get(app, {}).get("at") or 0) >= cutoff_ms
-    return SeatSummary(used, active, recent)
 
 
 def seat_list_tag(customer: SaasCustomer, seat_types: Iterable[str], per_page: int) -> str:
@@ -125,49 +98,89 @@ def change_id(saas_customer_id: int, remote_id: str) -> int:
     return int.from_bytes(digest[:6], "big")
 
 
-def bulk_change(customer: SaasCustomer, change: BulkChange,
-                now: dt.datetime) -> list[dict[str, object]]:
+def prospective_ids(data: Any) -> list[str]:
+    """The ids a request body names, when they are valid (read with the customer before the
+    request is checked in full; nothing is read for a body that is refused anyway)."""
+    if not isinstance(data, dict):
+        return []
+    try:
+        return checked_ids(data.get("ids"))
+    except InvalidInput:
+        return []
+
+
+def bulk_change(customer: SaasCustomer, change: BulkChange, now: dt.datetime,
+                read: dict[str, Seat] | None = None) -> list[dict[str, object]]:
     """Apply one action to up to 100 seats of one type; one result per id, in order.
 
     The request is checked by `change_request`; an id that is not a seat of this customer with
-    this seat type fails on its own without stopping the others. The customer's seats are read
-    once (consistently) and the changed seats are written with the summary recomputed from them
-    in one transaction, which holds only while no other change came since: a lost race reads
-    again and applies the change to what the other left.
+    this seat type fails on its own without stopping the others. `read`: those seats, read with
+    the customer (else they are read here, with it, in one BatchGetItem). The changed seats and
+    the customer's summary after them are one transaction (per 99 seats), which holds only while
+    no other change came since: a lost race reads again and applies the change to what the
+    other left.
     """
     for attempt in range(BULK_ATTEMPTS):
-        if attempt:
-            customer = customer_store.get_customer(customer.company_id, customer.saas_customer_id,
-                                                   consistent=True)
-        stored = {s.remote_id: s for s in seat_store.seats_of_customer(
-            customer.saas_customer_id, consistent=True)}
-        found = [i for i in change.ids if i in stored and stored[i].seat_type == change.seat_type]
-        if not found or _written(customer, change, stored, found, now):
+        if attempt or read is None:
+            customer, read = _read_again(customer, change.ids)
+        found = [i for i in change.ids if i in read and read[i].seat_type == change.seat_type]
+        if not found or _written(customer, change, read, found, now):
             return [change_result(customer, change, i, i in found) for i in change.ids]
     raise StorageUnavailable()
 
 
-def _written(customer: SaasCustomer, change: BulkChange, stored: dict[str, Seat],
+def _read_again(customer: SaasCustomer, ids: list[str]) -> tuple[SaasCustomer, dict[str, Seat]]:
+    again, read = seat_store.read_for_change(customer.company_id, customer.saas_customer_id, ids)
+    if again is None:
+        raise NotFound("No such SaaS Protection customer.")
+    return again, read
+
+
+class _Summaries:
+    """The customer's summary after each part of a change: from the changed seats and the
+    stored summary's clock, or, when that cannot tell, from every seat (one Query, once)."""
+
+    def __init__(self, customer: SaasCustomer, now: dt.datetime) -> None:
+        self.saas_customer_id, self.product_type = customer.saas_customer_id, customer.product_type
+        self.now = now
+        self.summary = stored(customer)
+        self.every_seat: dict[str, Seat] | None = None
+
+    def after(self, before: list[Seat], after: list[Seat]) -> SeatSummary:
+        """The summary once these seats changed (the earlier parts' changes included)."""
+        summary = None if self.every_seat is not None else changed(
+            self.summary, before, after, self.product_type, self.now)
+        self.summary = summary or self._counted_again(after)
+        return self.summary
+
+    def _counted_again(self, after: list[Seat]) -> SeatSummary:
+        if self.every_seat is None:
+            self.every_seat = {s.remote_id: s for s in seat_store.seats_of_customer(
+                self.saas_customer_id, consistent=True)}
+        self.every_seat.update((s.remote_id, s) for s in after)
+        return summarize(self.every_seat.values(), self.product_type, self.now)
+
+
+def _written(customer: SaasCustomer, change: BulkChange, read: dict[str, Seat],
              found: list[str], now: dt.datetime) -> bool:
     """The changed seats and the summary after them, in transactions of at most MAX_CHANGES
     seats, each carrying the summary as it stands once that part is written; False on a race."""
     state, billable = ACTIONS[change.action_type]
-    changing = [i for i in found if stored[i].seat_state != state
-                or (billable is not None and stored[i].billable != billable)]
+    changing = [i for i in found if read[i].seat_state != state
+                or (billable is not None and read[i].billable != billable)]
     parts = [changing[n:n + seat_store.MAX_CHANGES]
              for n in range(0, len(changing), seat_store.MAX_CHANGES)] or [[]]
+    summaries = _Summaries(customer, now)
     version = customer.seats_version
     for part in parts:
-        for remote_id in part:
-            stored[remote_id] = replace(stored[remote_id], seat_state=state,
-                                        billable=stored[remote_id].billable
-                                        if billable is None else billable)
-        summary = summarize(stored.values(), customer.product_type, now)
+        after = [replace(read[i], seat_state=state,
+                         billable=read[i].billable if billable is None else billable)
+                 for i in part]
+        summary = summaries.after([read[i] for i in part], after)
         if not seat_store.write_seat_changes(
                 customer.company_id, customer.saas_customer_id, version,
                 [seat_store.SeatChange(i, change.seat_type, state, billable) for i in part],
-                seat_store.SeatSummaryValues(summary.seats_used, summary.active_services,
-                                             summary.recent_backup_services), now):
+                values(summary), now):
             return False
         version += 1
     return True

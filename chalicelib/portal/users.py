@@ -45,6 +45,7 @@ def _new_user(rt: Runtime, company: PortalCompany, *, username: str, email: str,
             password, (username, company.name, email.partition("@")[0], name))
         if password is not None else None,
         created_at=rt.clock.now(), username_key=username_key(username),
+        email_key=email_key(email),
     )
 
 

@@ -1,11 +1,10 @@
-"""A bulk seat change reads the customer's seats once and writes the changed seats with the
-summary recomputed from them in one transaction (per 99 seats): what a client and the domains list
+"""A bulk seat change reads the customer with the seats it names once and writes the changed seats
+with the summary after them in one transaction (per 99 seats): what a client and the domains list
 see afterwards, the calls it costs, and a change racing another one."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from chalicelib import runtime
@@ -64,9 +63,9 @@ def test_a_hundred_seats_change_in_two_transactions_with_the_summary(client, aws
         reply = _bulk(client, partner, licensed[:100])
     assert reply.status == 200, reply
     assert [r["status"] for r in reply.json] == ["Success"] * 100
-    # The key and customer, the budget, the seats; 99 seats and the summary, then the last one.
-    assert dict(calls.calls) == {"BatchGetItem": 1, "UpdateItem": 1, "Query": 1,
-                                 "TransactWriteItems": 2}
+    # The admission; the customer with 99 seats, then the last seat (DynamoDB reads 100 items
+    # at a time); 99 seats and the summary, then the last one.
+    assert dict(calls.calls) == {"UpdateItem": 1, "BatchGetItem": 2, "TransactWriteItems": 2}
     stored = _stored(partner)
     assert {(stored[i].seat_state, stored[i].billable) for i in licensed[:100]} == {
         (catalog.UNPROTECTED, "")}
@@ -106,12 +105,12 @@ def test_ids_of_another_seat_type_or_none_at_all_write_nothing(client, aws):
 
 
 def _racing(partner: Partner, other: list[str]) -> Any:
-    """`seats_of_customer` whose first answer is overtaken by another change of `other`."""
-    original = seat_store.seats_of_customer
+    """`read_for_change` whose first answer is overtaken by another change of `other`."""
+    original = seat_store.read_for_change
     state = {"raced": False}
 
-    def read(*args: Any, **kwargs: Any) -> Iterator[seat_store.Seat]:
-        found = list(original(*args, **kwargs))
+    def read(*args: Any, **kwargs: Any) -> Any:
+        found = original(*args, **kwargs)
         if not state["raced"]:
             state["raced"] = True
             customer = customer_store.get_customer(partner.company.company_id,
@@ -119,7 +118,7 @@ def _racing(partner: Partner, other: list[str]) -> Any:
             change = seats.BulkChange("User", "Pause", other)
             assert {r["status"] for r in seats.bulk_change(
                 customer, change, runtime.current().clock.now())} == {"Success"}
-        return iter(found)
+        return found
 
     return read
 
@@ -129,7 +128,7 @@ def test_a_change_overtaken_by_another_reads_again_and_both_count(client, aws, m
     users = _users(partner)
     mine, theirs = users[:3], users[3:6]
     _warm(client, partner)
-    monkeypatch.setattr(seat_store, "seats_of_customer", _racing(partner, theirs))
+    monkeypatch.setattr(seat_store, "read_for_change", _racing(partner, theirs))
     with tables.counting_calls() as calls:
         reply = _bulk(client, partner, mine)
     monkeypatch.undo()
@@ -138,8 +137,8 @@ def test_a_change_overtaken_by_another_reads_again_and_both_count(client, aws, m
     assert {stored[i].seat_state for i in mine} == {catalog.UNPROTECTED}
     assert {stored[i].seat_state for i in theirs} == {catalog.PAUSED}  # not undone by the race
     _summary_is_recomputed(partner)
-    # The lost transaction, the customer read again, the seats again, the write that held.
-    assert calls.calls["GetItem"] >= 1 and calls.calls["TransactWriteItems"] >= 2
+    # The lost transaction, the customer and the seats read again, the write that held.
+    assert calls.calls["BatchGetItem"] >= 2 and calls.calls["TransactWriteItems"] >= 2
 
 
 def test_seat_list_sizes_read_with_the_key_are_current(client, aws):
@@ -168,3 +167,57 @@ def test_another_partners_customer_shows_no_sizes_of_it(client, aws):
     assert reply.status == 404 and "x-total-count" not in reply.headers
     domains = client.get("/api/v1/saas/domains", headers=headers)
     assert domains.headers["x-total-count"] == str(len(partner.customers))
+
+
+def test_a_change_costs_the_admission_one_read_and_one_write(client, aws):
+    partner = make_partner(customers=((catalog.OFFICE365, 30, True),))
+    licensed = [i for i in _users(partner) if i not in _users(partner, catalog.UNPROTECTED)]
+    _warm(client, partner)
+    with tables.counting_calls() as calls:
+        reply = _bulk(client, partner, licensed[:3] + ["no-such-seat"], action="Pause")
+    assert [r["status"] for r in reply.json] == ["Success"] * 3 + ["Failed"]
+    # The admission; the customer with the four seats named; the three seats and the summary.
+    assert dict(calls.calls) == {"UpdateItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1}
+    assert {_stored(partner)[i].seat_state for i in licensed[:3]} == {catalog.PAUSED}
+    _summary_is_recomputed(partner)
+
+
+def _put(client: WebClient, partner: Partner, customer_id: int, subscription: str,
+         body: str) -> Reply:
+    return client.request(
+        "PUT", f"/api/v1/saas/{customer_id}/{subscription}/bulkSeatChange",
+        headers={"authorization": partner.authorization, "content-type": "application/json"},
+        body=body)
+
+
+def test_refusals_answer_as_before_within_three_calls_writing_nothing(client, aws):
+    """The customer is read with the seats, then checked in the order every endpoint checks it:
+    no such customer (another partner's too), no such subscription, a product without bulk
+    changes, then the body."""
+    partner = make_partner(customers=((catalog.OFFICE365, 12, True),
+                                      (catalog.GOOGLE_WORKSPACE, 6, False)))
+    other = make_partner()
+    office, google = partner.customers
+    users = _users(partner)[:2]
+    good = json.dumps({"seat_type": "User", "action_type": "Pause", "ids": users})
+    _warm(client, partner)
+    cases = [
+        (other.customers[0].saas_customer_id, other.customers[0].external_subscription_id, good,
+         404, "No such SaaS Protection customer."),
+        (office.saas_customer_id, "Classic:Office365:1", good, 404,
+         "No such subscription for this customer."),
+        (google.saas_customer_id, google.external_subscription_id, "not json", 400,
+         "Bulk seat changes are not available for"),
+        (office.saas_customer_id, office.external_subscription_id, "[1]", 400,
+         "The body must be a JSON object."),
+        (office.saas_customer_id, office.external_subscription_id,
+         json.dumps({"seat_type": "Mailbox", "action_type": "Pause", "ids": users}), 400,
+         "seat_type must be one of"),
+    ]
+    before = _stored(partner)
+    for customer_id, subscription, body, status, words in cases:
+        with tables.counting_calls() as calls:
+            reply = _put(client, partner, customer_id, subscription, body)
+        assert (reply.status, reply.json["message"][:len(words)]) == (status, words), reply
+        assert dict(calls.calls) == {"UpdateItem": 1, "BatchGetItem": 1}, (words, calls.calls)
+    assert _stored(partner) == before

@@ -74,3 +74,46 @@ def test_a_throttled_write_answers_503_changes_nothing_and_then_works(ddb_client
     assert again.status == 200 and [r["status"] for r in again.json] == ["Success"] * 2
     assert {_stored(partner)[i].seat_state for i in licensed} == {catalog.UNPROTECTED}
     _summary_is_recomputed(partner)
+
+
+def test_a_hundred_seats_read_with_the_customer_and_counted_from_them(ddb):
+    """101 items across two tables in two BatchGetItems, 100 seats in two transactions, and the
+    summary with its clock (a list of times) as DynamoDB itself stores it."""
+    partner = make_partner(customers=((catalog.OFFICE365, 320, True),))
+    licensed = [i for i in _users(partner) if i not in _users(partner, catalog.UNPROTECTED)]
+    before = _customer(partner)
+    assert before.recent_cutoff_ms is not None
+    results = seats.bulk_change(before, seats.BulkChange("User", "Unlicense", licensed[:100]),
+                                ddb.clock.now())
+    assert [r["status"] for r in results] == ["Success"] * 100
+    assert {_stored(partner)[i].seat_state for i in licensed[:100]} == {catalog.UNPROTECTED}
+    _summary_is_recomputed(partner)
+    after = _customer(partner)
+    assert after.seats_version == before.seats_version + 2
+    assert after.recent_oldest_ms == sorted(after.recent_oldest_ms)
+
+
+def test_changes_racing_a_writer_that_does_not_count_stay_exact(ddb):
+    """A single seat's update takes the summary's clock away while bulk changes run: whichever
+    lands first, the summary ends as counting every seat gives it."""
+    partner = make_partner(customers=((catalog.OFFICE365, 60, True),))
+    first = partner.customers[0]
+    users = _users(partner)
+    start = threading.Barrier(3)
+
+    def change(n: int) -> None:
+        start.wait()
+        if n == 2:
+            assert seat_store.update_seat(first.company_id, first.saas_customer_id, users[9],
+                                          "User", catalog.PAUSED, None, ddb.clock.now())
+            return
+        results = seats.bulk_change(_customer(partner), seats.BulkChange(
+            "User", "Unlicense", users[n * 3:(n + 1) * 3]), ddb.clock.now())
+        assert {r["status"] for r in results} == {"Success"}
+
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(change, range(3)))
+    _summary_is_recomputed(partner)
+    seats.bulk_change(_customer(partner), seats.BulkChange("User", "License", users[:1]),
+                      ddb.clock.now())
+    _summary_is_recomputed(partner)

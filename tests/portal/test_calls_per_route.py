@@ -177,11 +177,7 @@ ROUTES = [
         "DELETE", "/saas/domains"), status=404, budget=0),
     Route("POST /api/v1/saas/{id}/seats (refused method)", _api_method(
         "POST", "/saas/{c}/seats"), status=404, budget=0),
-    Route("PUT /api/v1/saas/{id}/{sub}/bulkSeatChange", _bulk, budget=4,
-          over="the customer's seats are read (one Query) to tell each id's fate and recompute "
-          "the customer's summary from them; the changed seats and the summary are then one "
-          "transaction (two past 99 seats changed). Three would need the summary kept by "
-          "increments, which drifts: its recent backups are counted against the time of writing"),
+    Route("PUT /api/v1/saas/{id}/{sub}/bulkSeatChange", _bulk),
 ]
 
 

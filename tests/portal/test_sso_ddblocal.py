@@ -6,9 +6,11 @@ import uuid
 
 import pytest
 
+from chalicelib.auth.sso import accounts
 from chalicelib.auth.sso.relying_party import HubIdentity
 from chalicelib.portal import hub_login, security_settings, sessions
-from chalicelib.portal.policy import TECHNICIAN
+from chalicelib.portal.policy import SECURITY_ADMIN, TECHNICIAN
+from chalicelib.storage import tables
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import users as portal_store
 from tests.portal.helpers import make_user, partner_linked_to_a_hub
@@ -74,3 +76,25 @@ def test_racing_first_logins_linked_by_email_link_once_and_sign_in_once_each(ddb
     assert user.user_id == tech.user_id
     assert [uid for uid, _ in identity_store.users_linked_to_subject(
         identity.issuer, identity.subject)] == [tech.user_id]
+
+
+def test_a_link_by_the_email_markers_copy_holds_only_while_the_user_says_the_same(ddb):
+    """On DynamoDB itself: the link decided from the email marker's copy is refused while the
+    user item says otherwise (made Security Admin behind the copy), and made in three calls once
+    it says the same again."""
+    partner, hub_company_id = partner_linked_to_a_hub(ddb, "Copy")
+    identity = _identity(ddb, hub_company_id)
+    tech = make_user(partner, username=f"tech-{uuid.uuid4().hex[:6]}", email=identity.email,
+                     role=TECHNICIAN)
+    role = portal_store.PortalUserModel.role
+    portal_store.PortalUserModel(tech.user_id).update(actions=[role.set(SECURITY_ADMIN)])
+    with pytest.raises(accounts.LinkRequired):
+        hub_login.sign_in(ddb, identity, hub_login.Starting(identity.sid))
+    assert identity_store.identity_of_user(tech.user_id) is None
+    portal_store.PortalUserModel(tech.user_id).update(actions=[role.set(TECHNICIAN)])
+    with tables.counting_calls() as calls:
+        found = hub_login.sign_in(ddb, identity, hub_login.Starting(identity.sid))
+    assert dict(calls.calls) == {"BatchGetItem": 2, "TransactWriteItems": 1}
+    assert found.started is not None
+    _, user = sessions.resume(ddb, found.started[0])
+    assert user.user_id == tech.user_id

@@ -94,7 +94,7 @@ def saas_applications(saasCustomerId: str) -> Response:  # noqa: N803
 def saas_bulk_seat_change(saasCustomerId: str,  # noqa: N803
                           externalSubscriptionId: str) -> Response:  # noqa: N803
     request = routes.current_request
+    # The customer is read with the seats the body names, after the key is admitted.
     return serve(request, "PUT", "bulkSeatChange", lambda rt, caller: rest_api.bulk_seat_change(
         rt, caller, params.customer_id(saasCustomerId),
-        params.subscription_id(externalSubscriptionId), raw_body(request)), BULK_BODY,
-        params.customer_hint(saasCustomerId))
+        params.subscription_id(externalSubscriptionId), raw_body(request)), BULK_BODY)

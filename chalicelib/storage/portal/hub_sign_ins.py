@@ -8,14 +8,16 @@ companies' settings are then read together (one BatchGetItem), so the callback k
 companies are still linked to the identity's hub company; the sign-in writes the session, the
 user's failures reset and the identity's last hub login all or none. A first sign-in reads the
 username's and email's markers, the identity's marker in each linked company, and the companies
-with their settings in one BatchGetItem; a password link writes the link, its audit entry and the
-session in one transaction.
+with their settings in one BatchGetItem; the email's markers carry what a link by a verified email
+needs of their users, so such a link and its session are one transaction conditional on the user
+item still saying the same. A password link writes the link, its audit entry and the session in
+one transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.errors import ConcurrentChange
@@ -29,7 +31,13 @@ from chalicelib.storage.portal.hub_identities import (
     subject_marker,
 )
 from chalicelib.storage.portal.insights import PortalInsightsPublicationModel, listed_companies
-from chalicelib.storage.portal.markers import PortalUniqueModel, username_marker
+from chalicelib.storage.portal.markers import (
+    EmailCopy,
+    PortalUniqueModel,
+    email_copy_of,
+    email_marker,
+    username_marker,
+)
 from chalicelib.storage.portal.security_settings import (
     PortalSecuritySettingsModel,
     SecurityRecord,
@@ -37,7 +45,7 @@ from chalicelib.storage.portal.security_settings import (
     record_from,
 )
 from chalicelib.storage.portal.sessions import PortalSession, PortalSessionModel, portal_sessions
-from chalicelib.storage.portal.users import PortalUser, PortalUserModel, user_from
+from chalicelib.storage.portal.users import PortalUser, PortalUserModel, holds_copy, user_from
 from chalicelib.storage.together import MAX_ITEMS, Wanted, read_together
 from chalicelib.storage.transactions import Transaction, write_transaction
 
@@ -110,23 +118,25 @@ def start_hub_session(session: PortalSession, now: dt.datetime,
         raise ConcurrentChange("The account changed while signing in. Please try again.")
 
 
-def link_and_sign_in(user: PortalUser, issuer: str, subject: str, hub_company_id: str,
-                     audit: NewAuditEntry | None, session: PortalSession,
+def link_and_sign_in(user: PortalUser | EmailCopy, issuer: str, subject: str,
+                     hub_company_id: str, audit: NewAuditEntry | None, session: PortalSession,
                      previous_key: str | None = None) -> str:
     """Link a proven user to a hub identity and sign them in, all or none: a check that their
     company is still linked to the identity's hub company, both identity markers, the user's
     failures reset and last login, the audit entry (when there is one), the new session, the
-    browser's previous one ended. "linked", or why not: "unlinked" (the company is not linked to
-    that hub company, or the user is gone) or "identity" (the identity or the user is linked
-    already)."""
+    browser's previous one ended. A user known by their email marker's copy (`EmailCopy`) is
+    linked only while their item holds what the copy says. "linked", or why not: "unlinked" (the
+    company is not linked to that hub company, the user is gone, or the copy was stale) or
+    "identity" (the identity or the user is linked already)."""
     settings, model, now = PortalSecuritySettingsModel, PortalUserModel, session.created_at
+    held = holds_copy(user) if isinstance(user, EmailCopy) else model.user_id.exists()
 
     def write(tx: Transaction) -> None:
         tx.condition_check(settings, user.company_id,
                            condition=settings.hub_link_key == hub_link_key(issuer, hub_company_id))
         tx.update(model(user.user_id), actions=[model.failures.set(0),
                                                 model.last_login_at.set(now)],
-                  condition=model.user_id.exists())
+                  condition=held)
         add_link_in(tx, user.user_id, user.company_id, issuer, subject, now)
         if audit is not None:
             add_audit_in(tx, audit)
@@ -144,11 +154,15 @@ class FirstSignIn:
     """What a hub identity's first sign-in finds in the partner companies linked to its hub
     company: the users its username and email name there, each company still linked with its
     settings, and the links the identity has there without its own item (linked before the item
-    was kept: (user id, company id) each)."""
+    was kept: (user id, company id) each). `by_email`: the owners the email markers name, each
+    with its marker's copy (None: written before copies); `username_owner`: who holds the
+    username and their company as its marker says (None: nobody; company None: no copy)."""
 
     named: list[str]  # user ids, the username's owner first
     tenants: list[tuple[PortalCompany, SecurityRecord]]
     linked: list[tuple[str, str]]
+    by_email: list[tuple[str, EmailCopy | None]] = field(default_factory=list)
+    username_owner: tuple[str, str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,8 +182,9 @@ def first_sign_in(company_ids: list[str], looking: Looking) -> FirstSignIn:
     the companies with their security settings, in one consistent BatchGetItem (empty keys are
     not asked for); a company no longer linked to the identity's hub company is left out."""
     ids = company_ids[:MAX_FIRST]
-    markers = ([username_marker(looking.username_key)] if looking.username_key else []) + (
-        [f"email#{c}#{looking.email_key}" for c in ids] if looking.email_key else [])
+    by_username = [username_marker(looking.username_key)] if looking.username_key else []
+    markers = by_username + ([email_marker(c, looking.email_key) for c in ids]
+                             if looking.email_key else [])
     subjects = [Wanted(PortalHubIdentityModel, subject_marker(looking.issuer, looking.subject, c))
                 for c in ids]
     found = read_together([Wanted(PortalUniqueModel, key) for key in markers] + subjects
@@ -182,7 +197,19 @@ def first_sign_in(company_ids: list[str], looking: Looking) -> FirstSignIn:
                for company, record in _tenants_of(ids, found[len(markers) + len(ids):])
                if (record.hub_issuer, record.hub_company_id) == (looking.issuer,
                                                                  looking.hub_company_id)]
-    return FirstSignIn(list(dict.fromkeys(named)), tenants, linked)
+    return FirstSignIn(list(dict.fromkeys(named)), tenants, linked,
+                       *_owners(found[:len(markers)], len(by_username)))
+
+
+def _owners(markers: list[Any], usernames: int
+            ) -> tuple[list[tuple[str, EmailCopy | None]], tuple[str, str | None] | None]:
+    """The email markers' owners with their copies, and the username's owner with its company
+    (the markers read: the username's first when `usernames` is 1)."""
+    by_email = [(str(m.owner_id), email_copy_of(m)) for m in markers[usernames:]
+                if isinstance(m, PortalUniqueModel)]
+    owner = markers[0] if usernames else None
+    return by_email, ((str(owner.owner_id), owner.company_id)
+                      if isinstance(owner, PortalUniqueModel) else None)
 
 
 def unlinked_users(user_ids: list[str]) -> list[PortalUser]:

@@ -2,9 +2,11 @@
 
 A username's marker also carries what a login needs of its user (company, role, status, password
 hash, session epoch), written in the transactions that change them, so a login by username reads
-one item. The copy is a hint, never trusted alone: the login's own transaction is conditional on
-the user item holding the same values. Markers written before carry no copy (then the login reads
-the user as well, and its transaction writes the copy; `marker_backfill` copies them all once).
+one item. An email's marker carries what Log In with Hub needs to link its user by a verified
+email (company, role, status, session epoch and the email as stored, never the password hash).
+Each copy is a hint, never trusted alone: the transaction that acts on it is conditional on the
+user item holding the same values. Markers written before carry no copy (then the user is read as
+well; `marker_backfill` copies them all once).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class PortalUniqueModel(UniqueModel):
     status = UnicodeAttribute(null=True)
     password_hash = UnicodeAttribute(null=True)
     session_epoch = NumberAttribute(null=True)
+    # An email's marker only (with company_id, role, status, session_epoch): the email as stored.
+    email = UnicodeAttribute(null=True)
 
 
 portal_markers = UniqueMarkers(PortalUniqueModel)
@@ -104,3 +108,52 @@ def _fields_of(m: PortalUniqueModel) -> LoginFields | None:
     return LoginFields(user_id=str(m.owner_id), company_id=m.company_id, role=m.role,
                        status=m.status, password_hash=m.password_hash,
                        session_epoch=int(m.session_epoch or 0))
+
+
+@dataclass(frozen=True)
+class EmailCopy:
+    """What an email's marker carries of its user: enough to decide a link by a verified email
+    and to start the user's session, checked against the user item in that same transaction."""
+
+    user_id: str
+    company_id: str
+    role: str
+    status: str
+    session_epoch: int
+    email: str
+
+
+def email_marker(company_id: str, email_key: str) -> str:
+    """The marker key of an email in a company (unique there)."""
+    return f"email#{company_id}#{email_key}"
+
+
+def _email_copy(copy: EmailCopy) -> dict[str, object]:
+    return {"company_id": copy.company_id, "role": copy.role, "status": copy.status,
+            "session_epoch": copy.session_epoch, "email": copy.email}
+
+
+def claim_email(tx: Transaction, email_key: str, copy: EmailCopy) -> None:
+    """Write a new email's marker in its user's company with the copy, if nobody holds it yet."""
+    m = PortalUniqueModel
+    marker = m(email_marker(copy.company_id, email_key), owner_id=copy.user_id)
+    for name, value in _email_copy(copy).items():
+        setattr(marker, name, value)
+    tx.save(marker, condition=m.key.does_not_exist())
+
+
+def copy_to_email(tx: Transaction, email_key: str, copy: EmailCopy) -> None:
+    """Write the user's copy onto their email's marker (only while theirs)."""
+    m = PortalUniqueModel
+    tx.update(m(email_marker(copy.company_id, email_key)),
+              actions=[getattr(m, name).set(value) for name, value in _email_copy(copy).items()],
+              condition=m.owner_id == copy.user_id)
+
+
+def email_copy_of(m: PortalUniqueModel) -> EmailCopy | None:
+    """The copy an email's marker carries, None when it carries none (written before)."""
+    if None in (m.company_id, m.role, m.status, m.email):
+        return None
+    return EmailCopy(user_id=str(m.owner_id), company_id=str(m.company_id), role=str(m.role),
+                     status=str(m.status), session_epoch=int(m.session_epoch or 0),
+                     email=str(m.email))

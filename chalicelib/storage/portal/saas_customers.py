@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
@@ -53,6 +58,12 @@ class SaasCustomerModel(Model):
     seats_used = NumberAttribute(default=0)
     active_services = NumberAttribute(default=0)
     recent_backup_services = NumberAttribute(default=0)
+    # What keeps `recent_backup_services` exact as time passes (portal/seat_summary.py): the
+    # cutoff it was counted at (epoch ms), the oldest backup times it counted, and the least of
+    # those it left out. Absent: the summary was written without them (count every seat again).
+    recent_cutoff_ms = NumberAttribute(null=True)
+    recent_oldest_ms = ListAttribute(of=NumberAttribute, null=True)  # type: ignore[var-annotated]
+    recent_beyond_ms = NumberAttribute(null=True)
     # Bumped, with `seats_changed_at`, in the same write as any change to the customer's seats:
     # the REST API's seat list ETag is derived from it.
     seats_version = NumberAttribute(default=0)
@@ -80,6 +91,9 @@ class SaasCustomer:
     recent_backup_services: int = 0
     seats_version: int = 0
     seats_changed_at: dt.datetime | None = None
+    recent_cutoff_ms: int | None = None
+    recent_oldest_ms: list[int] = field(default_factory=list)
+    recent_beyond_ms: int | None = None
 
 
 _CUSTOMER_FIELDS = list(SaasCustomer.__dataclass_fields__)
@@ -108,8 +122,10 @@ def _customer(m: SaasCustomerModel) -> SaasCustomer:
     values = {name: getattr(m, name) for name in _CUSTOMER_FIELDS}
     for name in _CUSTOMER_INTS:
         values[name] = int(values[name] or 0)
-    if values["organization_id"] is not None:
-        values["organization_id"] = int(values["organization_id"])
+    for name in ("organization_id", "recent_cutoff_ms", "recent_beyond_ms"):
+        if values[name] is not None:
+            values[name] = int(values[name])
+    values["recent_oldest_ms"] = [int(t) for t in values["recent_oldest_ms"] or []]
     return SaasCustomer(**values)
 
 
@@ -117,6 +133,8 @@ def _customer_model(c: SaasCustomer) -> SaasCustomerModel:
     model = SaasCustomerModel(c.company_id, c.saas_customer_id)
     for name in _CUSTOMER_FIELDS:
         setattr(model, name, getattr(c, name))
+    if c.recent_cutoff_ms is None:  # counted without a clock: none is stored
+        model.recent_oldest_ms = None
     return model
 
 

@@ -24,7 +24,8 @@ from chalicelib.errors import StorageRejected
 from chalicelib.storage import low_level
 from chalicelib.storage.base import is_condition_failure, translated
 from chalicelib.storage.portal import list_positions
-from chalicelib.storage.portal.saas_customers import SaasCustomerModel
+from chalicelib.storage.portal.saas_customers import SaasCustomer, SaasCustomerModel, customer_from
+from chalicelib.storage.together import MAX_ITEMS, Wanted, read_together
 from chalicelib.storage.transactions import Transaction, write_transaction
 
 # What the REST API returns of a seat: the index holds these (not `services`, the bulk of a seat).
@@ -157,8 +158,11 @@ def bump_version(company_id: str, saas_customer_id: int, changed_at: dt.datetime
 
 
 def _version_bump(changed_at: dt.datetime) -> list[Action]:
-    return [SaasCustomerModel.seats_version.add(1),
-            SaasCustomerModel.seats_changed_at.set(changed_at)]
+    """A new version of the seat list by a writer that does not count the summary again: its
+    clock goes too, so the next bulk change counts every seat rather than trust it."""
+    m = SaasCustomerModel
+    return [m.seats_version.add(1), m.seats_changed_at.set(changed_at),
+            m.recent_cutoff_ms.remove(), m.recent_oldest_ms.remove(), m.recent_beyond_ms.remove()]
 
 
 def seats_of_customer(saas_customer_id: int, seat_types: Iterable[str] = (),
@@ -250,6 +254,19 @@ def _listed_seat(saas_customer_id: int, item: dict[str, dict[str, str]]) -> Seat
                 date_added=_DATES.deserialize(item["date_added"]["S"]))
 
 
+def read_for_change(company_id: str, saas_customer_id: int, remote_ids: Sequence[str],
+                    ) -> tuple[SaasCustomer | None, dict[str, Seat]]:
+    """The partner's customer (None: it has none such) and those of its seats among these ids,
+    by id, read consistently in one BatchGetItem (two past 99 ids): what a bulk change needs."""
+    wanted = [Wanted(SaasCustomerModel, company_id, saas_customer_id)] + [
+        Wanted(SaasSeatModel, saas_customer_id, remote_id) for remote_id in remote_ids]
+    found = [m for n in range(0, len(wanted), MAX_ITEMS)
+             for m in read_together(wanted[n:n + MAX_ITEMS])]
+    customer = found[0]
+    return (customer_from(customer) if isinstance(customer, SaasCustomerModel) else None,
+            {m.remote_id: _seat(m) for m in found[1:] if isinstance(m, SaasSeatModel)})
+
+
 @dataclass(frozen=True)
 class SeatChange:
     """A seat's new state (and billable flag, None to leave it) in a bulk change."""
@@ -262,11 +279,15 @@ class SeatChange:
 
 @dataclass(frozen=True)
 class SeatSummaryValues:
-    """The customer's seat summary as stored: billable seats, active services, recently backed."""
+    """The customer's seat summary as stored: billable seats, active services, recently backed
+    up ones, and what keeps the last exact as time passes (see SaasCustomerModel)."""
 
     seats_used: int
     active_services: int
     recent_backup_services: int
+    recent_cutoff_ms: int
+    recent_oldest_ms: list[int]
+    recent_beyond_ms: int | None
 
 
 def write_seat_changes(company_id: str, saas_customer_id: int, version: int,
@@ -286,15 +307,22 @@ def write_seat_changes(company_id: str, saas_customer_id: int, version: int,
                       condition=SaasSeatModel.remote_id.exists()
                       & (SaasSeatModel.seat_type == change.seat_type))
         tx.update(SaasCustomerModel(company_id, saas_customer_id),
-                  actions=[SaasCustomerModel.seats_used.set(summary.seats_used),
-                           SaasCustomerModel.active_services.set(summary.active_services),
-                           SaasCustomerModel.recent_backup_services.set(
-                               summary.recent_backup_services),
+                  actions=[*_summary_actions(summary),
                            SaasCustomerModel.seats_version.set(version + 1),
                            SaasCustomerModel.seats_changed_at.set(changed_at)],
                   condition=_at_version(version))
 
     return not write_transaction(write)
+
+
+def _summary_actions(summary: SeatSummaryValues) -> list[Action]:
+    m = SaasCustomerModel
+    return [m.seats_used.set(summary.seats_used), m.active_services.set(summary.active_services),
+            m.recent_backup_services.set(summary.recent_backup_services),
+            m.recent_cutoff_ms.set(summary.recent_cutoff_ms),
+            m.recent_oldest_ms.set(summary.recent_oldest_ms),  # type: ignore[arg-type]
+            m.recent_beyond_ms.remove() if summary.recent_beyond_ms is None
+            else m.recent_beyond_ms.set(summary.recent_beyond_ms)]
 
 
 def _change_actions(change: SeatChange) -> list[Action]:

@@ -4,7 +4,7 @@ and their status, kept in step with the company's Security Admin roster."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,9 +20,12 @@ from chalicelib.storage.attempts import AttemptGate
 from chalicelib.storage.base import translated
 from chalicelib.storage.portal.companies import PortalCompanyModel
 from chalicelib.storage.portal.markers import (
+    EmailCopy,
     LoginFields,
+    claim_email,
     claim_username,
     copy_fields,
+    copy_to_email,
     portal_markers,
     read_username,
 )
@@ -89,10 +92,12 @@ class PortalUser:
     last_login_at: dt.datetime | None = None
     session_epoch: int = 0
     username_key: str = ""
+    email_key: str = ""  # the key its email's marker is under ("" where not known yet)
 
 
 _USER_FIELDS = list(PortalUser.__dataclass_fields__)
-_WRITTEN_FIELDS = [name for name in _USER_FIELDS if name not in ("session_epoch", "username_key")]
+_WRITTEN_FIELDS = [name for name in _USER_FIELDS
+                   if name not in ("session_epoch", "username_key", "email_key")]
 
 
 def user_from(m: PortalUserModel) -> PortalUser:
@@ -113,7 +118,7 @@ def add_new_user(tx: Transaction, user: PortalUser, username_key: str, email_key
     for name in _WRITTEN_FIELDS:
         setattr(model, name, getattr(user, name))
     claim_username(tx, username_key, login_fields(user))
-    portal_markers.claim(tx, f"email#{user.company_id}#{email_key}", user.user_id)
+    claim_email(tx, email_key, email_copy(user))
     tx.save(model, condition=PortalUserModel.user_id.does_not_exist())
 
 
@@ -158,6 +163,41 @@ def login_fields(user: PortalUser) -> LoginFields:
     return LoginFields(user_id=user.user_id, company_id=user.company_id, role=user.role,
                        status=user.status, password_hash=user.password_hash,
                        session_epoch=user.session_epoch)
+
+
+def email_copy(user: PortalUser) -> EmailCopy:
+    """What `user`'s email marker carries (see markers.EmailCopy)."""
+    return EmailCopy(user_id=user.user_id, company_id=user.company_id, role=user.role,
+                     status=user.status, session_epoch=user.session_epoch, email=user.email)
+
+
+def holds_copy(copy: EmailCopy) -> Condition:
+    """The user item still holds what its email's marker carries (the copy was not stale)."""
+    m = PortalUserModel
+    return (m.user_id.exists() & (m.company_id == copy.company_id) & (m.role == copy.role)
+            & (m.status == copy.status) & (m.email == copy.email)
+            & epoch_is(copy.session_epoch))
+
+
+def _copy_login_fields(tx: Transaction, onto: PortalUser) -> None:
+    """Write the user's login fields onto the markers `onto` names (its username's, then its
+    email's; a blank key: not that one)."""
+    if onto.username_key:
+        copy_fields(tx, onto.username_key, login_fields(onto))
+    if onto.email_key:
+        copy_to_email(tx, onto.email_key, email_copy(onto))
+
+
+def _copies_kept(onto: PortalUser, failed: Set[int], first: int) -> PortalUser:
+    """`onto` without the markers whose copy failed (the copies are items `first` on)."""
+    username_failed = bool(onto.username_key) and first in failed
+    email_failed = bool(onto.email_key) and first + bool(onto.username_key) in failed
+    return replace(onto, username_key="" if username_failed else onto.username_key,
+                   email_key="" if email_failed else onto.email_key)
+
+
+def _copy_items(onto: PortalUser, first: int) -> set[int]:
+    return set(range(first, first + bool(onto.username_key) + bool(onto.email_key)))
 
 
 def account_by_username_key(username_key: str) -> NamedAccount | None:
@@ -248,17 +288,18 @@ def update_user(user_id: str, **changes: Any) -> PortalUser:
     actions = [getattr(PortalUserModel, name).remove() if value is None
                else getattr(PortalUserModel, name).set(value) for name, value in changes.items()]
 
-    def write(tx: Transaction, with_copy: bool) -> None:
+    def write(tx: Transaction, onto: PortalUser) -> None:
         tx.update(PortalUserModel(user_id), actions=actions,
                   condition=PortalUserModel.user_id.exists())
-        if with_copy:
-            copy_fields(tx, before.username_key, login_fields(after))
+        _copy_login_fields(tx, onto)
 
-    failed = write_transaction(lambda tx: write(tx, bool(before.username_key)))
+    # onto the markers the user held before the change
+    onto = replace(after, username_key=before.username_key, email_key=before.email_key)
+    failed = write_transaction(lambda tx: write(tx, onto))
     if 0 in failed:
         raise NotFound("No such user.")
-    if failed:  # the marker is not theirs (never expected): the user's change still stands
-        write_transaction(lambda tx: write(tx, False))
+    if failed:  # a marker is not theirs (never expected): the user's change still stands
+        write_transaction(lambda tx: write(tx, _copies_kept(onto, failed, 1)))
     return after
 
 
@@ -295,7 +336,7 @@ def change_status(user: PortalUser, status: str, *, leaves_roster: bool = False,
     after = replace(user, status=status, session_epoch=user.session_epoch + 1)
     m = PortalUserModel
 
-    def write(tx: Transaction, with_copy: bool) -> None:
+    def write(tx: Transaction, onto: PortalUser) -> None:
         tx.update(m(user.user_id), actions=[m.status.set(status),
                                             m.session_epoch.set(after.session_epoch)],
                   condition=(m.status == user.status) & epoch_is(user.session_epoch))
@@ -304,21 +345,21 @@ def change_status(user: PortalUser, status: str, *, leaves_roster: bool = False,
                       condition=company_condition)
         elif needs_another_admin:
             tx.condition_check(PortalCompanyModel, user.company_id, condition=company_condition)
-        if with_copy:
-            copy_fields(tx, user.username_key, login_fields(after))
+        _copy_login_fields(tx, onto)
 
-    with_company = bool(actions) or needs_another_admin
-    _status_written(write, copy_at=(2 if with_company else 1) if user.username_key else None)
+    _status_written(write, after, 2 if bool(actions) or needs_another_admin else 1)
     return after
 
 
-def _status_written(write: Callable[[Transaction, bool], None], copy_at: int | None) -> None:
-    """Write a status change; a username marker that is not the user's (never expected) is left
-    alone rather than blocking the change (a login then finds its copy stale and refreshes it)."""
-    failed = write_transaction(lambda tx: write(tx, copy_at is not None))
+def _status_written(write: Callable[[Transaction, PortalUser], None], onto: PortalUser,
+                    first_copy: int) -> None:
+    """Write a status change; a marker that is not the user's (never expected) is left alone
+    rather than blocking the change (a login then finds its copy stale and refreshes it; Log In
+    with Hub reads the user)."""
+    failed = write_transaction(lambda tx: write(tx, onto))
     if 0 in failed:
         raise ConcurrentChange()  # someone changed the user first (a duplicate event, a person)
-    if failed and failed == {copy_at}:
-        _status_written(write, None)
+    if failed and failed <= _copy_items(onto, first_copy):
+        _status_written(write, _copies_kept(onto, failed, first_copy), first_copy)
     elif failed:  # the company's condition: the roster would be left empty
         raise LastSecurityAdmin()
