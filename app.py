@@ -6,12 +6,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Rate
+from chalice import Rate
 
 from chalicelib import logs, queues, settings
 from chalicelib.lazy import LazyModule
 from chalicelib.web import route_table
-from chalicelib.web.products import Products, is_api_request
+from chalicelib.web.products import PerThreadChalice, Products, is_api_request
 
 # Each product's code is imported on its first request, each worker's on its first call: a cold
 # start loads only what its first request needs (chalicelib/web/products.py, chalicelib/lazy.py).
@@ -22,7 +22,7 @@ signing_keys_function = LazyModule("workers.signing_keys")
 sync_functions = LazyModule("workers.sync")
 api_serving = LazyModule("chalicelib.portal.api_routes.serving")
 
-app = Chalice(app_name="linkhub")
+app = PerThreadChalice(app_name="linkhub")
 products = Products(app)
 products.register(route_table.ROUTES)
 

@@ -2,20 +2,25 @@
 
     python -m bench sync                                  # 2,000 customers, 100,000 seats
     LINKHUB_BENCH_SYNC_SIZE=200,10000 python -m bench sync  # a quick run
+    LINKHUB_BENCH_SYNC_API=both python -m bench sync      # also the API in its own process
 
 Measures, over `LINKHUB_BENCH_RUNS` runs (default 3; min and median): the full first sync of a
 fresh integration (time, items written, DynamoDB requests), the same sync again with nothing
 changed (it must write no data), and the floor (`bench/sync_floor.py`): a raw `batch_write_item`
 of the very items the first sync wrote, pre-serialised, best of 1 and 4 threads, with botocore's
 client and with the lean transport the sync writes on (each a row; the best counts). The REST API is
-the app's own, served in-process (tests/loopback.py), so the sync's figures include serving it:
+the app's own, served in-process (tests/loopback.py), so the sync's figures include serving it
+(with `LINKHUB_BENCH_SYNC_API=process`, or `both` for both rows, from a process of its own as
+`chalice local` serves it, a local connection per request: bench/sync_api_process.py).
 A re-sync sends each customer's stored seat list ETag (`If-None-Match`), so an unchanged
 customer costs one 304 (`REST 304s`) and no seat read or write on either side. Each sync's time
-is split into waiting on the REST API (`REST s`: the partner's API answering
-`/saas/domains` and every `/saas/{id}/seats` page, with the DynamoDB calls it makes to answer)
-and the rest (`sync side s`: reading the stored customers, storing, checkpoints, matching; the
-sync stores on a thread of its own while it fetches, so this is the storing it could not hide
-behind the fetching), and both the whole and the sync side are set against the floor.
+is split into waiting on the REST API (`REST s`: the time at least one request of the
+partner's API was being answered, `/saas/domains` and every `/saas/{id}/seats` page, with the
+DynamoDB calls it makes to answer; the sync fetches two customers at once, on threads the
+loopback serves side by side) and the rest (`sync side s`: reading the stored customers,
+storing, checkpoints, matching; the sync stores on a thread of its own while it fetches, so
+this is the storing it could not hide behind the fetching), and both the whole and the sync
+side are set against the floor.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from bench import median, table
 from bench.portal_api import database, quiet_request_log
+from bench.sync_api_process import ProcessTransport, api_process
 from bench.sync_floor import rekeyed, snapshot, timed, write_all, write_all_lean
 
 FULL_SIZE = (2_000, 100_000)
@@ -58,7 +65,6 @@ def run(customers: int, seat_total: int) -> str:
     from chalicelib.itdocs.accounts import ItDocsUser
     from chalicelib.itdocs.policy import ADMINISTRATOR
     from chalicelib.storage import tables
-    from chalicelib.sync import integrations
     from devstack import generate_partner
     from tests.loopback import LoopbackTransport
 
@@ -89,28 +95,9 @@ def run(customers: int, seat_total: int) -> str:
             for name in names[: len(names) * 9 // 10]:  # most, not all, have an organization
                 organizations.create(rt, admin, name)
             samples: dict[str, list[list[object]]] = {}
-            rest = rt.transport
             for number in range(_runs()):
-                integration = integrations.connect(rt, bench_user, public_key=made.public_key,
-                                                   secret_key=made.secret)
-                iid = integration.integration_id
-                integrations.update(rt, bench_user, iid, sync_enabled=True,
-                                    accept_automatically=False)
-                for label in ("full sync (first)", "same sync again, nothing changed"):
-                    with tables.counting_calls() as counter:
-                        assert isinstance(rest, TimedTransport)
-                        rest.start(counter)
-                        started = time.perf_counter()
-                        shown = integrations.start_manual_sync(rt, bench_user, iid)
-                        seconds = time.perf_counter() - started
-                    log = integrations.sync_logs(rt, bench_user, iid)[0]
-                    writes = counter.calls["BatchWriteItem"] + counter.calls["TransactWriteItems"]
-                    samples.setdefault(label, []).append(
-                        [shown.status, log.customers_seen, log.seats_seen, log.matches_made,
-                         seconds, rest.seconds, log.items_written,
-                         counter.total - rest.calls, rest.calls, writes, rest.requests,
-                         rest.not_modified])
-                    clock.advance(hours=6)
+                for serving in _servings():
+                    iid = _first_and_again(rt, bench_user, made, clock, serving, samples)
                 print(f"run {number + 1}: done", flush=True)
             samples.update(_floor(customer_model_and_seat_model(), _runs(), iid))
             rows = _summary(samples)
@@ -128,13 +115,77 @@ def run(customers: int, seat_total: int) -> str:
     ) + _ratios(samples)
 
 
+FIRST, AGAIN = "full sync (first)", "same sync again, nothing changed"
+# Where the partner's REST API is served: in the sync's own process (tests/loopback.py), or in a
+# process of its own as the vendor's is (bench/sync_api_process.py), rows of their own.
+IN_PROCESS, OWN_PROCESS = "", ", REST API in its own process"
+SERVINGS = {"loopback": (IN_PROCESS,), "process": (OWN_PROCESS,),
+            "both": (IN_PROCESS, OWN_PROCESS)}
+
+
+def _servings() -> tuple[str, ...]:
+    return SERVINGS[os.environ.get("LINKHUB_BENCH_SYNC_API", "loopback")]
+
+
+def _first_and_again(rt: Any, bench_user: Any, made: Any, clock: Any, serving: str,
+                     samples: dict[str, list[list[object]]]) -> str:
+    """A fresh integration synced twice (a sample each); its id."""
+    from chalicelib.sync import integrations
+
+    integration = integrations.connect(rt, bench_user, public_key=made.public_key,
+                                       secret_key=made.secret)
+    iid = integration.integration_id
+    integrations.update(rt, bench_user, iid, sync_enabled=True, accept_automatically=False)
+    for label in (FIRST, AGAIN):
+        samples.setdefault(label + serving, []).append(_timed_sync(rt, bench_user, iid, serving))
+        clock.advance(hours=6)
+    return iid
+
+
+def _timed_sync(rt: Any, bench_user: Any, iid: str, serving: str) -> list[object]:
+    """One manual sync, timed, with the REST API served as `serving` says; its sample."""
+    from chalicelib.storage import tables
+    from chalicelib.sync import integrations
+
+    rest = rt.transport
+    assert isinstance(rest, TimedTransport)
+    with _served(rt, rest, serving), tables.counting_calls() as counter:
+        rest.start(counter)
+        started = time.perf_counter()
+        shown = integrations.start_manual_sync(rt, bench_user, iid)
+        seconds = time.perf_counter() - started
+    log = integrations.sync_logs(rt, bench_user, iid)[0]
+    writes = counter.calls["BatchWriteItem"] + counter.calls["TransactWriteItems"]
+    return [shown.status, log.customers_seen, log.seats_seen, log.matches_made, seconds,
+            rest.seconds, log.items_written, counter.total - rest.calls, rest.calls, writes,
+            rest.requests, rest.not_modified]
+
+
+@contextmanager
+def _served(rt: Any, rest: TimedTransport, serving: str) -> Iterator[None]:
+    """The REST API in the sync's process, or (OWN_PROCESS) in another for the duration."""
+    if serving != OWN_PROCESS:
+        yield
+        return
+    loopback = rest.inner
+    with api_process(rt.settings, rt.clock.now()) as port:
+        rest.inner = ProcessTransport(rt.settings.base_url, port)
+        try:
+            yield
+        finally:
+            rest.inner = loopback
+
+
 class TimedTransport:
-    """The loopback REST API, timed: seconds spent answering and the DynamoDB calls it made
-    (those of the requesting thread only: the sync stores on another thread meanwhile)."""
+    """The loopback REST API, timed: the seconds when at least one request was being answered
+    (the sync fetches a few customers at once, so answers overlap) and the DynamoDB calls made
+    to answer (those of the answering threads only: the sync stores on another thread)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self.answering: int | None = None  # the thread inside a request
+        self._lock = threading.Lock()
+        self.answering: set[int] = set()  # the threads inside a request
+        self._since = 0.0  # when the current stretch of answering began
         self.start(None)
 
     def start(self, counter: Any) -> None:
@@ -150,21 +201,33 @@ class TimedTransport:
 
     def _on_call(self, *_: Any, **__: Any) -> None:
         # The API's reads beside a call's admission run on its `api-read` threads.
-        if self.answering is not None and (self.answering == threading.get_ident() or
-                                           threading.current_thread().name.startswith("api-read")):
-            self.calls += 1
+        if self.answering and (threading.get_ident() in self.answering or
+                               threading.current_thread().name.startswith("api-read")):
+            with self._lock:
+                self.calls += 1
 
     def request(self, method: str, url: str, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        self.answering = threading.get_ident()
+        self._enter()
         try:
             answer = self.inner.request(method, url, **kwargs)
-            self.not_modified += answer.status == 304
+            with self._lock:
+                self.not_modified += answer.status == 304
             return answer
         finally:
-            self.answering = None
-            self.seconds += time.perf_counter() - started
+            self._leave()
+
+    def _enter(self) -> None:
+        with self._lock:
+            if not self.answering:
+                self._since = time.perf_counter()
+            self.answering.add(threading.get_ident())
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.answering.discard(threading.get_ident())
             self.requests += 1
+            if not self.answering:
+                self.seconds += time.perf_counter() - self._since
 
 
 def customer_model_and_seat_model() -> list[tuple[Any, str]]:
@@ -241,13 +304,17 @@ def _summary(samples: dict[str, list[list[object]]]) -> list[list[object]]:
 
 
 def _ratios(samples: dict[str, list[list[object]]]) -> str:
-    """The unchanged re-sync against the full sync (medians), whole and sync side."""
-    full, again = samples["full sync (first)"], samples["same sync again, nothing changed"]
-    whole = median(_seconds(again, 4)) / median(_seconds(full, 4))
-    side = [median([float(r[4]) - float(r[5]) for r in runs])  # type: ignore[arg-type]
-            for runs in (again, full)]
-    return (f"unchanged re-sync / full sync (medians): {whole:.0%} of the time; sync side "
-            f"alone {side[0] / side[1]:.0%}\n")
+    """The unchanged re-sync against the full sync (medians), whole and sync side, for each
+    way of serving the REST API."""
+    lines = []
+    for serving in _servings():
+        full, again = samples[FIRST + serving], samples[AGAIN + serving]
+        whole = median(_seconds(again, 4)) / median(_seconds(full, 4))
+        side = [median([float(r[4]) - float(r[5]) for r in runs])  # type: ignore[arg-type]
+                for runs in (again, full)]
+        lines.append(f"unchanged re-sync / full sync{serving} (medians): {whole:.0%} of the "
+                     f"time; sync side alone {side[0] / side[1]:.0%}\n")
+    return "".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ from chalicelib.storage.itdocs.backup_customers import BackupCustomer
 from chalicelib.storage.itdocs.batch_writes import ItemWrite, distinct, write_items
 from chalicelib.storage.itdocs.sync_checkpoints import Checkpoint
 from chalicelib.sync import vocabulary
-from chalicelib.sync.saas_client import RateLimited, RemoteSeat, SaasClient, SeatList
+from chalicelib.sync.saas_client import RateLimited, RemoteSeat, SeatList
 
 
 @dataclass(frozen=True)
@@ -110,14 +111,15 @@ def _store_and_advance(pending: Pending, advanced: Checkpoint, expected_done: in
     return checkpoint_store.advance_checkpoint(advanced, expected_done)
 
 
-def sync_customer(client: SaasClient, customer: BackupCustomer, notes: list[str], *,
-                  read_stored: bool = True) -> Synced:
-    """Fetch one customer's seats (or fall back) and say what to write, appending anything to
-    report. `read_stored` False: the customer has no stored seats (first listed in this run),
-    so they are not read. Seats the server says are unchanged since the ETag stored with them
-    (a 304) are neither read nor written; the customer still counts with its stored seats."""
+def sync_customer(fetched: Callable[[], SeatList], customer: BackupCustomer, notes: list[str],
+                  *, read_stored: bool = True) -> Synced:
+    """One customer's seats as `fetched` gives them (or the fall-back) and what to write,
+    appending anything to report. `read_stored` False: the customer has no stored seats (first
+    listed in this run), so they are not read. Seats the server says are unchanged since the
+    ETag stored with them (a 304) are neither read nor written; the customer still counts with
+    its stored seats."""
     try:
-        listed = client.seat_list(customer.customer_id, stored_etag(customer))
+        listed = fetched()
     except RateLimited:
         raise
     except UpstreamError as exc:
@@ -152,9 +154,10 @@ def _unchanged(customer: BackupCustomer, notes: list[str]) -> Synced:
 def seats_digest(product: str, seats: list[RemoteSeat]) -> str:
     """A fingerprint of a customer's fetched seats and product (what its summary depends on)."""
     digest = hashlib.sha256(product.encode())
-    for seat in sorted(seats, key=lambda s: s.remote_id):
-        digest.update(repr((seat.remote_id, seat.main_id, seat.name, seat.seat_type,
-                            seat.seat_state, seat.billable, seat.date_added)).encode())
+    digest.update("".join(  # hashed at once: the same digest as seat after seat
+        repr((seat.remote_id, seat.main_id, seat.name, seat.seat_type, seat.seat_state,
+              seat.billable, seat.date_added))
+        for seat in sorted(seats, key=lambda s: s.remote_id)).encode())
     return digest.hexdigest()[:32]
 
 

@@ -8,8 +8,10 @@ A run, held by a lease token:
    skipped and reported (and, if it had no usable id, nothing is marked or deleted); the
    checkpoint starts: a cursor over the stored customers, 0 of the customers listed done;
 2. per customer, in key order (those step 1 just stored; a worker resuming from the checkpoint
-   reads them with one Query per page of customers): fetches its seats and works out
-   the seats that changed, those it no longer has and its seat summary (or falls back to
+   reads them with one Query per page of customers): fetches its seats (the next few
+   customers' seats fetching meanwhile, at most two requests at once, see `seat_lookahead`;
+   each result is taken in key order, so notes and errors are as one fetch after another) and
+   works out the seats that changed, those it no longer has and its seat summary (or falls back to
    `seatsUsed`, see `customer_seats`); a customer whose seats match the digest of those last
    written needs no read and no write. A few customers' writes are stored together (`_Walk`),
    then the checkpoint moves past them conditional on where it was, so two workers never both
@@ -36,6 +38,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from chalicelib import logs
@@ -45,15 +48,14 @@ from chalicelib.runtime import Runtime
 from chalicelib.storage.itdocs import backup_customers as customer_store
 from chalicelib.storage.itdocs import integrations as integration_store
 from chalicelib.storage.itdocs import sync_checkpoints as checkpoint_store
-from chalicelib.storage.itdocs import sync_logs as log_store
 from chalicelib.storage.itdocs.backup_customers import BackupCustomer
 from chalicelib.storage.itdocs.integrations import IntegrationRecord
 from chalicelib.storage.itdocs.sync_checkpoints import Checkpoint
-from chalicelib.storage.itdocs.sync_logs import SyncLogEntry
-from chalicelib.sync import customer_seats, lifecycle, listed_customers
+from chalicelib.sync import customer_seats, lifecycle, listed_customers, seat_lookahead
 from chalicelib.sync.decisions import reconcile
 from chalicelib.sync.directory import OrganizationDirectory
-from chalicelib.sync.saas_client import RateLimited, SaasClient
+from chalicelib.sync.run_end import capped, complete
+from chalicelib.sync.saas_client import RateLimited, SaasClient, SeatList
 
 CUSTOMERS_PER_QUERY = 25
 STORE_EVERY_SECONDS = 2.0
@@ -61,8 +63,6 @@ WORKER_BUDGET_SECONDS = 480.0
 PROGRESS_EVERY_SECONDS = 2.0
 MAX_ATTEMPTS = 3
 MAX_PAUSES = 6
-MAX_NOTES = 40
-NOTE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _begin(rt: Runtime, record: IntegrationRecord) -> tuple[Checkpoint, list[Bac
     checkpoint = Checkpoint(
         integration_id=record.integration_id, run_id=record.run_id or "",
         total=len(listed.customers) + len(kept_bad), items_written=written,
-        notes=_capped(notes))
+        notes=capped(notes))
     checkpoint_store.put_checkpoint(checkpoint)
     integration_store.record_progress(record.integration_id, record.lease_token or "", 0,
                                       checkpoint.total)
@@ -163,8 +163,10 @@ def _as_stored(before: dict[str, BackupCustomer], written: list[BackupCustomer],
 class _Walk:
     """One worker's walk through the run's customers, from the checkpoint, within its budget.
 
-    The seats of a few customers are stored together (`customer_seats.Pending`, on the storer's
-    thread while the walk fetches the next ones), then the checkpoint moves past them: at the
+    The next few customers' seats are fetched while one is worked on (`seat_lookahead`; not
+    once the budget is spent, and never after the walk ends). The seats of a few customers are
+    stored together (`customer_seats.Pending`, on the storer's thread while the walk goes on),
+    then the checkpoint moves past them: at the
     end of each page of customers, after any customer that ends `STORE_EVERY_SECONDS` or more
     since the last store (so a slow vendor still gets a checkpoint per customer), and before
     the worker hands on, pauses, fails or finishes. A worker that dies loses only those few
@@ -182,6 +184,7 @@ class _Walk:
         self.notes = list(checkpoint.notes)
         self.pending = customer_seats.Pending(self.started)
         self.storer = customer_seats.Storer()
+        self.done_here = 0  # customers this worker has worked on
         # Only a first attempt knows that what this run listed first has no seats stored yet:
         # a worker that died may have stored some.
         self.first_attempt = record.run_attempts <= 1
@@ -194,23 +197,44 @@ class _Walk:
             self.storer.close()
 
     def walk(self) -> Checkpoint | WorkResult:
-        """Customer after customer from the checkpoint, until the last or the budget's end."""
-        after, done_here = self.checkpoint.after_customer, 0
-        while batch := self.customers_after(after):
-            for customer in batch:
-                after = customer.customer_id
-                if customer.missing_since_run is not None:
-                    continue  # not in this run's list
-                if done_here and self.rt.monotonic() - self.started >= self.budget:
-                    return self.hand_on()
-                self.step(customer)
-                done_here += 1
-                if self.rt.monotonic() - self.pending.started >= STORE_EVERY_SECONDS:
-                    self.store()
-                self.show()
-            self.store()
+        """Customer after customer from the checkpoint, the next few fetched ahead
+        (`seat_lookahead`), until the last or the budget's end; no fetch outlives the walk."""
+        ahead = seat_lookahead.LookAhead(self.client, self.listed(), self.would_reach)
+        try:
+            return self.through_customers(ahead)
+        finally:
+            ahead.close()
+
+    def through_customers(self, ahead: seat_lookahead.LookAhead) -> Checkpoint | WorkResult:
+        for customer, ends_page in ahead:
+            if self.done_here and self.elapsed() >= self.budget:
+                ahead.close()  # nothing more is fetched once the worker hands on
+                return self.hand_on()
+            self.step(customer, ahead.seats)
+            self.done_here += 1
+            if ends_page or self.rt.monotonic() - self.pending.started >= STORE_EVERY_SECONDS:
+                self.store()
+            self.show()
         self.store(wait=True)
         return self.checkpoint
+
+    def elapsed(self) -> float:
+        return self.rt.monotonic() - self.started
+
+    def would_reach(self, further: int) -> bool:
+        """Whether, at this worker's pace so far, the customer `further` places on from the
+        current one would still begin within the budget (none is known before the first)."""
+        elapsed = self.elapsed()
+        return bool(self.done_here) and elapsed + elapsed / self.done_here * further < self.budget
+
+    def listed(self) -> Iterator[tuple[BackupCustomer, bool]]:
+        """The customers this run lists, in key order from the checkpoint, each with whether
+        it is the last of its page of customers (where the walk stores)."""
+        after = self.checkpoint.after_customer
+        while batch := self.customers_after(after):
+            after = batch[-1].customer_id
+            listed = [c for c in batch if c.missing_since_run is None]
+            yield from ((c, n == len(listed) - 1) for n, c in enumerate(listed))
 
     def customers_after(self, after: str) -> list[BackupCustomer]:
         """The next page of customers in key order: of those the run began with in this
@@ -221,11 +245,11 @@ class _Walk:
         start = bisect.bisect_right(self.known_ids, after)
         return self.known[start:start + self.page_size]
 
-    def step(self, customer: BackupCustomer) -> None:
+    def step(self, customer: BackupCustomer, seats: Callable[[], SeatList]) -> None:
         """One customer's seats into the pending ones; those are stored before any error."""
         read_stored = not (self.first_attempt and customer.listed_since_run == self.record.run_id)
         try:
-            synced = customer_seats.sync_customer(self.client, customer, self.notes,
+            synced = customer_seats.sync_customer(seats, customer, self.notes,
                                                   read_stored=read_stored)
         except (UpstreamError, InvalidInput):
             self.store(wait=True)
@@ -243,7 +267,7 @@ class _Walk:
                 done=checkpoint.done + pending.customers,
                 seats_seen=checkpoint.seats_seen + pending.seats_seen,
                 items_written=checkpoint.items_written + pending.items(),
-                fallbacks=checkpoint.fallbacks + pending.fallbacks, notes=_capped(self.notes))
+                fallbacks=checkpoint.fallbacks + pending.fallbacks, notes=capped(self.notes))
             self.storer.submit(pending, self.checkpoint, checkpoint.done)
         if wait:
             self.storer.wait()
@@ -297,51 +321,6 @@ def fail(rt: Runtime, record: IntegrationRecord, reason: str) -> None:
              list(checkpoint.notes) if checkpoint else [])
 
 
-def complete(rt: Runtime, record: IntegrationRecord, outcome: str, reason: str,
-             checkpoint: Checkpoint | None, matches: int, written: int,
-             notes: list[str]) -> None:
-    """Release the lease with the outcome (only if still ours) and write the log entry in the
-    same transaction: nothing of the run is written after its release, so a deletion marked
-    once the lease is gone (which waits for no run) finds the entry and removes it."""
-    now = rt.clock.now()
-    entries: list[SyncLogEntry] = []
-
-    def decide(current: IntegrationRecord) -> IntegrationRecord | None:
-        if current.lease_token != record.lease_token:
-            return None
-        pauses = [current.run_note] if current.run_note else []
-        entries[:] = [_log_entry(record, now, outcome, reason, checkpoint, matches, written,
-                                 [*pauses, *notes])]
-        return lifecycle.released(dataclasses.replace(
-            current, last_outcome=outcome, last_reason=reason,
-            last_sync_at=now if outcome == lifecycle.OK else current.last_sync_at))
-
-    def save(released: IntegrationRecord, version: int) -> IntegrationRecord:
-        return integration_store.save_integration_with(
-            released, version, lambda tx: log_store.add_log(tx, entries[-1]))
-
-    if lifecycle.change(record.integration_id, decide, save=save) is None:
-        return
-    entry = entries[-1]
-    checkpoint_store.delete_checkpoint(record.integration_id, record.run_id)
-    logs.event("sync_run", integration_id=record.integration_id, run_id=entry.run_id,
-               trigger=entry.trigger, outcome=outcome, customers=entry.customers_seen,
-               seats=entry.seats_seen, matches=matches, written=written)
-
-
-def _log_entry(record: IntegrationRecord, now: dt.datetime, outcome: str, reason: str,
-               checkpoint: Checkpoint | None, matches: int, written: int,
-               notes: list[str]) -> SyncLogEntry:
-    """The run's log entry as it ends `now` with `outcome`."""
-    return SyncLogEntry(
-        integration_id=record.integration_id, account_id=record.account_id,
-        run_id=record.run_id or "", trigger=record.run_trigger or "automatic",
-        started_at=record.run_started_at or now, ended_at=now,
-        customers_seen=checkpoint.total if checkpoint else 0,
-        seats_seen=checkpoint.seats_seen if checkpoint else 0, matches_made=matches,
-        items_written=written, outcome=outcome, reason=reason, notes=_capped(notes))
-
-
 def pause(rt: Runtime, record: IntegrationRecord, limited: RateLimited) -> WorkResult:
     """The vendor asked for a long wait: hold the run until then (the tick resumes it)."""
     if record.run_pauses >= MAX_PAUSES:
@@ -378,11 +357,3 @@ def _hand_on(rt: Runtime, record: IntegrationRecord) -> WorkResult:
     if lifecycle.change(record.integration_id, decide) is None:
         return WorkResult("stale")
     return WorkResult("continue", token)
-
-
-def _capped(notes: list[str]) -> list[str]:
-    """At most MAX_NOTES notes of NOTE_CHARS each: the checkpoint and log stay small items."""
-    short = [note if len(note) <= NOTE_CHARS else note[: NOTE_CHARS - 3] + "..." for note in notes]
-    if len(short) <= MAX_NOTES:
-        return short
-    return [*short[: MAX_NOTES - 1], f"... and {len(short) - MAX_NOTES + 1} more notes."]

@@ -13,7 +13,8 @@
   agree between pages and the distinct ids must add up to them. One bad element (no id, a
   non-finite figure) is skipped and reported (`CustomerList.skipped`), not the whole list.
 - 5xx answers and timeouts are retried with exponential back-off; a 429 waits `Retry-After`
-  (when it is short enough) and retries, else `RateLimited` tells the run when to come back.
+  (when it is short enough) and retries, else `RateLimited` tells the run when to come back;
+  either holds every thread fetching with the client (`request_gate`).
   `sleep` and `monotonic` are injected, so tests never wait.
 - One customer's seats: a 504 (the vendor's answer for large customers) is final for this run,
   a 403 means the key is scoped without that customer, and the whole fetch stops after
@@ -38,6 +39,7 @@ from chalicelib import logs
 from chalicelib.errors import InvalidInput, UpstreamError
 from chalicelib.outbound import HttpResponse, Transport, Unreachable
 from chalicelib.sync import saas_answers
+from chalicelib.sync.request_gate import RequestGate
 from chalicelib.sync.saas_answers import (
     MalformedCustomer,
     MalformedResponse,
@@ -162,6 +164,7 @@ class SaasClient:
         self._attempts = attempts
         self._per_page = per_page
         self._short_below = min(per_page, VENDOR_PER_PAGE)  # a page this short ends a list
+        self.gate = RequestGate(sleep, monotonic)  # shared by the threads fetching with it
 
     # -- endpoints -------------------------------------------------------------------------------
     def customers(self) -> list[RemoteCustomer]:
@@ -262,6 +265,7 @@ class SaasClient:
         headers = {**self._headers, **(condition or {})}
         for attempt in range(1, self._attempts + 1):
             self._check_deadline(path, deadline)
+            self.gate.enter()
             try:
                 response = self._transport.request("GET", url, headers=headers,
                                                    timeout=TIMEOUT_SECONDS)
@@ -275,11 +279,19 @@ class SaasClient:
             self._refuse(response, path, attempt, seats=deadline is not None)
             last = f"HTTP {response.status}"
             if attempt < self._attempts:
-                self._sleep(_wait(response, attempt))
+                self._pause(response, attempt)
         raise UpstreamError(
             f"The SaaS Protection API failed on GET {path} ({last} after {self._attempts} "
             "attempts)."
         )
+
+    def _pause(self, response: HttpResponse, attempt: int) -> None:
+        """Before the next attempt: a 429's wait holds every thread of the client; a 5xx's
+        back-off only this request."""
+        if response.status == 429:
+            self.gate.hold(_retry_after(response))
+        else:
+            self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
 
     def _check_deadline(self, path: str, deadline: float | None) -> None:
         if deadline is not None and self._monotonic() >= deadline:
@@ -296,11 +308,10 @@ class SaasClient:
         if status == 429:
             wait = _retry_after(response)
             if attempt == self._attempts or wait > MAX_RETRY_AFTER_SECONDS:
-                raise RateLimited(
-                    f"The SaaS Protection API's rate limit was reached (GET {path}); "
-                    f"it asked to wait {wait} seconds.",
-                    retry_after=wait,
-                )
+                message = (f"The SaaS Protection API's rate limit was reached (GET {path}); "
+                           f"it asked to wait {wait} seconds.")
+                self.gate.refuse(lambda: RateLimited(message, retry_after=wait))
+                raise RateLimited(message, retry_after=wait)
             logs.event("saas_api_rate_limited", path=path, retry_after=wait)
             return
         if status < 500:
@@ -326,12 +337,6 @@ def _refuse_seats(status: int, path: str) -> None:
     if status == 403:
         raise SeatsUnavailable(f"the API keys may not see this customer (HTTP 403 on GET "
                                f"{path})")
-
-
-def _wait(response: HttpResponse, attempt: int) -> float:
-    if response.status == 429:
-        return float(_retry_after(response))
-    return BACKOFF_SECONDS * 2 ** (attempt - 1)
 
 
 def _retry_after(response: HttpResponse) -> int:

@@ -122,6 +122,35 @@ def is_api_request(request: Any) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
+class PerThreadChalice(Chalice):
+    """Chalice whose current request (and Lambda context) belong to the thread serving it.
+
+    Chalice keeps them on the app, so two requests served at once (`chalice local` serves each
+    on a thread of its own, as does the in-process REST API the sync's tests and bench call)
+    would each see whichever request began last.
+    """
+
+    def __init__(self, app_name: str, **options: Any) -> None:
+        self._serving = threading.local()
+        super().__init__(app_name, **options)
+
+    @property  # type: ignore[override]
+    def current_request(self) -> Any:
+        return getattr(self._serving, "request", None)
+
+    @current_request.setter
+    def current_request(self, request: Any) -> None:
+        self._serving.request = request
+
+    @property  # type: ignore[override]
+    def lambda_context(self) -> Any:
+        return getattr(self._serving, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, context: Any) -> None:
+        self._serving.context = context
+
+
 class Products:
     """The app's routes, registered from the route table, each product loaded when first asked."""
 

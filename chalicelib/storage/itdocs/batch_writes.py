@@ -16,6 +16,7 @@ and this module writes them as DynamoDB wants them:
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -44,9 +45,10 @@ class ItemWrite:
     key: Item
     item: Item | None = None
 
-    @property
+    @functools.cached_property
     def identity(self) -> tuple[str, tuple[tuple[str, str], ...]]:
-        """The table and the key's (name, value) pairs in name order: equal for one item."""
+        """The table and the key's (name, value) pairs in name order: equal for one item
+        (kept once computed: a write is counted, then written, each asking for it)."""
         return self.table, tuple(sorted((name, value["S"] if "S" in value else value["N"])
                                         for name, value in self.key.items()))
 
