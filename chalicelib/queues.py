@@ -7,7 +7,8 @@ run the code path AWS runs. The inline queue delivers inside the sender's call (
 background queue delivers on worker threads of this process, so the sender answers at once, as
 with SQS (the sync queue of `make run` and `chalice local`, setting `local_queues`).
 `send_later` hands a message over no sooner than a delay: SQS's own delay (at most 15 minutes),
-a timer thread locally.
+a timer thread locally; with a spool directory (`local_queue_dir`, set by `make run`) the local
+queues keep each delayed message on disk first, so a restart still delivers it (`queue_spool`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from chalicelib import logs
+from chalicelib.queue_spool import Spool, Spooled
 from chalicelib.settings import LIFECYCLE_QUEUE_NAME, MAIL_QUEUE_NAME, SYNC_QUEUE_NAME, Settings
 
 Consumer = Callable[[str], None]
+Done = Callable[[], None]  # called once the consumer returned (a spooled message's file goes)
 MAX_DELAY_SECONDS = 900  # SQS's longest delay; a longer wait is asked for again on delivery
 
 
@@ -48,11 +51,86 @@ def send_later(queue: Queue, body: str, seconds: float) -> None:
     queue.send_later(body, min(max(seconds, 0.0), MAX_DELAY_SECONDS))
 
 
-def _send_on_timer(queue: Queue, body: str, seconds: float) -> None:
-    """A local queue's delay: a timer thread of this process sends the message when it ends."""
-    timer = threading.Timer(seconds, queue.send, (body,))
-    timer.daemon = True
-    timer.start()
+class LocalDelays:
+    """A local queue's delayed messages: timer threads of this process, each message kept in
+    the spool first when there is one, and the spool's messages scheduled once the queue's
+    consumer is wired (a restart delivers what the last process left)."""
+
+    def __init__(self, name: str, send: Callable[[str, Done | None], None]) -> None:
+        self._name = name
+        self._send = send
+        self._spool: Spool | None = None
+        self._wired = False
+        self._resumed = False
+        self._timers: set[threading.Timer] = set()
+        self._lock = threading.Lock()
+
+    def later(self, body: str, seconds: float) -> None:
+        """Send `body` once `seconds` have passed (kept on disk meanwhile, with a spool)."""
+        if self._spool is None:
+            self._start(seconds, lambda: self._send(body, None))
+        else:
+            self._schedule(self._spool.keep(body, seconds))
+
+    def keep_in(self, directory: str) -> None:
+        """Keep delayed messages in `directory` from now on (the same one again: nothing)."""
+        spool = Spool(directory, self._name)
+        with self._lock:
+            if self._spool is not None and self._spool.directory == spool.directory:
+                return
+            self._spool, self._resumed = spool, False
+        self._resume()
+
+    def wired(self) -> None:
+        """The consumer is wired: the spool's messages may be scheduled."""
+        self._wired = True
+        self._resume()
+
+    def stop(self) -> None:
+        """Cancel every timer, as a stopping process loses them (the spool keeps the messages)."""
+        with self._lock:
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
+
+    def _resume(self) -> None:
+        """Schedule what the spool holds, once per spool, when the consumer is wired."""
+        with self._lock:
+            spool = self._spool
+            if spool is None or not self._wired or self._resumed:
+                return
+            self._resumed = True
+        waiting = spool.waiting()
+        if waiting:
+            logs.event("queue_delayed_resumed", queue=self._name, messages=len(waiting))
+        for spooled in waiting:
+            self._schedule(spooled)
+
+    def _schedule(self, spooled: Spooled) -> None:
+        """A timer for a spooled message, at once when its time has come."""
+        self._start(spooled.seconds_left, lambda: self._deliver(spooled))
+
+    def _deliver(self, spooled: Spooled) -> None:
+        """Send a spooled message if this process claims it first; its file goes once consumed."""
+        spool = self._spool
+        claimed = spool.claim(spooled) if spool is not None else None
+        if claimed is not None:
+            self._send(spooled.body, lambda: Spool.done(claimed))
+
+    def _start(self, seconds: float, action: Callable[[], None]) -> None:
+        """A daemon timer thread running `action`, kept until it fires (or `stop`)."""
+        timer: threading.Timer
+
+        def fire() -> None:
+            with self._lock:
+                self._timers.discard(timer)
+            action()
+
+        timer = threading.Timer(seconds, fire)
+        timer.daemon = True
+        with self._lock:
+            self._timers.add(timer)
+        timer.start()
 
 
 class QueueNotWired(RuntimeError):
@@ -94,21 +172,28 @@ class InlineQueue:
     def __init__(self, name: str) -> None:
         self.name = name
         self._consumer: Consumer | None = None
+        self.delays = LocalDelays(name, self._send)
 
     def consume_with(self, consumer: Consumer) -> None:
         """Wiring (app.py): the function the queue's SQS handler calls for each record."""
         self._consumer = consumer
+        self.delays.wired()
 
     def send(self, body: str) -> None:
+        self._send(body, None)
+
+    def send_later(self, body: str, seconds: float) -> None:
+        self.delays.later(body, seconds)
+
+    def _send(self, body: str, done: Done | None) -> None:
         if self._consumer is None:
             raise QueueNotWired(f"no consumer for the {self.name} queue: import app first")
         try:
             self._consumer(body)
         except Exception as exc:  # the queue boundary, in-process: the message is dropped
             logs.event("queue_message_failed", queue=self.name, error=type(exc).__name__)
-
-    def send_later(self, body: str, seconds: float) -> None:
-        _send_on_timer(self, body, seconds)
+        if done is not None:
+            done()
 
 
 class BackgroundQueue:
@@ -123,27 +208,32 @@ class BackgroundQueue:
         self.name = name
         self._workers = workers
         self._consumer: Consumer | None = None
-        self._pending: deque[str] = deque()
+        self._pending: deque[tuple[str, Done | None]] = deque()
         self._unfinished = 0
         self._changed = threading.Condition()
         self._running = 0  # worker threads that have not yet decided to end (under the lock)
+        self.delays = LocalDelays(name, self._send)
 
     def consume_with(self, consumer: Consumer) -> None:
         """Wiring (app.py): the function the queue's SQS handler calls for each record."""
         self._consumer = consumer
+        self.delays.wired()
 
     def send(self, body: str) -> None:
-        if self._consumer is None:
-            raise QueueNotWired(f"no consumer for the {self.name} queue: import app first")
-        with self._changed:
-            self._pending.append(body)
-            self._unfinished += 1
-            self._start_worker()
-            self._changed.notify_all()
+        self._send(body, None)
 
     def send_later(self, body: str, seconds: float) -> None:
         """Send when `seconds` have passed (`drain` waits for it only once it is sent)."""
-        _send_on_timer(self, body, seconds)
+        self.delays.later(body, seconds)
+
+    def _send(self, body: str, done: Done | None) -> None:
+        if self._consumer is None:
+            raise QueueNotWired(f"no consumer for the {self.name} queue: import app first")
+        with self._changed:
+            self._pending.append((body, done))
+            self._unfinished += 1
+            self._start_worker()
+            self._changed.notify_all()
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every message sent so far was consumed; False when `timeout` ran out."""
@@ -168,8 +258,10 @@ class BackgroundQueue:
                 if not self._pending:
                     self._running -= 1
                     return
-                body = self._pending.popleft()
+                body, done = self._pending.popleft()
             self._deliver(body)
+            if done is not None:
+                done()
             with self._changed:
                 self._unfinished -= 1
                 self._changed.notify_all()
@@ -205,6 +297,9 @@ def from_settings(settings: Settings, sqs_client: Any = None) -> Queues:
     """SQS for each queue whose URL is configured, else this process's local queue."""
     local_sync = SYNC_BACKGROUND if settings.local_queues == "background" else SYNC_INLINE
     local_mail = MAIL_BACKGROUND if settings.local_queues == "background" else MAIL_INLINE
+    if settings.local_queue_dir:
+        for local in (local_sync, local_mail, LIFECYCLE_INLINE):
+            local.delays.keep_in(settings.local_queue_dir)
     return Queues(
         lifecycle=_queue(settings.lifecycle_queue_url, LIFECYCLE_INLINE, settings, sqs_client),
         sync=_queue(settings.sync_queue_url, local_sync, settings, sqs_client),

@@ -51,6 +51,8 @@ class Settings:
     lifecycle_queue_url: str = ""
     # How the sync queue runs without a queue URL: one of LOCAL_QUEUE_MODES.
     local_queues: str = "inline"
+    # Where local queues keep delayed messages so a restart delivers them ("": in memory only).
+    local_queue_dir: str = ""
     # Base URL of the SaaS Protection REST API that IT Docs syncs from.
     saas_api_base_url: str = "http://localhost:8000/api/v1"
     mail_queue_url: str = ""
@@ -95,6 +97,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
         sync_queue_url=env.get("LINKHUB_SYNC_QUEUE_URL", ""),
         lifecycle_queue_url=env.get("LINKHUB_LIFECYCLE_QUEUE_URL", ""),
         local_queues=_local_queues(env.get("LINKHUB_LOCAL_QUEUES", "")),
+        local_queue_dir=env.get("LINKHUB_LOCAL_QUEUE_DIR", ""),
         # Unset, IT Docs syncs from the Partner Portal's REST API on this same app.
         saas_api_base_url=env.get("LINKHUB_SAAS_API_BASE_URL")
         or env.get("LINKHUB_BASE_URL", "http://localhost:8000").rstrip("/") + "/api/v1",

@@ -34,6 +34,9 @@ def dev_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
             "LINKHUB_BASE_URL": BASE_URL,
             # The sync queue on worker threads, as SQS would: Start Manual Sync answers at once.
             "LINKHUB_LOCAL_QUEUES": "background",
+            # Delayed queue messages (an integration removal waiting for a sync run) kept on
+            # disk, so stopping `make run` meanwhile does not lose them.
+            "LINKHUB_LOCAL_QUEUE_DIR": ".devstack/queues",
             # Outbound mail goes to the mail catcher, read at http://localhost:8025/.
             "LINKHUB_SMTP_HOST": "127.0.0.1",
             "LINKHUB_SMTP_PORT": str(SMTP_PORT),
@@ -48,7 +51,8 @@ def dev_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
 def dev_settings() -> settings.Settings:
     """Settings of the local stack, with the key file found from any working directory."""
     found = settings.from_environment(dev_environment())
-    return found.with_overrides(local_key_file=str(ROOT / found.local_key_file))
+    return found.with_overrides(local_key_file=str(ROOT / found.local_key_file),
+                                local_queue_dir=str(ROOT / found.local_queue_dir))
 
 
 def install_dev_runtime() -> runtime.Runtime:

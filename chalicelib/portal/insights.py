@@ -5,8 +5,9 @@ have never signed in with the hub; users without a recent login. A security-sett
 enabling or disabling Login with Hub, marks its hub link's publication due in its own write
 (storage `mark_due_in`, `link_in`, `unlink_in`), and `tick`, run every five minutes, publishes
 it: the hub shows a change within minutes, the request never waits on the hub, and a hub outage is
-tried again by the tick. The list is sent over HTTP (hub_services) only when it differs from the
-last one sent, so an unchanged posture costs a few reads and no write on either side.
+tried again by the tick. The same tick finishes a Disable at the hub first (`hub_unlink.settle`).
+The list is sent over HTTP (hub_services) only when it differs from the last one sent, so an
+unchanged posture costs a few reads and no write on either side.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from chalicelib import logs
 from chalicelib.auth.sso import hub_services
 from chalicelib.auth.sso.hub_services import Insight
 from chalicelib.errors import LinkhubError
-from chalicelib.portal import users
+from chalicelib.portal import hub_unlink, users
 from chalicelib.runtime import Runtime
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import hub_sign_ins as sign_in_store
@@ -37,6 +38,7 @@ MODULE = "portal"
 RECENT_LOGIN = dt.timedelta(days=30)
 REFRESH_EVERY = dt.timedelta(days=1)
 RETRY_AFTER = dt.timedelta(hours=1)
+UNLINK_RETRY_AFTER = dt.timedelta(minutes=5)  # a hub unlink not confirmed: at the next tick
 MAX_INSIGHTS = 20
 NAMES_SHOWN = 5
 TICK_LIMIT = 100
@@ -135,6 +137,8 @@ def publish_for_hub_company(rt: Runtime, issuer: str, hub_company_id: str) -> bo
     last = store.get_publication(key)
     now = rt.clock.now()
     tenants = _linked_companies(issuer, hub_company_id, last)
+    if last is not None:
+        hub_unlink.settle(rt, last, still_linked=bool(tenants))
     if not tenants:  # unlinked: the hub forgot the module's insights with it
         _forget(key, last, now)
         return False
@@ -163,9 +167,16 @@ def tick(rt: Runtime) -> int:
         try:
             sent += publish_for_hub_company(rt, due.issuer, due.hub_company_id)
         except LinkhubError as error:  # the hub is down or refused: try again later
-            logs.event("insights_publish_failed", hub_company_id=due.hub_company_id,
-                       error=type(error).__name__)
-            store.save_publication(Publication(due.hub_link_key, due.issuer,
-                                               due.hub_company_id, now + RETRY_AFTER,
-                                               due.fingerprint, due.published_at))
+            _failed(due, error, now)
     return sent
+
+
+def _failed(due: Publication, error: LinkhubError, now: dt.datetime) -> None:
+    """Logged, and due again later: at the next tick when the hub did not confirm an unlink."""
+    unlinking = isinstance(error, hub_unlink.UnlinkNotConfirmed)
+    logs.event("hub_unlink_failed" if unlinking else "insights_publish_failed",
+               hub_company_id=due.hub_company_id,
+               error=type(error.__cause__ if unlinking else error).__name__)
+    retry = UNLINK_RETRY_AFTER if unlinking else RETRY_AFTER
+    store.save_publication(Publication(due.hub_link_key, due.issuer, due.hub_company_id,
+                                       now + retry, due.fingerprint, due.published_at))

@@ -56,6 +56,7 @@ class SecuritySettings:
     hub_company_name: str | None = None
     linked_at: dt.datetime | None = None
     updated_by: str | None = None
+    hub_unlink_pending: bool = False  # disabled; the hub has not confirmed it unlinked yet
 
     @property
     def linked(self) -> bool:
@@ -75,7 +76,7 @@ def _settings(record: SecurityRecord) -> SecuritySettings:
         default_role=role, auto_deactivate_users=record.auto_deactivate_users,
         exceptions=set(record.exceptions), updated_at=record.updated_at,
         hub_company_name=record.hub_company_name, linked_at=record.linked_at,
-        updated_by=record.updated_by,
+        updated_by=record.updated_by, hub_unlink_pending=record.hub_unlink_pending,
     )
 
 
@@ -268,8 +269,9 @@ UNLINKED = ("Require Log In with Hub, Automatic User Creation and Automatic User
 
 def disable_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
     """Unlink from the hub; Require, Automatic Creation and Deactivation turn off with it, in one
-    write with its audit entry. The hub forgets the module's link when no other partner company
-    uses it; otherwise the portal tick publishes the insights of those still linked."""
+    write with its audit entry and the hub's unlink marked pending: the portal tick asks the hub
+    to forget the module's link when no other partner company uses it, until the hub confirms
+    (`hub_unlink`), or publishes the insights of those still linked."""
     current = _needs_link(rt, actor, "Login with Hub is not enabled.")
     issuer, hub_company_id = current.hub_issuer or "", current.hub_company_id or ""
     now = rt.clock.now()
@@ -277,13 +279,10 @@ def disable_link(rt: Runtime, actor: PortalUser) -> SecuritySettings:
                          actor=actor.username,
                          audit=audit_entry(rt, actor.company_id, actor.username,
                                            "Disabled Login with Hub", UNLINKED))
-    if not set(store.companies_still_linked(issuer, hub_company_id)) - {actor.company_id}:
-        # the hub's link is per hub company: it stays while another partner uses it
-        hub_services.unlink_module(rt, MODULE, hub_company_id=hub_company_id)
     return dataclasses.replace(
         current, hub_issuer=None, hub_company_id=None, hub_company_name=None, linked_at=None,
         require_hub_login=False, auto_create_users=False, auto_deactivate_users=False,
-        updated_at=now, updated_by=actor.username)
+        updated_at=now, updated_by=actor.username, hub_unlink_pending=True)
 
 
 def _needs_link(rt: Runtime, actor: PortalUser,

@@ -176,4 +176,5 @@ ROUTES: tuple[RouteRow, ...] = (
     RouteRow('itdocs', '/itdocs/integrations/{integration_id}/matching/{customer_id}/create-organization', ('GET', 'POST'), CONTENT_TYPES[2], 'create_organization'),
     RouteRow('itdocs', '/itdocs/api/integrations/{integration_id}/sync', ('POST',), CONTENT_TYPES[2], 'start_sync'),
     RouteRow('itdocs', '/itdocs/api/integrations/{integration_id}/status', ('GET',), CONTENT_TYPES[2], 'sync_status'),
+    RouteRow('itdocs', '/itdocs/api/organizations/{organization_id}/status', ('GET',), CONTENT_TYPES[2], 'organization_status'),
 )

@@ -112,6 +112,8 @@ ROUTES = [
           headers={"x-api-key": "{api_key}"}),
     Route("manual sync by api key", "/itdocs/api/integrations/{integration}/sync",
           method="POST", status=202, headers={"x-api-key": "{api_key}"}),
+    Route("organization status", ORGANIZATION.replace("/itdocs/", "/itdocs/api/") + "/status",
+          budget=1),
     # -- forms --------------------------------------------------------------------------------
     Route("create organization (form)", "/itdocs/organizations", "POST",
           {"name": "Brand New Ltd"}, 303),

@@ -82,3 +82,50 @@ def test_deleting_with_no_sync_running_says_the_removal_is_under_way(client, aws
     assert "Being deleted…" in listed and REMOVING in listed and WAITING not in listed
     assert held.deliver_all() == 1
     assert "No integrations yet" in client.get(INTEGRATIONS).text
+
+
+def _status_element(page: str, integration_id: str) -> str:
+    """The opening tag of the integration's status element as the page renders it."""
+    start = page.index(f'id="sync-status-{integration_id}"')
+    return page[page.rindex("<div", 0, start):page.index(">", start) + 1]
+
+
+def test_the_status_follows_a_removal_waiting_for_a_run_then_under_way_then_gone(client, aws):
+    rt = runtime.current()
+    integration_id = _enabled(client, aws)
+    held = hold_sync_queue(rt)
+    client.get(INTEGRATIONS)
+    client.post(f"{INTEGRATIONS}/{integration_id}/sync", {})
+    marked_at = rt.clock.now()
+    _delete(client, integration_id)
+    status_url = f"/itdocs/api/integrations/{integration_id}/status"
+
+    tag = _status_element(client.get(INTEGRATIONS).text, integration_id)
+    assert 'data-in-progress="yes"' in tag and 'data-removing="yes"' in tag  # the script polls
+    assert "data-gone-url" not in tag  # the list says "Deleted" in place
+    edit = _status_element(client.get(f"{INTEGRATIONS}/{integration_id}/edit").text,
+                           integration_id)
+    assert f'data-gone-url="{INTEGRATIONS}?done=integration_deleted"' in edit
+    waiting = client.get(status_url).json
+    assert (waiting["beingDeleted"], waiting["inProgress"]) == (True, False)
+    assert waiting["removalStartsBy"] == (marked_at + LEASE).isoformat(timespec="seconds")
+
+    rt.clock.advance(seconds=LEASE.total_seconds())
+    under_way = client.get(status_url).json
+    assert (under_way["beingDeleted"], under_way["removalStartsBy"]) == (True, None)
+    assert under_way["statusReason"] == REMOVING
+
+    held.deliver_all()
+    gone = client.get(status_url)
+    assert gone.status == 404  # what the polling page takes as "deleted"
+    assert "The SaaS Protection integration was deleted" in client.get(
+        f"{INTEGRATIONS}?done=integration_deleted").text
+
+
+def test_an_integration_not_being_deleted_is_polled_only_while_a_sync_runs(client, aws):
+    integration_id = _enabled(client, aws)
+
+    tag = _status_element(client.get(INTEGRATIONS).text, integration_id)
+    assert 'data-in-progress="no"' in tag and 'data-removing="no"' in tag
+    status = client.get(f"/itdocs/api/integrations/{integration_id}/status").json
+    assert (status["beingDeleted"], status["removalStartsBy"]) == (False, None)

@@ -74,8 +74,8 @@ def test_an_administrator_confirms_then_deletes_and_everything_follows(
 
     # Until the worker has run, the pages say so and the organization is still there.
     assert "Contoso is being deleted" in marked.text
-    assert f'href="{org_path(tenant)}">Contoso</a> <span class="muted">(being deleted…)' in (
-        marked.text)
+    assert f'href="{org_path(tenant)}">Contoso</a> <span class="muted"' in marked.text
+    assert 'data-gone-text="(deleted)">(being deleted…)</span>' in marked.text
     assert "Being deleted…" in client.get(org_path(tenant)).text
     assert store.get_match(tenant.integration_id, "1").status == "Matched"
     assert ("organization.deletion_requested", "Contoso") in audit_actions(tenant)
@@ -181,7 +181,8 @@ def test_an_interrupted_deletion_blocks_new_matches_and_contacts_and_deleting_ag
     found = matching_screen.search_organizations(manager, "Contoso")
     assert "Contoso" not in [c.name for c in found]
     listing = sign_in(aws, client, tenant.admin).get("/itdocs/organizations")
-    assert "Contoso</a> <span class=\"muted\">(being deleted…)</span>" in listing.text
+    assert "Contoso</a> <span class=\"muted\"" in listing.text
+    assert '"(deleted)">(being deleted…)</span>' in listing.text
     assert "Being deleted… Nothing can be matched or added to it meanwhile." in client.get(
         org_path(tenant)).text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.portal import companies, security_settings
+from chalicelib.portal import companies, scheduled, security_settings
 from chalicelib.portal.policy import ADMINISTRATOR, PRIMARY, SECURITY_ADMIN, TECHNICIAN
 from chalicelib.storage.portal import hub_identities as identity_store
 from chalicelib.storage.portal import users as portal_store
@@ -269,7 +269,8 @@ def test_every_security_change_is_on_the_audit_log_with_who_and_when(client, req
 
 def test_the_hub_keeps_the_module_link_until_the_last_partner_disables(client, aws):
     """Two partner companies linked to one hub company: the first to disable leaves the hub's
-    link to the portal module in place; the last one's disable removes it."""
+    link to the portal module in place; the last one's disable removes it, at the portal tick
+    that follows (the page says it waits for the hub until then)."""
     from chalicelib.storage.hub import companies as hub_companies
 
     use_loopback()
@@ -287,5 +288,9 @@ def test_the_hub_keeps_the_module_link_until_the_last_partner_disables(client, a
         client.get("/portal/admin/security")
         reply = client.post("/portal/admin/security/unlink", follow=True)
         assert "Disabled Login with Hub" in reply.text
+        assert 'id="hub-unlink-pending"' in reply.text
+        assert "portal" in hub_companies.get_company(hub.company.company_id).linked_modules
+        scheduled.tick(aws)
         modules = hub_companies.get_company(hub.company.company_id).linked_modules
         assert ("portal" in modules) is still_linked, admin.username
+        assert 'id="hub-unlink-pending"' not in client.get("/portal/admin/security").text

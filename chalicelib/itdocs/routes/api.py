@@ -9,7 +9,13 @@ integration's sync information ("Syncing..."; the run goes on in the background)
 session (the Integrations page polls it): the status, its reason, customers done of total while a
 sync runs, and when the last sync ended and the next manual sync may start (with a session: one
 read of the session, its user and account and the integration; with a key: the key, its user,
-the integration).
+the integration). While the integration is being deleted, `beingDeleted` is true and
+`removalStartsBy` says when its removal starts at the latest (null: under way); once removed,
+the answer is 404, which the polling page takes as "deleted".
+
+`GET /itdocs/api/organizations/{organization_id}/status`, with the IT Docs session: whether the
+organization is being deleted (404 once it is gone); the organization pages poll it while it is
+(one read: the session, its user and account and the organization).
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import errors, runtime
 from chalicelib.itdocs import acting, api_keys
 from chalicelib.itdocs.acting import SyncUser
-from chalicelib.itdocs.routes.pages import session_for_sync
+from chalicelib.itdocs.routes.pages import organization_for_json, session_for_sync
 from chalicelib.sync import integrations
+from chalicelib.sync.lifecycle import BEING_DELETED
 from chalicelib.web import http
 from chalicelib.web.errors import json_error
 from chalicelib.web.page import Page
@@ -58,12 +65,15 @@ def _error_body(error: errors.LinkhubError) -> Response:
 
 
 def status_info(integration: integrations.Integration) -> dict[str, Any]:
-    """The sync information plus the progress, and whether it is still under way."""
+    """The sync information plus the progress, whether it is still under way, and whether (and
+    from when at the latest) the integration is being removed."""
     return {
         **sync_info(integration),
         "inProgress": integration.in_progress,
         "done": integration.progress_done,
         "total": integration.progress_total,
+        "beingDeleted": integration.status == BEING_DELETED,
+        "removalStartsBy": _iso(integration.removal_starts_by),
     }
 
 
@@ -99,3 +109,11 @@ def sync_status(request: Request, integration_id: str) -> Response:
     found = integrations.get(runtime.current(), _key_or_session(request, integration_id),
                              integration_id)
     return http.json_response(status_info(found))
+
+
+@json_route(routes, "/api/organizations/{organization_id}/status")
+def organization_status(request: Request, organization_id: str) -> Response:
+    """Whether the organization is being deleted (polled by its pages until it is gone)."""
+    found = organization_for_json(Page(request, "itdocs"), organization_id)
+    return http.json_response({"organizationId": found.organization_id, "name": found.name,
+                               "beingDeleted": found.deleting})

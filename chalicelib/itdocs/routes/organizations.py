@@ -1,6 +1,7 @@
 """IT Docs organizations, `/itdocs/organizations/...`: list, home with the SaaS Protection card,
 create, edit, delete (Administrators, after a confirmation page); and their contacts (view with
-their protected services, create, edit)."""
+their protected services, create, edit). While an organization is being deleted, the list and its
+page poll its status (static/sync-status.js) and say when it is gone without a reload."""
 
 from __future__ import annotations
 
@@ -63,7 +64,9 @@ def organization_home(page: Page, organization_id: str) -> Response:
                        saas=saas, can_edit=can(actor, "organization.edit"),
                        can_add_contact=can(actor, "contact.create"),
                        can_delete=can(actor, "organization.delete"),
-                       flash=flash.message(FLASHES, page.query()))
+                       flash=flash.message(FLASHES, page.query()),
+                       gone_url=flash.location(BASE, "organization_deleted",
+                                               name=organization.name))
 
 
 def _edit_page(page: Page, organization: Organization, name: str, error: str | None = None,

@@ -39,6 +39,8 @@ FLASHES = {
     "keys_saved": "Saved the new API keys",
     "sync_started": "Manual sync started",
     "integration_deleting": "The SaaS Protection integration is being deleted",
+    "integration_deleted": "The SaaS Protection integration was deleted",
+    "organization_deleted": "{name} was deleted, with its contacts",
 }
 
 
@@ -100,6 +102,17 @@ class OrganizationVisit:
     user: ItDocsUser
     organization: Organization
     contact: Contact | None = None
+
+
+def organization_for_json(page: Page, organization_id: str) -> Organization:
+    """The organization the URL names, read with the signed-in user's session (no banner);
+    NotFound once it is gone, or for another account's."""
+    rt = page.runtime
+    resumed = signed_in.resume_page(rt, page.read_cookie(ITDOCS.cookie), organization_id)
+    user = _actor(resumed)
+    if resumed.read is None:  # an old token: read on its own
+        return organizations.get(rt, user, organization_id)
+    return organizations.from_read(user, resumed.read.organization)
 
 
 def signed_in_at(page: Page, organization_id: str, contact_id: str = "") -> OrganizationVisit:

@@ -6,7 +6,11 @@ Hub callback reads them by key, not from an index), the fingerprint of the last 
 when the next refresh is due; the sparse `by_due` index lets the scheduled tick Query the due ones
 (never a Scan). `companies_listed` says the list is complete: a record written before the list was
 kept has none until the next link or the one-off upgrade `hub_link_backfill` lists it, and readers
-ask the settings' index instead.
+ask the settings' index instead. `unlinking_ids` holds a mark (company id and time) per Disable
+Login with Hub the hub has not yet confirmed, added in the unlink's transaction: the tick asks
+the hub to forget the module's link once no partner company is linked through it, retried until
+the hub confirms, and only then takes off the marks it saw (`security_settings.unlink_confirmed`),
+so a company that links and disables again meanwhile stays pending with its new mark.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class PortalInsightsPublicationModel(Model):
     shard = UnicodeAttribute(default=DUE_SHARD)
     company_ids = UnicodeSetAttribute(null=True)  # the partner companies linked through it
     companies_listed = BooleanAttribute(null=True)  # True once company_ids lists every one
+    unlinking_ids = UnicodeSetAttribute(null=True)  # unlink marks the hub has not confirmed
     by_due = PublicationByDue()
 
 
@@ -67,11 +72,13 @@ class Publication:
     published_at: dt.datetime | None = None
     # The partner companies linked through it; None when the record does not list them yet.
     company_ids: frozenset[str] | None = None
+    # The marks (`unlink_mark`) of the unlinks through it the hub has not confirmed yet.
+    unlinking: frozenset[str] = frozenset()
 
 
 def _publication(m: PortalInsightsPublicationModel) -> Publication:
     return Publication(m.hub_link_key, m.issuer, m.hub_company_id, m.next_due_at, m.fingerprint,
-                       m.published_at, listed_companies(m))
+                       m.published_at, listed_companies(m), frozenset(m.unlinking_ids or ()))
 
 
 def listed_companies(m: PortalInsightsPublicationModel | None) -> frozenset[str] | None:
@@ -142,13 +149,33 @@ def link_in(tx: Transaction, hub_link_key: str, issuer: str, hub_company_id: str
                                         m.companies_listed.set(True)])
 
 
+def unlink_mark(company_id: str, now: dt.datetime) -> str:
+    """One Disable's mark: the company and when (its settings hold the same until settled)."""
+    return f"{company_id}#{now.isoformat()}"
+
+
+def company_of_mark(mark: str) -> str:
+    """The company an unlink mark names."""
+    return mark.split("#", 1)[0]
+
+
 def unlink_in(tx: Transaction, hub_link_key: str, issuer: str, hub_company_id: str,
               company_id: str, now: dt.datetime) -> None:
-    """Take a partner company off its hub link's record in `tx`; the insights of the companies
-    still linked are due at `now` (none left: the tick removes the record)."""
+    """Take a partner company off its hub link's record in `tx`, listed as unlinking until the
+    hub confirms; due at `now` (the tick unlinks the module at the hub when no company is left,
+    else publishes the insights of those still linked)."""
     m = PortalInsightsPublicationModel
     tx.update(m(hub_link_key), actions=[*_due_actions(issuer, hub_company_id, now),
-                                        m.company_ids.delete({company_id})])
+                                        m.company_ids.delete({company_id}),
+                                        m.unlinking_ids.add({unlink_mark(company_id, now)})])
+
+
+def unlink_settled_in(tx: Transaction, hub_link_key: str, marks: frozenset[str]) -> None:
+    """Take these unlink marks off the hub link's record in `tx` (the hub confirmed, or the
+    link is still used by another partner); marks added since stay."""
+    m = PortalInsightsPublicationModel
+    tx.update(m(hub_link_key), actions=[m.unlinking_ids.delete(set(marks))],
+              condition=m.hub_link_key.exists())
 
 
 def due_publications(now: dt.datetime, limit: int) -> list[Publication]:
@@ -160,11 +187,12 @@ def due_publications(now: dt.datetime, limit: int) -> list[Publication]:
 
 def delete_publication(hub_link_key: str) -> bool:
     """Forget a hub link no partner company uses; False (kept) when its record lists one, as a
-    link written meanwhile does."""
+    link written meanwhile does, or an unlink the hub has not confirmed."""
     m = PortalInsightsPublicationModel
     try:
         with translated():
-            m(hub_link_key).delete(condition=m.company_ids.does_not_exist())
+            m(hub_link_key).delete(condition=m.company_ids.does_not_exist()
+                                   & m.unlinking_ids.does_not_exist())
     except DeleteError as exc:
         if not is_condition_failure(exc):
             raise

@@ -57,6 +57,7 @@ class PortalSecuritySettingsModel(Model):
     exceptions = UnicodeSetAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
+    hub_unlink_mark = UnicodeAttribute(null=True)  # unlinked; the hub has not confirmed it yet
     by_hub_link = SettingsByHubLink()
 
 
@@ -74,6 +75,7 @@ class SecurityRecord:
     exceptions: set[str] = field(default_factory=set)
     updated_at: dt.datetime | None = None
     updated_by: str | None = None
+    hub_unlink_pending: bool = False  # Disable Login with Hub waits for the hub to confirm
 
 
 def hub_link_key(issuer: str, hub_company_id: str) -> str:
@@ -92,6 +94,7 @@ def _record(m: PortalSecuritySettingsModel) -> SecurityRecord:
         require_hub_login=bool(m.require_hub_login), auto_create_users=bool(m.auto_create_users),
         default_role=m.default_role, auto_deactivate_users=bool(m.auto_deactivate_users),
         exceptions=set(m.exceptions or ()), updated_at=m.updated_at, updated_by=m.updated_by,
+        hub_unlink_pending=m.hub_unlink_mark is not None,
     )
 
 
@@ -118,13 +121,6 @@ def companies_linked_to(issuer: str, hub_company_id: str) -> list[str]:
     with translated():
         return sorted(m.company_id for m in PortalSecuritySettingsModel.by_hub_link.query(
             hub_link_key(issuer, hub_company_id)))
-
-
-def companies_still_linked(issuer: str, hub_company_id: str) -> list[str]:
-    """Ids of the partner companies linked to this hub company as its link record lists them
-    (one consistent read, so an unlink just written is seen), else from the index."""
-    listed = insight_store.companies_of(hub_link_key(issuer, hub_company_id))
-    return sorted(listed) if listed is not None else companies_linked_to(issuer, hub_company_id)
 
 
 def _lost_link() -> ConcurrentChange:
@@ -214,8 +210,9 @@ def _audit_in(tx: Transaction, audit: NewAuditEntry | None) -> None:
 def unlink_company(company_id: str, *, issuer: str, hub_company_id: str, now: dt.datetime,
                    actor: str, audit: NewAuditEntry | None = None) -> None:
     """Remove the link and turn off every setting that needs it (exceptions stay), with its
-    audit entry and the company taken off the hub link's record, in one transaction;
-    ConcurrentChange when the company is no longer linked to that hub company."""
+    audit entry and the company taken off the hub link's record, in one transaction; the
+    hub's unlink is left pending for the portal tick. ConcurrentChange when the company is no
+    longer linked to that hub company."""
     link = HubLink(company_id, issuer, hub_company_id, now, actor, audit)
     m = PortalSecuritySettingsModel
 
@@ -224,6 +221,7 @@ def unlink_company(company_id: str, *, issuer: str, hub_company_id: str, now: dt
             m.hub_issuer.remove(), m.hub_company_id.remove(), m.hub_company_name.remove(),
             m.hub_link_key.remove(), m.linked_at.remove(), m.require_hub_login.set(False),
             m.auto_create_users.set(False), m.auto_deactivate_users.set(False),
+            m.hub_unlink_mark.set(insight_store.unlink_mark(company_id, now)),
             *_stamp(now, actor),
         ], condition=m.hub_link_key == link.key)
         _audit_in(tx, audit)
@@ -231,6 +229,36 @@ def unlink_company(company_id: str, *, issuer: str, hub_company_id: str, now: dt
 
     if write_transaction(write):
         raise _lost_link()
+
+
+def unlink_confirmed(hub_link_key: str, marks: frozenset[str]) -> None:
+    """The hub's unlink is settled for these marks: off the hub link's record, and each
+    company's pending mark cleared while it is still that one, in one transaction (a company
+    that disabled again since keeps its new mark; a record already gone is left out)."""
+    clear = sorted(marks)
+    with_record = True
+    for _ in range(LINK_ATTEMPTS):
+        if not (with_record or clear):
+            return
+        failed = write_transaction(partial(_settled_in, key=hub_link_key, marks=marks,
+                                           clear=clear, with_record=with_record))
+        if not failed:
+            return
+        first = 1 if with_record else 0
+        with_record = with_record and 0 not in failed
+        clear = [c for n, c in enumerate(clear, first) if n not in failed]
+    raise _lost_link()
+
+
+def _settled_in(tx: Transaction, key: str, marks: frozenset[str], clear: list[str],
+                with_record: bool) -> None:
+    """The marks off the record (unless it is gone) and off each company still holding one."""
+    m = PortalSecuritySettingsModel
+    if with_record:
+        insight_store.unlink_settled_in(tx, key, marks)
+    for mark in clear:
+        tx.update(m(insight_store.company_of_mark(mark)),
+                  actions=[m.hub_unlink_mark.remove()], condition=m.hub_unlink_mark == mark)
 
 
 SETTABLE = {"require_hub_login", "auto_create_users", "default_role", "auto_deactivate_users"}

@@ -3,7 +3,9 @@ its keys, manual sync, logs, delete (marked "Being deleted…" at once, removed 
 
 Manual sync, Connect and Change API keys answer at once: the sync and the key check run on the sync
 queue, and the pages show "Syncing..." (with the progress) or "Checking keys..." until they end
-(static/sync-status.js updates the status in place; a reload shows it too).
+(static/sync-status.js updates the status in place; a reload shows it too). It follows a deletion
+the same way: "Being deleted…" with when the removal starts, then "Deleted" in place on the list,
+or back to the list from the integration's own page.
 
 Every page goes through `chalicelib.sync.integrations`, which lets only Administrators and Managers
 through; the two forms that show no data yet ask IT Docs' policy the same question.
@@ -98,7 +100,8 @@ def _options_page(page: Page, integration: integrations.Integration,
                   error: str | None = None, status: int = 200) -> Response:
     return page.render("itdocs/integration_options.html", status=status, integration=integration,
                        connected=page.query().get("connected") == "1", error=error,
-                       status_class=status_class)
+                       status_class=status_class,
+                       gone_url=flash.location(INTEGRATIONS, "integration_deleted"))
 
 
 @page_route(routes, "/account/integrations/{integration_id}/edit", "itdocs")
