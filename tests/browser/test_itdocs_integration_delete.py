@@ -19,7 +19,6 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from chalicelib.itdocs import sessions
 from chalicelib.itdocs.policy import ADMINISTRATOR
 from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
@@ -30,6 +29,7 @@ from chalicelib.sync.integrations import REMOVING
 from chalicelib.sync.lifecycle import LEASE
 from tests.browser.actions_menu import choose_action
 from tests.browser.conftest import BrowserStack
+from tests.browser.itdocs_steps import connect_saas_protection
 from tests.conftest import unique
 from tests.itdocs.helpers import make_account, make_user
 from tests.portal.helpers import make_partner
@@ -43,13 +43,7 @@ def _connected(page: Page, hub_db: Runtime, browser_stack: BrowserStack) -> str:
     """An Administrator's integration with sync on, connected in the browser; its id."""
     partner = make_partner(unique("Partner"), customers=((catalog.OFFICE365, 2, True),))
     admin = make_user(make_account(), ADMINISTRATOR)
-    token, _ = sessions.start(hub_db, admin)
-    page.context.add_cookies([{"name": "lh_itdocs_session", "value": token,
-                               "url": browser_stack.base_url}])
-    page.goto("/itdocs/account/integrations/new/saas-protection")
-    page.get_by_label("SaaS Protection API Public Key").fill(partner.public_key)
-    page.get_by_label("SaaS Protection API Secret Key").fill(partner.secret)
-    page.get_by_role("button", name="Connect").click()
+    connect_saas_protection(page, hub_db, browser_stack.base_url, admin, partner)
     expect(page.locator(".sync-status [data-part=status]")).to_have_text("Never synced")
     page.get_by_label("Sync SaaS Protection backup information").check()
     page.get_by_role("button", name="Save").click()

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from chalicelib.itdocs import sessions
 from chalicelib.itdocs.policy import MANAGER
 from chalicelib.portal import catalog
 from chalicelib.runtime import Runtime
 from tests.browser.actions_menu import choose_action
 from tests.browser.conftest import BrowserStack
+from tests.browser.itdocs_steps import connect_saas_protection
 from tests.conftest import unique
 from tests.itdocs.helpers import make_account, make_user
 from tests.portal.helpers import make_partner
@@ -30,15 +30,9 @@ def test_start_manual_sync_answers_at_once_and_shows_progress_until_ok(
     partner = make_partner(unique("Partner"),
                            customers=((catalog.OFFICE365, 8, True),) * CUSTOMERS)
     manager = make_user(make_account(), MANAGER)
-    token, _ = sessions.start(hub_db, manager)
-    page.context.add_cookies([{"name": "lh_itdocs_session", "value": token,
-                               "url": browser_stack.base_url}])
 
     # Connect: the keys are checked on the server's sync queue; the page says how it ended.
-    page.goto("/itdocs/account/integrations/new/saas-protection")
-    page.get_by_label("SaaS Protection API Public Key").fill(partner.public_key)
-    page.get_by_label("SaaS Protection API Secret Key").fill(partner.secret)
-    page.get_by_role("button", name="Connect").click()
+    connect_saas_protection(page, hub_db, browser_stack.base_url, manager, partner)
     status = page.locator(".sync-status [data-part=status]")
     reason = page.locator(".sync-status [data-part=reason]")
     expect(status).to_have_text("Never synced")

@@ -37,6 +37,17 @@ def vendor(ddb: Runtime, frozen_time: object) -> Iterator[Vendor]:
         yield shop
 
 
+def _sync_both(monkeypatch: pytest.MonkeyPatch, one_by_one: Vendor, ahead: Vendor) -> None:
+    """Sync one integration fetching one customer after another, the other fetching ahead;
+    both end done with the same stored items and the same summary."""
+    monkeypatch.setattr(seat_lookahead, "AHEAD", 0)
+    assert one_by_one.sync() == ["done"]
+    monkeypatch.setattr(seat_lookahead, "AHEAD", 2)
+    assert ahead.sync() == ["done"]
+    assert _stored(ahead) == _stored(one_by_one)
+    assert _summary(ahead) == _summary(one_by_one)
+
+
 def _another_integration(shop: Vendor) -> Vendor:
     """A second integration of the same partner's keys, never synced."""
     record = shop.record()
@@ -71,23 +82,12 @@ def test_fetching_ahead_stores_exactly_what_one_fetch_after_another_stores(vendo
     one_by_one = _another_integration(vendor)
     ahead = _another_integration(vendor)
 
-    monkeypatch.setattr(seat_lookahead, "AHEAD", 0)
-    assert one_by_one.sync() == ["done"]
-    monkeypatch.setattr(seat_lookahead, "AHEAD", 2)
-    assert ahead.sync() == ["done"]
-
-    assert _stored(ahead) == _stored(one_by_one)
-    assert _summary(ahead) == _summary(one_by_one)
+    _sync_both(monkeypatch, one_by_one, ahead)
     assert len(_stored(ahead)["customers"]) == 15
     # and again after the vendor changed: the same changes, the same notes
     vendor.upstream.seats[103] = [seat(103, 7)]
     vendor.upstream.seats[110].append(seat(110, 8))
-    monkeypatch.setattr(seat_lookahead, "AHEAD", 0)
-    assert one_by_one.sync() == ["done"]
-    monkeypatch.setattr(seat_lookahead, "AHEAD", 2)
-    assert ahead.sync() == ["done"]
-    assert _stored(ahead) == _stored(one_by_one)
-    assert _summary(ahead) == _summary(one_by_one)
+    _sync_both(monkeypatch, one_by_one, ahead)
 
 
 def test_a_customer_failing_mid_way_is_noted_and_the_rest_sync_as_before(vendor):

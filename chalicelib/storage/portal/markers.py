@@ -74,11 +74,15 @@ def _copy(fields: LoginFields) -> dict[str, object]:
 
 def claim_username(tx: Transaction, username_key: str, fields: LoginFields) -> None:
     """Write a new username's marker with its user's login fields, if nobody holds it yet."""
-    m = PortalUniqueModel
-    marker = m(username_marker(username_key), owner_id=fields.user_id)
-    for name, value in _copy(fields).items():
+    _claim(tx, username_marker(username_key), fields.user_id, _copy(fields))
+
+
+def _claim(tx: Transaction, key: str, owner_id: str, copy: dict[str, object]) -> None:
+    """Write a new marker owned by `owner_id` and carrying `copy`, if nobody holds it yet."""
+    marker = PortalUniqueModel(key, owner_id=owner_id)
+    for name, value in copy.items():
         setattr(marker, name, value)
-    tx.save(marker, condition=m.key.does_not_exist())
+    tx.save(marker, condition=PortalUniqueModel.key.does_not_exist())
 
 
 def copy_fields(tx: Transaction, username_key: str, fields: LoginFields) -> None:
@@ -135,11 +139,7 @@ def _email_copy(copy: EmailCopy) -> dict[str, object]:
 
 def claim_email(tx: Transaction, email_key: str, copy: EmailCopy) -> None:
     """Write a new email's marker in its user's company with the copy, if nobody holds it yet."""
-    m = PortalUniqueModel
-    marker = m(email_marker(copy.company_id, email_key), owner_id=copy.user_id)
-    for name, value in _email_copy(copy).items():
-        setattr(marker, name, value)
-    tx.save(marker, condition=m.key.does_not_exist())
+    _claim(tx, email_marker(copy.company_id, email_key), copy.user_id, _email_copy(copy))
 
 
 def copy_to_email(tx: Transaction, email_key: str, copy: EmailCopy) -> None:
