@@ -5,7 +5,7 @@ reaches the queue, and the IT Docs audit log has one entry per change."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
+import functools
 import uuid
 
 import pytest
@@ -18,6 +18,7 @@ from chalicelib.storage.itdocs import users as store
 from chalicelib.storage.itdocs.audit import itdocs_audit
 from chalicelib.storage.itdocs.users import User
 from tests.itdocs.helpers import make_account, make_user
+from tests.racing import at_once
 from workers.lifecycle import deliver_lifecycle_message
 
 pytestmark = pytest.mark.ddblocal
@@ -44,22 +45,7 @@ def message(rt: Runtime, kind: str, hub_company_id: str, subject: str) -> str:
 
 def deliver_at_once(messages: list[str]) -> list[BaseException]:
     """Each message from its own thread, all released together."""
-    barrier = threading.Barrier(len(messages))
-    failures: list[BaseException] = []
-
-    def consume(body: str) -> None:
-        barrier.wait()
-        try:
-            deliver_lifecycle_message(body)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion
-            failures.append(exc)
-
-    threads = [threading.Thread(target=consume, args=(body,)) for body in messages]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return failures
+    return at_once([functools.partial(deliver_lifecycle_message, body) for body in messages])
 
 
 def status_entries(user: User) -> list[str]:

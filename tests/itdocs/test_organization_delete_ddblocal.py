@@ -6,7 +6,6 @@ the organization, its name and its contacts are gone."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -22,6 +21,7 @@ from chalicelib.sync import match_actions
 from chalicelib.sync.released_matches import RELEASED
 from tests.fakes import hold_sync_queue
 from tests.itdocs.deleting import DeletesWhileMatching
+from tests.racing import at_once
 from tests.sync.helpers import as_user
 from tests.sync.matching_helpers import Tenant, customer, make_integration, make_tenant, sync
 from workers.sync import run_sync_message
@@ -43,17 +43,8 @@ def setting(ddb: Runtime) -> Tenant:
 
 
 def all_at_once(jobs: list[Callable[[], None]]) -> None:
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], None]) -> None:
-        barrier.wait()
-        job()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    """The jobs released together; none may fail unexpectedly (each catches what it expects)."""
+    assert at_once(list(jobs)) == []
 
 
 def race(ddb: Runtime, tenant: Tenant) -> tuple[list[str], list[LinkhubError], list[object]]:

@@ -5,7 +5,6 @@ user ends in the state asked for, and the Security Settings audit log has one en
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 
 import pytest
@@ -20,6 +19,7 @@ from chalicelib.storage.portal.audit import portal_security_audit
 from chalicelib.storage.portal.users import PortalUser
 from tests.portal.helpers import make_user
 from tests.portal.test_deprovisioning import Linked, hub_member, linked_partner
+from tests.racing import at_once
 from workers.lifecycle import deliver_lifecycle_message
 
 pytestmark = pytest.mark.ddblocal
@@ -37,22 +37,7 @@ def event_for(rt: Runtime, linked: Linked, subject: str, kind: str) -> str:
 
 def deliver_at_once(message: str, copies: int = COPIES) -> list[BaseException]:
     """Deliver `copies` copies of one message from as many threads, released together."""
-    barrier = threading.Barrier(copies)
-    failures: list[BaseException] = []
-
-    def consume() -> None:
-        barrier.wait()
-        try:
-            deliver_lifecycle_message(message)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion
-            failures.append(exc)
-
-    threads = [threading.Thread(target=consume) for _ in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return failures
+    return at_once([lambda: deliver_lifecycle_message(message)] * copies)
 
 
 def deprovisioning_entries(linked: Linked) -> list[tuple[str, str]]:

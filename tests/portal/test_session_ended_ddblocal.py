@@ -4,8 +4,6 @@ half-written item, and the count of ended sessions adds up to the sessions there
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from chalicelib.auth.session_rules import session_key
@@ -14,6 +12,7 @@ from chalicelib.portal import companies, sessions
 from chalicelib.portal.policy import TECHNICIAN
 from chalicelib.storage.portal.sessions import portal_sessions
 from tests.portal.helpers import make_user, unique_name
+from tests.racing import at_once
 
 pytestmark = pytest.mark.ddblocal
 
@@ -22,22 +21,7 @@ ENDERS = 4
 
 
 def _at_once(actions: list) -> list[BaseException]:
-    barrier = threading.Barrier(len(actions))
-    failures: list[BaseException] = []
-
-    def run(action) -> None:
-        barrier.wait()
-        try:
-            action()
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return failures
+    return at_once(actions)
 
 
 def test_ending_at_once_with_a_logout_ends_every_session_and_resurrects_none(ddb):
